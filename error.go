@@ -1,0 +1,94 @@
+package kopilka
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error. Each code is a problem type in the HTTP API
+// (see docs/problems.md); the HTTP layer maps codes to statuses in one place.
+type Code string
+
+// Error codes. The string value is the problem type's last path segment.
+const (
+	EINVALID       Code = "invalid-field"         // a field of the request is wrong
+	EMALFORMED     Code = "malformed-request"     // the body is not the JSON we expect
+	ENOTFOUND      Code = "not-found"             // the thing named does not exist
+	ECONFLICT      Code = "conflict"              // a uniqueness rule would break (same phone, same card)
+	EINSUFFICIENT  Code = "insufficient-points"   // the member does not hold enough points
+	ESPENDLIMIT    Code = "spend-limit-exceeded"  // points may not pay that much of this receipt
+	ERECEIPT       Code = "receipt-conflict"      // same receipt or refund id, different body
+	EUNKNOWNCARD   Code = "unknown-card"          // no card with that number
+	EBLOCKEDCARD   Code = "blocked-card"          // the card is blocked or replaced
+	EBLOCKEDMEMBER Code = "blocked-member"        // the member is blocked
+	ESTATE         Code = "purchase-state"        // e.g. a refund of a cancelled purchase
+	EIDEMPOTENCY   Code = "idempotency-conflict"  // same Idempotency-Key, different body
+	EUNAUTHORIZED  Code = "unauthorized"          // no or bad API key
+	EFORBIDDEN     Code = "forbidden"             // the key's role may not do this
+	ETOOLARGE      Code = "request-too-large"     // body over the size limit
+	EINTERNAL      Code = "internal"              // a bug or an outage; details are only logged
+	EUNAVAILABLE   Code = "unavailable"           // the database is not reachable
+)
+
+// FieldError names one field at fault, by its JSON path ("lines[2].quantity").
+type FieldError struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// Error is the one error type of the domain. Message is safe to show to a
+// client; anything that is not an *Error is reported as EINTERNAL.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError
+	// Extra holds machine-readable details a client may act on (max_spend).
+	Extra map[string]any
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) > 0 {
+		return fmt.Sprintf("%s: %s (%s: %s)", e.Code, e.Message, e.Fields[0].Field, e.Fields[0].Detail)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErr returns an error of the code that names one field at fault.
+func FieldErr(code Code, field, detail string) *Error {
+	return &Error{Code: code, Message: field + ": " + detail, Fields: []FieldError{{field, detail}}}
+}
+
+// Invalid returns an EINVALID error for one field.
+func Invalid(field, detail string) *Error { return FieldErr(EINVALID, field, detail) }
+
+// ErrorCode returns the code of err, EINTERNAL if it carries none, "" for nil.
+func ErrorCode(err error) Code {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// Problems collects field errors so that a client learns of all of them at once.
+type Problems []FieldError
+
+// Add records a problem with field.
+func (p *Problems) Add(field, detail string) { *p = append(*p, FieldError{field, detail}) }
+
+// Err returns nil when nothing was recorded, else one EINVALID error.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: p}
+}

@@ -1,0 +1,193 @@
+package kopilka
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Member statuses.
+const (
+	StatusActive   = "active"
+	StatusBlocked  = "blocked"
+	StatusReplaced = "replaced" // cards only: another card took over
+)
+
+// Card kinds.
+const (
+	CardVirtual    = "virtual"
+	CardPhysical   = "physical"
+	CardAdditional = "additional"
+)
+
+// Member is a person in the programme. The account (balance, history) is the
+// member's; every card of the member spends from it.
+type Member struct {
+	ID        string    `json:"id"`
+	Phone     string    `json:"phone,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	BirthDate string    `json:"birth_date,omitempty"` // YYYY-MM-DD
+	Consents  Consents  `json:"consents"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	Cards     []Card    `json:"cards"`
+}
+
+// Consents records what the member agreed to be contacted by.
+type Consents struct {
+	Email bool `json:"email"`
+	SMS   bool `json:"sms"`
+	Push  bool `json:"push"`
+}
+
+// Card is a number bound to a member's account.
+type Card struct {
+	Number     string    `json:"number"`
+	MemberID   string    `json:"member_id"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status"`
+	ReplacedBy string    `json:"replaced_by,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// MemberPatch is a partial update of a member; nil fields stay as they are.
+type MemberPatch struct {
+	Phone     *string   `json:"phone"`
+	Email     *string   `json:"email"`
+	Name      *string   `json:"name"`
+	BirthDate *string   `json:"birth_date"`
+	Consents  *Consents `json:"consents"`
+}
+
+// NormalizePhone returns the number in E.164 ("+79161234567"), reading
+// national numbers as numbers of region (ISO 3166 code, e.g. "RU").
+func NormalizePhone(s, region string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return "", Invalid("phone", "is not a phone number; give it in international form, e.g. +79161234567")
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), nil
+}
+
+// NormalizeEmail lower-cases and checks an e-mail address.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@"):], ".") {
+		return "", Invalid("email", "is not an e-mail address")
+	}
+	return strings.ToLower(s), nil
+}
+
+// normalize checks and normalises the member's own fields.
+func (m *Member) normalize(region string) error {
+	var pr Problems
+	var err error
+	if m.Phone, err = NormalizePhone(m.Phone, region); err != nil {
+		pr = append(pr, err.(*Error).Fields...)
+	}
+	if m.Email, err = NormalizeEmail(m.Email); err != nil {
+		pr = append(pr, err.(*Error).Fields...)
+	}
+	m.Name = strings.TrimSpace(m.Name)
+	if !utf8.ValidString(m.Name) || utf8.RuneCountInString(m.Name) > 200 {
+		pr.Add("name", "must be valid text of at most 200 characters")
+	}
+	if m.BirthDate != "" {
+		d, err := time.Parse(time.DateOnly, m.BirthDate)
+		if err != nil || d.Year() < 1900 || d.After(time.Now()) {
+			pr.Add("birth_date", "must be a past date as YYYY-MM-DD")
+		}
+	}
+	if m.Phone == "" && m.Email == "" {
+		pr.Add("phone", "a member needs a phone or an e-mail")
+	}
+	return pr.Err()
+}
+
+// apply copies the set fields of the patch onto m.
+func (p MemberPatch) apply(m *Member) {
+	if p.Phone != nil {
+		m.Phone = *p.Phone
+	}
+	if p.Email != nil {
+		m.Email = *p.Email
+	}
+	if p.Name != nil {
+		m.Name = *p.Name
+	}
+	if p.BirthDate != nil {
+		m.BirthDate = *p.BirthDate
+	}
+	if p.Consents != nil {
+		m.Consents = *p.Consents
+	}
+}
+
+// luhnDigit returns the check digit that makes digits+check pass the Luhn test.
+func luhnDigit(digits string) byte {
+	sum := 0
+	for i := len(digits) - 1; i >= 0; i-- {
+		d := int(digits[i] - '0')
+		if (len(digits)-i)%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return byte('0' + (10-sum%10)%10)
+}
+
+// ValidLuhn reports whether the number's last digit is its Luhn check digit.
+func ValidLuhn(number string) bool {
+	if len(number) < 2 || !allDigits(number) {
+		return false
+	}
+	return luhnDigit(number[:len(number)-1]) == number[len(number)-1]
+}
+
+// VirtualCardPrefix starts every generated card number, so that they never
+// collide with a bank card's BIN range.
+const VirtualCardPrefix = "2"
+
+// newCardNumber makes a 16-digit number with a Luhn check digit from random bytes.
+func newCardNumber(random []byte) string {
+	var b strings.Builder
+	b.WriteString(VirtualCardPrefix)
+	for i := 0; b.Len() < 15; i++ {
+		b.WriteByte('0' + random[i%len(random)]%10)
+	}
+	s := b.String()
+	return s + string(luhnDigit(s))
+}
+
+// NormalizeCardNumber strips spaces and dashes and checks that the number is 6 to 32 digits.
+func NormalizeCardNumber(field, s string) (string, error) {
+	s = strings.NewReplacer(" ", "", "-", "").Replace(s)
+	if len(s) < 6 || len(s) > 32 || !allDigits(s) {
+		return "", Invalid(field, "must be 6 to 32 digits")
+	}
+	return s, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

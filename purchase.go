@@ -1,0 +1,510 @@
+package kopilka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Purchase statuses.
+const (
+	PurchaseConfirmed = "confirmed"
+	PurchaseRefunded  = "refunded" // every line returned
+	PurchaseCancelled = "cancelled"
+)
+
+// Purchase is a confirmed receipt as the ledger remembers it.
+type Purchase struct {
+	ReceiptID   string
+	MemberID    string
+	StoreID     string
+	CardNumber  string
+	RequestHash string
+	Status      string
+	TxID        string
+	EarnLotID   string
+	Spends      []Spend
+	Lines       []PurchaseLine
+	Quote       Quote // the confirmation as the till received it
+	OccurredAt  time.Time
+	CreatedAt   time.Time
+}
+
+// PurchaseLine is a receipt line with what it earned, spent and got back.
+type PurchaseLine struct {
+	Line
+	Earned   int64
+	Spent    int64
+	Refunded Quantity
+}
+
+// Spend is how many points a purchase took from one lot, and how many of
+// them refunds have given back.
+type Spend struct {
+	LotID    string `json:"lot_id"`
+	Points   int64  `json:"points"`
+	Restored int64  `json:"restored"`
+}
+
+// RefundRequest returns some lines or quantities of a purchase.
+// Empty Lines returns everything not yet returned.
+type RefundRequest struct {
+	RefundID string       `json:"refund_id"`
+	Lines    []RefundLine `json:"lines"`
+}
+
+// RefundLine returns Quantity of a line (nil: all of what is left of it).
+type RefundLine struct {
+	Line     int       `json:"line"`
+	Quantity *Quantity `json:"quantity,omitempty"`
+}
+
+// RefundResult is what a refund did.
+type RefundResult struct {
+	RefundID       string             `json:"refund_id"`
+	ReceiptID      string             `json:"receipt_id"`
+	EarnedReversed int64              `json:"earned_reversed"`
+	SpentReturned  int64              `json:"spent_returned"`
+	Lines          []RefundResultLine `json:"lines"`
+	Balance        Balance            `json:"balance"`
+	Status         string             `json:"status"` // the purchase's status after it
+}
+
+// RefundResultLine is the part of a refund for one line.
+type RefundResultLine struct {
+	Line           int      `json:"line"`
+	Quantity       Quantity `json:"quantity"`
+	EarnedReversed int64    `json:"earned_reversed"`
+	SpentReturned  int64    `json:"spent_returned"`
+}
+
+// RefundRecord is a stored refund.
+type RefundRecord struct {
+	ReceiptID   string
+	RefundID    string
+	RequestHash string
+	TxID        string
+	Result      RefundResult
+	CreatedAt   time.Time
+}
+
+// CancelRefundID is the refund id under which a cancel is recorded.
+const CancelRefundID = "cancel"
+
+// resolveMember finds the member a receipt is for and refuses blocked cards and members.
+func resolveMember(ctx context.Context, tx Tx, r *Receipt) error {
+	if r.CardNumber != "" {
+		c, err := tx.Card(ctx, r.CardNumber)
+		if ErrorCode(err) == ENOTFOUND {
+			return FieldErr(EUNKNOWNCARD, "card_number", "no card has this number")
+		} else if err != nil {
+			return err
+		}
+		if c.Status != StatusActive {
+			detail := "the card is blocked"
+			if c.Status == StatusReplaced {
+				detail = "the card was replaced by another card"
+			}
+			return FieldErr(EBLOCKEDCARD, "card_number", detail)
+		}
+		r.MemberID = c.MemberID
+	}
+	m, err := tx.Member(ctx, r.MemberID)
+	if ErrorCode(err) == ENOTFOUND {
+		return FieldErr(ENOTFOUND, "member_id", "no member has this id")
+	} else if err != nil {
+		return err
+	}
+	if m.Status != StatusActive {
+		return FieldErr(EBLOCKEDMEMBER, "member_id", "the member is blocked")
+	}
+	return nil
+}
+
+// projected is the balance after the quote is posted.
+func (q *Quote) projected(b Balance, now time.Time, p Programme) Balance {
+	b.Available -= q.Spent
+	if activates, _ := p.lotDates(now); activates.After(now) {
+		b.Pending += q.Earned
+	} else {
+		b.Available += q.Earned
+	}
+	return b
+}
+
+// Calculate quotes a receipt. It changes nothing.
+func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
+	now := s.now()
+	if err := r.Validate(now); err != nil {
+		return Quote{}, err
+	}
+	p, err := s.Programme(ctx)
+	if err != nil {
+		return Quote{}, err
+	}
+	var q Quote
+	err = s.Store.View(ctx, func(tx Tx) error {
+		if err := resolveMember(ctx, tx, &r); err != nil {
+			return err
+		}
+		b, err := tx.LockBalance(ctx, r.MemberID)
+		if err != nil {
+			return err
+		}
+		if q, err = p.Price(r, b.Available); err != nil {
+			return err
+		}
+		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(b, now, p), "quote"
+		return nil
+	})
+	return q, err
+}
+
+// errRace means a concurrent request with the same id committed first; the
+// caller runs its transaction again and finds that request's result.
+var errRace = errors.New("kopilka: lost a race on an idempotency key")
+
+// retryRace runs fn again once when it lost a race on its idempotency key.
+func retryRace(fn func() error) error {
+	err := fn()
+	if errors.Is(err, errRace) {
+		err = fn()
+	}
+	return err
+}
+
+// Confirm posts a purchase. It is idempotent by receipt id: the same receipt
+// again returns the first result and changes nothing; another receipt with
+// the same id is ERECEIPT.
+func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
+	now := s.now()
+	if err := r.Validate(now); err != nil {
+		return Quote{}, err
+	}
+	hash := r.Hash()
+	p, err := s.Programme(ctx)
+	if err != nil {
+		return Quote{}, err
+	}
+	var q Quote
+	err = retryRace(func() error {
+		return s.Store.Update(ctx, func(tx Tx) error {
+			prev, err := tx.Purchase(ctx, r.ReceiptID)
+			if err == nil {
+				if prev.RequestHash != hash {
+					return FieldErr(ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
+				}
+				q = prev.Quote
+				return nil
+			} else if ErrorCode(err) != ENOTFOUND {
+				return err
+			}
+			q, err = s.confirm(ctx, tx, p, r, hash, now)
+			return err
+		})
+	})
+	return q, err
+}
+
+func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, hash string, now time.Time) (Quote, error) {
+	if err := resolveMember(ctx, tx, &r); err != nil {
+		return Quote{}, err
+	}
+	bal, err := tx.LockBalance(ctx, r.MemberID)
+	if err != nil {
+		return Quote{}, err
+	}
+	q, err := p.Price(r, bal.Available)
+	if err != nil {
+		return Quote{}, err
+	}
+	e := newEntry(Transaction{ID: s.newID(), MemberID: r.MemberID, Kind: KindPurchase, ReceiptID: r.ReceiptID, CreatedAt: now})
+	pur := &Purchase{ReceiptID: r.ReceiptID, MemberID: r.MemberID, StoreID: r.StoreID, CardNumber: r.CardNumber,
+		RequestHash: hash, Status: PurchaseConfirmed, TxID: e.Tx.ID, OccurredAt: r.OccurredAt, CreatedAt: now}
+	if q.Spent > 0 {
+		lots, err := tx.Lots(ctx, r.MemberID, LotActive)
+		if err != nil {
+			return Quote{}, err
+		}
+		SpendOrder(lots)
+		if !e.consume(lots, q.Spent, AccountRedemption) {
+			return Quote{}, Errorf(EINTERNAL, "ledger: lots of member %s hold less than the balance", r.MemberID)
+		}
+		for _, m := range e.Moves {
+			pur.Spends = append(pur.Spends, Spend{LotID: m.LotID, Points: -m.Delta})
+		}
+	}
+	if q.Earned > 0 {
+		activates, expires := p.lotDates(now)
+		pur.EarnLotID = e.addLot(s.newID(), q.Earned, AccountIssuance, activates, expires, now).ID
+	}
+	if err := tx.Post(ctx, e); err != nil {
+		return Quote{}, err
+	}
+	q.MemberID, q.Status = r.MemberID, PurchaseConfirmed
+	q.Balance = Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
+	pur.Quote = q
+	for i, l := range r.Lines {
+		pur.Lines = append(pur.Lines, PurchaseLine{Line: l, Earned: q.Lines[i].Earned, Spent: q.Lines[i].Spent})
+	}
+	if err := tx.InsertPurchase(ctx, pur); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return Quote{}, errRace
+		}
+		return Quote{}, err
+	}
+	return q, nil
+}
+
+// Purchase returns a confirmed purchase's current state as a quote.
+func (s *Service) Purchase(ctx context.Context, receiptID string) (q Quote, err error) {
+	err = s.Store.View(ctx, func(tx Tx) error {
+		p, err := tx.Purchase(ctx, receiptID)
+		if err != nil {
+			return err
+		}
+		q = p.Quote
+		q.Status = p.Status
+		return nil
+	})
+	return q, err
+}
+
+// validate checks the request against nothing but itself.
+func (r *RefundRequest) validate() error {
+	var pr Problems
+	checkID(&pr, "refund_id", r.RefundID, true)
+	if r.RefundID == CancelRefundID {
+		pr.Add("refund_id", `"cancel" is reserved; use the cancel route`)
+	}
+	seen := map[int]bool{}
+	for i, l := range r.Lines {
+		if l.Line < 1 {
+			pr.Add(fmt.Sprintf("lines[%d].line", i), "must be a positive line number")
+		} else if seen[l.Line] {
+			pr.Add(fmt.Sprintf("lines[%d].line", i), "appears twice")
+		}
+		seen[l.Line] = true
+		if l.Quantity != nil && *l.Quantity <= 0 {
+			pr.Add(fmt.Sprintf("lines[%d].quantity", i), "must be more than 0")
+		}
+	}
+	return pr.Err()
+}
+
+// Refund returns some lines or quantities of a purchase. Earned points of the
+// returned part are taken back and spent points of it given back, in
+// proportion; when every line is returned the member is where they were
+// before the purchase. Idempotent by refund id.
+func (s *Service) Refund(ctx context.Context, receiptID string, req RefundRequest) (RefundResult, error) {
+	if err := req.validate(); err != nil {
+		return RefundResult{}, err
+	}
+	return s.refund(ctx, receiptID, req, KindRefund)
+}
+
+// Cancel voids a purchase at the till: everything not yet refunded is returned.
+func (s *Service) Cancel(ctx context.Context, receiptID string) (RefundResult, error) {
+	return s.refund(ctx, receiptID, RefundRequest{RefundID: CancelRefundID}, KindCancel)
+}
+
+func (s *Service) refund(ctx context.Context, receiptID string, req RefundRequest, kind string) (RefundResult, error) {
+	hash := hashJSON(req)
+	now := s.now()
+	var res RefundResult
+	err := retryRace(func() error {
+		return s.Store.Update(ctx, func(tx Tx) error {
+			prev, err := tx.Refund(ctx, receiptID, req.RefundID)
+			if err == nil {
+				if prev.RequestHash != hash {
+					return FieldErr(ERECEIPT, "refund_id", "a different refund was made with this id")
+				}
+				res = prev.Result
+				return nil
+			} else if ErrorCode(err) != ENOTFOUND {
+				return err
+			}
+			pur, err := tx.Purchase(ctx, receiptID)
+			if err != nil {
+				return err
+			}
+			bal, err := tx.LockBalance(ctx, pur.MemberID)
+			if err != nil {
+				return err
+			}
+			// Read again under the member's lock: refunds of one purchase queue here.
+			if pur, err = tx.Purchase(ctx, receiptID); err != nil {
+				return err
+			}
+			res, err = s.postRefund(ctx, tx, pur, bal, req, hash, kind, now)
+			return err
+		})
+	})
+	return res, err
+}
+
+// returned is the share of total that belongs to the first done of all units,
+// so that successive refunds of a line add up to exactly total.
+func returned(total int64, done, all Quantity) int64 {
+	q, _, _ := mulDiv(total, int64(done), int64(all))
+	return q
+}
+
+func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Balance, req RefundRequest, hash, kind string, now time.Time) (RefundResult, error) {
+	if pur.Status == PurchaseCancelled {
+		return RefundResult{}, Errorf(ESTATE, "the purchase was cancelled")
+	}
+	res := RefundResult{RefundID: req.RefundID, ReceiptID: pur.ReceiptID}
+	byLine := map[int]*PurchaseLine{}
+	for i := range pur.Lines {
+		byLine[pur.Lines[i].Line.Line] = &pur.Lines[i]
+	}
+	want := req.Lines
+	if len(want) == 0 {
+		for _, l := range pur.Lines {
+			if l.Refunded < l.Quantity {
+				want = append(want, RefundLine{Line: l.Line.Line})
+			}
+		}
+	}
+	var pr Problems
+	for i, w := range want {
+		l, ok := byLine[w.Line]
+		if !ok {
+			pr.Add(fmt.Sprintf("lines[%d].line", i), fmt.Sprintf("the receipt has no line %d", w.Line))
+			continue
+		}
+		left := l.Quantity - l.Refunded
+		qty := left
+		if w.Quantity != nil {
+			qty = *w.Quantity
+		}
+		if qty > left || left == 0 {
+			pr.Add(fmt.Sprintf("lines[%d].quantity", i), fmt.Sprintf("only %s of line %d is left to return", left, w.Line))
+			continue
+		}
+		before := l.Refunded
+		l.Refunded += qty
+		rl := RefundResultLine{Line: w.Line, Quantity: qty,
+			EarnedReversed: returned(l.Earned, l.Refunded, l.Quantity) - returned(l.Earned, before, l.Quantity),
+			SpentReturned:  returned(l.Spent, l.Refunded, l.Quantity) - returned(l.Spent, before, l.Quantity)}
+		res.Lines = append(res.Lines, rl)
+		res.EarnedReversed += rl.EarnedReversed
+		res.SpentReturned += rl.SpentReturned
+	}
+	if err := pr.Err(); err != nil {
+		return RefundResult{}, err
+	}
+	if len(want) == 0 && kind == KindRefund {
+		return RefundResult{}, Errorf(ESTATE, "every line of the purchase was already returned")
+	}
+	e := newEntry(Transaction{ID: s.newID(), MemberID: pur.MemberID, Kind: kind, ReceiptID: pur.ReceiptID, RefundID: req.RefundID, CreatedAt: now})
+	if err := s.giveBackSpent(ctx, tx, e, pur, res.SpentReturned); err != nil {
+		return RefundResult{}, err
+	}
+	if err := s.takeBackEarned(ctx, tx, e, pur, res.EarnedReversed); err != nil {
+		return RefundResult{}, err
+	}
+	if err := tx.Post(ctx, e); err != nil {
+		return RefundResult{}, err
+	}
+	pur.Status = PurchaseRefunded
+	for _, l := range pur.Lines {
+		if l.Refunded < l.Quantity {
+			pur.Status = PurchaseConfirmed
+		}
+	}
+	if kind == KindCancel {
+		pur.Status = PurchaseCancelled
+	}
+	if err := tx.UpdatePurchase(ctx, pur); err != nil {
+		return RefundResult{}, err
+	}
+	res.Status = pur.Status
+	res.Balance = Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
+	rec := &RefundRecord{ReceiptID: pur.ReceiptID, RefundID: req.RefundID, RequestHash: hash, TxID: e.Tx.ID, Result: res, CreatedAt: now}
+	if err := tx.InsertRefund(ctx, rec); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return RefundResult{}, errRace
+		}
+		return RefundResult{}, err
+	}
+	return res, nil
+}
+
+// giveBackSpent restores points to the lots the purchase took them from,
+// the last taken first. A lot whose expiry has passed gets them back too;
+// the expiry job takes them again, as it would have without the purchase.
+func (s *Service) giveBackSpent(ctx context.Context, tx Tx, e *Entry, pur *Purchase, points int64) error {
+	if points == 0 {
+		return nil
+	}
+	ids := make([]string, len(pur.Spends))
+	for i, sp := range pur.Spends {
+		ids[i] = sp.LotID
+	}
+	lots, err := tx.LotsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byID := map[string]*Lot{}
+	for _, l := range lots {
+		byID[l.ID] = l
+	}
+	for i := len(pur.Spends) - 1; i >= 0 && points > 0; i-- {
+		sp := &pur.Spends[i]
+		give := min(sp.Points-sp.Restored, points)
+		if give <= 0 {
+			continue
+		}
+		l := byID[sp.LotID]
+		if l == nil {
+			return Errorf(EINTERNAL, "ledger: lot %s of purchase %s is missing", sp.LotID, pur.ReceiptID)
+		}
+		e.move(l, give)
+		e.post(AccountRedemption, AccountAvailable, give)
+		sp.Restored += give
+		points -= give
+	}
+	if points != 0 {
+		return Errorf(EINTERNAL, "ledger: purchase %s has fewer spent points to return than its lines say", pur.ReceiptID)
+	}
+	return nil
+}
+
+// takeBackEarned takes back points the purchase earned: from its own lot
+// first, then from the member's other active lots, the soonest to expire first.
+func (s *Service) takeBackEarned(ctx context.Context, tx Tx, e *Entry, pur *Purchase, points int64) error {
+	if points == 0 {
+		return nil
+	}
+	var order []*Lot
+	if pur.EarnLotID != "" {
+		own, err := tx.LotsByID(ctx, []string{pur.EarnLotID})
+		if err != nil {
+			return err
+		}
+		order = append(order, own...)
+	}
+	active, err := tx.Lots(ctx, pur.MemberID, LotActive)
+	if err != nil {
+		return err
+	}
+	SpendOrder(active)
+	for _, l := range active {
+		if l.ID == pur.EarnLotID {
+			continue
+		}
+		if moved, ok := e.Lots[l.ID]; ok {
+			l = moved // a lot the refund already gave points back to
+		}
+		order = append(order, l)
+	}
+	if !e.consume(order, points, AccountIssuance) {
+		return &Error{Code: EINSUFFICIENT,
+			Message: fmt.Sprintf("the member no longer holds the %d points this refund must take back", points),
+			Extra:   map[string]any{"earned_reversed": points}}
+	}
+	return nil
+}

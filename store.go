@@ -1,0 +1,103 @@
+package kopilka
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the storage the service needs. Every write runs inside Update as
+// one database transaction; the store retries it on a serialization
+// failure or a deadlock, so fn must have no effect outside the transaction.
+// Implementations: store/sqlite and store/postgres; both pass store/storetest.
+type Store interface {
+	// Update runs fn in one read-write transaction.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn outside a transaction, for reads.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Verify checks the ledger invariants and returns every breach it finds.
+	Verify(ctx context.Context) ([]Breach, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Tx is the set of operations available inside a transaction.
+type Tx interface {
+	ProgrammeTx
+	MemberTx
+	LedgerTx
+	PurchaseTx
+	KeyTx
+}
+
+// ProgrammeTx reads and writes the programme settings.
+type ProgrammeTx interface {
+	Programme(ctx context.Context) (Programme, error)
+	SetProgramme(ctx context.Context, p Programme) error
+}
+
+// MemberTx reads and writes members and cards.
+type MemberTx interface {
+	// InsertMember stores a new member with a zero balance.
+	InsertMember(ctx context.Context, m Member) error
+	UpdateMember(ctx context.Context, m Member) error
+	// Member returns the member with its cards, or ENOTFOUND.
+	Member(ctx context.Context, id string) (Member, error)
+	// MemberIDBy finds a member by "phone", "email" or "card" (any status), or ENOTFOUND.
+	MemberIDBy(ctx context.Context, key, value string) (string, error)
+	InsertCard(ctx context.Context, c Card) error
+	UpdateCard(ctx context.Context, c Card) error
+	// Card returns the card, or ENOTFOUND.
+	Card(ctx context.Context, number string) (Card, error)
+}
+
+// LedgerTx reads and writes balances, lots and transactions.
+type LedgerTx interface {
+	// LockBalance reads the member's balance and holds it against other
+	// writers until the transaction ends. Every write to a member's lots
+	// takes this lock first, so locks are always taken in the same order.
+	LockBalance(ctx context.Context, memberID string) (Balance, error)
+	// Lots returns the member's lots in a state that still hold points.
+	Lots(ctx context.Context, memberID, state string) ([]*Lot, error)
+	// LotsByID returns the named lots.
+	LotsByID(ctx context.Context, ids []string) ([]*Lot, error)
+	// Post writes the entry: transaction, postings, lots, lot moves and the
+	// change to the member's balance. A balance that would go negative is EINSUFFICIENT.
+	Post(ctx context.Context, e *Entry) error
+	// Transactions returns a member's history, newest first, before the cursor.
+	Transactions(ctx context.Context, memberID string, before *Cursor, limit int) ([]Transaction, error)
+	// TransactionByKey finds a transaction by its idempotency key, or ENOTFOUND.
+	TransactionByKey(ctx context.Context, memberID, key string) (Transaction, error)
+	// Expiring sums the member's active points that expire by until.
+	Expiring(ctx context.Context, memberID string, until time.Time) ([]Expiring, error)
+	// DueMembers lists up to limit members with lots to activate or expire at now.
+	DueMembers(ctx context.Context, now time.Time, limit int) (activate, expire []string, err error)
+}
+
+// Cursor marks a place in a member's history.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// PurchaseTx reads and writes purchases and refunds.
+type PurchaseTx interface {
+	// InsertPurchase stores a confirmed purchase; an existing receipt id is ECONFLICT.
+	InsertPurchase(ctx context.Context, p *Purchase) error
+	// Purchase returns the purchase with its lines, or ENOTFOUND.
+	Purchase(ctx context.Context, receiptID string) (*Purchase, error)
+	// UpdatePurchase stores the purchase's status, spends and refunded quantities.
+	UpdatePurchase(ctx context.Context, p *Purchase) error
+	// InsertRefund stores a refund; an existing refund id is ECONFLICT.
+	InsertRefund(ctx context.Context, r *RefundRecord) error
+	// Refund returns the refund, or ENOTFOUND.
+	Refund(ctx context.Context, receiptID, refundID string) (*RefundRecord, error)
+}
+
+// KeyTx reads and writes API keys.
+type KeyTx interface {
+	InsertKey(ctx context.Context, k APIKey) error
+	KeyByHash(ctx context.Context, hash string) (APIKey, error)
+	Keys(ctx context.Context) ([]APIKey, error)
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+	TouchKey(ctx context.Context, id string, at time.Time) error
+}

@@ -1,0 +1,88 @@
+// Package sqlite opens Kopilka's store on an embedded SQLite file through
+// modernc.org/sqlite, a pure-Go SQLite: no cgo, one static binary.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/kopilka/kopilka/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the dialect's schema changes.
+func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
+
+// Dialect describes SQLite to the shared store.
+func Dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Name: "sqlite",
+		// SQLite has no row locks: BEGIN IMMEDIATE takes the database's one
+		// write lock, which covers every row a transaction reads.
+		ForUpdate:       "",
+		SerializeWrites: true,
+		Retryable: func(err error) bool {
+			var e *sqlite.Error
+			if !errors.As(err, &e) {
+				return false
+			}
+			c := e.Code() & 0xff
+			return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+		},
+		Violation: func(err error) (string, bool) {
+			var e *sqlite.Error
+			if !errors.As(err, &e) {
+				return "", false
+			}
+			switch e.Code() {
+			case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
+				// "UNIQUE constraint failed: members.phone", "CHECK constraint failed: balances_available_check"
+				msg := e.Error()
+				if i := strings.LastIndex(msg, "failed: "); i >= 0 {
+					name := msg[i+len("failed: "):]
+					if j := strings.IndexAny(name, " ,)"); j >= 0 {
+						name = name[:j]
+					}
+					return name, true
+				}
+				return msg, true
+			}
+			return "", false
+		},
+		Migrations: Migrations(),
+	}
+}
+
+// Open opens (creating if need be) the SQLite file at path and migrates it.
+// The database runs in WAL mode with full fsync, so that a confirmed
+// purchase survives a power cut; writers take turns in this process.
+func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	s := sqlstore.New(db, Dialect())
+	if _, err := s.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return s, nil
+}

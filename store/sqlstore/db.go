@@ -1,0 +1,316 @@
+// Package sqlstore implements kopilka.Store in plain SQL over database/sql.
+// The SQL is kept to what SQLite, PostgreSQL and the PostgreSQL-compatible
+// distributed databases (CockroachDB, YugabyteDB) all run; what differs
+// between them (row locks, error codes, migrations) is a Dialect, supplied
+// by store/sqlite and store/postgres.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Dialect is what one database does differently.
+type Dialect struct {
+	Name string
+	// ForUpdate is appended to a SELECT that must lock the rows it reads.
+	ForUpdate string
+	// SerializeWrites makes writers in this process take turns before the
+	// database makes them (SQLite has one writer at a time anyway).
+	SerializeWrites bool
+	// Retryable reports a serialization failure, deadlock or busy database.
+	Retryable func(error) bool
+	// Violation returns the name of the UNIQUE or CHECK constraint err broke,
+	// as "table.column" or the constraint's own name.
+	Violation func(error) (name string, ok bool)
+	// Migrations holds NNNN_name.sql files, applied in order.
+	Migrations fs.FS
+}
+
+// DB is a kopilka.Store over a *sql.DB.
+type DB struct {
+	SQL     *sql.DB
+	dialect Dialect
+	writeMu sync.Mutex
+	// MaxRetries bounds how often Update runs a transaction again.
+	MaxRetries int
+}
+
+// New wraps an open database; call Migrate before use.
+func New(db *sql.DB, d Dialect) *DB {
+	return &DB{SQL: db, dialect: d, MaxRetries: 20}
+}
+
+var _ kopilka.Store = (*DB)(nil)
+
+// Close closes the database.
+func (db *DB) Close() error { return db.SQL.Close() }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
+
+// Dialect returns the database's dialect name.
+func (db *DB) Dialect() string { return db.dialect.Name }
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// tx implements kopilka.Tx over a querier.
+type tx struct {
+	q       querier
+	d       *Dialect
+	locking bool // inside a read-write transaction: lock what LockBalance reads
+}
+
+// View runs fn over the database without a transaction.
+func (db *DB) View(ctx context.Context, fn func(kopilka.Tx) error) error {
+	return fn(&tx{q: db.SQL, d: &db.dialect})
+}
+
+// Update runs fn in one transaction and commits it; a serialization
+// failure, deadlock or busy database runs it again, at most MaxRetries times,
+// after a short random pause.
+func (db *DB) Update(ctx context.Context, fn func(kopilka.Tx) error) error {
+	if db.dialect.SerializeWrites {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
+	for attempt := 0; ; attempt++ {
+		err := db.update(ctx, fn)
+		if err == nil || !db.dialect.Retryable(err) || attempt >= db.MaxRetries {
+			if err != nil && db.dialect.Retryable(err) {
+				return fmt.Errorf("gave up after %d attempts: %w", attempt+1, err)
+			}
+			return err
+		}
+		pause := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 6))) + time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (db *DB) update(ctx context.Context, fn func(kopilka.Tx) error) error {
+	sqlTx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&tx{q: sqlTx, d: &db.dialect, locking: true}); err != nil {
+		_ = sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the dialect's migrations that are not yet applied. Each
+// runs in its own transaction together with its row in schema_migrations,
+// so two instances starting at once cannot both apply one.
+func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
+	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	ms, err := Migrations(db.dialect.Migrations)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		done, err := db.applyMigration(ctx, m)
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: %w", m.Name, err)
+		}
+		if done {
+			applied = append(applied, m.Name)
+		}
+	}
+	return applied, nil
+}
+
+func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
+	var exists int
+	err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&exists)
+	if err != nil || exists > 0 {
+		return false, err
+	}
+	sqlTx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	if _, err := sqlTx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		m.Version, m.Name, time.Now().UnixMicro()); err != nil {
+		if _, ok := db.dialect.Violation(err); ok {
+			return false, nil // another instance applied it first
+		}
+		return false, err
+	}
+	for _, stmt := range splitStatements(m.SQL) {
+		if _, err := sqlTx.ExecContext(ctx, stmt); err != nil {
+			return false, fmt.Errorf("%w\n%s", err, stmt)
+		}
+	}
+	return true, sqlTx.Commit()
+}
+
+// Migration is one schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations reads NNNN_name.sql files from fsys in version order.
+func Migrations(fsys fs.FS) ([]Migration, error) {
+	names, err := fs.Glob(fsys, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []Migration
+	for _, n := range names {
+		v, err := strconv.Atoi(strings.SplitN(path.Base(n), "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a version number", n)
+		}
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(n, ".sql"), SQL: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	return ms, nil
+}
+
+// splitStatements splits a migration on semicolons at line ends; our
+// migrations hold no semicolons inside statements.
+func splitStatements(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, l)
+			}
+		}
+		if stmt := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";"); stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// micros stores a time as microseconds since the epoch in UTC: the same
+// BIGINT in every database, compared and indexed as a number.
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+// nullMicros stores the zero time as NULL.
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+func ptrMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return nullMicros(*t)
+}
+
+func fromPtrMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// notFound turns sql.ErrNoRows into ENOTFOUND.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return kopilka.Errorf(kopilka.ENOTFOUND, "%s not found", what)
+	}
+	return err
+}
+
+// violations maps a constraint to the domain error it means.
+var violations = map[string]*kopilka.Error{
+	"members_phone_key": kopilka.FieldErr(kopilka.ECONFLICT, "phone", "another member has this phone"),
+	"members.phone":     kopilka.FieldErr(kopilka.ECONFLICT, "phone", "another member has this phone"),
+	"members_email_key": kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
+	"members.email":     kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
+	"cards_pkey":        kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
+	"cards.number":      kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
+	"balances_available_check": kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few points available"),
+	"balances_pending_check":   kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few pending points"),
+}
+
+// mapErr turns a broken constraint into its domain error; a unique
+// constraint not in the table is a plain ECONFLICT.
+func (t *tx) mapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	name, ok := t.d.Violation(err)
+	if !ok {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if e, ok := violations[name]; ok {
+		c := *e
+		return &c
+	}
+	return kopilka.Errorf(kopilka.ECONFLICT, "%s: already exists (%s)", what, name)
+}
+
+// values returns "($1, $2, …), (…)" for rows of n columns starting at $start.
+func values(rows, n, start int) string {
+	var b strings.Builder
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range n {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(start + r*n + c))
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}

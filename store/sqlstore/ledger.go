@@ -1,0 +1,206 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+func (t *tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance, error) {
+	q := `SELECT available, pending FROM balances WHERE member_id = $1`
+	if t.locking {
+		q += t.d.ForUpdate
+	}
+	var b kopilka.Balance
+	err := t.q.QueryRowContext(ctx, q, memberID).Scan(&b.Available, &b.Pending)
+	return b, notFound(err, "member")
+}
+
+const lotColumns = `id, member_id, tx_id, points, remaining, state, activates_at, expires_at, created_at`
+
+func scanLots(rows *sql.Rows, err error) ([]*kopilka.Lot, error) {
+	if err != nil {
+		return nil, fmt.Errorf("lots: %w", err)
+	}
+	defer rows.Close()
+	var lots []*kopilka.Lot
+	for rows.Next() {
+		var l kopilka.Lot
+		var activates, created int64
+		var expires sql.NullInt64
+		if err := rows.Scan(&l.ID, &l.MemberID, &l.TxID, &l.Points, &l.Remaining, &l.State, &activates, &expires, &created); err != nil {
+			return nil, err
+		}
+		l.ActivatesAt, l.ExpiresAt, l.CreatedAt = fromMicros(activates), fromNullMicros(expires), fromMicros(created)
+		lots = append(lots, &l)
+	}
+	return lots, rows.Err()
+}
+
+func (t *tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, error) {
+	return scanLots(t.q.QueryContext(ctx, `SELECT `+lotColumns+` FROM lots
+		WHERE member_id = $1 AND state = $2 AND remaining > 0`, memberID, state))
+}
+
+func (t *tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	marks := make([]string, len(ids))
+	for i, id := range ids {
+		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+	}
+	return scanLots(t.q.QueryContext(ctx, `SELECT `+lotColumns+` FROM lots WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...))
+}
+
+// Post writes a ledger entry with one statement per table it touches.
+func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
+	x := e.Tx
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO transactions
+		(id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		x.ID, x.MemberID, x.Kind, nullString(x.ReceiptID), nullString(x.RefundID), x.Available, x.Pending,
+		nullString(x.Reason), nullString(x.Actor), nullString(x.IdempotencyKey), nullString(x.RequestHash), micros(x.CreatedAt)); err != nil {
+		return t.mapErr(err, "transaction")
+	}
+	if len(e.Postings) > 0 {
+		args := make([]any, 0, 5*len(e.Postings))
+		for i, p := range e.Postings {
+			var member sql.NullString
+			if p.Account == kopilka.AccountAvailable || p.Account == kopilka.AccountPending {
+				member = nullString(x.MemberID)
+			}
+			args = append(args, x.ID, i, p.Account, member, p.Amount)
+		}
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `+
+			values(len(e.Postings), 5, 1), args...); err != nil {
+			return t.mapErr(err, "postings")
+		}
+	}
+	if len(e.NewLots) > 0 {
+		args := make([]any, 0, 9*len(e.NewLots))
+		for _, l := range e.NewLots {
+			args = append(args, l.ID, l.MemberID, l.TxID, l.Points, l.Remaining, l.State,
+				micros(l.ActivatesAt), nullMicros(l.ExpiresAt), micros(l.CreatedAt))
+		}
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO lots (`+lotColumns+`) VALUES `+values(len(e.NewLots), 9, 1), args...); err != nil {
+			return t.mapErr(err, "lots")
+		}
+	}
+	for _, l := range e.Lots {
+		if _, err := t.q.ExecContext(ctx, `UPDATE lots SET remaining = $2, state = $3 WHERE id = $1`, l.ID, l.Remaining, l.State); err != nil {
+			return t.mapErr(err, "lot")
+		}
+	}
+	if len(e.Moves) > 0 {
+		args := make([]any, 0, 4*len(e.Moves))
+		for i, m := range e.Moves {
+			args = append(args, x.ID, i, m.LotID, m.Delta)
+		}
+		if _, err := t.q.ExecContext(ctx, `INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `+
+			values(len(e.Moves), 4, 1), args...); err != nil {
+			return t.mapErr(err, "lot moves")
+		}
+	}
+	if x.Available != 0 || x.Pending != 0 {
+		res, err := t.q.ExecContext(ctx, `UPDATE balances SET available = available + $2, pending = pending + $3
+			WHERE member_id = $1`, x.MemberID, x.Available, x.Pending)
+		if err != nil {
+			return t.mapErr(err, "balance")
+		}
+		return mustAffect(res, "balance")
+	}
+	return nil
+}
+
+const txColumns = `id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at`
+
+func scanTx(s scanner) (kopilka.Transaction, error) {
+	var x kopilka.Transaction
+	var receipt, refund, reason, actor, key, hash sql.NullString
+	var created int64
+	err := s.Scan(&x.ID, &x.MemberID, &x.Kind, &receipt, &refund, &x.Available, &x.Pending, &reason, &actor, &key, &hash, &created)
+	x.ReceiptID, x.RefundID, x.Reason, x.Actor = receipt.String, refund.String, reason.String, actor.String
+	x.IdempotencyKey, x.RequestHash, x.CreatedAt = key.String, hash.String, fromMicros(created)
+	return x, err
+}
+
+func (t *tx) Transactions(ctx context.Context, memberID string, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, error) {
+	q := `SELECT ` + txColumns + ` FROM transactions WHERE member_id = $1`
+	args := []any{memberID}
+	if before != nil {
+		q += ` AND (created_at < $2 OR (created_at = $2 AND id < $3))`
+		args = append(args, micros(before.CreatedAt), before.ID)
+	}
+	q += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, limit)
+	rows, err := t.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("transactions: %w", err)
+	}
+	defer rows.Close()
+	items := []kopilka.Transaction{}
+	for rows.Next() {
+		x, err := scanTx(rows)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, x)
+	}
+	return items, rows.Err()
+}
+
+func (t *tx) TransactionByKey(ctx context.Context, memberID, key string) (kopilka.Transaction, error) {
+	x, err := scanTx(t.q.QueryRowContext(ctx, `SELECT `+txColumns+` FROM transactions
+		WHERE member_id = $1 AND idempotency_key = $2`, memberID, key))
+	return x, notFound(err, "transaction")
+}
+
+func (t *tx) Expiring(ctx context.Context, memberID string, until time.Time) ([]kopilka.Expiring, error) {
+	rows, err := t.q.QueryContext(ctx, `SELECT expires_at, SUM(remaining) FROM lots
+		WHERE member_id = $1 AND state = 'active' AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $2
+		GROUP BY expires_at ORDER BY expires_at`, memberID, micros(until))
+	if err != nil {
+		return nil, fmt.Errorf("expiring: %w", err)
+	}
+	defer rows.Close()
+	var out []kopilka.Expiring
+	for rows.Next() {
+		var at, points int64
+		if err := rows.Scan(&at, &points); err != nil {
+			return nil, err
+		}
+		out = append(out, kopilka.Expiring{Points: points, ExpiresAt: fromMicros(at)})
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) DueMembers(ctx context.Context, now time.Time, limit int) (activate, expire []string, err error) {
+	ids := func(q string) ([]string, error) {
+		rows, err := t.q.QueryContext(ctx, q, micros(now), limit)
+		if err != nil {
+			return nil, fmt.Errorf("due lots: %w", err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		return out, rows.Err()
+	}
+	if activate, err = ids(`SELECT DISTINCT member_id FROM lots
+		WHERE state = 'pending' AND remaining > 0 AND activates_at <= $1 LIMIT $2`); err != nil {
+		return nil, nil, err
+	}
+	expire, err = ids(`SELECT DISTINCT member_id FROM lots
+		WHERE state = 'active' AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2`)
+	return activate, expire, err
+}

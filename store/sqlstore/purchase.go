@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kopilka/kopilka"
+)
+
+func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
+	spends, _ := json.Marshal(p.Spends)
+	quote, _ := json.Marshal(p.Quote)
+	if _, err := t.q.ExecContext(ctx, `INSERT INTO purchases
+		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		p.ReceiptID, p.MemberID, p.StoreID, nullString(p.CardNumber), p.RequestHash, p.Status, p.TxID,
+		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt)); err != nil {
+		return t.mapErr(err, "purchase")
+	}
+	args := make([]any, 0, 10*len(p.Lines))
+	for _, l := range p.Lines {
+		args = append(args, p.ReceiptID, l.Line.Line, l.SKU, l.Category, int64(l.Quantity), l.Price, l.Amount, l.Earned, l.Spent, int64(l.Refunded))
+	}
+	_, err := t.q.ExecContext(ctx, `INSERT INTO purchase_lines
+		(receipt_id, line, sku, category, quantity, price, amount, earned, spent, refunded) VALUES `+values(len(p.Lines), 10, 1), args...)
+	return t.mapErr(err, "purchase lines")
+}
+
+func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error) {
+	p := &kopilka.Purchase{}
+	var card, lot sql.NullString
+	var spends, quote string
+	var occurred, created int64
+	err := t.q.QueryRowContext(ctx, `SELECT receipt_id, member_id, store_id, card_number, request_hash, status, tx_id,
+		earn_lot_id, spends, quote, occurred_at, created_at FROM purchases WHERE receipt_id = $1`, receiptID).
+		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created)
+	if err != nil {
+		return nil, notFound(err, "purchase")
+	}
+	p.CardNumber, p.EarnLotID, p.OccurredAt, p.CreatedAt = card.String, lot.String, fromMicros(occurred), fromMicros(created)
+	if err := json.Unmarshal([]byte(spends), &p.Spends); err != nil {
+		return nil, fmt.Errorf("purchase %s spends: %w", receiptID, err)
+	}
+	if err := json.Unmarshal([]byte(quote), &p.Quote); err != nil {
+		return nil, fmt.Errorf("purchase %s quote: %w", receiptID, err)
+	}
+	rows, err := t.q.QueryContext(ctx, `SELECT line, sku, category, quantity, price, amount, earned, spent, refunded
+		FROM purchase_lines WHERE receipt_id = $1 ORDER BY line`, receiptID)
+	if err != nil {
+		return nil, fmt.Errorf("purchase lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l kopilka.PurchaseLine
+		var qty, refunded int64
+		if err := rows.Scan(&l.Line.Line, &l.SKU, &l.Category, &qty, &l.Price, &l.Amount, &l.Earned, &l.Spent, &refunded); err != nil {
+			return nil, err
+		}
+		l.Quantity, l.Refunded = kopilka.Quantity(qty), kopilka.Quantity(refunded)
+		p.Lines = append(p.Lines, l)
+	}
+	return p, rows.Err()
+}
+
+func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
+	spends, _ := json.Marshal(p.Spends)
+	res, err := t.q.ExecContext(ctx, `UPDATE purchases SET status = $2, spends = $3 WHERE receipt_id = $1`,
+		p.ReceiptID, p.Status, string(spends))
+	if err != nil {
+		return t.mapErr(err, "purchase")
+	}
+	if err := mustAffect(res, "purchase"); err != nil {
+		return err
+	}
+	for _, l := range p.Lines {
+		if _, err := t.q.ExecContext(ctx, `UPDATE purchase_lines SET refunded = $3 WHERE receipt_id = $1 AND line = $2 AND refunded <> $3`,
+			p.ReceiptID, l.Line.Line, int64(l.Refunded)); err != nil {
+			return t.mapErr(err, "purchase line")
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error {
+	result, _ := json.Marshal(r.Result)
+	_, err := t.q.ExecContext(ctx, `INSERT INTO refunds (receipt_id, refund_id, request_hash, tx_id, result, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, r.ReceiptID, r.RefundID, r.RequestHash, r.TxID, string(result), micros(r.CreatedAt))
+	return t.mapErr(err, "refund")
+}
+
+func (t *tx) Refund(ctx context.Context, receiptID, refundID string) (*kopilka.RefundRecord, error) {
+	r := &kopilka.RefundRecord{}
+	var result string
+	var created int64
+	err := t.q.QueryRowContext(ctx, `SELECT receipt_id, refund_id, request_hash, tx_id, result, created_at
+		FROM refunds WHERE receipt_id = $1 AND refund_id = $2`, receiptID, refundID).
+		Scan(&r.ReceiptID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created)
+	if err != nil {
+		return nil, notFound(err, "refund")
+	}
+	r.CreatedAt = fromMicros(created)
+	return r, json.Unmarshal([]byte(result), &r.Result)
+}

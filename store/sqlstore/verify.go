@@ -1,0 +1,85 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/kopilka/kopilka"
+)
+
+// invariants are queries that return one row per breach: an identifier and
+// two numbers that should have been equal.
+var invariants = []struct{ name, query string }{
+	{"every transaction's postings sum to zero",
+		`SELECT tx_id, SUM(amount), 0 FROM postings GROUP BY tx_id HAVING SUM(amount) <> 0`},
+	{"every posting belongs to a transaction of its member",
+		`SELECT p.tx_id, 0, 0 FROM postings p LEFT JOIN transactions t ON t.id = p.tx_id
+		 WHERE t.id IS NULL OR (p.member_id IS NOT NULL AND p.member_id <> t.member_id)`},
+	{"available balance equals the sum of its postings",
+		`SELECT b.member_id, b.available, COALESCE(s.total, 0) FROM balances b
+		 LEFT JOIN (SELECT member_id, SUM(amount) AS total FROM postings WHERE account = 'available' GROUP BY member_id) s
+		 ON s.member_id = b.member_id WHERE b.available <> COALESCE(s.total, 0)`},
+	{"pending balance equals the sum of its postings",
+		`SELECT b.member_id, b.pending, COALESCE(s.total, 0) FROM balances b
+		 LEFT JOIN (SELECT member_id, SUM(amount) AS total FROM postings WHERE account = 'pending' GROUP BY member_id) s
+		 ON s.member_id = b.member_id WHERE b.pending <> COALESCE(s.total, 0)`},
+	{"available balance equals what its active lots hold",
+		`SELECT b.member_id, b.available, COALESCE(s.total, 0) FROM balances b
+		 LEFT JOIN (SELECT member_id, SUM(remaining) AS total FROM lots WHERE state = 'active' GROUP BY member_id) s
+		 ON s.member_id = b.member_id WHERE b.available <> COALESCE(s.total, 0)`},
+	{"pending balance equals what its pending lots hold",
+		`SELECT b.member_id, b.pending, COALESCE(s.total, 0) FROM balances b
+		 LEFT JOIN (SELECT member_id, SUM(remaining) AS total FROM lots WHERE state = 'pending' GROUP BY member_id) s
+		 ON s.member_id = b.member_id WHERE b.pending <> COALESCE(s.total, 0)`},
+	{"no balance is negative",
+		`SELECT member_id, available, pending FROM balances WHERE available < 0 OR pending < 0`},
+	{"a lot holds its points plus its recorded moves",
+		`SELECT l.id, l.remaining, l.points + COALESCE(m.total, 0) FROM lots l
+		 LEFT JOIN (SELECT lot_id, SUM(delta) AS total FROM lot_moves GROUP BY lot_id) m ON m.lot_id = l.id
+		 WHERE l.remaining <> l.points + COALESCE(m.total, 0) OR l.remaining < 0 OR l.remaining > l.points`},
+	{"a transaction's balance changes equal its postings",
+		`SELECT t.id, t.available + t.pending, COALESCE(s.total, 0) FROM transactions t
+		 LEFT JOIN (SELECT tx_id,
+		   SUM(CASE WHEN account = 'available' THEN amount ELSE 0 END) AS a,
+		   SUM(CASE WHEN account = 'pending' THEN amount ELSE 0 END) AS p,
+		   SUM(CASE WHEN account IN ('available', 'pending') THEN amount ELSE 0 END) AS total
+		   FROM postings GROUP BY tx_id) s ON s.tx_id = t.id
+		 WHERE t.available <> COALESCE(s.a, 0) OR t.pending <> COALESCE(s.p, 0)`},
+	{"every purchase has its ledger transaction",
+		`SELECT p.receipt_id, 0, 0 FROM purchases p LEFT JOIN transactions t ON t.id = p.tx_id WHERE t.id IS NULL`},
+}
+
+// Verify runs every invariant query and reports up to 20 breaches of each.
+func (db *DB) Verify(ctx context.Context) ([]kopilka.Breach, error) {
+	var out []kopilka.Breach
+	for _, inv := range invariants {
+		rows, err := db.SQL.QueryContext(ctx, inv.query+` LIMIT 20`)
+		if err != nil {
+			return nil, fmt.Errorf("verify %q: %w", inv.name, err)
+		}
+		for rows.Next() {
+			var id string
+			var a, b int64
+			if err := rows.Scan(&id, &a, &b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, kopilka.Breach{Invariant: inv.name, Detail: fmt.Sprintf("%s: %d, expected %d", id, a, b)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Invariants lists the names of the checks Verify runs.
+func Invariants() string {
+	names := make([]string, len(invariants))
+	for i, inv := range invariants {
+		names[i] = "- " + inv.name
+	}
+	return strings.Join(names, "\n")
+}
