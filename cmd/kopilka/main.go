@@ -1,0 +1,289 @@
+// Command kopilka runs the Kopilka loyalty service and its tools.
+//
+//	kopilka serve          run the API (SQLite file kopilka.db unless KOPILKA_DATABASE_URL says otherwise)
+//	kopilka migrate        apply the database migrations and exit
+//	kopilka verify         check the ledger invariants; exit 1 on a breach
+//	kopilka jobs run-once  activate pending points and expire old ones, then exit
+//	kopilka bench          drive a running server with concurrent tills
+//	kopilka version        print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	kopilkahttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/store/postgres"
+	"github.com/kopilka/kopilka/store/sqlite"
+	"github.com/kopilka/kopilka/store/sqlstore"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "0.1.0-dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "kopilka:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: kopilka <command> [flags]
+
+commands:
+  serve          run the API server
+  migrate        apply database migrations and exit
+  verify         check the ledger invariants; exit status 1 on a breach
+  jobs run-once  activate pending points and expire old points, then exit
+  bench          drive a running server with concurrent tills and report throughput
+  version        print the version
+
+Run 'kopilka <command> -h' for the command's flags. Every flag can also be
+set by an environment variable named KOPILKA_<FLAG> (KOPILKA_DATABASE_URL).`
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest)
+	case "migrate":
+		return migrate(ctx, rest)
+	case "verify":
+		return verify(ctx, rest)
+	case "jobs":
+		if len(rest) == 0 || rest[0] != "run-once" {
+			return errors.New("usage: kopilka jobs run-once")
+		}
+		return jobsRunOnce(ctx, rest[1:])
+	case "bench":
+		return bench(ctx, rest)
+	case "version", "-version", "--version":
+		fmt.Println("kopilka", Version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Println(usage)
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// config is what the commands that open the database share.
+type config struct {
+	databaseURL string
+	maxConns    int
+	region      string
+}
+
+// newFlags makes a flag set whose defaults come from KOPILKA_* variables.
+func newFlags(name string, c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&c.databaseURL, "database-url", env("DATABASE_URL", ""),
+		"database: sqlite:///path/file.db or postgres://… (default: SQLite file kopilka.db in the working directory)")
+	fs.IntVar(&c.maxConns, "max-conns", envInt("MAX_CONNS", 32), "most database connections (PostgreSQL)")
+	fs.StringVar(&c.region, "phone-region", env("PHONE_REGION", "RU"), "region for phone numbers given without a country code")
+	return fs
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("KOPILKA_" + name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(env(name, "")); err == nil {
+		return v
+	}
+	return def
+}
+
+// openStore opens the database the URL names and migrates it.
+func openStore(ctx context.Context, c config) (*sqlstore.DB, error) {
+	u := c.databaseURL
+	switch {
+	case u == "":
+		return sqlite.Open(ctx, "kopilka.db")
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return postgres.Open(ctx, u, c.maxConns)
+	case strings.HasPrefix(u, "sqlite://"):
+		return sqlite.Open(ctx, strings.TrimPrefix(u, "sqlite://"))
+	case strings.HasPrefix(u, "sqlite:"):
+		return sqlite.Open(ctx, strings.TrimPrefix(u, "sqlite:"))
+	}
+	return nil, fmt.Errorf("database url %q: use sqlite:///path/file.db or postgres://…", u)
+}
+
+func newService(db kopilka.Store, c config) *kopilka.Service {
+	svc := kopilka.NewService(db)
+	svc.Region = c.region
+	return svc
+}
+
+func serve(ctx context.Context, args []string) error {
+	var c config
+	fs := newFlags("serve", &c)
+	addr := fs.String("addr", env("ADDR", ":8080"), "address to listen on")
+	jobEvery := fs.Duration("job-interval", envDuration("JOB_INTERVAL", time.Minute), "how often to activate and expire points (0: never)")
+	logFormat := fs.String("log-format", env("LOG_FORMAT", "json"), "log format: json or text")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewJSONHandler(os.Stderr, nil)
+	if *logFormat == "text" {
+		handler = slog.NewTextHandler(os.Stderr, nil)
+	}
+	logger := slog.New(handler)
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := newService(db, c)
+	if err := bootstrapKey(ctx, svc, logger); err != nil {
+		return err
+	}
+	api := kopilkahttp.NewServer(svc, logger, Version)
+	srv := &http.Server{Addr: *addr, Handler: api, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	if *jobEvery > 0 {
+		go runJobs(ctx, svc, logger, *jobEvery)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("kopilka serving", "addr", *addr, "database", db.Dialect(), "version", Version)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// bootstrapKey makes sure an admin key exists: KOPILKA_BOOTSTRAP_KEY if set,
+// else a generated one that is printed once.
+func bootstrapKey(ctx context.Context, svc *kopilka.Service, logger *slog.Logger) error {
+	if secret := env("BOOTSTRAP_KEY", ""); secret != "" {
+		created, err := svc.EnsureKey(ctx, "bootstrap", secret)
+		if err != nil {
+			return fmt.Errorf("bootstrap key: %w", err)
+		}
+		if created {
+			logger.Info("stored the admin key from KOPILKA_BOOTSTRAP_KEY")
+		}
+		return nil
+	}
+	has, err := svc.HasKeys(ctx)
+	if err != nil || has {
+		return err
+	}
+	k, err := svc.CreateKey(ctx, "bootstrap", kopilka.RoleAdmin, "", nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "\nFirst start: an admin API key was created. It is shown only this once:\n\n    %s\n\n", k.Secret)
+	return nil
+}
+
+func runJobs(ctx context.Context, svc *kopilka.Service, logger *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := svc.RunJobs(ctx)
+		if err != nil && ctx.Err() == nil {
+			logger.Error("points job", "err", err)
+		} else if rep.Activated+rep.Expired > 0 {
+			logger.Info("points job", "activated_members", rep.Activated, "expired_members", rep.Expired)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func migrate(ctx context.Context, args []string) error {
+	var c config
+	if err := newFlags("migrate", &c).Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c) // opening migrates
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Println("migrated", db.Dialect(), "database")
+	return nil
+}
+
+func verify(ctx context.Context, args []string) error {
+	var c config
+	if err := newFlags("verify", &c).Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	breaches, err := db.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Println("checked:\n" + sqlstore.Invariants())
+	if len(breaches) == 0 {
+		fmt.Println("ledger ok: no breach")
+		return nil
+	}
+	for _, b := range breaches {
+		fmt.Printf("BREACH %s: %s\n", b.Invariant, b.Detail)
+	}
+	return fmt.Errorf("%d ledger invariant breaches", len(breaches))
+}
+
+func jobsRunOnce(ctx context.Context, args []string) error {
+	var c config
+	if err := newFlags("jobs run-once", &c).Parse(args); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := newService(db, c).RunJobs(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("activated points of %d members, expired points of %d members\n", rep.Activated, rep.Expired)
+	return nil
+}

@@ -1,0 +1,218 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// decode reads one JSON value from the body into v, refusing unknown fields:
+// a misspelt "amout" must fail loudly, not be read as zero.
+func decode(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	return decodeBytes(body, v)
+}
+
+func decodeBytes(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return kopilka.Errorf(kopilka.EMALFORMED, "the request needs a JSON body")
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if d.More() {
+		return jsonError(errTrailing)
+	}
+	return nil
+}
+
+// receiptJSON is the wire form of a receipt; pointers tell a missing field
+// from a zero one.
+type receiptJSON struct {
+	ReceiptID   *string     `json:"receipt_id"`
+	StoreID     *string     `json:"store_id"`
+	CardNumber  *string     `json:"card_number"`
+	MemberID    *string     `json:"member_id"`
+	OccurredAt  *string     `json:"occurred_at"`
+	Lines       *[]lineJSON `json:"lines"`
+	SpendPoints *int64      `json:"spend_points"`
+	Total       *int64      `json:"total"`
+}
+
+type lineJSON struct {
+	Line     *int            `json:"line"`
+	SKU      *string         `json:"sku"`
+	Category *string         `json:"category"`
+	Quantity json.RawMessage `json:"quantity"`
+	Price    *int64          `json:"price"`
+	Amount   *int64          `json:"amount"`
+}
+
+// DecodeReceipt reads a receipt from JSON and reports every missing or
+// mistyped field by its path. Checks of values are Receipt.Validate's.
+func DecodeReceipt(body []byte) (kopilka.Receipt, error) {
+	var in receiptJSON
+	if err := decodeBytes(body, &in); err != nil {
+		return kopilka.Receipt{}, err
+	}
+	var pr kopilka.Problems
+	r := kopilka.Receipt{Total: in.Total}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	if in.ReceiptID == nil {
+		pr.Add("receipt_id", "is required")
+	}
+	if in.StoreID == nil {
+		pr.Add("store_id", "is required")
+	}
+	r.ReceiptID, r.StoreID, r.CardNumber, r.MemberID = str(in.ReceiptID), str(in.StoreID), str(in.CardNumber), str(in.MemberID)
+	if in.SpendPoints != nil {
+		r.SpendPoints = *in.SpendPoints
+	}
+	if in.OccurredAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *in.OccurredAt)
+		if err != nil {
+			pr.Add("occurred_at", "must be an RFC 3339 time such as 2026-11-23T10:15:00+03:00")
+		}
+		r.OccurredAt = t
+	}
+	if in.Lines == nil {
+		pr.Add("lines", "is required")
+	} else {
+		for i, l := range *in.Lines {
+			f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
+			var line kopilka.Line
+			if l.Line == nil {
+				pr.Add(f("line"), "is required")
+			} else {
+				line.Line = *l.Line
+			}
+			if l.SKU == nil {
+				pr.Add(f("sku"), "is required")
+			} else {
+				line.SKU = *l.SKU
+			}
+			line.Category = str(l.Category)
+			if l.Quantity == nil {
+				pr.Add(f("quantity"), "is required")
+			} else if err := line.Quantity.UnmarshalJSON(l.Quantity); err != nil {
+				pr.Add(f("quantity"), err.Error())
+			}
+			if l.Price == nil {
+				pr.Add(f("price"), "is required")
+			} else {
+				line.Price = *l.Price
+			}
+			if l.Amount == nil {
+				pr.Add(f("amount"), "is required")
+			} else {
+				line.Amount = *l.Amount
+			}
+			r.Lines = append(r.Lines, line)
+		}
+	}
+	return r, pr.Err()
+}
+
+// refundJSON is the wire form of a refund request.
+type refundJSON struct {
+	RefundID *string `json:"refund_id"`
+	Lines    []struct {
+		Line     *int            `json:"line"`
+		Quantity json.RawMessage `json:"quantity"`
+	} `json:"lines"`
+}
+
+// decodeRefund reads a refund request, naming the field at fault.
+func decodeRefund(body []byte) (kopilka.RefundRequest, error) {
+	var in refundJSON
+	if err := decodeBytes(body, &in); err != nil {
+		return kopilka.RefundRequest{}, err
+	}
+	var pr kopilka.Problems
+	var req kopilka.RefundRequest
+	if in.RefundID == nil {
+		pr.Add("refund_id", "is required")
+	} else {
+		req.RefundID = *in.RefundID
+	}
+	for i, l := range in.Lines {
+		var rl kopilka.RefundLine
+		if l.Line == nil {
+			pr.Add(fmt.Sprintf("lines[%d].line", i), "is required")
+		} else {
+			rl.Line = *l.Line
+		}
+		if l.Quantity != nil && string(l.Quantity) != "null" {
+			var q kopilka.Quantity
+			if err := q.UnmarshalJSON(l.Quantity); err != nil {
+				pr.Add(fmt.Sprintf("lines[%d].quantity", i), err.Error())
+			}
+			rl.Quantity = &q
+		}
+		req.Lines = append(req.Lines, rl)
+	}
+	return req, pr.Err()
+}
+
+// programmeJSON is the wire form of the programme settings; absent fields
+// keep their current values.
+type programmeJSON struct {
+	CurrencyName     *string         `json:"currency_name"`
+	PointValue       *int64          `json:"point_value"`
+	EarnRate         json.RawMessage `json:"earn_rate_percent"`
+	MaxSpend         json.RawMessage `json:"max_spend_percent"`
+	PendingDays      *int            `json:"pending_days"`
+	ExpiryMonths     *int            `json:"expiry_months"`
+	Rounding         *string         `json:"rounding"`
+	ExpiringSoonDays *int            `json:"expiring_soon_days"`
+	UpdatedAt        json.RawMessage `json:"updated_at"` // ignored: echoing a GET back is fine
+}
+
+func (in programmeJSON) apply(p *kopilka.Programme) error {
+	var pr kopilka.Problems
+	if in.CurrencyName != nil {
+		p.CurrencyName = *in.CurrencyName
+	}
+	if in.PointValue != nil {
+		p.PointValue = *in.PointValue
+	}
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  *kopilka.Percent
+	}{{"earn_rate_percent", in.EarnRate, &p.EarnRate}, {"max_spend_percent", in.MaxSpend, &p.MaxSpend}} {
+		if f.raw != nil {
+			if err := f.dst.UnmarshalJSON(f.raw); err != nil {
+				pr.Add(f.name, err.Error())
+			}
+		}
+	}
+	if in.PendingDays != nil {
+		p.PendingDays = *in.PendingDays
+	}
+	if in.ExpiryMonths != nil {
+		p.ExpiryMonths = *in.ExpiryMonths
+	}
+	if in.Rounding != nil {
+		p.Rounding = kopilka.Rounding(*in.Rounding)
+	}
+	if in.ExpiringSoonDays != nil {
+		p.ExpiringSoonDays = *in.ExpiringSoonDays
+	}
+	return pr.Err()
+}

@@ -1,0 +1,186 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/kopilka/kopilka"
+)
+
+// statuses maps each error code to its HTTP status: the one place where
+// the domain's errors meet HTTP.
+var statuses = map[kopilka.Code]int{
+	kopilka.EINVALID:       http.StatusUnprocessableEntity,
+	kopilka.EMALFORMED:     http.StatusBadRequest,
+	kopilka.ENOTFOUND:      http.StatusNotFound,
+	kopilka.ECONFLICT:      http.StatusConflict,
+	kopilka.EINSUFFICIENT:  http.StatusUnprocessableEntity,
+	kopilka.ESPENDLIMIT:    http.StatusUnprocessableEntity,
+	kopilka.ERECEIPT:       http.StatusConflict,
+	kopilka.EUNKNOWNCARD:   http.StatusUnprocessableEntity,
+	kopilka.EBLOCKEDCARD:   http.StatusUnprocessableEntity,
+	kopilka.EBLOCKEDMEMBER: http.StatusUnprocessableEntity,
+	kopilka.ESTATE:         http.StatusConflict,
+	kopilka.EIDEMPOTENCY:   http.StatusConflict,
+	kopilka.EUNAUTHORIZED:  http.StatusUnauthorized,
+	kopilka.EFORBIDDEN:     http.StatusForbidden,
+	kopilka.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	kopilka.EINTERNAL:      http.StatusInternalServerError,
+	kopilka.EUNAVAILABLE:   http.StatusServiceUnavailable,
+}
+
+// titles are the short, fixed summaries of each problem type.
+var titles = map[kopilka.Code]string{
+	kopilka.EINVALID:       "A field of the request is invalid",
+	kopilka.EMALFORMED:     "The request body is not valid JSON of the expected shape",
+	kopilka.ENOTFOUND:      "Not found",
+	kopilka.ECONFLICT:      "Conflicts with existing data",
+	kopilka.EINSUFFICIENT:  "Not enough points",
+	kopilka.ESPENDLIMIT:    "Points may not pay that much of this receipt",
+	kopilka.ERECEIPT:       "A different request was made with this id",
+	kopilka.EUNKNOWNCARD:   "Unknown card",
+	kopilka.EBLOCKEDCARD:   "The card is blocked",
+	kopilka.EBLOCKEDMEMBER: "The member is blocked",
+	kopilka.ESTATE:         "The purchase does not allow this",
+	kopilka.EIDEMPOTENCY:   "The idempotency key was used for a different request",
+	kopilka.EUNAUTHORIZED:  "Missing or invalid API key",
+	kopilka.EFORBIDDEN:     "The API key's role may not do this",
+	kopilka.ETOOLARGE:      "The request body is too large",
+	kopilka.EINTERNAL:      "Internal error",
+	kopilka.EUNAVAILABLE:   "The service is unavailable",
+}
+
+// ProblemTypeBase prefixes every problem type; docs/problems.md describes each.
+const ProblemTypeBase = "https://github.com/kopilka/kopilka/blob/main/docs/problems.md#"
+
+// Problem is an RFC 9457 problem document with Kopilka's extensions.
+type Problem struct {
+	Type      string                `json:"type"`
+	Title     string                `json:"title"`
+	Status    int                   `json:"status"`
+	Detail    string                `json:"detail,omitempty"`
+	Instance  string                `json:"instance,omitempty"`
+	RequestID string                `json:"request_id,omitempty"`
+	Code      kopilka.Code          `json:"code"`
+	Errors    []kopilka.FieldError  `json:"errors,omitempty"`
+	Extra     map[string]any        `json:"-"`
+}
+
+// MarshalJSON writes the extension members beside the standard ones.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	type plain Problem
+	b, err := json.Marshal(plain(p))
+	if err != nil || len(p.Extra) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	for k, v := range p.Extra {
+		m[k] = v
+	}
+	var std map[string]any
+	if err := json.Unmarshal(b, &std); err != nil {
+		return nil, err
+	}
+	for k, v := range std {
+		m[k] = v
+	}
+	return json.Marshal(m)
+}
+
+// StatusOf returns the HTTP status of an error.
+func StatusOf(err error) int {
+	if s, ok := statuses[kopilka.ErrorCode(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError writes err as problem+json. Internal errors are logged with the
+// request id and shown to the client only as "internal".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := kopilka.ErrorCode(err)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		code, err = kopilka.ETOOLARGE, kopilka.Errorf(kopilka.ETOOLARGE, "the body is over %d bytes", maxErr.Limit)
+	}
+	status := StatusOf(err)
+	if code == kopilka.ETOOLARGE {
+		status = http.StatusRequestEntityTooLarge
+	}
+	p := Problem{Type: ProblemTypeBase + string(code), Title: titles[code], Status: status, Code: code,
+		Instance: r.URL.Path, RequestID: requestID(r.Context())}
+	var e *kopilka.Error
+	if code == kopilka.EINTERNAL || !errors.As(err, &e) {
+		s.Logger.ErrorContext(r.Context(), "request failed", "err", err, "request_id", p.RequestID, "path", r.URL.Path)
+		p.Detail = "an internal error occurred; quote request id " + p.RequestID + " to the operator"
+	} else {
+		p.Detail, p.Errors, p.Extra = e.Message, e.Fields, e.Extra
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kopilka"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// jsonError turns a decoding error into a problem naming the field.
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return err
+	case errors.As(err, &syntax):
+		return kopilka.Errorf(kopilka.EMALFORMED, "the body is not valid JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return kopilka.Invalid(field, fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return kopilka.Invalid(field, "is not a field of this request")
+	case errors.Is(err, errTrailing):
+		return kopilka.Errorf(kopilka.EMALFORMED, "the body holds more than one JSON value")
+	default:
+		var e *kopilka.Error
+		if errors.As(err, &e) {
+			return e
+		}
+		return kopilka.Errorf(kopilka.EMALFORMED, "the body is not valid JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int", "int64", "int32":
+		return "an integer"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return k
+}
+
+var errTrailing = errors.New("trailing data")
+
+// writeJSON writes v with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write response", "err", err)
+	}
+}

@@ -1,0 +1,215 @@
+// Package http serves Kopilka's JSON API under /v1 with the standard
+// library's router: authentication by bearer API key, problem+json errors,
+// request size limits, Prometheus metrics and structured logs.
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kopilka/kopilka"
+)
+
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns the API's OpenAPI 3 document.
+func OpenAPI() []byte { return openAPI }
+
+// Server is the HTTP API over a service.
+type Server struct {
+	Service *kopilka.Service
+	Logger  *slog.Logger
+	Version string
+	// MaxBody limits request bodies, in bytes.
+	MaxBody int64
+	// KeyTTL is how long a checked API key is trusted before it is read again;
+	// a revoked key stops working within this time on every instance.
+	KeyTTL time.Duration
+
+	mux      *http.ServeMux
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	points   *prometheus.CounterVec
+
+	keyMu   sync.Mutex
+	keys    map[string]cachedKey
+	touched map[string]time.Time
+}
+
+type cachedKey struct {
+	key   kopilka.APIKey
+	until time.Time
+}
+
+// Route is one route of the API and the roles that may call it; no roles
+// means the route is public.
+type Route struct {
+	Method  string
+	Pattern string
+	Roles   []string
+	handle  func(w http.ResponseWriter, r *http.Request) error
+}
+
+// NewServer builds the server and its routes.
+func NewServer(svc *kopilka.Service, logger *slog.Logger, version string) *Server {
+	s := &Server{Service: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second,
+		mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
+		keys: map[string]cachedKey{}, touched: map[string]time.Time{}}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kopilka_http_requests_total", Help: "HTTP requests by route and status.",
+	}, []string{"route", "status"})
+	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "kopilka_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route"})
+	s.points = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kopilka_points_total", Help: "Points earned and spent by confirmed purchases, and moved by refunds.",
+	}, []string{"kind"})
+	s.registry.MustRegister(s.requests, s.duration, s.points,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	for _, rt := range s.Routes() {
+		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, kopilka.Errorf(kopilka.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get("X-Request-Id")
+	if id == "" || len(id) > 64 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	w.Header().Set("X-Request-Id", id)
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+}
+
+type requestIDKey struct{}
+type apiKeyKey struct{}
+
+func requestID(ctx context.Context) string { id, _ := ctx.Value(requestIDKey{}).(string); return id }
+
+// actor names the key that made a request, for the ledger's records.
+func actor(ctx context.Context) string {
+	k, ok := ctx.Value(apiKeyKey{}).(kopilka.APIKey)
+	if !ok {
+		return ""
+	}
+	return "key:" + k.ID + " (" + k.Name + ")"
+}
+
+func keyOf(ctx context.Context) (kopilka.APIKey, bool) {
+	k, ok := ctx.Value(apiKeyKey{}).(kopilka.APIKey)
+	return k, ok
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+
+// wrap adds what every route gets: the body limit, the key check, metrics and a log line.
+func (s *Server) wrap(rt Route) http.Handler {
+	name := rt.Method + " " + rt.Pattern
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBody)
+		err := func() error {
+			if len(rt.Roles) > 0 {
+				k, err := s.authenticate(r)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(rt.Roles, k.Role) {
+					return kopilka.Errorf(kopilka.EFORBIDDEN, "a %s key may not call %s", k.Role, name)
+				}
+				r = r.WithContext(context.WithValue(r.Context(), apiKeyKey{}, k))
+			}
+			return rt.handle(sw, r)
+		}()
+		if err != nil {
+			s.writeError(sw, r, err)
+		}
+		elapsed := time.Since(start)
+		s.requests.WithLabelValues(name, http.StatusText(sw.status)).Inc()
+		s.duration.WithLabelValues(name).Observe(elapsed.Seconds())
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		s.Logger.Log(r.Context(), level, "request", "method", r.Method, "route", rt.Pattern, "path", r.URL.Path,
+			"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", requestID(r.Context()),
+			"key", actor(r.Context()))
+	})
+}
+
+// authenticate checks the bearer key, trusting a checked key for KeyTTL.
+func (s *Server) authenticate(r *http.Request) (kopilka.APIKey, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return kopilka.APIKey{}, kopilka.Errorf(kopilka.EUNAUTHORIZED, "send the API key as Authorization: Bearer <key>")
+	}
+	hash := kopilka.HashKey(secret)
+	now := time.Now()
+	s.keyMu.Lock()
+	c, hit := s.keys[hash]
+	s.keyMu.Unlock()
+	if hit && now.Before(c.until) {
+		s.touch(c.key.ID, now)
+		return c.key, nil
+	}
+	k, err := s.Service.Authenticate(r.Context(), secret)
+	if err != nil {
+		return kopilka.APIKey{}, err
+	}
+	s.keyMu.Lock()
+	if len(s.keys) > 10000 {
+		clear(s.keys)
+	}
+	s.keys[hash] = cachedKey{key: k, until: now.Add(s.KeyTTL)}
+	s.keyMu.Unlock()
+	s.touch(k.ID, now)
+	return k, nil
+}
+
+// touch records a key's use at most once a minute, off the request's path.
+func (s *Server) touch(id string, now time.Time) {
+	s.keyMu.Lock()
+	last := s.touched[id]
+	due := now.Sub(last) > time.Minute
+	if due {
+		s.touched[id] = now
+	}
+	s.keyMu.Unlock()
+	if due {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.Service.TouchKey(ctx, id); err != nil {
+				s.Logger.Warn("record key use", "err", err)
+			}
+		}()
+	}
+}
