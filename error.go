@@ -11,23 +11,23 @@ type Code string
 
 // Error codes. The string value is the problem type's last path segment.
 const (
-	EINVALID       Code = "invalid-field"         // a field of the request is wrong
-	EMALFORMED     Code = "malformed-request"     // the body is not the JSON we expect
-	ENOTFOUND      Code = "not-found"             // the thing named does not exist
-	ECONFLICT      Code = "conflict"              // a uniqueness rule would break (same phone, same card)
-	EINSUFFICIENT  Code = "insufficient-points"   // the member does not hold enough points
-	ESPENDLIMIT    Code = "spend-limit-exceeded"  // points may not pay that much of this receipt
-	ERECEIPT       Code = "receipt-conflict"      // same receipt or refund id, different body
-	EUNKNOWNCARD   Code = "unknown-card"          // no card with that number
-	EBLOCKEDCARD   Code = "blocked-card"          // the card is blocked or replaced
-	EBLOCKEDMEMBER Code = "blocked-member"        // the member is blocked
-	ESTATE         Code = "purchase-state"        // e.g. a refund of a cancelled purchase
-	EIDEMPOTENCY   Code = "idempotency-conflict"  // same Idempotency-Key, different body
-	EUNAUTHORIZED  Code = "unauthorized"          // no or bad API key
-	EFORBIDDEN     Code = "forbidden"             // the key's role may not do this
-	ETOOLARGE      Code = "request-too-large"     // body over the size limit
-	EINTERNAL      Code = "internal"              // a bug or an outage; details are only logged
-	EUNAVAILABLE   Code = "unavailable"           // the database is not reachable
+	EINVALID       Code = "invalid-field"        // a field of the request is wrong
+	EMALFORMED     Code = "malformed-request"    // the body is not the JSON we expect
+	ENOTFOUND      Code = "not-found"            // the thing named does not exist
+	ECONFLICT      Code = "conflict"             // a uniqueness rule would break (same phone, same card)
+	EINSUFFICIENT  Code = "insufficient-points"  // the member does not hold enough points
+	ESPENDLIMIT    Code = "spend-limit-exceeded" // points may not pay that much of this receipt
+	ERECEIPT       Code = "receipt-conflict"     // same receipt or refund id, different body
+	EUNKNOWNCARD   Code = "unknown-card"         // no card with that number
+	EBLOCKEDCARD   Code = "blocked-card"         // the card is blocked or replaced
+	EBLOCKEDMEMBER Code = "blocked-member"       // the member is blocked
+	ESTATE         Code = "purchase-state"       // e.g. a refund of a cancelled purchase
+	EIDEMPOTENCY   Code = "idempotency-conflict" // same Idempotency-Key, different body
+	EUNAUTHORIZED  Code = "unauthorized"         // no or bad API key
+	EFORBIDDEN     Code = "forbidden"            // the key's role may not do this
+	ETOOLARGE      Code = "request-too-large"    // body over the size limit
+	EINTERNAL      Code = "internal"             // a bug or an outage; details are only logged
+	EUNAVAILABLE   Code = "unavailable"          // the database is not reachable
 )
 
 // FieldError names one field at fault, by its JSON path ("lines[2].quantity").

@@ -93,7 +93,7 @@ func ParseQuantity(s string) (Quantity, error) {
 	return Quantity(n), err
 }
 
-func (q Quantity) String() string                { return formatFixed(int64(q), 3) }
+func (q Quantity) String() string               { return formatFixed(int64(q), 3) }
 func (q Quantity) MarshalJSON() ([]byte, error) { return json.Marshal(q.String()) }
 func (q *Quantity) UnmarshalJSON(data []byte) error {
 	n, err := unmarshalFixed(data, 3)
@@ -107,7 +107,7 @@ func ParsePercent(s string) (Percent, error) {
 	return Percent(n), err
 }
 
-func (p Percent) String() string                { return formatFixed(int64(p), 2) }
+func (p Percent) String() string               { return formatFixed(int64(p), 2) }
 func (p Percent) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
 func (p *Percent) UnmarshalJSON(data []byte) error {
 	n, err := unmarshalFixed(data, 2)

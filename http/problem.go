@@ -59,15 +59,15 @@ const ProblemTypeBase = "https://github.com/kopilka/kopilka/blob/main/docs/probl
 
 // Problem is an RFC 9457 problem document with Kopilka's extensions.
 type Problem struct {
-	Type      string                `json:"type"`
-	Title     string                `json:"title"`
-	Status    int                   `json:"status"`
-	Detail    string                `json:"detail,omitempty"`
-	Instance  string                `json:"instance,omitempty"`
-	RequestID string                `json:"request_id,omitempty"`
-	Code      kopilka.Code          `json:"code"`
-	Errors    []kopilka.FieldError  `json:"errors,omitempty"`
-	Extra     map[string]any        `json:"-"`
+	Type      string               `json:"type"`
+	Title     string               `json:"title"`
+	Status    int                  `json:"status"`
+	Detail    string               `json:"detail,omitempty"`
+	Instance  string               `json:"instance,omitempty"`
+	RequestID string               `json:"request_id,omitempty"`
+	Code      kopilka.Code         `json:"code"`
+	Errors    []kopilka.FieldError `json:"errors,omitempty"`
+	Extra     map[string]any       `json:"-"`
 }
 
 // MarshalJSON writes the extension members beside the standard ones.

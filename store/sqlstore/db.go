@@ -268,12 +268,12 @@ func notFound(err error, what string) error {
 
 // violations maps a constraint to the domain error it means.
 var violations = map[string]*kopilka.Error{
-	"members_phone_key": kopilka.FieldErr(kopilka.ECONFLICT, "phone", "another member has this phone"),
-	"members.phone":     kopilka.FieldErr(kopilka.ECONFLICT, "phone", "another member has this phone"),
-	"members_email_key": kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
-	"members.email":     kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
-	"cards_pkey":        kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
-	"cards.number":      kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
+	"members_phone_key":        kopilka.FieldErr(kopilka.ECONFLICT, "phone", "another member has this phone"),
+	"members.phone":            kopilka.FieldErr(kopilka.ECONFLICT, "phone", "another member has this phone"),
+	"members_email_key":        kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
+	"members.email":            kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
+	"cards_pkey":               kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
+	"cards.number":             kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
 	"balances_available_check": kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few points available"),
 	"balances_pending_check":   kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few pending points"),
 }
