@@ -1,0 +1,311 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Run is the conformance suite: what every kopilka.Store must do, checked
+// against a fresh store from open for each case.
+func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	member := func(id, phone, email string) kopilka.Member {
+		return kopilka.Member{ID: id, Phone: phone, Email: email, Name: "N", Status: kopilka.StatusActive, CreatedAt: t0}
+	}
+	update := func(t *testing.T, s kopilka.Store, fn func(kopilka.Tx) error) error {
+		t.Helper()
+		return s.Update(ctx, fn)
+	}
+	mustUpdate := func(t *testing.T, s kopilka.Store, fn func(kopilka.Tx) error) {
+		t.Helper()
+		if err := s.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withMember := func(t *testing.T) kopilka.Store {
+		t.Helper()
+		s := open(t)
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			if err := tx.InsertMember(ctx, member("m1", "+79160000001", "a@example.com")); err != nil {
+				return err
+			}
+			return tx.InsertCard(ctx, kopilka.Card{Number: "2000000000000001", MemberID: "m1", Kind: kopilka.CardVirtual, Status: kopilka.StatusActive, CreatedAt: t0})
+		})
+		return s
+	}
+	credit := func(id string, points int64, expires time.Time) *kopilka.Entry {
+		e := &kopilka.Entry{Tx: kopilka.Transaction{ID: id, MemberID: "m1", Kind: kopilka.KindAdjustment, Available: points, CreatedAt: t0},
+			Postings: []kopilka.Posting{{kopilka.AccountAdjustment, -points}, {kopilka.AccountAvailable, points}},
+			NewLots: []kopilka.Lot{{ID: "lot-" + id, MemberID: "m1", TxID: id, Points: points, Remaining: points,
+				State: kopilka.LotActive, ActivatesAt: t0, ExpiresAt: expires, CreatedAt: t0}},
+			Lots: map[string]*kopilka.Lot{}}
+		return e
+	}
+
+	t.Run("ProgrammeDefaultsThenStores", func(t *testing.T) {
+		s := open(t)
+		var p kopilka.Programme
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { p, err = tx.Programme(ctx); return err })
+		if p != kopilka.DefaultProgramme() {
+			t.Fatalf("fresh programme = %+v, want the default", p)
+		}
+		p.EarnRate, p.UpdatedAt = 150, t0
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.SetProgramme(ctx, p) })
+		var got kopilka.Programme
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { got, err = tx.Programme(ctx); return err })
+		if got != p {
+			t.Fatalf("stored programme = %+v, want %+v", got, p)
+		}
+	})
+
+	t.Run("MemberUniquePhoneEmailAndCard", func(t *testing.T) {
+		s := withMember(t)
+		for _, c := range []struct {
+			m     kopilka.Member
+			field string
+		}{
+			{member("m2", "+79160000001", ""), "phone"},
+			{member("m3", "", "a@example.com"), "email"},
+		} {
+			err := update(t, s, func(tx kopilka.Tx) error { return tx.InsertMember(ctx, c.m) })
+			var e *kopilka.Error
+			if !errors.As(err, &e) || e.Code != kopilka.ECONFLICT || len(e.Fields) == 0 || e.Fields[0].Field != c.field {
+				t.Errorf("duplicate %s: err = %v, want ECONFLICT on %s", c.field, err, c.field)
+			}
+		}
+		err := update(t, s, func(tx kopilka.Tx) error {
+			if err := tx.InsertMember(ctx, member("m4", "+79160000004", "")); err != nil {
+				return err
+			}
+			return tx.InsertCard(ctx, kopilka.Card{Number: "2000000000000001", MemberID: "m4", Kind: kopilka.CardVirtual, Status: kopilka.StatusActive, CreatedAt: t0})
+		})
+		if kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+			t.Fatalf("duplicate card: err = %v, want ECONFLICT", err)
+		}
+		// The failed transaction wrote nothing: m4 does not exist.
+		err = s.View(ctx, func(tx kopilka.Tx) error { _, err := tx.Member(ctx, "m4"); return err })
+		if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("member of a rolled-back transaction: err = %v, want ENOTFOUND", err)
+		}
+		// Members without phone or e-mail do not collide on NULL.
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			if err := tx.InsertMember(ctx, member("m5", "", "e5@example.com")); err != nil {
+				return err
+			}
+			return tx.InsertMember(ctx, member("m6", "", "e6@example.com"))
+		})
+	})
+
+	t.Run("MemberLookupAndUpdate", func(t *testing.T) {
+		s := withMember(t)
+		for key, v := range map[string]string{"phone": "+79160000001", "email": "a@example.com", "card": "2000000000000001"} {
+			var id string
+			err := s.View(ctx, func(tx kopilka.Tx) (err error) { id, err = tx.MemberIDBy(ctx, key, v); return err })
+			if err != nil || id != "m1" {
+				t.Errorf("by %s: %q, %v", key, id, err)
+			}
+		}
+		var m kopilka.Member
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) {
+			if m, err = tx.Member(ctx, "m1"); err != nil {
+				return err
+			}
+			m.Name, m.BirthDate, m.Consents.SMS, m.Status = "Anna", "1990-05-01", true, kopilka.StatusBlocked
+			return tx.UpdateMember(ctx, m)
+		})
+		var got kopilka.Member
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.Member(ctx, "m1"); return err })
+		if got.Name != "Anna" || got.BirthDate != "1990-05-01" || !got.Consents.SMS || got.Status != kopilka.StatusBlocked ||
+			len(got.Cards) != 1 || got.Cards[0].Number != "2000000000000001" || !got.CreatedAt.Equal(t0) {
+			t.Fatalf("member after update = %+v", got)
+		}
+		err := s.View(ctx, func(tx kopilka.Tx) error { _, err := tx.Member(ctx, "nobody"); return err })
+		if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("unknown member: %v", err)
+		}
+	})
+
+	t.Run("PostMovesBalanceAndRefusesOverdraft", func(t *testing.T) {
+		s := withMember(t)
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, credit("t1", 100, t0.AddDate(1, 0, 0))) })
+		var b kopilka.Balance
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { b, err = tx.LockBalance(ctx, "m1"); return err })
+		if b != (kopilka.Balance{Available: 100}) {
+			t.Fatalf("balance = %+v, want 100 available", b)
+		}
+		// A debit beyond the balance breaks the CHECK and is EINSUFFICIENT; nothing of it stays.
+		over := &kopilka.Entry{Tx: kopilka.Transaction{ID: "t2", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: -101, CreatedAt: t0},
+			Postings: []kopilka.Posting{{kopilka.AccountAvailable, -101}, {kopilka.AccountAdjustment, 101}}, Lots: map[string]*kopilka.Lot{}}
+		err := update(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, over) })
+		if kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+			t.Fatalf("overdraft: err = %v, want EINSUFFICIENT", err)
+		}
+		breaches, err := s.Verify(ctx)
+		if err != nil || len(breaches) != 0 {
+			t.Fatalf("verify after refused overdraft: %v %v", breaches, err)
+		}
+		var items []kopilka.Transaction
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { items, err = tx.Transactions(ctx, "m1", nil, 10); return err })
+		if len(items) != 1 || items[0].ID != "t1" {
+			t.Fatalf("history = %+v, want only t1", items)
+		}
+	})
+
+	t.Run("LotsMovesAndExpiring", func(t *testing.T) {
+		s := withMember(t)
+		soon, later := t0.AddDate(0, 0, 10), t0.AddDate(0, 6, 0)
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			if err := tx.Post(ctx, credit("t1", 30, soon)); err != nil {
+				return err
+			}
+			return tx.Post(ctx, credit("t2", 50, later))
+		})
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			lots, err := tx.Lots(ctx, "m1", kopilka.LotActive)
+			if err != nil {
+				return err
+			}
+			kopilka.SpendOrder(lots)
+			if len(lots) != 2 || lots[0].ID != "lot-t1" || !lots[0].ExpiresAt.Equal(soon) {
+				t.Fatalf("lots = %+v", lots)
+			}
+			lots[0].Remaining = 10
+			e := &kopilka.Entry{Tx: kopilka.Transaction{ID: "t3", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: -20, CreatedAt: t0},
+				Postings: []kopilka.Posting{{kopilka.AccountAvailable, -20}, {kopilka.AccountAdjustment, 20}},
+				Moves:    []kopilka.LotMove{{LotID: "lot-t1", Delta: -20}}, Lots: map[string]*kopilka.Lot{"lot-t1": lots[0]}}
+			return tx.Post(ctx, e)
+		})
+		var exp []kopilka.Expiring
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { exp, err = tx.Expiring(ctx, "m1", t0.AddDate(0, 1, 0)); return err })
+		if len(exp) != 1 || exp[0].Points != 10 || !exp[0].ExpiresAt.Equal(soon) {
+			t.Fatalf("expiring = %+v, want 10 at %v", exp, soon)
+		}
+		var activate, expire []string
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { activate, expire, err = tx.DueMembers(ctx, soon, 10); return err })
+		if len(activate) != 0 || len(expire) != 1 || expire[0] != "m1" {
+			t.Fatalf("due at %v: activate %v expire %v", soon, activate, expire)
+		}
+		if breaches, err := s.Verify(ctx); err != nil || len(breaches) != 0 {
+			t.Fatalf("verify: %v %v", breaches, err)
+		}
+	})
+
+	t.Run("VerifyFindsATamperedBalance", func(t *testing.T) {
+		s := withMember(t)
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, credit("t1", 100, time.Time{})) })
+		// A transaction whose postings do not balance and that moves a
+		// balance its lots do not back: Verify must name both breaches.
+		bad := &kopilka.Entry{Tx: kopilka.Transaction{ID: "t2", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: 5, CreatedAt: t0},
+			Postings: []kopilka.Posting{{kopilka.AccountAvailable, 5}}, Lots: map[string]*kopilka.Lot{}}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, bad) })
+		breaches, err := s.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := map[string]bool{}
+		for _, b := range breaches {
+			found[b.Invariant] = true
+		}
+		for _, want := range []string{"every transaction's postings sum to zero", "available balance equals what its active lots hold"} {
+			if !found[want] {
+				t.Errorf("verify missed %q; got %+v", want, breaches)
+			}
+		}
+	})
+
+	t.Run("PurchaseAndRefundRecords", func(t *testing.T) {
+		s := withMember(t)
+		p := &kopilka.Purchase{ReceiptID: "r1", MemberID: "m1", StoreID: "s1", RequestHash: "h", Status: kopilka.PurchaseConfirmed,
+			TxID: "t1", Spends: []kopilka.Spend{{LotID: "l", Points: 3}}, OccurredAt: t0, CreatedAt: t0,
+			Quote: kopilka.Quote{ReceiptID: "r1", Earned: 5},
+			Lines: []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "A", Quantity: 2500, Price: 100, Amount: 250}, Earned: 5}}}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertPurchase(ctx, p) })
+		err := update(t, s, func(tx kopilka.Tx) error { return tx.InsertPurchase(ctx, p) })
+		if kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+			t.Fatalf("second insert of a receipt: %v, want ECONFLICT", err)
+		}
+		p.Lines[0].Refunded, p.Spends[0].Restored, p.Status = 1000, 1, kopilka.PurchaseRefunded
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.UpdatePurchase(ctx, p) })
+		var got *kopilka.Purchase
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.Purchase(ctx, "r1"); return err })
+		if got.Status != kopilka.PurchaseRefunded || got.Lines[0].Refunded != 1000 || got.Lines[0].Quantity != 2500 ||
+			got.Spends[0].Restored != 1 || got.Quote.Earned != 5 || !got.OccurredAt.Equal(t0) {
+			t.Fatalf("purchase = %+v", got)
+		}
+		r := &kopilka.RefundRecord{ReceiptID: "r1", RefundID: "f1", RequestHash: "h", TxID: "t2", CreatedAt: t0,
+			Result: kopilka.RefundResult{RefundID: "f1", EarnedReversed: 2}}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertRefund(ctx, r) })
+		if err := update(t, s, func(tx kopilka.Tx) error { return tx.InsertRefund(ctx, r) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+			t.Fatalf("second refund with one id: %v, want ECONFLICT", err)
+		}
+		var gr *kopilka.RefundRecord
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { gr, err = tx.Refund(ctx, "r1", "f1"); return err })
+		if gr.Result.EarnedReversed != 2 {
+			t.Fatalf("refund = %+v", gr)
+		}
+	})
+
+	t.Run("HistoryPagesNewestFirst", func(t *testing.T) {
+		s := withMember(t)
+		for i, id := range []string{"a", "b", "c", "d", "e"} {
+			e := credit(id, int64(i+1), time.Time{})
+			e.Tx.CreatedAt = t0.Add(time.Duration(i/2) * time.Minute) // ties on time are ordered by id
+			mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, e) })
+		}
+		var seen []string
+		var cur *kopilka.Cursor
+		for range 5 {
+			var page []kopilka.Transaction
+			_ = s.View(ctx, func(tx kopilka.Tx) (err error) { page, err = tx.Transactions(ctx, "m1", cur, 2); return err })
+			for _, x := range page {
+				seen = append(seen, x.ID)
+			}
+			if len(page) < 2 {
+				break
+			}
+			last := page[len(page)-1]
+			cur = &kopilka.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		}
+		if got := len(seen); got != 5 || seen[0] != "e" || seen[1] != "d" || seen[2] != "c" || seen[3] != "b" || seen[4] != "a" {
+			t.Fatalf("pages = %v, want e d c b a", seen)
+		}
+	})
+
+	t.Run("IdempotencyKeyIsUniquePerMember", func(t *testing.T) {
+		s := withMember(t)
+		e := credit("t1", 10, time.Time{})
+		e.Tx.IdempotencyKey, e.Tx.RequestHash = "k1", "h1"
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, e) })
+		again := credit("t2", 10, time.Time{})
+		again.Tx.IdempotencyKey = "k1"
+		if err := update(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, again) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+			t.Fatalf("second transaction with one key: %v, want ECONFLICT", err)
+		}
+		var got kopilka.Transaction
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.TransactionByKey(ctx, "m1", "k1"); return err })
+		if got.ID != "t1" || got.RequestHash != "h1" {
+			t.Fatalf("by key = %+v", got)
+		}
+	})
+
+	t.Run("KeysHashedRevokedTouched", func(t *testing.T) {
+		s := open(t)
+		k := kopilka.APIKey{ID: "k1", Name: "till", Role: kopilka.RolePOS, Hash: kopilka.HashKey("secret"), Prefix: "secret", CreatedAt: t0}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertKey(ctx, k) })
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.TouchKey(ctx, "k1", t0.Add(time.Hour)) })
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.RevokeKey(ctx, "k1", t0.Add(2*time.Hour)) })
+		if err := update(t, s, func(tx kopilka.Tx) error { return tx.RevokeKey(ctx, "k1", t0) }); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("revoking a revoked key: %v, want ENOTFOUND", err)
+		}
+		var got kopilka.APIKey
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.KeyByHash(ctx, kopilka.HashKey("secret")); return err })
+		if got.ID != "k1" || got.LastUsedAt == nil || !got.LastUsedAt.Equal(t0.Add(time.Hour)) || got.RevokedAt == nil {
+			t.Fatalf("key = %+v", got)
+		}
+	})
+}
