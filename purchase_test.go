@@ -1,0 +1,324 @@
+package kopilka_test
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+func TestPrice_ThousandAtFivePercentEarnsFiftyPoints(t *testing.T) {
+	p := programme(nil) // 5 %, a point worth 1.00
+	q, err := p.Price(receipt("r", "m", 0, 100000), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Earned != 50 || q.Lines[0].Earned != 50 || q.Spent != 0 {
+		t.Fatalf("earned %d (line %d), spent %d; want 50", q.Earned, q.Lines[0].Earned, q.Spent)
+	}
+}
+
+func TestPrice_EarnsOnlyOnThePartPaidWithMoney(t *testing.T) {
+	p := programme(func(p *kopilka.Programme) { p.EarnRate = 10 * kopilka.PercentScale; p.MaxSpend = 50 * kopilka.PercentScale })
+	// 1,000.00 receipt, 200 points pay 200.00: 800.00 is paid with money, 10 % of it is 80.
+	q, err := p.Price(receipt("r", "m", 200, 60000, 40000), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Earned != 80 || q.Paid != 80000 {
+		t.Fatalf("earned %d on paid %d; want 80 on 80000", q.Earned, q.Paid)
+	}
+	// Spent points spread in proportion to the lines' amounts: 120 and 80.
+	if q.Lines[0].Spent != 120 || q.Lines[1].Spent != 80 || q.Lines[0].Earned != 48 || q.Lines[1].Earned != 32 {
+		t.Fatalf("lines = %+v", q.Lines)
+	}
+}
+
+func TestPrice_SpendLimitsAndRefusals(t *testing.T) {
+	p := programme(nil) // points pay at most 30 %
+	r := receipt("r", "m", 0, 10000, 5000)
+	q, err := p.Price(r, 1000)
+	if err != nil || q.MaxSpend != 45 {
+		t.Fatalf("max spend = %d, %v; want 45 (30 %% of 150.00)", q.MaxSpend, err)
+	}
+	q, _ = p.Price(r, 20)
+	if q.MaxSpend != 20 {
+		t.Fatalf("max spend with 20 points available = %d", q.MaxSpend)
+	}
+	r.SpendPoints = 46
+	if _, err := p.Price(r, 1000); kopilka.ErrorCode(err) != kopilka.ESPENDLIMIT {
+		t.Fatalf("spend 46 of max 45: %v, want spend-limit-exceeded", err)
+	}
+	r.SpendPoints = 21
+	if _, err := p.Price(r, 20); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		t.Fatalf("spend 21 of 20 available: %v, want insufficient-points", err)
+	}
+}
+
+func TestPrice_PointsNeverMakeALineNegative(t *testing.T) {
+	p := programme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale })
+	// A 0.50 line cannot take a whole point worth 1.00; the big line takes them all.
+	q, err := p.Price(receipt("r", "m", 100, 50, 10000), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.MaxSpend != 100 || q.Lines[0].Spent != 0 || q.Lines[1].Spent != 100 || q.Lines[0].Paid != 50 || q.Lines[1].Paid != 0 {
+		t.Fatalf("quote = %+v", q)
+	}
+}
+
+func TestPrice_RoundingRules(t *testing.T) {
+	for _, c := range []struct {
+		rule kopilka.Rounding
+		want int64
+	}{{kopilka.RoundDown, 12}, {kopilka.RoundHalfUp, 13}, {kopilka.RoundUp, 13}} {
+		p := programme(func(p *kopilka.Programme) { p.Rounding = c.rule })
+		q, err := p.Price(receipt("r", "m", 0, 25100), 0) // 5 % of 251.00 = 12.55 points
+		if err != nil || q.Earned != c.want {
+			t.Errorf("%s: earned %d, %v; want %d", c.rule, q.Earned, err, c.want)
+		}
+	}
+}
+
+func TestConfirm_ReplayReturnsTheFirstResultAndChangesNothing(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(nil))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 100)
+		r := receipt("r1", m.ID, 30, 50000)
+		first, err := e.svc.Confirm(e.ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.balance(m.ID)
+		again, err := e.svc.Confirm(e.ctx, r)
+		if err != nil || !reflect.DeepEqual(first, again) {
+			t.Fatalf("replay = %+v, %v; want %+v", again, err, first)
+		}
+		if e.balance(m.ID) != b {
+			t.Fatal("a replay moved the balance")
+		}
+		r.Lines[0].Amount = 40000
+		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.ERECEIPT {
+			t.Fatalf("same id, another body: %v, want receipt-conflict", err)
+		}
+		e.verify()
+	})
+}
+
+func TestConfirm_CardOfAnyStatusIsCheckedAtTheTill(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(nil))
+		m := e.member("+79160000001")
+		r := receipt("r1", "", 0, 1000)
+		r.CardNumber = "2999999999999999"
+		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EUNKNOWNCARD {
+			t.Fatalf("unknown card: %v", err)
+		}
+		old := m.Cards[0].Number
+		fresh, err := e.svc.ReplaceCard(e.ctx, old, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.CardNumber = old
+		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDCARD {
+			t.Fatalf("replaced card: %v, want blocked-card", err)
+		}
+		r.CardNumber = fresh.Number
+		if q, err := e.svc.Confirm(e.ctx, r); err != nil || q.MemberID != m.ID {
+			t.Fatalf("new card: %+v, %v", q, err)
+		}
+		if _, err := e.svc.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
+			t.Fatal(err)
+		}
+		r.ReceiptID = "r2"
+		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDMEMBER {
+			t.Fatalf("blocked member: %v", err)
+		}
+	})
+}
+
+func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 50 * kopilka.PercentScale }))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 1000)
+		r := receipt("r1", m.ID, 300, 60000, 40000)
+		r.Lines[0].Quantity, r.Lines[0].Price = 3*kopilka.QuantityScale, 20000
+		q, err := e.svc.Confirm(e.ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Line 1: 180 points spent, 21 earned (5 % of 420.00). Return one of its three units.
+		if q.Lines[0].Spent != 180 || q.Lines[0].Earned != 21 {
+			t.Fatalf("line 1 = %+v", q.Lines[0])
+		}
+		one := kopilka.Quantity(kopilka.QuantityScale)
+		res, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.SpentReturned != 60 || res.EarnedReversed != 7 {
+			t.Fatalf("refund of 1 of 3 = %+v; want 60 spent returned, 7 earned reversed", res)
+		}
+		// Two more single units return the rest exactly, whatever the rounding.
+		for _, id := range []string{"f2", "f3"} {
+			if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: id, Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f4", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Fatalf("returning more than was bought: %v, want invalid-field", err)
+		}
+		e.verify()
+	})
+}
+
+func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(nil)) // 14 days pending
+		m := e.member("+79160000001")
+		e.credit(m.ID, 500)
+		e.clock.AddDate(0, 0, 3)
+		e.credit(m.ID, 500) // two lots with different expiry
+		before, _ := e.svc.Balance(e.ctx, m.ID)
+		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 700, 150000, 99999)); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.AddDate(0, 0, 1)
+		res, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "all"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, _ := e.svc.Balance(e.ctx, m.ID)
+		if res.SpentReturned != 700 || res.Status != kopilka.PurchaseRefunded || !reflect.DeepEqual(before, after) {
+			t.Fatalf("after a full refund %+v, balance %+v; before %+v", res, after, before)
+		}
+		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "again"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
+			t.Fatalf("refund of a fully returned purchase: %v", err)
+		}
+		e.verify()
+	})
+}
+
+func TestRefund_EarnedPointsAlreadySpentCannotBeTakenBack(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 100 * kopilka.PercentScale }))
+		m := e.member("+79160000001")
+		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 0, 100000)); err != nil { // earns 50
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Confirm(e.ctx, receipt("r2", m.ID, 50, 5000)); err != nil { // spends them
+			t.Fatal(err)
+		}
+		b := e.balance(m.ID)
+		if _, err := e.svc.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+			t.Fatalf("cancel needing spent points back: %v, want insufficient-points", err)
+		}
+		if e.balance(m.ID) != b {
+			t.Fatal("a refused cancel moved the balance")
+		}
+		e.verify()
+	})
+}
+
+func TestCancel_AfterAPartialRefundReturnsTheRest(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale }))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 100)
+		start := e.balance(m.ID)
+		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 100, 10000, 20000, 30000)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := e.svc.Cancel(e.ctx, "r1")
+		if err != nil || res.Status != kopilka.PurchaseCancelled || len(res.Lines) != 2 {
+			t.Fatalf("cancel = %+v, %v", res, err)
+		}
+		again, err := e.svc.Cancel(e.ctx, "r1")
+		if err != nil || !reflect.DeepEqual(res, again) {
+			t.Fatalf("second cancel = %+v, %v; want the first", again, err)
+		}
+		if e.balance(m.ID) != start {
+			t.Fatalf("balance after cancel = %+v, want %+v", e.balance(m.ID), start)
+		}
+		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f2"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
+			t.Fatalf("refund after cancel: %v", err)
+		}
+		e.verify()
+	})
+}
+
+func TestJobs_PendingPointsActivateThenExpire(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 14; p.ExpiryMonths = 6 }))
+		m := e.member("+79160000001")
+		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 0, 100000)); err != nil {
+			t.Fatal(err)
+		}
+		if b := e.balance(m.ID); b != (kopilka.Balance{Pending: 50}) {
+			t.Fatalf("after purchase %+v, want 50 pending", b)
+		}
+		e.clock.AddDate(0, 0, 13)
+		if rep, _ := e.svc.RunJobs(e.ctx); rep.Activated != 0 || e.balance(m.ID).Pending != 50 {
+			t.Fatalf("day 13: %+v %+v", rep, e.balance(m.ID))
+		}
+		e.clock.AddDate(0, 0, 1)
+		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep.Activated != 1 || e.balance(m.ID) != (kopilka.Balance{Available: 50}) {
+			t.Fatalf("day 14: %+v %v %+v", rep, err, e.balance(m.ID))
+		}
+		// Running again changes nothing: every lot is settled once.
+		if rep, _ := e.svc.RunJobs(e.ctx); rep != (kopilka.JobReport{}) {
+			t.Fatalf("second run did %+v", rep)
+		}
+		e.clock.AddDate(0, 5, 20)
+		v, _ := e.svc.Balance(e.ctx, m.ID)
+		if len(v.Expiring) != 1 || v.Expiring[0].Points != 50 {
+			t.Fatalf("expiring soon = %+v", v.Expiring)
+		}
+		e.clock.AddDate(0, 0, 10) // 15 March + 6 months: expires at 09:00 on 15 September
+		if rep, _ := e.svc.RunJobs(e.ctx); rep.Expired != 0 {
+			t.Fatalf("expired a day early: %+v", rep)
+		}
+		e.clock.AddDate(0, 0, 1)
+		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep.Expired != 1 || e.balance(m.ID) != (kopilka.Balance{}) {
+			t.Fatalf("after expiry: %+v %v %+v", rep, err, e.balance(m.ID))
+		}
+		e.verify()
+	})
+}
+
+func TestAdjust_CreditDebitAndIdempotencyKey(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(nil))
+		m := e.member("+79160000001")
+		a := kopilka.Adjustment{Points: 40, Reason: "goodwill"}
+		t1, err := e.svc.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
+		if err != nil || t1.Actor != "support:anna" {
+			t.Fatal(t1, err)
+		}
+		t2, err := e.svc.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
+		if err != nil || t2.ID != t1.ID || e.balance(m.ID).Available != 40 {
+			t.Fatalf("replay: %+v %v, balance %+v", t2, err, e.balance(m.ID))
+		}
+		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 41, Reason: "goodwill"}, "x", "k1"); kopilka.ErrorCode(err) != kopilka.EIDEMPOTENCY {
+			t.Fatalf("key reuse: %v", err)
+		}
+		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -41, Reason: "fraud"}, "x", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+			t.Fatalf("debit beyond balance: %v", err)
+		}
+		e.clock.Add(time.Minute)
+		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -40, Reason: "fraud"}, "x", ""); err != nil {
+			t.Fatal(err)
+		}
+		items, _, err := e.svc.History(e.ctx, m.ID, nil, 10)
+		if err != nil || len(items) != 2 || items[0].Available != -40 || items[0].Reason != "fraud" {
+			t.Fatalf("history = %+v, %v", items, err)
+		}
+		e.verify()
+	})
+}
