@@ -315,6 +315,16 @@ func (s *Service) refund(ctx context.Context, receiptID string, req RefundReques
 	var res RefundResult
 	err := retryRace(func() error {
 		return s.Store.Update(ctx, func(tx Tx) error {
+			pur, err := tx.Purchase(ctx, receiptID)
+			if err != nil {
+				return err
+			}
+			bal, err := tx.LockBalance(ctx, pur.MemberID)
+			if err != nil {
+				return err
+			}
+			// Under the member's lock, refunds of one purchase queue: a replay
+			// sees the refund its twin has just committed.
 			prev, err := tx.Refund(ctx, receiptID, req.RefundID)
 			if err == nil {
 				if prev.RequestHash != hash {
@@ -325,15 +335,6 @@ func (s *Service) refund(ctx context.Context, receiptID string, req RefundReques
 			} else if ErrorCode(err) != ENOTFOUND {
 				return err
 			}
-			pur, err := tx.Purchase(ctx, receiptID)
-			if err != nil {
-				return err
-			}
-			bal, err := tx.LockBalance(ctx, pur.MemberID)
-			if err != nil {
-				return err
-			}
-			// Read again under the member's lock: refunds of one purchase queue here.
 			if pur, err = tx.Purchase(ctx, receiptID); err != nil {
 				return err
 			}

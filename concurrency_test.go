@@ -1,0 +1,158 @@
+package kopilka_test
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/kopilka/kopilka"
+)
+
+// TestConcurrency_SixtyFourTillsSpendOneBalance has 64 tills spend one
+// member's points at the same moment: exactly as many succeed as the
+// balance pays for, the rest are refused, and nothing is counted twice.
+func TestConcurrency_SixtyFourTillsSpendOneBalance(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale }))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 1000)
+		const tills, spend = 64, 20
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, refused := 0, 0
+		var earned int64
+		start := make(chan struct{})
+		for i := range tills {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				q, err := e.svc.Confirm(e.ctx, receipt(fmt.Sprintf("till-%d", i), m.ID, spend, 10000))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+					earned += q.Earned
+				case kopilka.ErrorCode(err) == kopilka.EINSUFFICIENT:
+					refused++
+				default:
+					t.Errorf("till %d: %v", i, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if ok != 1000/spend || refused != tills-ok {
+			t.Fatalf("%d confirmed, %d refused; want %d and %d", ok, refused, 1000/spend, tills-1000/spend)
+		}
+		if b := e.balance(m.ID); b.Available != 0 || b.Pending != earned || earned != int64(ok)*4 {
+			t.Fatalf("balance %+v, earned %d; want 0 available and %d pending", b, earned, ok*4)
+		}
+		items, _, err := e.svc.History(e.ctx, m.ID, nil, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		purchases := 0
+		for _, it := range items {
+			if it.Kind == kopilka.KindPurchase {
+				purchases++
+			}
+		}
+		if purchases != ok {
+			t.Fatalf("%d purchase transactions for %d confirmations", purchases, ok)
+		}
+		e.verify()
+	})
+}
+
+// TestConcurrency_ReplaysOfOneReceiptPostOnce sends the same receipt, and
+// then the same refund, from 32 goroutines at once.
+func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(nil))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 100)
+		const n = 32
+		run := func(fn func() (any, error)) []any {
+			var wg sync.WaitGroup
+			out := make([]any, n)
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					v, err := fn()
+					if err != nil {
+						t.Errorf("replay %d: %v", i, err)
+					}
+					out[i] = v
+				}()
+			}
+			close(start)
+			wg.Wait()
+			for i := 1; i < n; i++ {
+				if !reflect.DeepEqual(out[0], out[i]) {
+					t.Fatalf("replay %d answered %+v, replay 0 %+v", i, out[i], out[0])
+				}
+			}
+			return out
+		}
+		r := receipt("r1", m.ID, 30, 20000, 5000)
+		run(func() (any, error) { return e.svc.Confirm(e.ctx, r) })
+		if b := e.balance(m.ID); b.Available != 70 {
+			t.Fatalf("balance after 32 replays: %+v, want 70 available", b)
+		}
+		run(func() (any, error) {
+			return e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1}}})
+		})
+		run(func() (any, error) { return e.svc.Cancel(e.ctx, "r1") })
+		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 100}) {
+			t.Fatalf("balance after refund and cancel replays: %+v, want 100 available", b)
+		}
+		items, _, _ := e.svc.History(e.ctx, m.ID, nil, 100)
+		if len(items) != 4 { // credit, purchase, refund, cancel
+			t.Fatalf("%d transactions, want 4: %+v", len(items), items)
+		}
+		e.verify()
+	})
+}
+
+// TestConcurrency_ManyMembersManyTills mixes purchases, refunds and
+// adjustments of many members from many goroutines, then checks the ledger.
+func TestConcurrency_ManyMembersManyTills(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
+		var ids []string
+		for i := range 8 {
+			m := e.member(fmt.Sprintf("+7916000%04d", i))
+			e.credit(m.ID, 500)
+			ids = append(ids, m.ID)
+		}
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 12 {
+					id := ids[(g+i)%len(ids)]
+					rid := fmt.Sprintf("g%d-%d", g, i)
+					_, err := e.svc.Confirm(e.ctx, receipt(rid, id, int64(i%3)*10, 10000, 7000))
+					if err != nil && kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+						t.Errorf("confirm %s: %v", rid, err)
+						continue
+					}
+					if err == nil && i%4 == 0 {
+						if _, err := e.svc.Refund(e.ctx, rid, kopilka.RefundRequest{RefundID: "f", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
+							t.Errorf("refund %s: %v", rid, err)
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		e.verify()
+	})
+}
