@@ -182,7 +182,10 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 	if err := r.Validate(now); err != nil {
 		return Quote{}, err
 	}
-	hash := r.Hash()
+	hash := r.Hash() // before defaults: a retry without occurred_at is the same receipt
+	if r.OccurredAt.IsZero() {
+		r.OccurredAt = now
+	}
 	p, err := s.Programme(ctx)
 	if err != nil {
 		return Quote{}, err

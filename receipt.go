@@ -65,8 +65,9 @@ type QuoteLine struct {
 	Paid int64 `json:"paid"`
 }
 
-// Validate checks every field and reports all that are wrong. It fills in
-// OccurredAt with now when absent.
+// Validate checks every field and reports all that are wrong. It normalises
+// the card number and the time, so that equal receipts hash equal; an absent
+// OccurredAt stays zero (the ledger records the time of confirmation).
 func (r *Receipt) Validate(now time.Time) error {
 	var pr Problems
 	checkID(&pr, "receipt_id", r.ReceiptID, true)
@@ -85,10 +86,10 @@ func (r *Receipt) Validate(now time.Time) error {
 	default:
 		checkID(&pr, "member_id", r.MemberID, true)
 	}
-	if r.OccurredAt.IsZero() {
-		r.OccurredAt = now
-	}
 	r.OccurredAt = r.OccurredAt.UTC().Truncate(time.Microsecond)
+	if r.OccurredAt.After(now.Add(24 * time.Hour)) {
+		pr.Add("occurred_at", "is more than a day in the future")
+	}
 	if r.SpendPoints < 0 {
 		pr.Add("spend_points", "must not be negative")
 	}
