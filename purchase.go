@@ -92,34 +92,29 @@ type RefundRecord struct {
 // CancelRefundID is the refund id under which a cancel is recorded.
 const CancelRefundID = "cancel"
 
-// resolveMember finds the member a receipt is for and refuses blocked cards and members.
-func resolveMember(ctx context.Context, tx Tx, r *Receipt) error {
-	if r.CardNumber != "" {
-		c, err := tx.Card(ctx, r.CardNumber)
-		if ErrorCode(err) == ENOTFOUND {
-			return FieldErr(EUNKNOWNCARD, "card_number", "no card has this number")
-		} else if err != nil {
-			return err
-		}
-		if c.Status != StatusActive {
-			detail := "the card is blocked"
-			if c.Status == StatusReplaced {
-				detail = "the card was replaced by another card"
-			}
-			return FieldErr(EBLOCKEDCARD, "card_number", detail)
-		}
-		r.MemberID = c.MemberID
+// holder finds the member a receipt is for, locks its balance, and refuses
+// unknown or blocked cards and blocked members. A receipt already confirmed
+// is returned in Prior before any check: a replay gets its first answer.
+func holder(ctx context.Context, tx Tx, r *Receipt) (Holder, error) {
+	h, err := tx.Holder(ctx, r.CardNumber, r.MemberID, r.ReceiptID)
+	switch {
+	case ErrorCode(err) == ENOTFOUND && r.CardNumber != "":
+		return h, FieldErr(EUNKNOWNCARD, "card_number", "no card has this number")
+	case ErrorCode(err) == ENOTFOUND:
+		return h, FieldErr(ENOTFOUND, "member_id", "no member has this id")
+	case err != nil:
+		return h, err
+	case h.Prior != nil:
+		return h, nil
+	case h.CardStatus == StatusReplaced:
+		return h, FieldErr(EBLOCKEDCARD, "card_number", "the card was replaced by another card")
+	case h.CardStatus != "" && h.CardStatus != StatusActive:
+		return h, FieldErr(EBLOCKEDCARD, "card_number", "the card is blocked")
+	case h.MemberStatus != StatusActive:
+		return h, FieldErr(EBLOCKEDMEMBER, "member_id", "the member is blocked")
 	}
-	m, err := tx.Member(ctx, r.MemberID)
-	if ErrorCode(err) == ENOTFOUND {
-		return FieldErr(ENOTFOUND, "member_id", "no member has this id")
-	} else if err != nil {
-		return err
-	}
-	if m.Status != StatusActive {
-		return FieldErr(EBLOCKEDMEMBER, "member_id", "the member is blocked")
-	}
-	return nil
+	r.MemberID = h.MemberID
+	return h, nil
 }
 
 // projected is the balance after the quote is posted.
@@ -145,17 +140,15 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 	}
 	var q Quote
 	err = s.Store.View(ctx, func(tx Tx) error {
-		if err := resolveMember(ctx, tx, &r); err != nil {
-			return err
-		}
-		b, err := tx.LockBalance(ctx, r.MemberID)
+		h, err := holder(ctx, tx, &r)
 		if err != nil {
 			return err
 		}
-		if q, err = p.Price(r, b.Available); err != nil {
+		r.MemberID = h.MemberID
+		if q, err = p.Price(r, h.Balance.Available); err != nil {
 			return err
 		}
-		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(b, now, p), "quote"
+		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(h.Balance, now, p), "quote"
 		return nil
 	})
 	return q, err
@@ -193,31 +186,25 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 	var q Quote
 	err = retryRace(func() error {
 		return s.Store.Update(ctx, func(tx Tx) error {
-			prev, err := tx.Purchase(ctx, r.ReceiptID)
-			if err == nil {
-				if prev.RequestHash != hash {
-					return FieldErr(ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
-				}
-				q = prev.Quote
-				return nil
-			} else if ErrorCode(err) != ENOTFOUND {
+			h, err := holder(ctx, tx, &r)
+			if err != nil {
 				return err
 			}
-			q, err = s.confirm(ctx, tx, p, r, hash, now)
+			if h.Prior != nil {
+				if h.Prior.RequestHash != hash {
+					return FieldErr(ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
+				}
+				q = h.Prior.Quote
+				return nil
+			}
+			q, err = s.confirm(ctx, tx, p, r, h.Balance, hash, now)
 			return err
 		})
 	})
 	return q, err
 }
 
-func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, hash string, now time.Time) (Quote, error) {
-	if err := resolveMember(ctx, tx, &r); err != nil {
-		return Quote{}, err
-	}
-	bal, err := tx.LockBalance(ctx, r.MemberID)
-	if err != nil {
-		return Quote{}, err
-	}
+func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, bal Balance, hash string, now time.Time) (Quote, error) {
 	q, err := p.Price(r, bal.Available)
 	if err != nil {
 		return Quote{}, err

@@ -52,6 +52,11 @@ type MemberTx interface {
 
 // LedgerTx reads and writes balances, lots and transactions.
 type LedgerTx interface {
+	// Holder finds the member a receipt names (by card number, else by member
+	// id), locks the member's balance as LockBalance does, and returns any
+	// purchase already stored under receiptID: one round trip for the till's
+	// hot path. An unknown card or member is ENOTFOUND.
+	Holder(ctx context.Context, cardNumber, memberID, receiptID string) (Holder, error)
 	// LockBalance reads the member's balance and holds it against other
 	// writers until the transaction ends. Every write to a member's lots
 	// takes this lock first, so locks are always taken in the same order.
@@ -71,6 +76,22 @@ type LedgerTx interface {
 	Expiring(ctx context.Context, memberID string, until time.Time) ([]Expiring, error)
 	// DueMembers lists up to limit members with lots to activate or expire at now.
 	DueMembers(ctx context.Context, now time.Time, limit int) (activate, expire []string, err error)
+}
+
+// Holder is the member a receipt is for, as a purchase finds it.
+type Holder struct {
+	MemberID     string
+	MemberStatus string
+	CardStatus   string // "" when the receipt named the member, not a card
+	Balance      Balance
+	// Prior is the purchase already confirmed under the receipt id, if any.
+	Prior *PriorPurchase
+}
+
+// PriorPurchase is what a replay of a confirmation needs.
+type PriorPurchase struct {
+	RequestHash string
+	Quote       Quote
 }
 
 // Cursor marks a place in a member's history.

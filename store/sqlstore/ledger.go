@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +19,41 @@ func (t *tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance,
 	var b kopilka.Balance
 	err := t.q.QueryRowContext(ctx, q, memberID).Scan(&b.Available, &b.Pending)
 	return b, notFound(err, "member")
+}
+
+func (t *tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string) (kopilka.Holder, error) {
+	var h kopilka.Holder
+	var hash, quote sql.NullString
+	const cols = `SELECT m.id, m.status, %s, b.available, b.pending, p.request_hash, p.quote `
+	var row *sql.Row
+	if cardNumber != "" {
+		row = t.q.QueryRowContext(ctx, fmt.Sprintf(cols, "c.status")+`FROM cards c
+			JOIN members m ON m.id = c.member_id JOIN balances b ON b.member_id = m.id
+			LEFT JOIN purchases p ON p.receipt_id = $2 WHERE c.number = $1`+t.lockOf("b"), cardNumber, receiptID)
+	} else {
+		row = t.q.QueryRowContext(ctx, fmt.Sprintf(cols, "''")+`FROM members m
+			JOIN balances b ON b.member_id = m.id
+			LEFT JOIN purchases p ON p.receipt_id = $2 WHERE m.id = $1`+t.lockOf("b"), memberID, receiptID)
+	}
+	err := row.Scan(&h.MemberID, &h.MemberStatus, &h.CardStatus, &h.Balance.Available, &h.Balance.Pending, &hash, &quote)
+	if err != nil {
+		return h, notFound(err, "member")
+	}
+	if hash.Valid {
+		h.Prior = &kopilka.PriorPurchase{RequestHash: hash.String}
+		if err := json.Unmarshal([]byte(quote.String), &h.Prior.Quote); err != nil {
+			return h, fmt.Errorf("purchase %s quote: %w", receiptID, err)
+		}
+	}
+	return h, nil
+}
+
+// lockOf locks the rows of one table of a join, inside a read-write transaction.
+func (t *tx) lockOf(alias string) string {
+	if !t.locking || t.d.ForUpdate == "" {
+		return ""
+	}
+	return t.d.ForUpdate + " OF " + alias
 }
 
 const lotColumns = `id, member_id, tx_id, points, remaining, state, activates_at, expires_at, created_at`

@@ -40,7 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 	}
 	credit := func(id string, points int64, expires time.Time) *kopilka.Entry {
 		e := &kopilka.Entry{Tx: kopilka.Transaction{ID: id, MemberID: "m1", Kind: kopilka.KindAdjustment, Available: points, CreatedAt: t0},
-			Postings: []kopilka.Posting{{kopilka.AccountAdjustment, -points}, {kopilka.AccountAvailable, points}},
+			Postings: []kopilka.Posting{{Account: kopilka.AccountAdjustment, Amount: -points}, {Account: kopilka.AccountAvailable, Amount: points}},
 			NewLots: []kopilka.Lot{{ID: "lot-" + id, MemberID: "m1", TxID: id, Points: points, Remaining: points,
 				State: kopilka.LotActive, ActivatesAt: t0, ExpiresAt: expires, CreatedAt: t0}},
 			Lots: map[string]*kopilka.Lot{}}
@@ -140,7 +140,7 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		}
 		// A debit beyond the balance breaks the CHECK and is EINSUFFICIENT; nothing of it stays.
 		over := &kopilka.Entry{Tx: kopilka.Transaction{ID: "t2", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: -101, CreatedAt: t0},
-			Postings: []kopilka.Posting{{kopilka.AccountAvailable, -101}, {kopilka.AccountAdjustment, 101}}, Lots: map[string]*kopilka.Lot{}}
+			Postings: []kopilka.Posting{{Account: kopilka.AccountAvailable, Amount: -101}, {Account: kopilka.AccountAdjustment, Amount: 101}}, Lots: map[string]*kopilka.Lot{}}
 		err := update(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, over) })
 		if kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("overdraft: err = %v, want EINSUFFICIENT", err)
@@ -176,7 +176,7 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 			}
 			lots[0].Remaining = 10
 			e := &kopilka.Entry{Tx: kopilka.Transaction{ID: "t3", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: -20, CreatedAt: t0},
-				Postings: []kopilka.Posting{{kopilka.AccountAvailable, -20}, {kopilka.AccountAdjustment, 20}},
+				Postings: []kopilka.Posting{{Account: kopilka.AccountAvailable, Amount: -20}, {Account: kopilka.AccountAdjustment, Amount: 20}},
 				Moves:    []kopilka.LotMove{{LotID: "lot-t1", Delta: -20}}, Lots: map[string]*kopilka.Lot{"lot-t1": lots[0]}}
 			return tx.Post(ctx, e)
 		})
@@ -201,7 +201,7 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		// A transaction whose postings do not balance and that moves a
 		// balance its lots do not back: Verify must name both breaches.
 		bad := &kopilka.Entry{Tx: kopilka.Transaction{ID: "t2", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: 5, CreatedAt: t0},
-			Postings: []kopilka.Posting{{kopilka.AccountAvailable, 5}}, Lots: map[string]*kopilka.Lot{}}
+			Postings: []kopilka.Posting{{Account: kopilka.AccountAvailable, Amount: 5}}, Lots: map[string]*kopilka.Lot{}}
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, bad) })
 		breaches, err := s.Verify(ctx)
 		if err != nil {
@@ -247,6 +247,32 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { gr, err = tx.Refund(ctx, "r1", "f1"); return err })
 		if gr.Result.EarnedReversed != 2 {
 			t.Fatalf("refund = %+v", gr)
+		}
+	})
+
+	t.Run("HolderFindsLocksAndReportsPriorPurchase", func(t *testing.T) {
+		s := withMember(t)
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, credit("t1", 70, time.Time{})) })
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			h, err := tx.Holder(ctx, "2000000000000001", "", "r1")
+			if err != nil || h.MemberID != "m1" || h.CardStatus != kopilka.StatusActive || h.MemberStatus != kopilka.StatusActive ||
+				h.Balance.Available != 70 || h.Prior != nil {
+				t.Fatalf("by card: %+v, %v", h, err)
+			}
+			if h, err = tx.Holder(ctx, "", "m1", "r1"); err != nil || h.MemberID != "m1" || h.CardStatus != "" {
+				t.Fatalf("by member: %+v, %v", h, err)
+			}
+			if _, err := tx.Holder(ctx, "2999", "", "r1"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+				t.Fatalf("unknown card: %v", err)
+			}
+			return tx.InsertPurchase(ctx, &kopilka.Purchase{ReceiptID: "r1", MemberID: "m1", StoreID: "s", RequestHash: "h1",
+				Status: kopilka.PurchaseConfirmed, TxID: "t1", OccurredAt: t0, CreatedAt: t0, Quote: kopilka.Quote{ReceiptID: "r1", Earned: 9},
+				Lines: []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "A", Quantity: 1000, Price: 1, Amount: 1}}}})
+		})
+		var h kopilka.Holder
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { h, err = tx.Holder(ctx, "2000000000000001", "", "r1"); return err })
+		if h.Prior == nil || h.Prior.RequestHash != "h1" || h.Prior.Quote.Earned != 9 {
+			t.Fatalf("prior purchase = %+v", h.Prior)
 		}
 	})
 
