@@ -20,7 +20,10 @@ func TestPrice_ThousandAtFivePercentEarnsFiftyPoints(t *testing.T) {
 }
 
 func TestPrice_EarnsOnlyOnThePartPaidWithMoney(t *testing.T) {
-	p := programme(func(p *kopilka.Programme) { p.EarnRate = 10 * kopilka.PercentScale; p.MaxSpend = 50 * kopilka.PercentScale })
+	p := programme(func(p *kopilka.Programme) {
+		p.EarnRate = 10 * kopilka.PercentScale
+		p.MaxSpend = 50 * kopilka.PercentScale
+	})
 	// 1,000.00 receipt, 200 points pay 200.00: 800.00 is paid with money, 10 % of it is 80.
 	q, err := p.Price(receipt("r", "m", 200, 60000, 40000), 1000)
 	if err != nil {
