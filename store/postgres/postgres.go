@@ -26,8 +26,9 @@ func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub
 // Dialect describes PostgreSQL to the shared store.
 func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
-		Name:      "postgres",
-		ForUpdate: " FOR UPDATE",
+		Name:        "postgres",
+		ForUpdate:   " FOR UPDATE",
+		WritableCTE: true,
 		Retryable: func(err error) bool {
 			var e *pgconn.PgError
 			// serialization_failure, deadlock_detected

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ type Dialect struct {
 	// SerializeWrites makes writers in this process take turns before the
 	// database makes them (SQLite has one writer at a time anyway).
 	SerializeWrites bool
+	// WritableCTE says that data-modifying statements may stand in a WITH
+	// clause, so that a batch of writes travels as one statement.
+	WritableCTE bool
 	// Retryable reports a serialization failure, deadlock or busy database.
 	Retryable func(error) bool
 	// Violation returns the name of the UNIQUE or CHECK constraint err broke,
@@ -313,4 +317,49 @@ func values(rows, n, start int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// batch is a list of writes to different tables that belong together. Where
+// the database allows it they are sent as one statement of data-modifying
+// CTEs (one round trip instead of one per table); elsewhere one by one.
+type batch []statement
+
+type statement struct {
+	sql  string // placeholders count from $1
+	args []any
+}
+
+func (b *batch) add(sql string, args ...any) { *b = append(*b, statement{sql, args}) }
+
+var placeholder = regexp.MustCompile(`\$([0-9]+)`)
+
+func (t *tx) exec(ctx context.Context, b batch) error {
+	if !t.d.WritableCTE || len(b) < 2 {
+		for _, s := range b {
+			if _, err := t.q.ExecContext(ctx, s.sql, s.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var q strings.Builder
+	var args []any
+	for i, s := range b {
+		offset := len(args)
+		sql := placeholder.ReplaceAllStringFunc(s.sql, func(m string) string {
+			n, _ := strconv.Atoi(m[1:])
+			return "$" + strconv.Itoa(n+offset)
+		})
+		args = append(args, s.args...)
+		switch {
+		case i == len(b)-1:
+			q.WriteString("\n" + sql)
+		case i == 0:
+			fmt.Fprintf(&q, "WITH w%d AS (%s)", i, sql)
+		default:
+			fmt.Fprintf(&q, ", w%d AS (%s)", i, sql)
+		}
+	}
+	_, err := t.q.ExecContext(ctx, q.String(), args...)
+	return err
 }

@@ -94,16 +94,16 @@ func (t *tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error)
 	return scanLots(t.q.QueryContext(ctx, `SELECT `+lotColumns+` FROM lots WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...))
 }
 
-// Post writes a ledger entry with one statement per table it touches.
+// Post writes a ledger entry: one statement per table it touches, sent as
+// one batch (see batch).
 func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
+	var b batch
 	x := e.Tx
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO transactions
+	b.add(`INSERT INTO transactions
 		(id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		x.ID, x.MemberID, x.Kind, nullString(x.ReceiptID), nullString(x.RefundID), x.Available, x.Pending,
-		nullString(x.Reason), nullString(x.Actor), nullString(x.IdempotencyKey), nullString(x.RequestHash), micros(x.CreatedAt)); err != nil {
-		return t.mapErr(err, "transaction")
-	}
+		nullString(x.Reason), nullString(x.Actor), nullString(x.IdempotencyKey), nullString(x.RequestHash), micros(x.CreatedAt))
 	if len(e.Postings) > 0 {
 		args := make([]any, 0, 5*len(e.Postings))
 		for i, p := range e.Postings {
@@ -113,45 +113,36 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 			}
 			args = append(args, x.ID, i, p.Account, member, p.Amount)
 		}
-		if _, err := t.q.ExecContext(ctx, `INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `+
-			values(len(e.Postings), 5, 1), args...); err != nil {
-			return t.mapErr(err, "postings")
-		}
+		b.add(`INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `+values(len(e.Postings), 5, 1), args...)
 	}
-	if len(e.NewLots) > 0 {
-		args := make([]any, 0, 9*len(e.NewLots))
-		for _, l := range e.NewLots {
+	// New lots and changed lots in one upsert, so that the batch modifies the
+	// lots table once (CockroachDB refuses two modifications of one table in a statement).
+	lots := make([]kopilka.Lot, 0, len(e.NewLots)+len(e.Lots))
+	lots = append(lots, e.NewLots...)
+	for _, l := range e.Lots {
+		lots = append(lots, *l)
+	}
+	if len(lots) > 0 {
+		args := make([]any, 0, 9*len(lots))
+		for _, l := range lots {
 			args = append(args, l.ID, l.MemberID, l.TxID, l.Points, l.Remaining, l.State,
 				micros(l.ActivatesAt), nullMicros(l.ExpiresAt), micros(l.CreatedAt))
 		}
-		if _, err := t.q.ExecContext(ctx, `INSERT INTO lots (`+lotColumns+`) VALUES `+values(len(e.NewLots), 9, 1), args...); err != nil {
-			return t.mapErr(err, "lots")
-		}
-	}
-	for _, l := range e.Lots {
-		if _, err := t.q.ExecContext(ctx, `UPDATE lots SET remaining = $2, state = $3 WHERE id = $1`, l.ID, l.Remaining, l.State); err != nil {
-			return t.mapErr(err, "lot")
-		}
+		b.add(`INSERT INTO lots (`+lotColumns+`) VALUES `+values(len(lots), 9, 1)+`
+			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, state = excluded.state`, args...)
 	}
 	if len(e.Moves) > 0 {
 		args := make([]any, 0, 4*len(e.Moves))
 		for i, m := range e.Moves {
 			args = append(args, x.ID, i, m.LotID, m.Delta)
 		}
-		if _, err := t.q.ExecContext(ctx, `INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `+
-			values(len(e.Moves), 4, 1), args...); err != nil {
-			return t.mapErr(err, "lot moves")
-		}
+		b.add(`INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `+values(len(e.Moves), 4, 1), args...)
 	}
 	if x.Available != 0 || x.Pending != 0 {
-		res, err := t.q.ExecContext(ctx, `UPDATE balances SET available = available + $2, pending = pending + $3
-			WHERE member_id = $1`, x.MemberID, x.Available, x.Pending)
-		if err != nil {
-			return t.mapErr(err, "balance")
-		}
-		return mustAffect(res, "balance")
+		b.add(`UPDATE balances SET available = available + $2, pending = pending + $3 WHERE member_id = $1`,
+			x.MemberID, x.Available, x.Pending)
 	}
-	return nil
+	return t.mapErr(t.exec(ctx, b), "ledger entry")
 }
 
 const txColumns = `id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at`

@@ -12,20 +12,19 @@ import (
 func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
 	quote, _ := json.Marshal(p.Quote)
-	if _, err := t.q.ExecContext(ctx, `INSERT INTO purchases
+	var b batch
+	b.add(`INSERT INTO purchases
 		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		p.ReceiptID, p.MemberID, p.StoreID, nullString(p.CardNumber), p.RequestHash, p.Status, p.TxID,
-		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt)); err != nil {
-		return t.mapErr(err, "purchase")
-	}
+		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt))
 	args := make([]any, 0, 10*len(p.Lines))
 	for _, l := range p.Lines {
 		args = append(args, p.ReceiptID, l.Line.Line, l.SKU, l.Category, int64(l.Quantity), l.Price, l.Amount, l.Earned, l.Spent, int64(l.Refunded))
 	}
-	_, err := t.q.ExecContext(ctx, `INSERT INTO purchase_lines
+	b.add(`INSERT INTO purchase_lines
 		(receipt_id, line, sku, category, quantity, price, amount, earned, spent, refunded) VALUES `+values(len(p.Lines), 10, 1), args...)
-	return t.mapErr(err, "purchase lines")
+	return t.mapErr(t.exec(ctx, b), "purchase")
 }
 
 func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error) {
