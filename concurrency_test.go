@@ -156,3 +156,62 @@ func TestConcurrency_ManyMembersManyTills(t *testing.T) {
 		e.verify()
 	})
 }
+
+// TestConcurrency_JobsOnSeveralInstancesSettleEachLotOnce runs the points job
+// from several goroutines, each with its own service as if on its own
+// instance, over the same database: every lot activates and expires once.
+func TestConcurrency_JobsOnSeveralInstancesSettleEachLotOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 7; p.ExpiryMonths = 1 }))
+		var ids []string
+		for i := range 20 {
+			m := e.member(fmt.Sprintf("+7916200%04d", i))
+			ids = append(ids, m.ID)
+			if _, err := e.svc.Confirm(e.ctx, receipt(fmt.Sprintf("r%d", i), m.ID, 0, 100000)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runAll := func() kopilka.JobReport {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var total kopilka.JobReport
+			for range 6 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					instance := kopilka.NewService(e.svc.Store) // same database and clock
+					instance.Now = e.clock.Now
+					rep, err := instance.RunJobs(e.ctx)
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					total.Activated += rep.Activated
+					total.Expired += rep.Expired
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			return total
+		}
+		e.clock.AddDate(0, 0, 7)
+		if rep := runAll(); rep.Activated != len(ids) {
+			t.Fatalf("activations reported by all instances = %d, want %d", rep.Activated, len(ids))
+		}
+		for _, id := range ids {
+			if b := e.balance(id); b != (kopilka.Balance{Available: 50}) {
+				t.Fatalf("after activation %s holds %+v", id, b)
+			}
+		}
+		e.clock.AddDate(0, 1, 0)
+		if rep := runAll(); rep.Expired != len(ids) {
+			t.Fatalf("expiries reported by all instances = %d, want %d", rep.Expired, len(ids))
+		}
+		for _, id := range ids {
+			if b := e.balance(id); b != (kopilka.Balance{}) {
+				t.Fatalf("after expiry %s holds %+v", id, b)
+			}
+		}
+		e.verify()
+	})
+}
