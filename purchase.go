@@ -346,7 +346,7 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 	if pur.Status == PurchaseCancelled {
 		return RefundResult{}, Errorf(ESTATE, "the purchase was cancelled")
 	}
-	res := RefundResult{RefundID: req.RefundID, ReceiptID: pur.ReceiptID}
+	res := RefundResult{RefundID: req.RefundID, ReceiptID: pur.ReceiptID, Lines: []RefundResultLine{}}
 	byLine := map[int]*PurchaseLine{}
 	for i := range pur.Lines {
 		byLine[pur.Lines[i].Line.Line] = &pur.Lines[i]

@@ -248,8 +248,21 @@ func (s *Service) IssueCard(ctx context.Context, memberID, kind, number string) 
 	return c, s.retryCardNumber(issue)
 }
 
+// cardNumber normalises a card number named in a path: a malformed one can
+// name no card.
+func cardNumber(number string) (string, error) {
+	n, err := NormalizeCardNumber("number", number)
+	if err != nil {
+		return "", Errorf(ENOTFOUND, "card not found")
+	}
+	return n, nil
+}
+
 // Card returns a card.
 func (s *Service) Card(ctx context.Context, number string) (c Card, err error) {
+	if number, err = cardNumber(number); err != nil {
+		return c, err
+	}
 	err = s.Store.View(ctx, func(tx Tx) error {
 		c, err = tx.Card(ctx, number)
 		return err
@@ -259,6 +272,9 @@ func (s *Service) Card(ctx context.Context, number string) (c Card, err error) {
 
 // BlockCard stops a card; the member's account and other cards are untouched.
 func (s *Service) BlockCard(ctx context.Context, number string) (c Card, err error) {
+	if number, err = cardNumber(number); err != nil {
+		return c, err
+	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if c, err = tx.Card(ctx, number); err != nil {
 			return err
@@ -275,6 +291,10 @@ func (s *Service) BlockCard(ctx context.Context, number string) (c Card, err err
 // ReplaceCard issues a new card (virtual when newNumber is empty) that takes
 // over the old card's account; the old card stops working.
 func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (Card, error) {
+	number, err := cardNumber(number)
+	if err != nil {
+		return Card{}, err
+	}
 	if newNumber != "" {
 		n, err := NormalizeCardNumber("number", newNumber)
 		if err != nil {

@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,14 +40,14 @@ func decodeBytes(body []byte, v any) error {
 // receiptJSON is the wire form of a receipt; pointers tell a missing field
 // from a zero one.
 type receiptJSON struct {
-	ReceiptID   *string     `json:"receipt_id"`
-	StoreID     *string     `json:"store_id"`
-	CardNumber  *string     `json:"card_number"`
-	MemberID    *string     `json:"member_id"`
-	OccurredAt  *string     `json:"occurred_at"`
-	Lines       *[]lineJSON `json:"lines"`
-	SpendPoints *int64      `json:"spend_points"`
-	Total       *int64      `json:"total"`
+	ReceiptID   *string            `json:"receipt_id"`
+	StoreID     *string            `json:"store_id"`
+	CardNumber  *string            `json:"card_number"`
+	MemberID    *string            `json:"member_id"`
+	OccurredAt  *string            `json:"occurred_at"`
+	Lines       *[]json.RawMessage `json:"lines"`
+	SpendPoints *int64             `json:"spend_points"`
+	Total       *int64             `json:"total"`
 }
 
 type lineJSON struct {
@@ -93,8 +94,25 @@ func DecodeReceipt(body []byte) (kopilka.Receipt, error) {
 	if in.Lines == nil {
 		pr.Add("lines", "is required")
 	} else {
-		for i, l := range *in.Lines {
+		for i, raw := range *in.Lines {
 			f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
+			var l lineJSON
+			if err := decodeBytes(raw, &l); err != nil {
+				// Name the line: "lines[2].price", not Go's "lines.price".
+				var e *kopilka.Error
+				if !errors.As(err, &e) || len(e.Fields) == 0 {
+					pr.Add(fmt.Sprintf("lines[%d]", i), "must be an object with line, sku, quantity, price and amount")
+					continue
+				}
+				for _, fe := range e.Fields {
+					if fe.Field == "body" {
+						pr.Add(fmt.Sprintf("lines[%d]", i), fe.Detail)
+					} else {
+						pr.Add(f(fe.Field), fe.Detail)
+					}
+				}
+				continue
+			}
 			var line kopilka.Line
 			if l.Line == nil {
 				pr.Add(f("line"), "is required")

@@ -29,6 +29,7 @@ var statuses = map[kopilka.Code]int{
 	kopilka.EUNAUTHORIZED:  http.StatusUnauthorized,
 	kopilka.EFORBIDDEN:     http.StatusForbidden,
 	kopilka.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	kopilka.EMETHOD:        http.StatusMethodNotAllowed,
 	kopilka.EINTERNAL:      http.StatusInternalServerError,
 	kopilka.EUNAVAILABLE:   http.StatusServiceUnavailable,
 }
@@ -50,6 +51,7 @@ var titles = map[kopilka.Code]string{
 	kopilka.EUNAUTHORIZED:  "Missing or invalid API key",
 	kopilka.EFORBIDDEN:     "The API key's role may not do this",
 	kopilka.ETOOLARGE:      "The request body is too large",
+	kopilka.EMETHOD:        "The path does not take this method",
 	kopilka.EINTERNAL:      "Internal error",
 	kopilka.EUNAVAILABLE:   "The service is unavailable",
 }
