@@ -31,7 +31,8 @@ func decodeBytes(body []byte, v any) error {
 	if err := d.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if d.More() {
+	// Only white space may follow the value (d.More is false before a stray "]" or "}").
+	if len(bytes.TrimSpace(body[d.InputOffset():])) > 0 {
 		return jsonError(errTrailing)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/kopilka/kopilka"
@@ -147,7 +148,13 @@ func jsonError(err error) error {
 		}
 		return kopilka.Invalid(field, fmt.Sprintf("must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if unq, err := strconv.Unquote(field); err == nil {
+			field = unq
+		}
+		if field == "" {
+			return kopilka.Invalid("body", `has a field with an empty name ("")`)
+		}
 		return kopilka.Invalid(field, "is not a field of this request")
 	case errors.Is(err, errTrailing):
 		return kopilka.Errorf(kopilka.EMALFORMED, "the body holds more than one JSON value")
