@@ -158,10 +158,13 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 // caller runs its transaction again and finds that request's result.
 var errRace = errors.New("kopilka: lost a race on an idempotency key")
 
-// retryRace runs fn again once when it lost a race on its idempotency key.
+// retryRace runs fn again once when it lost a race on its idempotency key:
+// errRace, or ECONFLICT from the transaction's writes, which the store may
+// report at commit (the only unique keys those writes can break are the
+// receipt, refund and idempotency keys; the others are random).
 func retryRace(fn func() error) error {
 	err := fn()
-	if errors.Is(err, errRace) {
+	if errors.Is(err, errRace) || ErrorCode(err) == ECONFLICT {
 		err = fn()
 	}
 	return err

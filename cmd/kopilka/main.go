@@ -151,6 +151,7 @@ func serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", env("ADDR", ":8080"), "address to listen on")
 	jobEvery := fs.Duration("job-interval", envDuration("JOB_INTERVAL", time.Minute), "how often to activate and expire points (0: never)")
 	logFormat := fs.String("log-format", env("LOG_FORMAT", "json"), "log format: json or text")
+	pprofAddr := fs.String("pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -173,6 +174,10 @@ func serve(ctx context.Context, args []string) error {
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	if *jobEvery > 0 {
 		go runJobs(ctx, svc, logger, *jobEvery)
+	}
+	if *pprofAddr != "" {
+		// The profiler gets its own listener, never the API's.
+		go func() { logger.Error("pprof", "err", http.ListenAndServe(*pprofAddr, pprofMux())) }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

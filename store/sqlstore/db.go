@@ -80,6 +80,46 @@ type tx struct {
 	q       querier
 	d       *Dialect
 	locking bool // inside a read-write transaction: lock what LockBalance reads
+	// pending holds ledger writes not yet sent (see exec); they go out
+	// before the next statement of the transaction or before its commit.
+	pending batch
+}
+
+// row, query and execNow send pending writes first, so that every statement
+// sees the transaction's own writes.
+func (t *tx) row(ctx context.Context, q string, args ...any) scanner {
+	if err := t.flush(ctx); err != nil {
+		return errRow{err}
+	}
+	return t.q.QueryRowContext(ctx, q, args...)
+}
+
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.q.QueryContext(ctx, q, args...)
+}
+
+func (t *tx) execNow(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.q.ExecContext(ctx, q, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// flush sends the pending writes; a broken constraint becomes its domain error.
+func (t *tx) flush(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	b := t.pending
+	t.pending = nil
+	return t.mapErr(t.run(ctx, b), "ledger writes")
 }
 
 // View runs fn over the database without a transaction.
@@ -117,7 +157,12 @@ func (db *DB) update(ctx context.Context, fn func(kopilka.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&tx{q: sqlTx, d: &db.dialect, locking: true}); err != nil {
+	t := &tx{q: sqlTx, d: &db.dialect, locking: true}
+	err = fn(t)
+	if err == nil {
+		err = t.flush(ctx)
+	}
+	if err != nil {
 		_ = sqlTx.Rollback()
 		return err
 	}
@@ -325,15 +370,48 @@ func values(rows, n, start int) string {
 type batch []statement
 
 type statement struct {
-	sql  string // placeholders count from $1
-	args []any
+	table string // the table it writes
+	sql   string // placeholders count from $1
+	args  []any
 }
 
-func (b *batch) add(sql string, args ...any) { *b = append(*b, statement{sql, args}) }
+func (b *batch) add(table, sql string, args ...any) { *b = append(*b, statement{table, sql, args}) }
+
+// writes reports whether a statement of the batch writes the table.
+func (b batch) writes(table string) bool {
+	for _, s := range b {
+		if s.table == table {
+			return true
+		}
+	}
+	return false
+}
 
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
 
+// exec writes the batch. Where the database takes data-modifying CTEs, the
+// writes of a read-write transaction wait in pending and join the writes
+// after them, so that a purchase's ledger entry and its record travel as one
+// statement; an error then surfaces at the next statement or at commit.
 func (t *tx) exec(ctx context.Context, b batch) error {
+	if t.d.WritableCTE && t.locking {
+		// One statement must not write a table twice: the CTEs share one
+		// snapshot, so a second update of a balance row would be lost.
+		for _, s := range b {
+			if t.pending.writes(s.table) {
+				if err := t.flush(ctx); err != nil {
+					return err
+				}
+				break
+			}
+		}
+		t.pending = append(t.pending, b...)
+		return nil
+	}
+	return t.run(ctx, b)
+}
+
+func (t *tx) run(ctx context.Context, b batch) error {
 	if !t.d.WritableCTE || len(b) < 2 {
 		for _, s := range b {
 			if _, err := t.q.ExecContext(ctx, s.sql, s.args...); err != nil {

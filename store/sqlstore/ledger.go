@@ -17,7 +17,7 @@ func (t *tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance,
 		q += t.d.ForUpdate
 	}
 	var b kopilka.Balance
-	err := t.q.QueryRowContext(ctx, q, memberID).Scan(&b.Available, &b.Pending)
+	err := t.row(ctx, q, memberID).Scan(&b.Available, &b.Pending)
 	return b, notFound(err, "member")
 }
 
@@ -25,13 +25,13 @@ func (t *tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string)
 	var h kopilka.Holder
 	var hash, quote sql.NullString
 	const cols = `SELECT m.id, m.status, %s, b.available, b.pending, p.request_hash, p.quote `
-	var row *sql.Row
+	var row scanner
 	if cardNumber != "" {
-		row = t.q.QueryRowContext(ctx, fmt.Sprintf(cols, "c.status")+`FROM cards c
+		row = t.row(ctx, fmt.Sprintf(cols, "c.status")+`FROM cards c
 			JOIN members m ON m.id = c.member_id JOIN balances b ON b.member_id = m.id
 			LEFT JOIN purchases p ON p.receipt_id = $2 WHERE c.number = $1`+t.lockOf("b"), cardNumber, receiptID)
 	} else {
-		row = t.q.QueryRowContext(ctx, fmt.Sprintf(cols, "''")+`FROM members m
+		row = t.row(ctx, fmt.Sprintf(cols, "''")+`FROM members m
 			JOIN balances b ON b.member_id = m.id
 			LEFT JOIN purchases p ON p.receipt_id = $2 WHERE m.id = $1`+t.lockOf("b"), memberID, receiptID)
 	}
@@ -78,7 +78,7 @@ func scanLots(rows *sql.Rows, err error) ([]*kopilka.Lot, error) {
 }
 
 func (t *tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, error) {
-	return scanLots(t.q.QueryContext(ctx, `SELECT `+lotColumns+` FROM lots
+	return scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots
 		WHERE member_id = $1 AND state = $2 AND remaining > 0`, memberID, state))
 }
 
@@ -91,7 +91,7 @@ func (t *tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error)
 	for i, id := range ids {
 		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
 	}
-	return scanLots(t.q.QueryContext(ctx, `SELECT `+lotColumns+` FROM lots WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...))
+	return scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...))
 }
 
 // Post writes a ledger entry: one statement per table it touches, sent as
@@ -99,7 +99,7 @@ func (t *tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error)
 func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 	var b batch
 	x := e.Tx
-	b.add(`INSERT INTO transactions
+	b.add("transactions", `INSERT INTO transactions
 		(id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		x.ID, x.MemberID, x.Kind, nullString(x.ReceiptID), nullString(x.RefundID), x.Available, x.Pending,
@@ -113,7 +113,7 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 			}
 			args = append(args, x.ID, i, p.Account, member, p.Amount)
 		}
-		b.add(`INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `+values(len(e.Postings), 5, 1), args...)
+		b.add("postings", `INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `+values(len(e.Postings), 5, 1), args...)
 	}
 	// New lots and changed lots in one upsert, so that the batch modifies the
 	// lots table once (CockroachDB refuses two modifications of one table in a statement).
@@ -128,7 +128,7 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 			args = append(args, l.ID, l.MemberID, l.TxID, l.Points, l.Remaining, l.State,
 				micros(l.ActivatesAt), nullMicros(l.ExpiresAt), micros(l.CreatedAt))
 		}
-		b.add(`INSERT INTO lots (`+lotColumns+`) VALUES `+values(len(lots), 9, 1)+`
+		b.add("lots", `INSERT INTO lots (`+lotColumns+`) VALUES `+values(len(lots), 9, 1)+`
 			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, state = excluded.state`, args...)
 	}
 	if len(e.Moves) > 0 {
@@ -136,10 +136,10 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 		for i, m := range e.Moves {
 			args = append(args, x.ID, i, m.LotID, m.Delta)
 		}
-		b.add(`INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `+values(len(e.Moves), 4, 1), args...)
+		b.add("lot_moves", `INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `+values(len(e.Moves), 4, 1), args...)
 	}
 	if x.Available != 0 || x.Pending != 0 {
-		b.add(`UPDATE balances SET available = available + $2, pending = pending + $3 WHERE member_id = $1`,
+		b.add("balances", `UPDATE balances SET available = available + $2, pending = pending + $3 WHERE member_id = $1`,
 			x.MemberID, x.Available, x.Pending)
 	}
 	return t.mapErr(t.exec(ctx, b), "ledger entry")
@@ -165,7 +165,7 @@ func (t *tx) Transactions(ctx context.Context, memberID string, before *kopilka.
 		args = append(args, micros(before.CreatedAt), before.ID)
 	}
 	q += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, limit)
-	rows, err := t.q.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("transactions: %w", err)
 	}
@@ -182,13 +182,13 @@ func (t *tx) Transactions(ctx context.Context, memberID string, before *kopilka.
 }
 
 func (t *tx) TransactionByKey(ctx context.Context, memberID, key string) (kopilka.Transaction, error) {
-	x, err := scanTx(t.q.QueryRowContext(ctx, `SELECT `+txColumns+` FROM transactions
+	x, err := scanTx(t.row(ctx, `SELECT `+txColumns+` FROM transactions
 		WHERE member_id = $1 AND idempotency_key = $2`, memberID, key))
 	return x, notFound(err, "transaction")
 }
 
 func (t *tx) Expiring(ctx context.Context, memberID string, until time.Time) ([]kopilka.Expiring, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT expires_at, SUM(remaining) FROM lots
+	rows, err := t.query(ctx, `SELECT expires_at, SUM(remaining) FROM lots
 		WHERE member_id = $1 AND state = 'active' AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $2
 		GROUP BY expires_at ORDER BY expires_at`, memberID, micros(until))
 	if err != nil {
@@ -208,7 +208,7 @@ func (t *tx) Expiring(ctx context.Context, memberID string, until time.Time) ([]
 
 func (t *tx) DueMembers(ctx context.Context, now time.Time, limit int) (activate, expire []string, err error) {
 	ids := func(q string) ([]string, error) {
-		rows, err := t.q.QueryContext(ctx, q, micros(now), limit)
+		rows, err := t.query(ctx, q, micros(now), limit)
 		if err != nil {
 			return nil, fmt.Errorf("due lots: %w", err)
 		}

@@ -12,7 +12,7 @@ import (
 
 func (t *tx) Programme(ctx context.Context) (kopilka.Programme, error) {
 	var raw string
-	err := t.q.QueryRowContext(ctx, `SELECT settings FROM programme WHERE id = 1`).Scan(&raw)
+	err := t.row(ctx, `SELECT settings FROM programme WHERE id = 1`).Scan(&raw)
 	if err == sql.ErrNoRows {
 		return kopilka.DefaultProgramme(), nil
 	} else if err != nil {
@@ -30,7 +30,7 @@ func (t *tx) SetProgramme(ctx context.Context, p kopilka.Programme) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO programme (id, settings, updated_at) VALUES (1, $1, $2)
+	_, err = t.execNow(ctx, `INSERT INTO programme (id, settings, updated_at) VALUES (1, $1, $2)
 		ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
 		string(raw), micros(p.UpdatedAt))
 	return t.mapErr(err, "programme")
@@ -38,19 +38,19 @@ func (t *tx) SetProgramme(ctx context.Context, p kopilka.Programme) error {
 
 func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
 	consents, _ := json.Marshal(m.Consents)
-	_, err := t.q.ExecContext(ctx, `INSERT INTO members (id, phone, email, name, birth_date, consents, status, created_at)
+	_, err := t.execNow(ctx, `INSERT INTO members (id, phone, email, name, birth_date, consents, status, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		m.ID, nullString(m.Phone), nullString(m.Email), m.Name, nullString(m.BirthDate), string(consents), m.Status, micros(m.CreatedAt))
 	if err != nil {
 		return t.mapErr(err, "member")
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO balances (member_id, available, pending) VALUES ($1, 0, 0)`, m.ID)
+	_, err = t.execNow(ctx, `INSERT INTO balances (member_id, available, pending) VALUES ($1, 0, 0)`, m.ID)
 	return t.mapErr(err, "balance")
 }
 
 func (t *tx) UpdateMember(ctx context.Context, m kopilka.Member) error {
 	consents, _ := json.Marshal(m.Consents)
-	res, err := t.q.ExecContext(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6, status = $7
+	res, err := t.execNow(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6, status = $7
 		WHERE id = $1`,
 		m.ID, nullString(m.Phone), nullString(m.Email), m.Name, nullString(m.BirthDate), string(consents), m.Status)
 	if err != nil {
@@ -75,7 +75,7 @@ func (t *tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
 	var phone, email, birth sql.NullString
 	var consents string
 	var created int64
-	err := t.q.QueryRowContext(ctx, `SELECT id, phone, email, name, birth_date, consents, status, created_at
+	err := t.row(ctx, `SELECT id, phone, email, name, birth_date, consents, status, created_at
 		FROM members WHERE id = $1`, id).
 		Scan(&m.ID, &phone, &email, &m.Name, &birth, &consents, &m.Status, &created)
 	if err != nil {
@@ -85,7 +85,7 @@ func (t *tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
 	if err := json.Unmarshal([]byte(consents), &m.Consents); err != nil {
 		return m, fmt.Errorf("member %s consents: %w", id, err)
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
+	rows, err := t.query(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
 		FROM cards WHERE member_id = $1 ORDER BY created_at, number`, id)
 	if err != nil {
 		return m, fmt.Errorf("cards: %w", err)
@@ -128,18 +128,18 @@ func (t *tx) MemberIDBy(ctx context.Context, key, value string) (string, error) 
 		return "", kopilka.Invalid(key, "search by phone, email or card")
 	}
 	var id string
-	err := t.q.QueryRowContext(ctx, q, value).Scan(&id)
+	err := t.row(ctx, q, value).Scan(&id)
 	return id, notFound(err, "member")
 }
 
 func (t *tx) InsertCard(ctx context.Context, c kopilka.Card) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO cards (number, member_id, kind, status, replaced_by, created_at)
+	_, err := t.execNow(ctx, `INSERT INTO cards (number, member_id, kind, status, replaced_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, c.Number, c.MemberID, c.Kind, c.Status, nullString(c.ReplacedBy), micros(c.CreatedAt))
 	return t.mapErr(err, "card")
 }
 
 func (t *tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE cards SET status = $2, replaced_by = $3 WHERE number = $1`,
+	res, err := t.execNow(ctx, `UPDATE cards SET status = $2, replaced_by = $3 WHERE number = $1`,
 		c.Number, c.Status, nullString(c.ReplacedBy))
 	if err != nil {
 		return t.mapErr(err, "card")
@@ -148,13 +148,13 @@ func (t *tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
 }
 
 func (t *tx) Card(ctx context.Context, number string) (kopilka.Card, error) {
-	c, err := scanCard(t.q.QueryRowContext(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
+	c, err := scanCard(t.row(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
 		FROM cards WHERE number = $1`, number))
 	return c, notFound(err, "card")
 }
 
 func (t *tx) InsertKey(ctx context.Context, k kopilka.APIKey) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO api_keys (id, name, role, hash, prefix, created_at, expires_at)
+	_, err := t.execNow(ctx, `INSERT INTO api_keys (id, name, role, hash, prefix, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Role, k.Hash, k.Prefix, micros(k.CreatedAt), ptrMicros(k.ExpiresAt))
 	return t.mapErr(err, "api key")
 }
@@ -171,12 +171,12 @@ func scanKey(s scanner) (kopilka.APIKey, error) {
 }
 
 func (t *tx) KeyByHash(ctx context.Context, hash string) (kopilka.APIKey, error) {
-	k, err := scanKey(t.q.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = $1`, hash))
+	k, err := scanKey(t.row(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = $1`, hash))
 	return k, notFound(err, "api key")
 }
 
 func (t *tx) Keys(ctx context.Context) ([]kopilka.APIKey, error) {
-	rows, err := t.q.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
+	rows, err := t.query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("api keys: %w", err)
 	}
@@ -193,7 +193,7 @@ func (t *tx) Keys(ctx context.Context) ([]kopilka.APIKey, error) {
 }
 
 func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(at))
+	res, err := t.execNow(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(at))
 	if err != nil {
 		return err
 	}
@@ -201,6 +201,6 @@ func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
 }
 
 func (t *tx) TouchKey(ctx context.Context, id string, at time.Time) error {
-	_, err := t.q.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, micros(at))
+	_, err := t.execNow(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, micros(at))
 	return err
 }

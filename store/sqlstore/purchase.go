@@ -13,7 +13,7 @@ func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
 	quote, _ := json.Marshal(p.Quote)
 	var b batch
-	b.add(`INSERT INTO purchases
+	b.add("purchases", `INSERT INTO purchases
 		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		p.ReceiptID, p.MemberID, p.StoreID, nullString(p.CardNumber), p.RequestHash, p.Status, p.TxID,
@@ -22,7 +22,7 @@ func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	for _, l := range p.Lines {
 		args = append(args, p.ReceiptID, l.Line.Line, l.SKU, l.Category, int64(l.Quantity), l.Price, l.Amount, l.Earned, l.Spent, int64(l.Refunded))
 	}
-	b.add(`INSERT INTO purchase_lines
+	b.add("purchase_lines", `INSERT INTO purchase_lines
 		(receipt_id, line, sku, category, quantity, price, amount, earned, spent, refunded) VALUES `+values(len(p.Lines), 10, 1), args...)
 	return t.mapErr(t.exec(ctx, b), "purchase")
 }
@@ -32,7 +32,7 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 	var card, lot sql.NullString
 	var spends, quote string
 	var occurred, created int64
-	err := t.q.QueryRowContext(ctx, `SELECT receipt_id, member_id, store_id, card_number, request_hash, status, tx_id,
+	err := t.row(ctx, `SELECT receipt_id, member_id, store_id, card_number, request_hash, status, tx_id,
 		earn_lot_id, spends, quote, occurred_at, created_at FROM purchases WHERE receipt_id = $1`, receiptID).
 		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created)
 	if err != nil {
@@ -45,7 +45,7 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 	if err := json.Unmarshal([]byte(quote), &p.Quote); err != nil {
 		return nil, fmt.Errorf("purchase %s quote: %w", receiptID, err)
 	}
-	rows, err := t.q.QueryContext(ctx, `SELECT line, sku, category, quantity, price, amount, earned, spent, refunded
+	rows, err := t.query(ctx, `SELECT line, sku, category, quantity, price, amount, earned, spent, refunded
 		FROM purchase_lines WHERE receipt_id = $1 ORDER BY line`, receiptID)
 	if err != nil {
 		return nil, fmt.Errorf("purchase lines: %w", err)
@@ -65,7 +65,7 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 
 func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
-	res, err := t.q.ExecContext(ctx, `UPDATE purchases SET status = $2, spends = $3 WHERE receipt_id = $1`,
+	res, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3 WHERE receipt_id = $1`,
 		p.ReceiptID, p.Status, string(spends))
 	if err != nil {
 		return t.mapErr(err, "purchase")
@@ -74,7 +74,7 @@ func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 		return err
 	}
 	for _, l := range p.Lines {
-		if _, err := t.q.ExecContext(ctx, `UPDATE purchase_lines SET refunded = $3 WHERE receipt_id = $1 AND line = $2 AND refunded <> $3`,
+		if _, err := t.execNow(ctx, `UPDATE purchase_lines SET refunded = $3 WHERE receipt_id = $1 AND line = $2 AND refunded <> $3`,
 			p.ReceiptID, l.Line.Line, int64(l.Refunded)); err != nil {
 			return t.mapErr(err, "purchase line")
 		}
@@ -84,7 +84,7 @@ func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 
 func (t *tx) InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error {
 	result, _ := json.Marshal(r.Result)
-	_, err := t.q.ExecContext(ctx, `INSERT INTO refunds (receipt_id, refund_id, request_hash, tx_id, result, created_at)
+	_, err := t.execNow(ctx, `INSERT INTO refunds (receipt_id, refund_id, request_hash, tx_id, result, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, r.ReceiptID, r.RefundID, r.RequestHash, r.TxID, string(result), micros(r.CreatedAt))
 	return t.mapErr(err, "refund")
 }
@@ -93,7 +93,7 @@ func (t *tx) Refund(ctx context.Context, receiptID, refundID string) (*kopilka.R
 	r := &kopilka.RefundRecord{}
 	var result string
 	var created int64
-	err := t.q.QueryRowContext(ctx, `SELECT receipt_id, refund_id, request_hash, tx_id, result, created_at
+	err := t.row(ctx, `SELECT receipt_id, refund_id, request_hash, tx_id, result, created_at
 		FROM refunds WHERE receipt_id = $1 AND refund_id = $2`, receiptID, refundID).
 		Scan(&r.ReceiptID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created)
 	if err != nil {

@@ -156,6 +156,26 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		}
 	})
 
+	t.Run("TwoEntriesOfOneMemberInOneTransactionBothCount", func(t *testing.T) {
+		s := withMember(t)
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			for _, id := range []string{"t1", "t2", "t3"} {
+				if err := tx.Post(ctx, credit(id, 10, time.Time{})); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var b kopilka.Balance
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { b, err = tx.LockBalance(ctx, "m1"); return err })
+		if b.Available != 30 {
+			t.Fatalf("three credits of 10 in one transaction left %d available", b.Available)
+		}
+		if breaches, err := s.Verify(ctx); err != nil || len(breaches) != 0 {
+			t.Fatalf("verify: %v %v", breaches, err)
+		}
+	})
+
 	t.Run("LotsMovesAndExpiring", func(t *testing.T) {
 		s := withMember(t)
 		soon, later := t0.AddDate(0, 0, 10), t0.AddDate(0, 6, 0)
