@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -387,7 +386,32 @@ func (b batch) writes(table string) bool {
 	return false
 }
 
-var placeholder = regexp.MustCompile(`\$([0-9]+)`)
+// shift adds offset to every placeholder $n of a statement. Our SQL holds no
+// "$" in literals, so every "$" followed by digits is a placeholder.
+func shift(sql string, offset int) string {
+	if offset == 0 {
+		return sql
+	}
+	var b strings.Builder
+	b.Grow(len(sql) + len(sql)/8)
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		b.WriteByte(c)
+		if c != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(sql) && sql[j] >= '0' && sql[j] <= '9' {
+			j++
+		}
+		if j > i+1 {
+			n, _ := strconv.Atoi(sql[i+1 : j])
+			b.WriteString(strconv.Itoa(n + offset))
+			i = j - 1
+		}
+	}
+	return b.String()
+}
 
 // exec writes the batch. Where the database takes data-modifying CTEs, the
 // writes of a read-write transaction wait in pending and join the writes
@@ -424,10 +448,7 @@ func (t *tx) run(ctx context.Context, b batch) error {
 	var args []any
 	for i, s := range b {
 		offset := len(args)
-		sql := placeholder.ReplaceAllStringFunc(s.sql, func(m string) string {
-			n, _ := strconv.Atoi(m[1:])
-			return "$" + strconv.Itoa(n+offset)
-		})
+		sql := shift(s.sql, offset)
 		args = append(args, s.args...)
 		switch {
 		case i == len(b)-1:
