@@ -29,6 +29,7 @@ func Dialect() sqlstore.Dialect {
 		Name:        "postgres",
 		ForUpdate:   " FOR UPDATE",
 		WritableCTE: true,
+		Session:     runSession,
 		Retryable: func(err error) bool {
 			var e *pgconn.PgError
 			// serialization_failure, deadlock_detected

@@ -38,6 +38,10 @@ type Dialect struct {
 	// Violation returns the name of the UNIQUE or CHECK constraint err broke,
 	// as "table.column" or the constraint's own name.
 	Violation func(error) (name string, ok bool)
+	// Session, when set, runs each read-write transaction on the driver's
+	// own connection (PostgreSQL: pgx pipelines that send BEGIN with the
+	// first statement and COMMIT with the last writes).
+	Session func(ctx context.Context, db *sql.DB, fn func(Session) error) error
 	// Migrations holds NNNN_name.sql files, applied in order.
 	Migrations fs.FS
 }
@@ -67,16 +71,71 @@ func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 // Dialect returns the database's dialect name.
 func (db *DB) Dialect() string { return db.dialect.Name }
 
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// Querier runs statements of one session: a *sql.DB or *sql.Tx through
+// SQLQuerier, or a dialect's own Session.
+type Querier interface {
+	// Exec runs a statement and returns how many rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Scanner
 }
+
+// Rows is what *sql.Rows and pgx.Rows share.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Scanner reads one row.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Session is a read-write transaction run on a database's own driver. Its
+// first statement begins the transaction; Commit sends the last writes (sql
+// may be empty) together with COMMIT.
+type Session interface {
+	Querier
+	Commit(ctx context.Context, sql string, args []any) error
+	Rollback(ctx context.Context) error
+}
+
+// SQLQuerier adapts database/sql.
+type SQLQuerier struct {
+	Q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+}
+
+func (s SQLQuerier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.Q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (s SQLQuerier) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	r, err := s.Q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{r}, nil
+}
+
+func (s SQLQuerier) QueryRow(ctx context.Context, query string, args ...any) Scanner {
+	return s.Q.QueryRowContext(ctx, query, args...)
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }
 
 // tx implements kopilka.Tx over a querier.
 type tx struct {
-	q       querier
+	q       Querier
 	d       *Dialect
 	locking bool // inside a read-write transaction: lock what LockBalance reads
 	// pending holds ledger writes not yet sent (see exec); they go out
@@ -86,25 +145,25 @@ type tx struct {
 
 // row, query and execNow send pending writes first, so that every statement
 // sees the transaction's own writes.
-func (t *tx) row(ctx context.Context, q string, args ...any) scanner {
+func (t *tx) row(ctx context.Context, q string, args ...any) Scanner {
 	if err := t.flush(ctx); err != nil {
 		return errRow{err}
 	}
-	return t.q.QueryRowContext(ctx, q, args...)
+	return t.q.QueryRow(ctx, q, args...)
 }
 
-func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *tx) query(ctx context.Context, q string, args ...any) (Rows, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	return t.q.QueryContext(ctx, q, args...)
+	return t.q.Query(ctx, q, args...)
 }
 
-func (t *tx) execNow(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (t *tx) execNow(ctx context.Context, q string, args ...any) (int64, error) {
 	if err := t.flush(ctx); err != nil {
-		return nil, err
+		return 0, err
 	}
-	return t.q.ExecContext(ctx, q, args...)
+	return t.q.Exec(ctx, q, args...)
 }
 
 type errRow struct{ err error }
@@ -123,7 +182,7 @@ func (t *tx) flush(ctx context.Context) error {
 
 // View runs fn over the database without a transaction.
 func (db *DB) View(ctx context.Context, fn func(kopilka.Tx) error) error {
-	return fn(&tx{q: db.SQL, d: &db.dialect})
+	return fn(&tx{q: SQLQuerier{db.SQL}, d: &db.dialect})
 }
 
 // Update runs fn in one transaction and commits it; a serialization
@@ -152,11 +211,23 @@ func (db *DB) Update(ctx context.Context, fn func(kopilka.Tx) error) error {
 }
 
 func (db *DB) update(ctx context.Context, fn func(kopilka.Tx) error) error {
+	if db.dialect.Session != nil {
+		return db.dialect.Session(ctx, db.SQL, func(s Session) error {
+			t := &tx{q: s, d: &db.dialect, locking: true}
+			if err := fn(t); err != nil {
+				_ = s.Rollback(ctx)
+				return err
+			}
+			sql, args := t.pending.statement()
+			t.pending = nil
+			return t.mapErr(s.Commit(ctx, sql, args), "commit")
+		})
+	}
 	sqlTx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{q: sqlTx, d: &db.dialect, locking: true}
+	t := &tx{q: SQLQuerier{sqlTx}, d: &db.dialect, locking: true}
 	err = fn(t)
 	if err == nil {
 		err = t.flush(ctx)
@@ -438,17 +509,26 @@ func (t *tx) exec(ctx context.Context, b batch) error {
 func (t *tx) run(ctx context.Context, b batch) error {
 	if !t.d.WritableCTE || len(b) < 2 {
 		for _, s := range b {
-			if _, err := t.q.ExecContext(ctx, s.sql, s.args...); err != nil {
+			if _, err := t.q.Exec(ctx, s.sql, s.args...); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	sql, args := b.statement()
+	_, err := t.q.Exec(ctx, sql, args...)
+	return err
+}
+
+// statement joins the batch into one statement of data-modifying CTEs.
+func (b batch) statement() (string, []any) {
+	if len(b) == 1 {
+		return b[0].sql, b[0].args
+	}
 	var q strings.Builder
 	var args []any
 	for i, s := range b {
-		offset := len(args)
-		sql := shift(s.sql, offset)
+		sql := shift(s.sql, len(args))
 		args = append(args, s.args...)
 		switch {
 		case i == len(b)-1:
@@ -459,6 +539,5 @@ func (t *tx) run(ctx context.Context, b batch) error {
 			fmt.Fprintf(&q, ", w%d AS (%s)", i, sql)
 		}
 	}
-	_, err := t.q.ExecContext(ctx, q.String(), args...)
-	return err
+	return q.String(), args
 }

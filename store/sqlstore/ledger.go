@@ -25,7 +25,7 @@ func (t *tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string)
 	var h kopilka.Holder
 	var hash, quote sql.NullString
 	const cols = `SELECT m.id, m.status, %s, b.available, b.pending, p.request_hash, p.quote `
-	var row scanner
+	var row Scanner
 	if cardNumber != "" {
 		row = t.row(ctx, fmt.Sprintf(cols, "c.status")+`FROM cards c
 			JOIN members m ON m.id = c.member_id JOIN balances b ON b.member_id = m.id
@@ -58,7 +58,7 @@ func (t *tx) lockOf(alias string) string {
 
 const lotColumns = `id, member_id, tx_id, points, remaining, state, activates_at, expires_at, created_at`
 
-func scanLots(rows *sql.Rows, err error) ([]*kopilka.Lot, error) {
+func scanLots(rows Rows, err error) ([]*kopilka.Lot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lots: %w", err)
 	}
@@ -147,7 +147,7 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 
 const txColumns = `id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at`
 
-func scanTx(s scanner) (kopilka.Transaction, error) {
+func scanTx(s Scanner) (kopilka.Transaction, error) {
 	var x kopilka.Transaction
 	var receipt, refund, reason, actor, key, hash sql.NullString
 	var created int64

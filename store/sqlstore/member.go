@@ -50,20 +50,16 @@ func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
 
 func (t *tx) UpdateMember(ctx context.Context, m kopilka.Member) error {
 	consents, _ := json.Marshal(m.Consents)
-	res, err := t.execNow(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6, status = $7
+	n, err := t.execNow(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6, status = $7
 		WHERE id = $1`,
 		m.ID, nullString(m.Phone), nullString(m.Email), m.Name, nullString(m.BirthDate), string(consents), m.Status)
 	if err != nil {
 		return t.mapErr(err, "member")
 	}
-	return mustAffect(res, "member")
+	return mustAffect(n, "member")
 }
 
-func mustAffect(res sql.Result, what string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
+func mustAffect(n int64, what string) error {
 	if n == 0 {
 		return kopilka.Errorf(kopilka.ENOTFOUND, "%s not found", what)
 	}
@@ -102,9 +98,7 @@ func (t *tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
 	return m, rows.Err()
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanCard(s scanner) (kopilka.Card, error) {
+func scanCard(s Scanner) (kopilka.Card, error) {
 	var c kopilka.Card
 	var replaced sql.NullString
 	var created int64
@@ -139,12 +133,12 @@ func (t *tx) InsertCard(ctx context.Context, c kopilka.Card) error {
 }
 
 func (t *tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
-	res, err := t.execNow(ctx, `UPDATE cards SET status = $2, replaced_by = $3 WHERE number = $1`,
+	n, err := t.execNow(ctx, `UPDATE cards SET status = $2, replaced_by = $3 WHERE number = $1`,
 		c.Number, c.Status, nullString(c.ReplacedBy))
 	if err != nil {
 		return t.mapErr(err, "card")
 	}
-	return mustAffect(res, "card")
+	return mustAffect(n, "card")
 }
 
 func (t *tx) Card(ctx context.Context, number string) (kopilka.Card, error) {
@@ -161,7 +155,7 @@ func (t *tx) InsertKey(ctx context.Context, k kopilka.APIKey) error {
 
 const keyColumns = `id, name, role, hash, prefix, created_at, expires_at, revoked_at, last_used_at`
 
-func scanKey(s scanner) (kopilka.APIKey, error) {
+func scanKey(s Scanner) (kopilka.APIKey, error) {
 	var k kopilka.APIKey
 	var created int64
 	var expires, revoked, used sql.NullInt64
@@ -193,11 +187,11 @@ func (t *tx) Keys(ctx context.Context) ([]kopilka.APIKey, error) {
 }
 
 func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	res, err := t.execNow(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(at))
+	n, err := t.execNow(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(at))
 	if err != nil {
 		return err
 	}
-	return mustAffect(res, "live api key")
+	return mustAffect(n, "live api key")
 }
 
 func (t *tx) TouchKey(ctx context.Context, id string, at time.Time) error {

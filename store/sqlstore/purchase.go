@@ -65,12 +65,12 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 
 func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
-	res, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3 WHERE receipt_id = $1`,
+	n, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3 WHERE receipt_id = $1`,
 		p.ReceiptID, p.Status, string(spends))
 	if err != nil {
 		return t.mapErr(err, "purchase")
 	}
-	if err := mustAffect(res, "purchase"); err != nil {
+	if err := mustAffect(n, "purchase"); err != nil {
 		return err
 	}
 	for _, l := range p.Lines {
