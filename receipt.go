@@ -87,7 +87,10 @@ func (r *Receipt) Validate(now time.Time) error {
 		checkID(&pr, "member_id", r.MemberID, true)
 	}
 	r.OccurredAt = r.OccurredAt.UTC().Truncate(time.Microsecond)
-	if r.OccurredAt.After(now.Add(24 * time.Hour)) {
+	switch {
+	case !r.OccurredAt.IsZero() && r.OccurredAt.Year() < 2000:
+		pr.Add("occurred_at", "must be a time after 2000-01-01")
+	case r.OccurredAt.After(now.Add(24 * time.Hour)):
 		pr.Add("occurred_at", "is more than a day in the future")
 	}
 	if r.SpendPoints < 0 {
