@@ -44,6 +44,11 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a Adjustment, act
 	var t Transaction
 	err = retryRace(func() error {
 		return s.Store.Update(ctx, func(tx Tx) error {
+			bal, err := tx.LockBalance(ctx, memberID) // ENOTFOUND for an unknown member
+			if err != nil {
+				return err
+			}
+			// Under the member's lock a replay sees the adjustment its twin committed.
 			if key != "" {
 				prev, err := tx.TransactionByKey(ctx, memberID, key)
 				if err == nil {
@@ -55,13 +60,6 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a Adjustment, act
 				} else if ErrorCode(err) != ENOTFOUND {
 					return err
 				}
-			}
-			if _, err := tx.Member(ctx, memberID); err != nil {
-				return err
-			}
-			bal, err := tx.LockBalance(ctx, memberID)
-			if err != nil {
-				return err
 			}
 			e := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: KindAdjustment, Reason: a.Reason,
 				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})

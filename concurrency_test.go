@@ -100,10 +100,12 @@ func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 			}
 			return out
 		}
-		r := receipt("r1", m.ID, 30, 20000, 5000)
+		// The purchase spends more than half the balance, so a replay that
+		// priced the receipt again after its twin committed would be refused.
+		r := receipt("r1", m.ID, 60, 20000, 5000)
 		run(func() (any, error) { return e.svc.Confirm(e.ctx, r) })
-		if b := e.balance(m.ID); b.Available != 70 {
-			t.Fatalf("balance after 32 replays: %+v, want 70 available", b)
+		if b := e.balance(m.ID); b.Available != 40 {
+			t.Fatalf("balance after 32 replays: %+v, want 40 available", b)
 		}
 		run(func() (any, error) {
 			return e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1}}})
@@ -112,9 +114,17 @@ func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 100}) {
 			t.Fatalf("balance after refund and cancel replays: %+v, want 100 available", b)
 		}
+		// A debit of more than half the balance, replayed under one key.
+		run(func() (any, error) {
+			x, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -60, Reason: "chargeback"}, "test", "key-1")
+			return x.ID, err
+		})
+		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 40}) {
+			t.Fatalf("balance after 32 replays of a debit: %+v, want 40 available", b)
+		}
 		items, _, _ := e.svc.History(e.ctx, m.ID, nil, 100)
-		if len(items) != 4 { // credit, purchase, refund, cancel
-			t.Fatalf("%d transactions, want 4: %+v", len(items), items)
+		if len(items) != 5 { // credit, purchase, refund, cancel, debit
+			t.Fatalf("%d transactions, want 5: %+v", len(items), items)
 		}
 		e.verify()
 	})

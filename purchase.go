@@ -210,6 +210,15 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, bal Balance, hash string, now time.Time) (Quote, error) {
 	q, err := p.Price(r, bal.Available)
 	if err != nil {
+		// The prior-receipt check in Holder may have read before the lock was
+		// ours: a twin of this request may have committed while we waited and
+		// spent the points. Look again now that we hold the lock.
+		if prev, perr := tx.Purchase(ctx, r.ReceiptID); perr == nil {
+			if prev.RequestHash != hash {
+				return Quote{}, FieldErr(ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
+			}
+			return prev.Quote, nil
+		}
 		return Quote{}, err
 	}
 	e := newEntry(Transaction{ID: s.newID(), MemberID: r.MemberID, Kind: KindPurchase, ReceiptID: r.ReceiptID, CreatedAt: now})
@@ -485,16 +494,24 @@ func (s *Service) takeBackEarned(ctx context.Context, tx Tx, e *Entry, pur *Purc
 	if err != nil {
 		return err
 	}
-	SpendOrder(active)
+	// Lots this refund has just given spent points back to count too: in the
+	// database they may still be empty.
+	others := map[string]*Lot{}
 	for _, l := range active {
-		if l.ID == pur.EarnLotID {
-			continue
-		}
-		if moved, ok := e.Lots[l.ID]; ok {
-			l = moved // a lot the refund already gave points back to
-		}
-		order = append(order, l)
+		others[l.ID] = l
 	}
+	for id, l := range e.Lots {
+		others[id] = l
+	}
+	delete(others, pur.EarnLotID)
+	rest := make([]*Lot, 0, len(others))
+	for _, l := range others {
+		if l.State == LotActive && l.Remaining > 0 {
+			rest = append(rest, l)
+		}
+	}
+	SpendOrder(rest)
+	order = append(order, rest...)
 	if !e.consume(order, points, AccountIssuance) {
 		return &Error{Code: EINSUFFICIENT,
 			Message: fmt.Sprintf("the member no longer holds the %d points this refund must take back", points),

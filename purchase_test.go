@@ -325,3 +325,28 @@ func TestAdjust_CreditDebitAndIdempotencyKey(t *testing.T) {
 		e.verify()
 	})
 }
+
+func TestRefund_TakesEarnedPointsFromLotsItGaveBackTo(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 100 * kopilka.PercentScale }))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 100)
+		// P1 spends all 100 and earns 5 on the money part; P2 spends those 5.
+		if q, err := e.svc.Confirm(e.ctx, receipt("p1", m.ID, 100, 20000)); err != nil || q.Earned != 5 {
+			t.Fatalf("p1: %+v, %v", q, err)
+		}
+		if _, err := e.svc.Confirm(e.ctx, receipt("p2", m.ID, 5, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		// Cancelling P1 gives back 100 and takes back 5: the member can afford it.
+		res, err := e.svc.Cancel(e.ctx, "p1")
+		if err != nil || res.SpentReturned != 100 || res.EarnedReversed != 5 {
+			t.Fatalf("cancel = %+v, %v", res, err)
+		}
+		// 100 - 100 + 5 (P1) - 5 (P2, which earned nothing on its 5.00 paid) + 100 - 5 (cancel) = 95.
+		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 95}) {
+			t.Fatalf("balance after cancel = %+v, want 95 available", b)
+		}
+		e.verify()
+	})
+}
