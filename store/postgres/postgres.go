@@ -35,13 +35,13 @@ func Dialect() sqlstore.Dialect {
 			// serialization_failure, deadlock_detected
 			return errors.As(err, &e) && (e.Code == "40001" || e.Code == "40P01")
 		},
-		Violation: func(err error) (string, bool) {
+		Violation: func(err error) (string, bool, bool) {
 			var e *pgconn.PgError
 			// unique_violation, check_violation
 			if errors.As(err, &e) && (e.Code == "23505" || e.Code == "23514") {
-				return e.ConstraintName, true
+				return e.ConstraintName, e.Code == "23505", true
 			}
-			return "", false
+			return "", false, false
 		},
 		Migrations: Migrations(),
 	}

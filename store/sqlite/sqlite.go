@@ -40,11 +40,12 @@ func Dialect() sqlstore.Dialect {
 			c := e.Code() & 0xff
 			return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 		},
-		Violation: func(err error) (string, bool) {
+		Violation: func(err error) (string, bool, bool) {
 			var e *sqlite.Error
 			if !errors.As(err, &e) {
-				return "", false
+				return "", false, false
 			}
+			unique := e.Code() != sqlite3.SQLITE_CONSTRAINT_CHECK
 			switch e.Code() {
 			case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
 				// "UNIQUE constraint failed: members.phone", "CHECK constraint failed: balances_available_check"
@@ -54,11 +55,11 @@ func Dialect() sqlstore.Dialect {
 					if j := strings.IndexAny(name, " ,)"); j >= 0 {
 						name = name[:j]
 					}
-					return name, true
+					return name, unique, true
 				}
-				return msg, true
+				return msg, unique, true
 			}
-			return "", false
+			return "", false, false
 		},
 		Migrations: Migrations(),
 	}

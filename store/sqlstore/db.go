@@ -36,8 +36,8 @@ type Dialect struct {
 	// Retryable reports a serialization failure, deadlock or busy database.
 	Retryable func(error) bool
 	// Violation returns the name of the UNIQUE or CHECK constraint err broke,
-	// as "table.column" or the constraint's own name.
-	Violation func(error) (name string, ok bool)
+	// as "table.column" or the constraint's own name, and whether it is UNIQUE.
+	Violation func(error) (name string, unique, ok bool)
 	// Session, when set, runs each read-write transaction on the driver's
 	// own connection (PostgreSQL: pgx pipelines that send BEGIN with the
 	// first statement and COMMIT with the last writes).
@@ -279,7 +279,7 @@ func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
 	defer func() { _ = sqlTx.Rollback() }()
 	if _, err := sqlTx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 		m.Version, m.Name, time.Now().UnixMicro()); err != nil {
-		if _, ok := db.dialect.Violation(err); ok {
+		if _, unique, ok := db.dialect.Violation(err); ok && unique {
 			return false, nil // another instance applied it first
 		}
 		return false, err
@@ -397,13 +397,14 @@ var violations = map[string]*kopilka.Error{
 	"balances_pending_check":   kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few pending points"),
 }
 
-// mapErr turns a broken constraint into its domain error; a unique
-// constraint not in the table is a plain ECONFLICT.
+// mapErr turns a broken constraint into its domain error. A unique
+// constraint not in the table is a plain ECONFLICT; any other broken CHECK
+// is a bug in the code above the store, and stays an internal error.
 func (t *tx) mapErr(err error, what string) error {
 	if err == nil {
 		return nil
 	}
-	name, ok := t.d.Violation(err)
+	name, unique, ok := t.d.Violation(err)
 	if !ok {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -411,7 +412,10 @@ func (t *tx) mapErr(err error, what string) error {
 		c := *e
 		return &c
 	}
-	return kopilka.Errorf(kopilka.ECONFLICT, "%s: already exists (%s)", what, name)
+	if unique {
+		return kopilka.Errorf(kopilka.ECONFLICT, "%s: already exists (%s)", what, name)
+	}
+	return fmt.Errorf("%s: constraint %s broken: %w", what, name, err)
 }
 
 // values returns "($1, $2, …), (…)" for rows of n columns starting at $start.

@@ -176,6 +176,16 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		}
 	})
 
+	t.Run("ABrokenCheckIsAnInternalErrorNotAConflict", func(t *testing.T) {
+		s := withMember(t)
+		e := credit("t1", 10, time.Time{})
+		e.NewLots[0].Remaining = 11 // more than the lot's points
+		err := update(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, e) })
+		if err == nil || kopilka.ErrorCode(err) != kopilka.EINTERNAL {
+			t.Fatalf("lot with remaining > points: %v, want an internal error", err)
+		}
+	})
+
 	t.Run("LotsMovesAndExpiring", func(t *testing.T) {
 		s := withMember(t)
 		soon, later := t0.AddDate(0, 0, 10), t0.AddDate(0, 6, 0)
