@@ -26,12 +26,10 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a Adjustment, act
 	if a.Points > 1_000_000_000 || a.Points < -1_000_000_000 {
 		pr.Add("points", "must be within ±1000000000")
 	}
-	if a.Reason == "" || utf8.RuneCountInString(a.Reason) > 500 || !utf8.ValidString(a.Reason) {
-		pr.Add("reason", "is required, at most 500 characters")
+	if a.Reason == "" || utf8.RuneCountInString(a.Reason) > 500 || !CleanText(a.Reason) {
+		pr.Add("reason", "is required: at most 500 characters of text without control characters")
 	}
-	if len(key) > MaxIDLength {
-		pr.Add("Idempotency-Key", "must be at most 128 bytes")
-	}
+	checkID(&pr, "Idempotency-Key", key, false)
 	if err := pr.Err(); err != nil {
 		return Transaction{}, err
 	}

@@ -45,8 +45,8 @@ func HashKey(secret string) string {
 func (s *Service) CreateKey(ctx context.Context, name, role, secret string, expires *time.Time) (APIKey, error) {
 	var pr Problems
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		pr.Add("name", "is required, at most 100 characters")
+	if name == "" || len(name) > 100 || !CleanText(name) {
+		pr.Add("name", "is required: at most 100 characters of text without control characters")
 	}
 	if role != RoleAdmin && role != RolePOS {
 		pr.Add("role", `must be "admin" or "pos"`)

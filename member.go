@@ -101,7 +101,7 @@ func (m *Member) normalize(region string) error {
 		pr = append(pr, err.(*Error).Fields...)
 	}
 	m.Name = strings.TrimSpace(m.Name)
-	if !utf8.ValidString(m.Name) || utf8.RuneCountInString(m.Name) > 200 {
+	if !CleanText(m.Name) || utf8.RuneCountInString(m.Name) > 200 {
 		pr.Add("name", "must be valid text of at most 200 characters")
 	}
 	if m.BirthDate != "" {

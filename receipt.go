@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits on a receipt, so that no product of its numbers overflows.
@@ -145,9 +146,15 @@ func checkID(pr *Problems, field, v string, required bool) {
 		pr.Add(field, "is required")
 	case len(v) > MaxIDLength:
 		pr.Add(field, fmt.Sprintf("must be at most %d bytes", MaxIDLength))
-	case strings.ContainsFunc(v, func(r rune) bool { return r < ' ' || r == 0x7f || r == 0xfffd }):
+	case !CleanText(v):
 		pr.Add(field, "must not contain control characters or invalid text")
 	}
+}
+
+// CleanText reports whether s is valid UTF-8 without control characters:
+// text every database stores as given (PostgreSQL refuses NUL and bad UTF-8).
+func CleanText(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == utf8.RuneError })
 }
 
 // Hash identifies the receipt's content, so that a replay of the same

@@ -263,7 +263,7 @@ func decodeCursor(s string) (*kopilka.Cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	at, id, ok := strings.Cut(string(b), ":")
 	n, err2 := strconv.ParseInt(at, 10, 64)
-	if err != nil || !ok || err2 != nil {
+	if err != nil || !ok || err2 != nil || !kopilka.CleanText(id) {
 		return nil, kopilka.Invalid("cursor", "is not a cursor this API gave")
 	}
 	return &kopilka.Cursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, nil

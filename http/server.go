@@ -152,6 +152,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBody)
 		err := func() error {
+			// Ids in the path are text the database must store: a NUL or bad
+			// UTF-8 names nothing (and PostgreSQL would refuse it).
+			if !kopilka.CleanText(r.URL.Path) {
+				return kopilka.Errorf(kopilka.ENOTFOUND, "no such resource")
+			}
 			if len(rt.Roles) > 0 {
 				k, err := s.authenticate(r)
 				if err != nil {
