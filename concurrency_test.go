@@ -225,3 +225,57 @@ func TestConcurrency_JobsOnSeveralInstancesSettleEachLotOnce(t *testing.T) {
 		e.verify()
 	})
 }
+
+// TestConcurrency_ProfileEditsAndCardChangesDoNotUndoEachOther races a
+// profile edit with a block, and two replacements of one card.
+func TestConcurrency_ProfileEditsAndCardChangesDoNotUndoEachOther(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(nil))
+		for i := range 20 {
+			m := e.member(fmt.Sprintf("+7916300%04d", i))
+			name := "Edited"
+			var wg sync.WaitGroup
+			wg.Add(3)
+			var fresh [2]kopilka.Card
+			var errs [2]error
+			go func() {
+				defer wg.Done()
+				if _, err := e.svc.UpdateMember(e.ctx, m.ID, kopilka.MemberPatch{Name: &name}); err != nil {
+					t.Error(err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				if _, err := e.svc.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
+					t.Error(err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				var inner sync.WaitGroup
+				for j := range 2 {
+					inner.Add(1)
+					go func() { defer inner.Done(); fresh[j], errs[j] = e.svc.ReplaceCard(e.ctx, m.Cards[0].Number, "") }()
+				}
+				inner.Wait()
+			}()
+			wg.Wait()
+			got, err := e.svc.Member(e.ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != name || got.Status != kopilka.StatusBlocked {
+				t.Fatalf("round %d: name %q status %q; want both changes", i, got.Name, got.Status)
+			}
+			active := 0
+			for _, c := range got.Cards {
+				if c.Status == kopilka.StatusActive {
+					active++
+				}
+			}
+			if active != 1 || (errs[0] == nil) == (errs[1] == nil) {
+				t.Fatalf("round %d: %d active cards after two racing replacements (errors %v, %v); want 1 and one refusal", i, active, errs[0], errs[1])
+			}
+		}
+	})
+}

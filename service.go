@@ -76,6 +76,32 @@ func (s *Service) Programme(ctx context.Context) (Programme, error) {
 	return p, nil
 }
 
+// UpdateProgramme changes the programme settings by change, read and
+// written in one transaction so that concurrent changes do not undo each other.
+func (s *Service) UpdateProgramme(ctx context.Context, change func(*Programme) error) (Programme, error) {
+	var p Programme
+	err := s.Store.Update(ctx, func(tx Tx) (err error) {
+		if p, err = tx.Programme(ctx); err != nil {
+			return err
+		}
+		if err := change(&p); err != nil {
+			return err
+		}
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		p.UpdatedAt = s.now()
+		return tx.SetProgramme(ctx, p)
+	})
+	if err != nil {
+		return Programme{}, err
+	}
+	s.mu.Lock()
+	s.programme, s.loadedAt = p, time.Now()
+	s.mu.Unlock()
+	return p, nil
+}
+
 // SetProgramme validates and stores new programme settings.
 func (s *Service) SetProgramme(ctx context.Context, p Programme) (Programme, error) {
 	if err := p.Validate(); err != nil {

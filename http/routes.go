@@ -88,14 +88,8 @@ func (s *Server) putProgramme(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p, err := s.Service.Programme(r.Context())
+	p, err := s.Service.UpdateProgramme(r.Context(), in.apply)
 	if err != nil {
-		return err
-	}
-	if err := in.apply(&p); err != nil {
-		return err
-	}
-	if p, err = s.Service.SetProgramme(r.Context(), p); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, p)

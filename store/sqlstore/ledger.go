@@ -12,10 +12,7 @@ import (
 )
 
 func (t *tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance, error) {
-	q := `SELECT available, pending FROM balances WHERE member_id = $1`
-	if t.locking {
-		q += t.d.ForUpdate
-	}
+	q := `SELECT available, pending FROM balances WHERE member_id = $1` + t.lock()
 	var b kopilka.Balance
 	err := t.row(ctx, q, memberID).Scan(&b.Available, &b.Pending)
 	return b, notFound(err, "member")
@@ -46,6 +43,14 @@ func (t *tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string)
 		}
 	}
 	return h, nil
+}
+
+// lock locks the rows a single-table SELECT reads, inside a read-write transaction.
+func (t *tx) lock() string {
+	if !t.locking {
+		return ""
+	}
+	return t.d.ForUpdate
 }
 
 // lockOf locks the rows of one table of a join, inside a read-write transaction.

@@ -12,7 +12,15 @@ import (
 
 func (t *tx) Programme(ctx context.Context) (kopilka.Programme, error) {
 	var raw string
-	err := t.row(ctx, `SELECT settings FROM programme WHERE id = 1`).Scan(&raw)
+	if t.locking {
+		// A row to lock, so that two changes of the settings queue up.
+		def, _ := json.Marshal(kopilka.DefaultProgramme())
+		if _, err := t.execNow(ctx, `INSERT INTO programme (id, settings, updated_at) VALUES (1, $1, 0)
+			ON CONFLICT (id) DO NOTHING`, string(def)); err != nil {
+			return kopilka.Programme{}, fmt.Errorf("programme: %w", err)
+		}
+	}
+	err := t.row(ctx, `SELECT settings FROM programme WHERE id = 1`+t.lock()).Scan(&raw)
 	if err == sql.ErrNoRows {
 		return kopilka.DefaultProgramme(), nil
 	} else if err != nil {
@@ -72,7 +80,7 @@ func (t *tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
 	var consents string
 	var created int64
 	err := t.row(ctx, `SELECT id, phone, email, name, birth_date, consents, status, created_at
-		FROM members WHERE id = $1`, id).
+		FROM members WHERE id = $1`+t.lock(), id).
 		Scan(&m.ID, &phone, &email, &m.Name, &birth, &consents, &m.Status, &created)
 	if err != nil {
 		return m, notFound(err, "member")
@@ -143,7 +151,7 @@ func (t *tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
 
 func (t *tx) Card(ctx context.Context, number string) (kopilka.Card, error) {
 	c, err := scanCard(t.row(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
-		FROM cards WHERE number = $1`, number))
+		FROM cards WHERE number = $1`+t.lock(), number))
 	return c, notFound(err, "card")
 }
 
