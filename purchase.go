@@ -93,9 +93,10 @@ type RefundRecord struct {
 const CancelRefundID = "cancel"
 
 // holder finds the member a receipt is for, locks its balance, and refuses
-// unknown or blocked cards and blocked members. A receipt already confirmed
-// is returned in Prior before any check: a replay gets its first answer.
-func holder(ctx context.Context, tx Tx, r *Receipt) (Holder, error) {
+// unknown or blocked cards and blocked members. With replay set, a receipt
+// already confirmed is returned in Prior before any check: a replay gets its
+// first answer even if the card has been blocked since.
+func holder(ctx context.Context, tx Tx, r *Receipt, replay bool) (Holder, error) {
 	h, err := tx.Holder(ctx, r.CardNumber, r.MemberID, r.ReceiptID)
 	switch {
 	case ErrorCode(err) == ENOTFOUND && r.CardNumber != "":
@@ -104,7 +105,7 @@ func holder(ctx context.Context, tx Tx, r *Receipt) (Holder, error) {
 		return h, FieldErr(ENOTFOUND, "member_id", "no member has this id")
 	case err != nil:
 		return h, err
-	case h.Prior != nil:
+	case replay && h.Prior != nil:
 		return h, nil
 	case h.CardStatus == StatusReplaced:
 		return h, FieldErr(EBLOCKEDCARD, "card_number", "the card was replaced by another card")
@@ -140,11 +141,10 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 	}
 	var q Quote
 	err = s.Store.View(ctx, func(tx Tx) error {
-		h, err := holder(ctx, tx, &r)
+		h, err := holder(ctx, tx, &r, false)
 		if err != nil {
 			return err
 		}
-		r.MemberID = h.MemberID
 		if q, err = p.Price(r, h.Balance.Available); err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 	var q Quote
 	err = retryRace(func() error {
 		return s.Store.Update(ctx, func(tx Tx) error {
-			h, err := holder(ctx, tx, &r)
+			h, err := holder(ctx, tx, &r, true)
 			if err != nil {
 				return err
 			}
@@ -399,7 +399,7 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 	if err := pr.Err(); err != nil {
 		return RefundResult{}, err
 	}
-	if len(want) == 0 && kind == KindRefund {
+	if len(want) == 0 {
 		return RefundResult{}, Errorf(ESTATE, "every line of the purchase was already returned")
 	}
 	e := newEntry(Transaction{ID: s.newID(), MemberID: pur.MemberID, Kind: kind, ReceiptID: pur.ReceiptID, RefundID: req.RefundID, CreatedAt: now})

@@ -132,6 +132,12 @@ func TestConfirm_CardOfAnyStatusIsCheckedAtTheTill(t *testing.T) {
 		if q, err := e.svc.Confirm(e.ctx, r); err != nil || q.MemberID != m.ID {
 			t.Fatalf("new card: %+v, %v", q, err)
 		}
+		// A quote is checked like a new purchase even when its receipt id was confirmed.
+		r.CardNumber = old
+		if _, err := e.svc.Calculate(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDCARD {
+			t.Fatalf("quote with a replaced card under a confirmed receipt id: %v, want blocked-card", err)
+		}
+		r.CardNumber = fresh.Number
 		if _, err := e.svc.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
 			t.Fatal(err)
 		}
@@ -200,6 +206,9 @@ func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 		}
 		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "again"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("refund of a fully returned purchase: %v", err)
+		}
+		if _, err := e.svc.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.ESTATE {
+			t.Fatalf("cancel of a fully returned purchase: %v, want purchase-state", err)
 		}
 		e.verify()
 	})
