@@ -2,6 +2,8 @@ package kopilka
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -155,6 +157,9 @@ type JobReport struct {
 // member's balance lock, so no lot is activated or expired twice.
 func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 	var rep JobReport
+	// A member whose settlement fails is left for the next run; the others
+	// are settled, and the errors are returned together at the end.
+	failed := map[string]error{}
 	for {
 		now := s.now()
 		var activate, expire []string
@@ -165,27 +170,35 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 		if err != nil {
 			return rep, err
 		}
-		if len(activate) == 0 && len(expire) == 0 {
-			return rep, nil
-		}
 		before := rep
-		for _, id := range activate {
-			n, err := s.settle(ctx, id, now, KindActivation)
-			if err != nil {
-				return rep, err
+		for _, job := range []struct {
+			kind    string
+			members []string
+			count   *int
+		}{{KindActivation, activate, &rep.Activated}, {KindExpiry, expire, &rep.Expired}} {
+			for _, id := range job.members {
+				if failed[id] != nil {
+					continue
+				}
+				n, err := s.settle(ctx, id, now, job.kind)
+				if err != nil {
+					if ctx.Err() != nil {
+						return rep, ctx.Err()
+					}
+					failed[id] = fmt.Errorf("%s of member %s: %w", job.kind, id, err)
+					continue
+				}
+				*job.count += n
 			}
-			rep.Activated += n
 		}
-		for _, id := range expire {
-			n, err := s.settle(ctx, id, now, KindExpiry)
-			if err != nil {
-				return rep, err
-			}
-			rep.Expired += n
-		}
+		// Nothing changed: nothing was due, or only failed members were, or
+		// another instance settled these members first and finishes the work.
 		if rep == before {
-			// Another instance settled these members first; it finishes the work.
-			return rep, nil
+			errs := make([]error, 0, len(failed))
+			for _, err := range failed {
+				errs = append(errs, err)
+			}
+			return rep, errors.Join(errs...)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package kopilka_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -358,4 +359,56 @@ func TestRefund_TakesEarnedPointsFromLotsItGaveBackTo(t *testing.T) {
 		}
 		e.verify()
 	})
+}
+
+// TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire debits and
+// expires 3,000 one-point lots at once: more rows than one statement's
+// parameters allow on either database.
+func TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.ExpiryMonths = 1 }))
+		m := e.member("+79160000001")
+		n := e.member("+79160000002")
+		const lots = 3000
+		err := e.svc.Store.Update(e.ctx, func(tx kopilka.Tx) error {
+			for i := range lots {
+				for _, id := range []string{m.ID, n.ID} {
+					x := creditEntry(id, fmt.Sprintf("%s-%d", id, i), 1, e.clock.Now(), e.clock.Now().AddDate(0, 1, 0))
+					if err := tx.Post(e.ctx, x); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -lots, Reason: "all of it"}, "test", ""); err != nil {
+			t.Fatalf("debit of %d lots: %v", lots, err)
+		}
+		e.clock.AddDate(0, 1, 1)
+		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep.Expired != 1 {
+			t.Fatalf("expiry of %d lots: %+v, %v", lots, rep, err)
+		}
+		if b := e.balance(n.ID); b != (kopilka.Balance{}) {
+			t.Fatalf("after expiry %+v", b)
+		}
+		e.verify()
+	})
+}
+
+// creditEntry is a ledger entry that credits one active lot, written
+// straight to the store to set up large ledgers quickly.
+func creditEntry(memberID, id string, points int64, now, expires time.Time) *kopilka.Entry {
+	return &kopilka.Entry{
+		Tx: kopilka.Transaction{ID: id, MemberID: memberID, Kind: kopilka.KindAdjustment, Available: points, CreatedAt: now},
+		Postings: []kopilka.Posting{
+			{Account: kopilka.AccountAdjustment, Amount: -points},
+			{Account: kopilka.AccountAvailable, Amount: points},
+		},
+		NewLots: []kopilka.Lot{{ID: "lot-" + id, MemberID: memberID, TxID: id, Points: points, Remaining: points,
+			State: kopilka.LotActive, ActivatesAt: now, ExpiresAt: expires, CreatedAt: now}},
+		Lots: map[string]*kopilka.Lot{},
+	}
 }

@@ -501,10 +501,9 @@ func (t *tx) exec(ctx context.Context, b batch) error {
 				if err := t.flush(ctx); err != nil {
 					return err
 				}
-				break
 			}
+			t.pending = append(t.pending, s)
 		}
-		t.pending = append(t.pending, b...)
 		return nil
 	}
 	return t.run(ctx, b)

@@ -88,15 +88,37 @@ func (t *tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, 
 }
 
 func (t *tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error) {
-	if len(ids) == 0 {
-		return nil, nil
+	var out []*kopilka.Lot
+	for len(ids) > 0 {
+		n := min(len(ids), rowsPerStatement)
+		args := make([]any, n)
+		marks := make([]string, n)
+		for i, id := range ids[:n] {
+			args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+		}
+		lots, err := scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, lots...)
+		ids = ids[n:]
 	}
-	args := make([]any, len(ids))
-	marks := make([]string, len(ids))
-	for i, id := range ids {
-		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+	return out, nil
+}
+
+// rowsPerStatement bounds the rows one statement writes or names, so that
+// no statement passes a database's limit on parameters (SQLite: 32766,
+// PostgreSQL: 65535) even for a member with thousands of lots.
+const rowsPerStatement = 500
+
+// addRows adds an INSERT of rows of n columns each (args flat, row by row)
+// as statements of at most rowsPerStatement rows; suffix follows the VALUES.
+func addRows(b *batch, table, prefix, suffix string, n int, args []any) {
+	for len(args) > 0 {
+		rows := min(len(args)/n, rowsPerStatement)
+		b.add(table, prefix+values(rows, n, 1)+suffix, args[:rows*n]...)
+		args = args[rows*n:]
 	}
-	return scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...))
 }
 
 // Post writes a ledger entry: one statement per table it touches, sent as
@@ -118,7 +140,7 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 			}
 			args = append(args, x.ID, i, p.Account, member, p.Amount)
 		}
-		b.add("postings", `INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `+values(len(e.Postings), 5, 1), args...)
+		addRows(&b, "postings", `INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES `, "", 5, args)
 	}
 	// New lots and changed lots in one upsert, so that the batch modifies the
 	// lots table once (CockroachDB refuses two modifications of one table in a statement).
@@ -133,15 +155,15 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 			args = append(args, l.ID, l.MemberID, l.TxID, l.Points, l.Remaining, l.State,
 				micros(l.ActivatesAt), nullMicros(l.ExpiresAt), micros(l.CreatedAt))
 		}
-		b.add("lots", `INSERT INTO lots (`+lotColumns+`) VALUES `+values(len(lots), 9, 1)+`
-			ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, state = excluded.state`, args...)
+		addRows(&b, "lots", `INSERT INTO lots (`+lotColumns+`) VALUES `,
+			` ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, state = excluded.state`, 9, args)
 	}
 	if len(e.Moves) > 0 {
 		args := make([]any, 0, 4*len(e.Moves))
 		for i, m := range e.Moves {
 			args = append(args, x.ID, i, m.LotID, m.Delta)
 		}
-		b.add("lot_moves", `INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `+values(len(e.Moves), 4, 1), args...)
+		addRows(&b, "lot_moves", `INSERT INTO lot_moves (tx_id, seq, lot_id, delta) VALUES `, "", 4, args)
 	}
 	if x.Available != 0 || x.Pending != 0 {
 		b.add("balances", `UPDATE balances SET available = available + $2, pending = pending + $3 WHERE member_id = $1`,
