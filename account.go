@@ -70,16 +70,15 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a Adjustment, act
 				}
 				e.addLot(s.newID(), a.Points, AccountAdjustment, now, expires, now)
 			} else {
-				if -a.Points > bal.Available {
-					return &Error{Code: EINSUFFICIENT, Message: "the member has fewer points available than the debit",
-						Fields: []FieldError{{"points", "is more than the available balance"}}, Extra: map[string]any{"available": bal.Available}}
-				}
-				lots, err := tx.Lots(ctx, memberID, LotActive)
+				d, err := s.settleDue(ctx, tx, memberID, bal, now, true)
 				if err != nil {
 					return err
 				}
-				SpendOrder(lots)
-				if !e.consume(lots, -a.Points, AccountAdjustment) {
+				if -a.Points > d.balance.Available {
+					return &Error{Code: EINSUFFICIENT, Message: "the member has fewer points available than the debit",
+						Fields: []FieldError{{"points", "is more than the available balance"}}, Extra: map[string]any{"available": d.balance.Available}}
+				}
+				if !e.consume(d.spendable, -a.Points, AccountAdjustment) {
 					return Errorf(EINTERNAL, "ledger: lots of member %s hold less than the balance", memberID)
 				}
 			}
@@ -171,24 +170,26 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 			return rep, err
 		}
 		before := rep
-		for _, job := range []struct {
-			kind    string
-			members []string
-			count   *int
-		}{{KindActivation, activate, &rep.Activated}, {KindExpiry, expire, &rep.Expired}} {
-			for _, id := range job.members {
-				if failed[id] != nil {
-					continue
+		members := append(activate, expire...)
+		seen := map[string]bool{}
+		for _, id := range members {
+			if seen[id] || failed[id] != nil {
+				continue
+			}
+			seen[id] = true
+			activated, expired, err := s.settle(ctx, id, now)
+			if err != nil {
+				if ctx.Err() != nil {
+					return rep, ctx.Err()
 				}
-				n, err := s.settle(ctx, id, now, job.kind)
-				if err != nil {
-					if ctx.Err() != nil {
-						return rep, ctx.Err()
-					}
-					failed[id] = fmt.Errorf("%s of member %s: %w", job.kind, id, err)
-					continue
-				}
-				*job.count += n
+				failed[id] = fmt.Errorf("settling member %s: %w", id, err)
+				continue
+			}
+			if activated {
+				rep.Activated++
+			}
+			if expired {
+				rep.Expired++
 			}
 		}
 		// Nothing changed: nothing was due, or only failed members were, or
@@ -203,41 +204,71 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 	}
 }
 
-// settle activates or expires one member's due lots; it returns 1 when it
-// changed something.
-func (s *Service) settle(ctx context.Context, memberID string, now time.Time, kind string) (int, error) {
-	changed := 0
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		changed = 0
-		if _, err := tx.LockBalance(ctx, memberID); err != nil {
-			return err
-		}
-		state := LotActive
-		if kind == KindActivation {
-			state = LotPending
-		}
-		lots, err := tx.Lots(ctx, memberID, state)
+// settle activates and expires one member's due lots in a transaction of
+// its own, reporting whether it activated and whether it expired anything.
+func (s *Service) settle(ctx context.Context, memberID string, now time.Time) (activated, expired bool, err error) {
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		bal, err := tx.LockBalance(ctx, memberID)
 		if err != nil {
 			return err
 		}
-		e := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: kind, CreatedAt: now})
-		for _, l := range lots {
-			switch {
-			case kind == KindActivation && !l.ActivatesAt.After(now):
-				l.State = LotActive
-				e.Lots[l.ID] = l
-				e.post(AccountPending, AccountAvailable, l.Remaining)
-			case kind == KindExpiry && !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(now):
-				e.consume([]*Lot{l}, l.Remaining, AccountExpiry)
+		d, err := s.settleDue(ctx, tx, memberID, bal, now, true)
+		activated, expired = d.activated, d.expired
+		return err
+	})
+	return activated, expired, err
+}
+
+// due is a member's ledger after its due lots were settled.
+type due struct {
+	balance            Balance
+	spendable          []*Lot // active lots that hold points, in spend order
+	activated, expired bool
+}
+
+// settleDue activates the member's pending lots whose time has come and
+// expires active lots whose time has passed, with the balance lock held,
+// so that spending never uses expired points nor misses points that became
+// spendable, whether or not the job has run yet. With post false it only
+// computes (for a quote). Activation is posted before expiry, so that the
+// balance never dips below zero between the two.
+func (s *Service) settleDue(ctx context.Context, tx Tx, memberID string, bal Balance, now time.Time, post bool) (due, error) {
+	lots, err := tx.Lots(ctx, memberID, "")
+	if err != nil {
+		return due{}, err
+	}
+	act := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: KindActivation, CreatedAt: now})
+	exp := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: KindExpiry, CreatedAt: now})
+	d := due{}
+	for _, l := range lots {
+		if l.State == LotPending && !l.ActivatesAt.After(now) {
+			l.State = LotActive
+			act.Lots[l.ID] = l
+			act.post(AccountPending, AccountAvailable, l.Remaining)
+		}
+		switch {
+		case l.State == LotActive && !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(now):
+			exp.consume([]*Lot{l}, l.Remaining, AccountExpiry)
+		case l.State == LotActive:
+			d.spendable = append(d.spendable, l)
+		}
+	}
+	SpendOrder(d.spendable)
+	d.activated, d.expired = len(act.Lots) > 0, len(exp.Lots) > 0
+	for _, e := range []*Entry{act, exp} {
+		if len(e.Lots) == 0 {
+			continue
+		}
+		bal.Available += e.Tx.Available
+		bal.Pending += e.Tx.Pending
+		if post {
+			if err := tx.Post(ctx, e); err != nil {
+				return due{}, err
 			}
 		}
-		if len(e.Lots) == 0 {
-			return nil
-		}
-		changed = 1
-		return tx.Post(ctx, e)
-	})
-	return changed, err
+	}
+	d.balance = bal
+	return d, nil
 }
 
 // Verify checks the ledger's invariants.

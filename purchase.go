@@ -145,10 +145,15 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 		if err != nil {
 			return err
 		}
-		if q, err = p.Price(r, h.Balance.Available); err != nil {
+		// The balance as the confirmation will see it: due lots settled.
+		d, err := s.settleDue(ctx, tx, r.MemberID, h.Balance, now, false)
+		if err != nil {
 			return err
 		}
-		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(h.Balance, now, p), "quote"
+		if q, err = p.Price(r, d.balance.Available); err != nil {
+			return err
+		}
+		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(d.balance, now, p), "quote"
 		return nil
 	})
 	return q, err
@@ -208,6 +213,14 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 }
 
 func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, bal Balance, hash string, now time.Time) (Quote, error) {
+	var d due
+	if r.SpendPoints > 0 {
+		var err error
+		if d, err = s.settleDue(ctx, tx, r.MemberID, bal, now, true); err != nil {
+			return Quote{}, err
+		}
+		bal = d.balance
+	}
 	q, err := p.Price(r, bal.Available)
 	if err != nil {
 		// The prior-receipt check in Holder may have read before the lock was
@@ -225,12 +238,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, ba
 	pur := &Purchase{ReceiptID: r.ReceiptID, MemberID: r.MemberID, StoreID: r.StoreID, CardNumber: r.CardNumber,
 		RequestHash: hash, Status: PurchaseConfirmed, TxID: e.Tx.ID, OccurredAt: r.OccurredAt, CreatedAt: now}
 	if q.Spent > 0 {
-		lots, err := tx.Lots(ctx, r.MemberID, LotActive)
-		if err != nil {
-			return Quote{}, err
-		}
-		SpendOrder(lots)
-		if !e.consume(lots, q.Spent, AccountRedemption) {
+		if !e.consume(d.spendable, q.Spent, AccountRedemption) {
 			return Quote{}, Errorf(EINTERNAL, "ledger: lots of member %s hold less than the balance", r.MemberID)
 		}
 		for _, m := range e.Moves {

@@ -412,3 +412,42 @@ func creditEntry(memberID, id string, points int64, now, expires time.Time) *kop
 		Lots: map[string]*kopilka.Lot{},
 	}
 }
+
+func TestSpend_DueLotsSettleAtTheTillBeforeTheJobRuns(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) {
+			p.PendingDays, p.ExpiryMonths, p.MaxSpend = 7, 1, 100*kopilka.PercentScale
+		}))
+		m := e.member("+79160000001")
+		e.credit(m.ID, 100) // expires in a month
+		if _, err := e.svc.Confirm(e.ctx, receipt("earn", m.ID, 0, 100000)); err != nil { // 50 pending for 7 days
+			t.Fatal(err)
+		}
+		e.clock.AddDate(0, 0, 8) // the 50 are due to activate; no job has run
+		q, err := e.svc.Calculate(e.ctx, receipt("q1", m.ID, 0, 100000))
+		if err != nil || q.MaxSpend != 150 {
+			t.Fatalf("quote after activation time: max %d, %v; want 150", q.MaxSpend, err)
+		}
+		e.clock.AddDate(0, 0, 24) // day 32: the credit of 100 expired on day 31, the 50 expire on day 38; no job
+		q, err = e.svc.Calculate(e.ctx, receipt("q2", m.ID, 0, 100000))
+		if err != nil || q.MaxSpend != 50 {
+			t.Fatalf("quote after expiry time: max %d, %v; want 50", q.MaxSpend, err)
+		}
+		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 51, 100000)); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+			t.Fatalf("spending expired points: %v, want insufficient-points", err)
+		}
+		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -51, Reason: "x"}, "test", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+			t.Fatalf("debiting expired points: %v, want insufficient-points", err)
+		}
+		if _, err := e.svc.Confirm(e.ctx, receipt("r2", m.ID, 50, 100000)); err != nil {
+			t.Fatalf("spending the activated points: %v", err)
+		}
+		if b := e.balance(m.ID); b.Available != 0 {
+			t.Fatalf("balance %+v, want nothing available", b)
+		}
+		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep != (kopilka.JobReport{}) {
+			t.Fatalf("the job found work the till already did: %+v, %v", rep, err)
+		}
+		e.verify()
+	})
+}

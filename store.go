@@ -61,7 +61,7 @@ type LedgerTx interface {
 	// writers until the transaction ends. Every write to a member's lots
 	// takes this lock first, so locks are always taken in the same order.
 	LockBalance(ctx context.Context, memberID string) (Balance, error)
-	// Lots returns the member's lots in a state that still hold points.
+	// Lots returns the member's lots in a state ("": any) that still hold points.
 	Lots(ctx context.Context, memberID, state string) ([]*Lot, error)
 	// LotsByID returns the named lots.
 	LotsByID(ctx context.Context, ids []string) ([]*Lot, error)

@@ -83,6 +83,10 @@ func scanLots(rows Rows, err error) ([]*kopilka.Lot, error) {
 }
 
 func (t *tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, error) {
+	if state == "" {
+		return scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots
+			WHERE member_id = $1 AND remaining > 0`, memberID))
+	}
 	return scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots
 		WHERE member_id = $1 AND state = $2 AND remaining > 0`, memberID, state))
 }
