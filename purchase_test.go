@@ -419,7 +419,7 @@ func TestSpend_DueLotsSettleAtTheTillBeforeTheJobRuns(t *testing.T) {
 			p.PendingDays, p.ExpiryMonths, p.MaxSpend = 7, 1, 100*kopilka.PercentScale
 		}))
 		m := e.member("+79160000001")
-		e.credit(m.ID, 100) // expires in a month
+		e.credit(m.ID, 100)                                                               // expires in a month
 		if _, err := e.svc.Confirm(e.ctx, receipt("earn", m.ID, 0, 100000)); err != nil { // 50 pending for 7 days
 			t.Fatal(err)
 		}
