@@ -248,6 +248,7 @@ func (s *Service) settleDue(ctx context.Context, tx Tx, memberID string, bal Bal
 		}
 		switch {
 		case l.State == LotActive && !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(now):
+			l.Expired += l.Remaining
 			exp.consume([]*Lot{l}, l.Remaining, AccountExpiry)
 		case l.State == LotActive:
 			d.spendable = append(d.spendable, l)

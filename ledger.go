@@ -61,6 +61,7 @@ type Lot struct {
 	TxID        string
 	Points      int64
 	Remaining   int64
+	Expired     int64     // how many of Points expiry took
 	State       string    // pending or active
 	ActivatesAt time.Time // when a pending lot becomes spendable
 	ExpiresAt   time.Time // zero: never

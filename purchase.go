@@ -24,11 +24,13 @@ type Purchase struct {
 	Status      string
 	TxID        string
 	EarnLotID   string
-	Spends      []Spend
-	Lines       []PurchaseLine
-	Quote       Quote // the confirmation as the till received it
-	OccurredAt  time.Time
-	CreatedAt   time.Time
+	// EarnedReversed is how many earned points refunds have taken back.
+	EarnedReversed int64
+	Spends         []Spend
+	Lines          []PurchaseLine
+	Quote          Quote // the confirmation as the till received it
+	OccurredAt     time.Time
+	CreatedAt      time.Time
 }
 
 // PurchaseLine is a receipt line with what it earned, spent and got back.
@@ -62,13 +64,16 @@ type RefundLine struct {
 
 // RefundResult is what a refund did.
 type RefundResult struct {
-	RefundID       string             `json:"refund_id"`
-	ReceiptID      string             `json:"receipt_id"`
-	EarnedReversed int64              `json:"earned_reversed"`
-	SpentReturned  int64              `json:"spent_returned"`
-	Lines          []RefundResultLine `json:"lines"`
-	Balance        Balance            `json:"balance"`
-	Status         string             `json:"status"` // the purchase's status after it
+	RefundID       string `json:"refund_id"`
+	ReceiptID      string `json:"receipt_id"`
+	EarnedReversed int64  `json:"earned_reversed"`
+	SpentReturned  int64  `json:"spent_returned"`
+	// EarnedExpired is how many earned points of the returned part had
+	// already expired, and so were not taken back again.
+	EarnedExpired int64              `json:"earned_expired"`
+	Lines         []RefundResultLine `json:"lines"`
+	Balance       Balance            `json:"balance"`
+	Status        string             `json:"status"` // the purchase's status after it
 }
 
 // RefundResultLine is the part of a refund for one line.
@@ -414,9 +419,21 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 	if err := s.giveBackSpent(ctx, tx, e, pur, res.SpentReturned); err != nil {
 		return RefundResult{}, err
 	}
-	if err := s.takeBackEarned(ctx, tx, e, pur, res.EarnedReversed); err != nil {
+	taken, err := s.takeBackEarned(ctx, tx, e, pur, res.EarnedReversed)
+	if err != nil {
 		return RefundResult{}, err
 	}
+	if res.EarnedExpired = res.EarnedReversed - taken; res.EarnedExpired > 0 {
+		// Report per line what was really taken back, the last lines first.
+		left := res.EarnedExpired
+		for i := len(res.Lines) - 1; i >= 0 && left > 0; i-- {
+			cut := min(left, res.Lines[i].EarnedReversed)
+			res.Lines[i].EarnedReversed -= cut
+			left -= cut
+		}
+		res.EarnedReversed = taken
+	}
+	pur.EarnedReversed += taken
 	if err := tx.Post(ctx, e); err != nil {
 		return RefundResult{}, err
 	}
@@ -486,21 +503,30 @@ func (s *Service) giveBackSpent(ctx context.Context, tx Tx, e *Entry, pur *Purch
 
 // takeBackEarned takes back points the purchase earned: from its own lot
 // first, then from the member's other active lots, the soonest to expire first.
-func (s *Service) takeBackEarned(ctx context.Context, tx Tx, e *Entry, pur *Purchase, points int64) error {
+//
+// Earned points that have expired are not taken back again: expiry already
+// returned them to the programme. It returns how many points it took.
+func (s *Service) takeBackEarned(ctx context.Context, tx Tx, e *Entry, pur *Purchase, points int64) (int64, error) {
 	if points == 0 {
-		return nil
+		return 0, nil
 	}
 	var order []*Lot
 	if pur.EarnLotID != "" {
 		own, err := tx.LotsByID(ctx, []string{pur.EarnLotID})
 		if err != nil {
-			return err
+			return 0, err
+		}
+		for _, l := range own {
+			points = max(0, min(points, l.Points-l.Expired-pur.EarnedReversed))
 		}
 		order = append(order, own...)
 	}
+	if points == 0 {
+		return 0, nil
+	}
 	active, err := tx.Lots(ctx, pur.MemberID, LotActive)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// Lots this refund has just given spent points back to count too: in the
 	// database they may still be empty.
@@ -521,9 +547,9 @@ func (s *Service) takeBackEarned(ctx context.Context, tx Tx, e *Entry, pur *Purc
 	SpendOrder(rest)
 	order = append(order, rest...)
 	if !e.consume(order, points, AccountIssuance) {
-		return &Error{Code: EINSUFFICIENT,
+		return 0, &Error{Code: EINSUFFICIENT,
 			Message: fmt.Sprintf("the member no longer holds the %d points this refund must take back", points),
 			Extra:   map[string]any{"earned_reversed": points}}
 	}
-	return nil
+	return points, nil
 }

@@ -451,3 +451,26 @@ func TestSpend_DueLotsSettleAtTheTillBeforeTheJobRuns(t *testing.T) {
 		e.verify()
 	})
 }
+
+func TestRefund_EarnedPointsThatExpiredAreNotTakenBackAgain(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays, p.ExpiryMonths = 0, 1 }))
+		m := e.member("+79160000001")
+		if q, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 0, 20000)); err != nil || q.Earned != 10 {
+			t.Fatalf("earn: %+v, %v", q, err)
+		}
+		e.clock.AddDate(0, 1, 1)
+		if _, err := e.svc.RunJobs(e.ctx); err != nil { // the 10 expire
+			t.Fatal(err)
+		}
+		e.credit(m.ID, 100)
+		res, err := e.svc.Cancel(e.ctx, "r1")
+		if err != nil || res.EarnedReversed != 0 || res.EarnedExpired != 10 {
+			t.Fatalf("cancel = %+v, %v; want nothing taken back, 10 reported expired", res, err)
+		}
+		if b := e.balance(m.ID); b.Available != 100 {
+			t.Fatalf("balance %+v, want the 100 credited after the expiry untouched", b)
+		}
+		e.verify()
+	})
+}

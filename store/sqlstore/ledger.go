@@ -61,7 +61,7 @@ func (t *tx) lockOf(alias string) string {
 	return t.d.ForUpdate + " OF " + alias
 }
 
-const lotColumns = `id, member_id, tx_id, points, remaining, state, activates_at, expires_at, created_at`
+const lotColumns = `id, member_id, tx_id, points, remaining, expired, state, activates_at, expires_at, created_at`
 
 func scanLots(rows Rows, err error) ([]*kopilka.Lot, error) {
 	if err != nil {
@@ -73,7 +73,7 @@ func scanLots(rows Rows, err error) ([]*kopilka.Lot, error) {
 		var l kopilka.Lot
 		var activates, created int64
 		var expires sql.NullInt64
-		if err := rows.Scan(&l.ID, &l.MemberID, &l.TxID, &l.Points, &l.Remaining, &l.State, &activates, &expires, &created); err != nil {
+		if err := rows.Scan(&l.ID, &l.MemberID, &l.TxID, &l.Points, &l.Remaining, &l.Expired, &l.State, &activates, &expires, &created); err != nil {
 			return nil, err
 		}
 		l.ActivatesAt, l.ExpiresAt, l.CreatedAt = fromMicros(activates), fromNullMicros(expires), fromMicros(created)
@@ -154,13 +154,13 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 		lots = append(lots, *l)
 	}
 	if len(lots) > 0 {
-		args := make([]any, 0, 9*len(lots))
+		args := make([]any, 0, 10*len(lots))
 		for _, l := range lots {
-			args = append(args, l.ID, l.MemberID, l.TxID, l.Points, l.Remaining, l.State,
+			args = append(args, l.ID, l.MemberID, l.TxID, l.Points, l.Remaining, l.Expired, l.State,
 				micros(l.ActivatesAt), nullMicros(l.ExpiresAt), micros(l.CreatedAt))
 		}
 		addRows(&b, "lots", `INSERT INTO lots (`+lotColumns+`) VALUES `,
-			` ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, state = excluded.state`, 9, args)
+			` ON CONFLICT (id) DO UPDATE SET remaining = excluded.remaining, expired = excluded.expired, state = excluded.state`, 10, args)
 	}
 	if len(e.Moves) > 0 {
 		args := make([]any, 0, 4*len(e.Moves))

@@ -14,8 +14,8 @@ func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	quote, _ := json.Marshal(p.Quote)
 	var b batch
 	b.add("purchases", `INSERT INTO purchases
-		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)`,
 		p.ReceiptID, p.MemberID, p.StoreID, nullString(p.CardNumber), p.RequestHash, p.Status, p.TxID,
 		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt))
 	args := make([]any, 0, 10*len(p.Lines))
@@ -33,8 +33,8 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 	var spends, quote string
 	var occurred, created int64
 	err := t.row(ctx, `SELECT receipt_id, member_id, store_id, card_number, request_hash, status, tx_id,
-		earn_lot_id, spends, quote, occurred_at, created_at FROM purchases WHERE receipt_id = $1`, receiptID).
-		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created)
+		earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed FROM purchases WHERE receipt_id = $1`, receiptID).
+		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created, &p.EarnedReversed)
 	if err != nil {
 		return nil, notFound(err, "purchase")
 	}
@@ -65,8 +65,8 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 
 func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
-	n, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3 WHERE receipt_id = $1`,
-		p.ReceiptID, p.Status, string(spends))
+	n, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3, earned_reversed = $4 WHERE receipt_id = $1`,
+		p.ReceiptID, p.Status, string(spends), p.EarnedReversed)
 	if err != nil {
 		return t.mapErr(err, "purchase")
 	}

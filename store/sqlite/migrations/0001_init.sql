@@ -76,12 +76,13 @@ CREATE TABLE lots (
     tx_id TEXT NOT NULL,
     points BIGINT NOT NULL,
     remaining BIGINT NOT NULL,
+    expired BIGINT NOT NULL,
     state TEXT NOT NULL,
     activates_at BIGINT NOT NULL,
     expires_at BIGINT,
     created_at BIGINT NOT NULL,
     CONSTRAINT lots_points_check CHECK (points > 0),
-    CONSTRAINT lots_remaining_check CHECK (remaining >= 0 AND remaining <= points)
+    CONSTRAINT lots_remaining_check CHECK (remaining >= 0 AND expired >= 0 AND remaining + expired <= points)
 );
 CREATE INDEX lots_member ON lots (member_id, state) WHERE remaining > 0;
 CREATE INDEX lots_activation ON lots (activates_at) WHERE state = 'pending' AND remaining > 0;
@@ -104,6 +105,7 @@ CREATE TABLE purchases (
     status TEXT NOT NULL,
     tx_id TEXT NOT NULL,
     earn_lot_id TEXT,
+    earned_reversed BIGINT NOT NULL,
     spends TEXT NOT NULL,
     quote TEXT NOT NULL,
     occurred_at BIGINT NOT NULL,
