@@ -187,7 +187,9 @@ func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
 
 func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(nil)) // 14 days pending
+		// 14 days pending; the balance lists every lot's expiry, so that
+		// comparing balances compares the lots points went back to.
+		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.ExpiringSoonDays = 366 }))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 500)
 		e.clock.AddDate(0, 0, 3)
@@ -202,6 +204,9 @@ func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 			t.Fatal(err)
 		}
 		after, _ := e.svc.Balance(e.ctx, m.ID)
+		if len(before.Expiring) != 2 {
+			t.Fatalf("expected two lots with their own expiry, got %+v", before.Expiring)
+		}
 		if res.SpentReturned != 700 || res.Status != kopilka.PurchaseRefunded || !reflect.DeepEqual(before, after) {
 			t.Fatalf("after a full refund %+v, balance %+v; before %+v", res, after, before)
 		}

@@ -156,6 +156,31 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		}
 	})
 
+	t.Run("LockBalanceMakesASecondWriterWait", func(t *testing.T) {
+		s := withMember(t)
+		locked, done := make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- s.Update(ctx, func(tx kopilka.Tx) error {
+				if _, err := tx.LockBalance(ctx, "m1"); err != nil {
+					return err
+				}
+				close(locked)
+				time.Sleep(200 * time.Millisecond) // hold the lock while the other writer tries
+				return tx.Post(ctx, credit("t1", 10, time.Time{}))
+			})
+		}()
+		<-locked
+		var seen kopilka.Balance
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { seen, err = tx.LockBalance(ctx, "m1"); return err })
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Had the second writer not waited, it would have read the balance before the credit.
+		if seen.Available != 10 {
+			t.Fatalf("second writer read %+v while the first held the lock; want it to wait and see 10", seen)
+		}
+	})
+
 	t.Run("TwoEntriesOfOneMemberInOneTransactionBothCount", func(t *testing.T) {
 		s := withMember(t)
 		mustUpdate(t, s, func(tx kopilka.Tx) error {
