@@ -102,11 +102,10 @@ func (s *Service) UpdateProgramme(ctx context.Context, change func(*Programme) e
 	return p, nil
 }
 
-// SetProgramme validates and stores new programme settings.
+// SetProgramme validates and stores new programme settings in full.
 func (s *Service) SetProgramme(ctx context.Context, p Programme) (Programme, error) {
-	if err := p.Validate(); err != nil {
-		return Programme{}, err
-	}
+	return s.UpdateProgramme(ctx, func(cur *Programme) error { *cur = p; return nil })
+}
 	p.UpdatedAt = s.now()
 	if err := s.Store.Update(ctx, func(tx Tx) error { return tx.SetProgramme(ctx, p) }); err != nil {
 		return Programme{}, err
