@@ -106,15 +106,6 @@ func (s *Service) UpdateProgramme(ctx context.Context, change func(*Programme) e
 func (s *Service) SetProgramme(ctx context.Context, p Programme) (Programme, error) {
 	return s.UpdateProgramme(ctx, func(cur *Programme) error { *cur = p; return nil })
 }
-	p.UpdatedAt = s.now()
-	if err := s.Store.Update(ctx, func(tx Tx) error { return tx.SetProgramme(ctx, p) }); err != nil {
-		return Programme{}, err
-	}
-	s.mu.Lock()
-	s.programme, s.loadedAt = p, time.Now()
-	s.mu.Unlock()
-	return p, nil
-}
 
 // CreateMember registers a member and issues a virtual card.
 func (s *Service) CreateMember(ctx context.Context, m Member) (Member, error) {
