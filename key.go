@@ -122,6 +122,9 @@ func (s *Service) EnsureKey(ctx context.Context, name, secret string) (bool, err
 		return false, err
 	}
 	_, err = s.CreateKey(ctx, name, RoleAdmin, secret, nil)
+	if ErrorCode(err) == ECONFLICT {
+		return false, nil // the key exists but was revoked or expired: it stays so
+	}
 	return err == nil, err
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +51,36 @@ func TestRun_UnknownCommandAndVersion(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"jobs"}); err == nil {
 		t.Fatal("jobs without run-once succeeded")
+	}
+}
+
+// TestBootstrapKey_ARevokedKeyStaysRevokedAndTheServerStarts checks that a
+// KOPILKA_BOOTSTRAP_KEY left in the environment after the key was revoked
+// neither brings the key back nor stops the server from starting.
+func TestBootstrapKey_ARevokedKeyStaysRevokedAndTheServerStarts(t *testing.T) {
+	ctx := context.Background()
+	db, err := openStore(ctx, config{databaseURL: "sqlite://" + filepath.Join(t.TempDir(), "k.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := newService(db, config{region: "RU"})
+	t.Setenv("KOPILKA_BOOTSTRAP_KEY", "boot-secret")
+	logger := slog.New(slog.DiscardHandler)
+	if err := bootstrapKey(ctx, svc, logger); err != nil {
+		t.Fatal(err)
+	}
+	k, err := svc.Authenticate(ctx, "boot-secret")
+	if err != nil || k.Role != "admin" {
+		t.Fatalf("bootstrap key: %+v, %v", k, err)
+	}
+	if err := svc.RevokeKey(ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := bootstrapKey(ctx, svc, logger); err != nil {
+		t.Fatalf("start with a revoked bootstrap key: %v", err)
+	}
+	if _, err := svc.Authenticate(ctx, "boot-secret"); err == nil {
+		t.Fatal("the revoked bootstrap key works again")
 	}
 }
