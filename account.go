@@ -83,10 +83,7 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a Adjustment, act
 				}
 			}
 			if err := tx.Post(ctx, e); err != nil {
-				if ErrorCode(err) == ECONFLICT {
-					return errRace
-				}
-				return err
+				return err // ECONFLICT: a twin won the key; retryRace runs again
 			}
 			t = e.Tx
 			return nil

@@ -2,7 +2,6 @@ package kopilka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -164,17 +163,14 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 	return q, err
 }
 
-// errRace means a concurrent request with the same id committed first; the
-// caller runs its transaction again and finds that request's result.
-var errRace = errors.New("kopilka: lost a race on an idempotency key")
-
-// retryRace runs fn again once when it lost a race on its idempotency key:
-// errRace, or ECONFLICT from the transaction's writes, which the store may
-// report at commit (the only unique keys those writes can break are the
-// receipt, refund and idempotency keys; the others are random).
+// retryRace runs fn again once when it lost a race on an idempotency key:
+// a concurrent request with the same id committed first, and the store
+// reported ECONFLICT, at the write or at commit (the only unique keys these
+// writes can break are the receipt, refund and idempotency keys; the others
+// are random). The second run finds that request's result.
 func retryRace(fn func() error) error {
 	err := fn()
-	if errors.Is(err, errRace) || ErrorCode(err) == ECONFLICT {
+	if ErrorCode(err) == ECONFLICT {
 		err = fn()
 	}
 	return err
@@ -264,10 +260,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, ba
 		pur.Lines = append(pur.Lines, PurchaseLine{Line: l, Earned: q.Lines[i].Earned, Spent: q.Lines[i].Spent})
 	}
 	if err := tx.InsertPurchase(ctx, pur); err != nil {
-		if ErrorCode(err) == ECONFLICT {
-			return Quote{}, errRace
-		}
-		return Quote{}, err
+		return Quote{}, err // ECONFLICT: a twin won; retryRace runs again
 	}
 	return q, nil
 }
@@ -453,10 +446,7 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 	res.Balance = Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
 	rec := &RefundRecord{ReceiptID: pur.ReceiptID, RefundID: req.RefundID, RequestHash: hash, TxID: e.Tx.ID, Result: res, CreatedAt: now}
 	if err := tx.InsertRefund(ctx, rec); err != nil {
-		if ErrorCode(err) == ECONFLICT {
-			return RefundResult{}, errRace
-		}
-		return RefundResult{}, err
+		return RefundResult{}, err // ECONFLICT: a twin won; retryRace runs again
 	}
 	return res, nil
 }
