@@ -15,11 +15,20 @@ import (
 // decode reads one JSON value from the body into v, refusing unknown fields:
 // a misspelt "amout" must fail loudly, not be read as zero.
 func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return jsonError(err)
+		return err
 	}
 	return decodeBytes(body, v)
+}
+
+// readBody reads the whole body; over the size limit it is ETOOLARGE.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	return body, nil
 }
 
 func decodeBytes(body []byte, v any) error {

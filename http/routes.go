@@ -2,7 +2,6 @@ package http
 
 import (
 	"encoding/base64"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -173,9 +172,9 @@ func (s *Server) memberStatus(status string) func(w http.ResponseWriter, r *http
 
 // decodeOptional decodes a body that may be empty.
 func decodeOptional(r *http.Request, v any) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return jsonError(err)
+		return err
 	}
 	if strings.TrimSpace(string(body)) == "" {
 		return nil
@@ -299,9 +298,9 @@ func (s *Server) adjust(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) readReceipt(r *http.Request) (kopilka.Receipt, error) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return kopilka.Receipt{}, jsonError(err)
+		return kopilka.Receipt{}, err
 	}
 	return DecodeReceipt(body)
 }
@@ -344,9 +343,9 @@ func (s *Server) getPurchase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
-		return jsonError(err)
+		return err
 	}
 	req, err := decodeRefund(body)
 	if err != nil {

@@ -125,7 +125,7 @@ func requestID(ctx context.Context) string { id, _ := ctx.Value(requestIDKey{}).
 
 // actor names the key that made a request, for the ledger's records.
 func actor(ctx context.Context) string {
-	k, ok := ctx.Value(apiKeyKey{}).(kopilka.APIKey)
+	k, ok := keyOf(ctx)
 	if !ok {
 		return ""
 	}
