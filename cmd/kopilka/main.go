@@ -139,6 +139,17 @@ func openStore(ctx context.Context, c config) (*sqlstore.DB, error) {
 	return nil, fmt.Errorf("database url %q: use sqlite:///path/file.db or postgres://…", u)
 }
 
+// openFromFlags parses the database flags of a command that only needs the
+// database, and opens (and migrates) it.
+func openFromFlags(ctx context.Context, name string, args []string) (*sqlstore.DB, config, error) {
+	var c config
+	if err := newFlags(name, &c).Parse(args); err != nil {
+		return nil, c, err
+	}
+	db, err := openStore(ctx, c)
+	return db, c, err
+}
+
 func newService(db kopilka.Store, c config) *kopilka.Service {
 	svc := kopilka.NewService(db)
 	svc.Region = c.region
@@ -237,11 +248,7 @@ func runJobs(ctx context.Context, svc *kopilka.Service, logger *slog.Logger, eve
 }
 
 func migrate(ctx context.Context, args []string) error {
-	var c config
-	if err := newFlags("migrate", &c).Parse(args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, c) // opening migrates
+	db, _, err := openFromFlags(ctx, "migrate", args) // opening migrates
 	if err != nil {
 		return err
 	}
@@ -251,11 +258,7 @@ func migrate(ctx context.Context, args []string) error {
 }
 
 func verify(ctx context.Context, args []string) error {
-	var c config
-	if err := newFlags("verify", &c).Parse(args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, c)
+	db, _, err := openFromFlags(ctx, "verify", args)
 	if err != nil {
 		return err
 	}
@@ -276,11 +279,7 @@ func verify(ctx context.Context, args []string) error {
 }
 
 func jobsRunOnce(ctx context.Context, args []string) error {
-	var c config
-	if err := newFlags("jobs run-once", &c).Parse(args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, c)
+	db, c, err := openFromFlags(ctx, "jobs run-once", args)
 	if err != nil {
 		return err
 	}
