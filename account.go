@@ -234,8 +234,9 @@ func (s *Service) settleDue(ctx context.Context, tx Tx, memberID string, bal Bal
 	if err != nil {
 		return due{}, err
 	}
-	act := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: KindActivation, CreatedAt: now})
-	exp := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: KindExpiry, CreatedAt: now})
+	// Ids are drawn only for an entry that is posted: usually nothing is due.
+	act := newEntry(Transaction{MemberID: memberID, Kind: KindActivation, CreatedAt: now})
+	exp := newEntry(Transaction{MemberID: memberID, Kind: KindExpiry, CreatedAt: now})
 	d := due{}
 	for _, l := range lots {
 		if l.State == LotPending && !l.ActivatesAt.After(now) {
@@ -260,6 +261,7 @@ func (s *Service) settleDue(ctx context.Context, tx Tx, memberID string, bal Bal
 		bal.Available += e.Tx.Available
 		bal.Pending += e.Tx.Pending
 		if post {
+			e.Tx.ID = s.newID()
 			if err := tx.Post(ctx, e); err != nil {
 				return due{}, err
 			}
