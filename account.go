@@ -145,6 +145,9 @@ func (s *Service) History(ctx context.Context, memberID string, before *Cursor, 
 type JobReport struct {
 	Activated int `json:"activated_members"`
 	Expired   int `json:"expired_members"`
+	// TiersReviewed counts members re-qualified; Birthdays, bonuses given.
+	TiersReviewed int `json:"tiers_reviewed"`
+	Birthdays     int `json:"birthday_bonuses"`
 }
 
 // RunJobs activates pending lots whose time has come and expires active lots
@@ -192,10 +195,20 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 		// Nothing changed: nothing was due, or only failed members were, or
 		// another instance settled these members first and finishes the work.
 		if rep == before {
-			errs := make([]error, 0, len(failed))
+			errs := make([]error, 0, len(failed)+2)
 			for _, err := range failed {
 				errs = append(errs, err)
 			}
+			e, err := s.Engine(ctx)
+			if err != nil {
+				return rep, errors.Join(append(errs, err)...)
+			}
+			n, err := s.reviewTiers(ctx, e, now)
+			rep.TiersReviewed = n
+			errs = append(errs, err)
+			n, err = s.birthdays(ctx, e, now)
+			rep.Birthdays = n
+			errs = append(errs, err)
 			return rep, errors.Join(errs...)
 		}
 	}

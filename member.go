@@ -35,6 +35,24 @@ type Member struct {
 	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
 	Cards     []Card    `json:"cards"`
+
+	// PhoneVerified and EmailVerified are set when the member proved they
+	// own the phone or the address; both together earn the profile bonus.
+	PhoneVerified bool `json:"phone_verified"`
+	EmailVerified bool `json:"email_verified"`
+	// Tags are the operator's segment labels ("student", "vip").
+	Tags []string `json:"tags"`
+	// ReferredBy is the member who brought this one in.
+	ReferredBy string `json:"referred_by,omitempty"`
+	// Tier is the member's current tier ("" below the lowest); TierReviewAt
+	// is when it is next re-qualified.
+	Tier         string     `json:"tier,omitempty"`
+	TierReviewAt *time.Time `json:"tier_review_at,omitempty"`
+	// Categories are the member's chosen personal categories, changed last at CategoriesAt.
+	Categories   []string   `json:"categories"`
+	CategoriesAt *time.Time `json:"categories_changed_at,omitempty"`
+	// BirthdayYear is the year of the last birthday bonus given.
+	BirthdayYear int `json:"-"`
 }
 
 // Consents records what the member agreed to be contacted by.
@@ -61,6 +79,10 @@ type MemberPatch struct {
 	Name      *string   `json:"name"`
 	BirthDate *string   `json:"birth_date"`
 	Consents  *Consents `json:"consents"`
+	// The operator's fields.
+	Tags          *[]string `json:"tags"`
+	PhoneVerified *bool     `json:"phone_verified"`
+	EmailVerified *bool     `json:"email_verified"`
 }
 
 // NormalizePhone returns the number in E.164 ("+79161234567"), reading
@@ -113,6 +135,23 @@ func (m *Member) normalize(region string) error {
 	if m.Phone == "" && m.Email == "" {
 		pr.Add("phone", "a member needs a phone or an e-mail")
 	}
+	if len(m.Tags) > 50 {
+		pr.Add("tags", "a member may have at most 50 tags")
+	}
+	checkList(&pr, "tags", m.Tags)
+	if m.Tags == nil {
+		m.Tags = []string{}
+	}
+	if m.Categories == nil {
+		m.Categories = []string{}
+	}
+	// Verification belongs to the address verified: a new one is unverified.
+	if m.Phone == "" {
+		m.PhoneVerified = false
+	}
+	if m.Email == "" {
+		m.EmailVerified = false
+	}
 	return pr.Err()
 }
 
@@ -132,6 +171,15 @@ func (p MemberPatch) apply(m *Member) {
 	}
 	if p.Consents != nil {
 		m.Consents = *p.Consents
+	}
+	if p.Tags != nil {
+		m.Tags = *p.Tags
+	}
+	if p.PhoneVerified != nil {
+		m.PhoneVerified = *p.PhoneVerified
+	}
+	if p.EmailVerified != nil {
+		m.EmailVerified = *p.EmailVerified
 	}
 }
 

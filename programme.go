@@ -1,6 +1,12 @@
 package kopilka
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	// The zone database travels in the binary: a fresh machine may have none.
+	_ "time/tzdata"
+)
 
 // Programme holds the settings of the loyalty programme that price every receipt.
 type Programme struct {
@@ -22,6 +28,18 @@ type Programme struct {
 	Rounding Rounding `json:"rounding"`
 	// ExpiringSoonDays is the window the balance's "expiring" list looks ahead.
 	ExpiringSoonDays int `json:"expiring_soon_days"`
+	// TimeZone is the IANA zone in which days, hours, campaign times,
+	// birthdays and tier years are read ("Europe/Moscow").
+	TimeZone string `json:"time_zone"`
+
+	// Rules add to (or, in the "base" group, compete with) the earn rate.
+	Rules     []Rule             `json:"rules"`
+	Spending  SpendRules         `json:"spending"`
+	Tiers     TierPlan           `json:"tiers"`
+	Campaigns []Campaign         `json:"campaigns"`
+	Bonuses   Bonuses            `json:"bonuses"`
+	Personal  PersonalCategories `json:"personal_categories"`
+
 	// UpdatedAt is when the settings last changed.
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -39,6 +57,9 @@ func DefaultProgramme() Programme {
 		ExpiryMonths:     12,
 		Rounding:         RoundDown,
 		ExpiringSoonDays: 30,
+		TimeZone:         "UTC",
+		Rules:            []Rule{},
+		Campaigns:        []Campaign{},
 	}
 }
 
@@ -69,7 +90,28 @@ func (p Programme) Validate() error {
 	if p.ExpiringSoonDays < 0 || p.ExpiringSoonDays > 366 {
 		pr.Add("expiring_soon_days", "must be between 0 and 366")
 	}
-	return pr.Err()
+	if _, err := loadZone(p.TimeZone); err != nil {
+		pr.Add("time_zone", err.Error())
+	}
+	p.validateRules(&pr)
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	// Conditions compile only once every field is sound.
+	_, err := p.Compile()
+	return err
+}
+
+// loadZone reads an IANA time zone name; empty is UTC.
+func loadZone(name string) (*time.Location, error) {
+	if name == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "Local" {
+		return nil, fmt.Errorf("must be an IANA time zone such as %q", "Europe/Moscow")
+	}
+	return loc, nil
 }
 
 // lotDates returns when points earned at t become spendable and when they

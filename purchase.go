@@ -67,6 +67,8 @@ type RefundResult struct {
 	ReceiptID      string `json:"receipt_id"`
 	EarnedReversed int64  `json:"earned_reversed"`
 	SpentReturned  int64  `json:"spent_returned"`
+	// AwardsReversed is the part of EarnedReversed taken from receipt awards.
+	AwardsReversed int64 `json:"awards_reversed"`
 	// EarnedExpired is how many earned points of the returned part had
 	// already expired, and so were not taken back again.
 	EarnedExpired int64              `json:"earned_expired"`
@@ -139,7 +141,7 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 	if err := r.Validate(now); err != nil {
 		return Quote{}, err
 	}
-	p, err := s.Programme(ctx)
+	e, err := s.Engine(ctx)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -154,13 +156,82 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 		if err != nil {
 			return err
 		}
-		if q, err = p.Price(r, d.balance.Available); err != nil {
+		pc, err := s.price(ctx, tx, e, r, d.balance.Available, now, false)
+		if err != nil {
 			return err
 		}
-		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(d.balance, now, p), "quote"
+		q = pc.quote
+		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(d.balance, now, e.Programme), "quote"
 		return nil
 	})
 	return q, err
+}
+
+// priced is a quote with what confirming it must also write.
+type priced struct {
+	quote    Quote
+	member   *Member // loaded when the rules read it
+	counters []Counter
+}
+
+// price prices a receipt inside a transaction: it loads what the rules read
+// of the member and asks the member's caps and the budgets for capped
+// points, taking them when take is set (a confirmation) and only reading
+// them otherwise (a quote).
+func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, available int64, now time.Time, take bool) (priced, error) {
+	var pc priced
+	in := PriceInput{Receipt: r, Available: available, Now: now}
+	p := &e.Programme
+	if e.needsMember || p.Bonuses.Referral.ReferrerPoints > 0 || p.Bonuses.Referral.RefereePoints > 0 {
+		m, err := tx.Member(ctx, r.MemberID)
+		if err != nil {
+			return pc, err
+		}
+		pc.member, in.Member = &m, &m
+	}
+	if e.needsLastPurchase {
+		var err error
+		if in.LastPurchase, err = tx.LastPurchase(ctx, r.MemberID); err != nil {
+			return pc, err
+		}
+	}
+	at := r.OccurredAt
+	if at.IsZero() {
+		at = now
+	}
+	grant := func(ctx context.Context, rule *Rule, budgetName string, budget, want int64) (int64, error) {
+		got := want
+		var bucket string
+		if c := rule.CapPerMember; c != nil {
+			bucket = periodStart(c.Period, at.In(e.loc)).Format(time.DateOnly)
+			used, err := tx.SumCounter(ctx, r.MemberID, "rule:"+rule.ID, bucket, bucket)
+			if err != nil {
+				return 0, err
+			}
+			got = max(0, min(got, c.Points-used))
+		}
+		if budgetName != "" && got > 0 {
+			if take {
+				var err error
+				if got, err = takeBudget(ctx, tx, budgetName, budget, r.MemberID, got); err != nil {
+					return 0, err
+				}
+			} else {
+				used, err := tx.BudgetUsed(ctx, budgetName)
+				if err != nil {
+					return 0, err
+				}
+				got = max(0, min(got, budget-used))
+			}
+		}
+		if rule.CapPerMember != nil && got > 0 {
+			pc.counters = append(pc.counters, Counter{"rule:" + rule.ID, bucket, got})
+		}
+		return got, nil
+	}
+	q, err := e.Price(ctx, in, grant)
+	pc.quote = q
+	return pc, err
 }
 
 // retryRace runs fn again once when it lost a race on an idempotency key:
@@ -188,7 +259,7 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 	if r.OccurredAt.IsZero() {
 		r.OccurredAt = now
 	}
-	p, err := s.Programme(ctx)
+	e, err := s.Engine(ctx)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -206,14 +277,15 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 				q = h.Prior.Quote
 				return nil
 			}
-			q, err = s.confirm(ctx, tx, p, r, h.Balance, hash, now)
+			q, err = s.confirm(ctx, tx, e, r, h.Balance, hash, now)
 			return err
 		})
 	})
 	return q, err
 }
 
-func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, bal Balance, hash string, now time.Time) (Quote, error) {
+func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, bal Balance, hash string, now time.Time) (Quote, error) {
+	p := eng.Programme
 	var d due
 	if r.SpendPoints > 0 {
 		var err error
@@ -222,7 +294,8 @@ func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, ba
 		}
 		bal = d.balance
 	}
-	q, err := p.Price(r, bal.Available)
+	pc, err := s.price(ctx, tx, eng, r, bal.Available, now, true)
+	q := pc.quote
 	if err != nil {
 		// The prior-receipt check in Holder may have read before the lock was
 		// ours: a twin of this request may have committed while we waited and
@@ -251,6 +324,28 @@ func (s *Service) confirm(ctx context.Context, tx Tx, p Programme, r Receipt, ba
 		pur.EarnLotID = e.addLot(s.newID(), q.Earned, AccountIssuance, activates, expires, now).ID
 	}
 	if err := tx.Post(ctx, e); err != nil {
+		return Quote{}, err
+	}
+	if m := pc.member; m != nil {
+		// Before the purchase is stored: the referral looks for a first purchase.
+		if err := s.referral(ctx, tx, p, m, now); err != nil {
+			return Quote{}, err
+		}
+		basis := q.Paid
+		if p.Tiers.Basis == CounterPoints {
+			basis = q.Earned
+		}
+		if up, err := eng.upgrade(ctx, tx, m, r.OccurredAt, basis); err != nil {
+			return Quote{}, err
+		} else if up {
+			if err := tx.UpdateMember(ctx, *m); err != nil {
+				return Quote{}, err
+			}
+		}
+	}
+	day := dayBucket(r.OccurredAt, eng.loc)
+	pc.counters = append(pc.counters, Counter{CounterSpend, day, q.Paid}, Counter{CounterPoints, day, q.Earned})
+	if err := tx.AddCounters(ctx, r.MemberID, pc.counters); err != nil {
 		return Quote{}, err
 	}
 	q.MemberID, q.Status = r.MemberID, PurchaseConfirmed
@@ -320,8 +415,12 @@ func (s *Service) Cancel(ctx context.Context, receiptID string) (RefundResult, e
 func (s *Service) refund(ctx context.Context, receiptID string, req RefundRequest, kind string) (RefundResult, error) {
 	hash := hashJSON(req)
 	now := s.now()
+	eng, err := s.Engine(ctx)
+	if err != nil {
+		return RefundResult{}, err
+	}
 	var res RefundResult
-	err := retryRace(func() error {
+	err = retryRace(func() error {
 		return s.Store.Update(ctx, func(tx Tx) error {
 			pur, err := tx.Purchase(ctx, receiptID)
 			if err != nil {
@@ -346,7 +445,7 @@ func (s *Service) refund(ctx context.Context, receiptID string, req RefundReques
 			if pur, err = tx.Purchase(ctx, receiptID); err != nil {
 				return err
 			}
-			res, err = s.postRefund(ctx, tx, pur, bal, req, hash, kind, now)
+			res, err = s.postRefund(ctx, tx, pur, bal, req, hash, kind, now, eng.loc)
 			return err
 		})
 	})
@@ -360,14 +459,16 @@ func returned(total int64, done, all Quantity) int64 {
 	return q
 }
 
-func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Balance, req RefundRequest, hash, kind string, now time.Time) (RefundResult, error) {
+func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Balance, req RefundRequest, hash, kind string, now time.Time, loc *time.Location) (RefundResult, error) {
 	if pur.Status == PurchaseCancelled {
 		return RefundResult{}, Errorf(ESTATE, "the purchase was cancelled")
 	}
 	res := RefundResult{RefundID: req.RefundID, ReceiptID: pur.ReceiptID, Lines: []RefundResultLine{}}
 	byLine := map[int]*PurchaseLine{}
+	refundedBefore := map[int]Quantity{}
 	for i := range pur.Lines {
 		byLine[pur.Lines[i].Line.Line] = &pur.Lines[i]
+		refundedBefore[pur.Lines[i].Line.Line] = pur.Lines[i].Refunded
 	}
 	want := req.Lines
 	if len(want) == 0 {
@@ -408,6 +509,37 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 	if len(want) == 0 {
 		return RefundResult{}, Errorf(ESTATE, "every line of the purchase was already returned")
 	}
+	// Receipt awards shrink to what the lines kept still earn: a threshold
+	// no longer reached is taken back whole.
+	paidOf := map[int]int64{}
+	for _, ql := range pur.Quote.Lines {
+		paidOf[ql.Line] = ql.Paid
+	}
+	kept := func(a Award, refunded func(int) Quantity) int64 {
+		var basis int64
+		keeps := false
+		for _, n := range a.Lines {
+			l := byLine[n]
+			if l == nil {
+				continue
+			}
+			basis += paidOf[n] - returned(paidOf[n], refunded(n), l.Quantity)
+			keeps = keeps || refunded(n) < l.Quantity
+		}
+		if a.Kind == RulePerReceipt && keeps {
+			return a.Points
+		}
+		return min(a.Points, a.value(basis))
+	}
+	for _, a := range pur.Quote.Awards {
+		back := kept(a, func(n int) Quantity { return refundedBefore[n] }) - kept(a, func(n int) Quantity { return byLine[n].Refunded })
+		res.AwardsReversed += back
+		res.EarnedReversed += back
+	}
+	var paidBack int64
+	for n, l := range byLine {
+		paidBack += returned(paidOf[n], l.Refunded, l.Quantity) - returned(paidOf[n], refundedBefore[n], l.Quantity)
+	}
 	e := newEntry(Transaction{ID: s.newID(), MemberID: pur.MemberID, Kind: kind, ReceiptID: pur.ReceiptID, RefundID: req.RefundID, CreatedAt: now})
 	if err := s.giveBackSpent(ctx, tx, e, pur, res.SpentReturned); err != nil {
 		return RefundResult{}, err
@@ -417,8 +549,11 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 		return RefundResult{}, err
 	}
 	if res.EarnedExpired = res.EarnedReversed - taken; res.EarnedExpired > 0 {
-		// Report per line what was really taken back, the last lines first.
+		// Report per line what was really taken back, the awards and then the last lines first.
 		left := res.EarnedExpired
+		cut := min(left, res.AwardsReversed)
+		res.AwardsReversed -= cut
+		left -= cut
 		for i := len(res.Lines) - 1; i >= 0 && left > 0; i-- {
 			cut := min(left, res.Lines[i].EarnedReversed)
 			res.Lines[i].EarnedReversed -= cut
@@ -440,6 +575,11 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 		pur.Status = PurchaseCancelled
 	}
 	if err := tx.UpdatePurchase(ctx, pur); err != nil {
+		return RefundResult{}, err
+	}
+	// The purchase's day counts less toward tiers.
+	day := dayBucket(pur.OccurredAt, loc)
+	if err := tx.AddCounters(ctx, pur.MemberID, []Counter{{CounterSpend, day, -paidBack}, {CounterPoints, day, -taken}}); err != nil {
 		return RefundResult{}, err
 	}
 	res.Status = pur.Status

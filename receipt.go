@@ -1,6 +1,7 @@
 package kopilka
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,6 +28,11 @@ type Receipt struct {
 	OccurredAt  time.Time `json:"occurred_at"`
 	Lines       []Line    `json:"lines"`
 	SpendPoints int64     `json:"spend_points"`
+	// SpendMode "up_to" spends as much of SpendPoints as the rules allow and
+	// says why it was cut; by default ("exact") a larger request is refused.
+	SpendMode string `json:"spend_mode,omitempty"`
+	// Channel is where the purchase was made ("store", "online", "app"); rules may match it.
+	Channel string `json:"channel,omitempty"`
 	// Total, when given, must equal the sum of the lines' amounts.
 	Total *int64 `json:"total,omitempty"`
 }
@@ -55,6 +61,48 @@ type Quote struct {
 	Lines     []QuoteLine `json:"lines"`
 	Balance   Balance     `json:"balance"`
 	Status    string      `json:"status,omitempty"`
+	// Tier is the member's tier the receipt was priced at.
+	Tier string `json:"tier,omitempty"`
+	// SpendLimit says how many points could pay and what limited them.
+	SpendLimit SpendLimit `json:"spend_limit"`
+	// Awards are the points receipt rules gave (per receipt, thresholds).
+	Awards []Award `json:"awards,omitempty"`
+}
+
+// Spend modes.
+const (
+	SpendExact = "exact"
+	SpendUpTo  = "up_to"
+)
+
+// SpendLimit explains the largest spend.
+type SpendLimit struct {
+	Requested int64    `json:"requested"`
+	Max       int64    `json:"max"`
+	Cut       bool     `json:"cut"` // the request was larger and spend_mode "up_to" cut it
+	Reasons   []string `json:"reasons"`
+}
+
+// RulePoints is what one rule gave one line.
+type RulePoints struct {
+	Rule     string `json:"rule"`
+	Campaign string `json:"campaign,omitempty"`
+	Points   int64  `json:"points"`
+}
+
+// Award is what a receipt rule gave, with what it needs to be taken back
+// in part when lines are returned.
+type Award struct {
+	Rule     string `json:"rule"`
+	Campaign string `json:"campaign,omitempty"`
+	Kind     string `json:"kind"`
+	Points   int64  `json:"points"`
+	// Lines are the receipt lines it counted; Basis their paid amount.
+	Lines     []int `json:"lines"`
+	Basis     int64 `json:"basis"`
+	Each      int64 `json:"each"`
+	Threshold int64 `json:"threshold,omitempty"`
+	Repeat    bool  `json:"repeat,omitempty"`
 }
 
 // QuoteLine is the part of a quote for one receipt line.
@@ -64,6 +112,12 @@ type QuoteLine struct {
 	Spent  int64 `json:"spent"`
 	// Paid is the money the line costs after points paid their part.
 	Paid int64 `json:"paid"`
+	// Rules says which rules gave the line's earned points.
+	Rules []RulePoints `json:"rules,omitempty"`
+	// SpendCap is the most points may pay for the line, and SpendNote why
+	// it is less than the line's amount.
+	SpendCap  int64  `json:"spend_cap"`
+	SpendNote string `json:"spend_note,omitempty"`
 }
 
 // Validate checks every field and reports all that are wrong. It normalises
@@ -97,6 +151,10 @@ func (r *Receipt) Validate(now time.Time) error {
 	if r.SpendPoints < 0 {
 		pr.Add("spend_points", "must not be negative")
 	}
+	if r.SpendMode != "" && r.SpendMode != SpendExact && r.SpendMode != SpendUpTo {
+		pr.Add("spend_mode", `must be "exact" or "up_to"`)
+	}
+	checkID(&pr, "channel", r.Channel, false)
 	switch {
 	case len(r.Lines) == 0:
 		pr.Add("lines", "a receipt needs at least one line")
@@ -170,52 +228,13 @@ func hashJSON(v any) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Price computes the quote of a receipt for a member who has available
-// points. It changes nothing; the same inputs always give the same quote.
-//
-// Points pay for lines in proportion to their amounts, never more than a
-// line costs; points are earned only on the money left to pay, rounded once
-// per receipt by the programme's rule and spread over the lines.
+// Price computes the quote of a receipt for a member with no tier or
+// choices who has available points, at the receipt's time. It compiles the
+// programme each call: the service keeps a compiled Engine instead.
 func (p Programme) Price(r Receipt, available int64) (Quote, error) {
-	q := Quote{ReceiptID: r.ReceiptID, MemberID: r.MemberID, Lines: make([]QuoteLine, len(r.Lines))}
-	amounts := make([]int64, len(r.Lines))
-	caps := make([]int64, len(r.Lines))
-	var capacity int64
-	for i, l := range r.Lines {
-		amounts[i] = l.Amount
-		caps[i] = l.Amount / p.PointValue
-		capacity += caps[i]
-		q.Total += l.Amount
+	e, err := p.Compile()
+	if err != nil {
+		return Quote{}, err
 	}
-	share, _ := RoundDown.div(q.Total, int64(p.MaxSpend), 100*PercentScale*p.PointValue)
-	q.MaxSpend = min(share, capacity, available)
-	if r.SpendPoints > q.MaxSpend {
-		e := &Error{
-			Code:   ESPENDLIMIT,
-			Fields: []FieldError{{"spend_points", fmt.Sprintf("at most %d points may pay for this receipt", q.MaxSpend)}},
-			Extra:  map[string]any{"max_spend": q.MaxSpend, "available": available},
-		}
-		if r.SpendPoints > available {
-			e.Code = EINSUFFICIENT
-			e.Fields[0].Detail = fmt.Sprintf("the member has %d points available", available)
-		}
-		e.Message = e.Fields[0].Detail
-		return Quote{}, e
-	}
-	spent := allocate(r.SpendPoints, amounts, caps)
-	paid := make([]int64, len(r.Lines))
-	for i := range r.Lines {
-		paid[i] = amounts[i] - spent[i]*p.PointValue
-		q.Paid += paid[i]
-	}
-	earned, ok := p.Rounding.div(q.Paid, int64(p.EarnRate), 100*PercentScale*p.PointValue)
-	if !ok {
-		return Quote{}, Invalid("lines", "the receipt is too large")
-	}
-	earnedLines := allocate(earned, paid, nil)
-	for i, l := range r.Lines {
-		q.Lines[i] = QuoteLine{Line: l.Line, Earned: earnedLines[i], Spent: spent[i], Paid: paid[i]}
-	}
-	q.Earned, q.Spent = earned, r.SpendPoints
-	return q, nil
+	return e.Price(context.Background(), PriceInput{Receipt: r, Available: available, Now: r.OccurredAt}, nil)
 }

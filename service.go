@@ -30,9 +30,9 @@ type Service struct {
 	// ProgrammeTTL is how long a read of the programme settings is reused.
 	ProgrammeTTL time.Duration
 
-	mu        sync.Mutex
-	programme Programme
-	loadedAt  time.Time
+	mu       sync.Mutex
+	engine   *Engine
+	loadedAt time.Time
 }
 
 // NewService returns a service with the real clock and randomness.
@@ -57,23 +57,39 @@ func (s *Service) newID() string {
 
 // Programme returns the programme settings, reused for ProgrammeTTL.
 func (s *Service) Programme(ctx context.Context) (Programme, error) {
-	s.mu.Lock()
-	p, at := s.programme, s.loadedAt
-	s.mu.Unlock()
-	if !at.IsZero() && time.Since(at) < s.ProgrammeTTL {
-		return p, nil
+	e, err := s.Engine(ctx)
+	if err != nil {
+		return Programme{}, err
 	}
+	return e.Programme, nil
+}
+
+// Engine returns the programme compiled for pricing, reused for
+// ProgrammeTTL and compiled again only when the programme changed.
+func (s *Service) Engine(ctx context.Context) (*Engine, error) {
+	s.mu.Lock()
+	e, at := s.engine, s.loadedAt
+	s.mu.Unlock()
+	if e != nil && time.Since(at) < s.ProgrammeTTL {
+		return e, nil
+	}
+	var p Programme
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		p, err = tx.Programme(ctx)
 		return err
 	})
 	if err != nil {
-		return Programme{}, err
+		return nil, err
+	}
+	if e == nil || !e.Programme.UpdatedAt.Equal(p.UpdatedAt) {
+		if e, err = p.Compile(); err != nil {
+			return nil, fmt.Errorf("stored programme: %w", err)
+		}
 	}
 	s.mu.Lock()
-	s.programme, s.loadedAt = p, time.Now()
+	s.engine, s.loadedAt = e, time.Now()
 	s.mu.Unlock()
-	return p, nil
+	return e, nil
 }
 
 // UpdateProgramme changes the programme settings by change, read and
@@ -96,8 +112,12 @@ func (s *Service) UpdateProgramme(ctx context.Context, change func(*Programme) e
 	if err != nil {
 		return Programme{}, err
 	}
+	e, err := p.Compile()
+	if err != nil {
+		return Programme{}, err
+	}
 	s.mu.Lock()
-	s.programme, s.loadedAt = p, time.Now()
+	s.engine, s.loadedAt = e, time.Now()
 	s.mu.Unlock()
 	return p, nil
 }
@@ -112,16 +132,40 @@ func (s *Service) CreateMember(ctx context.Context, m Member) (Member, error) {
 	if err := m.normalize(s.Region); err != nil {
 		return Member{}, err
 	}
+	var pr Problems
+	if checkID(&pr, "referred_by", m.ReferredBy, false); pr.Err() != nil {
+		return Member{}, pr.Err()
+	}
+	p, err := s.Programme(ctx)
+	if err != nil {
+		return Member{}, err
+	}
 	now := s.now()
 	m.ID, m.Status, m.CreatedAt = s.newID(), StatusActive, now
+	m.Tier, m.TierReviewAt, m.Categories, m.CategoriesAt = "", nil, []string{}, nil
 	card := Card{MemberID: m.ID, Kind: CardVirtual, Status: StatusActive, CreatedAt: now}
-	err := s.retryCardNumber(func() error {
+	err = s.retryCardNumber(func() error {
 		card.Number = s.newCardNumber()
 		return s.Store.Update(ctx, func(tx Tx) error {
+			if m.ReferredBy != "" {
+				ref, err := tx.Member(ctx, m.ReferredBy)
+				if ErrorCode(err) == ENOTFOUND || err == nil && ref.Status != StatusActive {
+					return Invalid("referred_by", "no active member has this id")
+				} else if err != nil {
+					return err
+				}
+			}
 			if err := tx.InsertMember(ctx, m); err != nil {
 				return err
 			}
-			return tx.InsertCard(ctx, card)
+			if err := tx.InsertCard(ctx, card); err != nil {
+				return err
+			}
+			b := p.Bonuses.Welcome
+			if _, err := s.bonus(ctx, tx, p, m.ID, BonusWelcome, "bonus:"+BonusWelcome, b.Points, b.ExpiresDays, now); err != nil {
+				return err
+			}
+			return s.profileBonus(ctx, tx, p, m, now)
 		})
 	})
 	if err != nil {
@@ -193,15 +237,31 @@ func (s *Service) FindMember(ctx context.Context, key, value string) (Member, er
 
 // UpdateMember changes a member's profile.
 func (s *Service) UpdateMember(ctx context.Context, id string, p MemberPatch) (m Member, err error) {
+	prog, err := s.Programme(ctx)
+	if err != nil {
+		return Member{}, err
+	}
+	now := s.now()
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		if m, err = tx.Member(ctx, id); err != nil {
 			return err
 		}
+		phone, email := m.Phone, m.Email
 		p.apply(&m)
 		if err := m.normalize(s.Region); err != nil {
 			return err
 		}
-		return tx.UpdateMember(ctx, m)
+		// A changed contact is not verified until it is proved again.
+		if m.Phone != phone && p.PhoneVerified == nil {
+			m.PhoneVerified = false
+		}
+		if m.Email != email && p.EmailVerified == nil {
+			m.EmailVerified = false
+		}
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+		return s.profileBonus(ctx, tx, prog, m, now)
 	})
 	return m, err
 }

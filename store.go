@@ -27,6 +27,31 @@ type Tx interface {
 	LedgerTx
 	PurchaseTx
 	KeyTx
+	CounterTx
+}
+
+// CounterTx keeps running totals: a member's per bucket (spend and points
+// per day for tiers, a rule's points per period for caps), and budgets
+// split into slices.
+type CounterTx interface {
+	// AddCounters adds the deltas to the member's counters, creating them.
+	AddCounters(ctx context.Context, memberID string, deltas []Counter) error
+	// SumCounter sums the member's counter over buckets from … to, inclusive.
+	SumCounter(ctx context.Context, memberID, name, from, to string) (int64, error)
+	// LastPurchase is when the member's last purchase occurred (zero: never).
+	LastPurchase(ctx context.Context, memberID string) (time.Time, error)
+	// TakeBudget takes up to want points from one slice of a budget whose
+	// slice holds at most limit, locking the slice; it returns what it took.
+	TakeBudget(ctx context.Context, name string, slice int, limit, want int64) (int64, error)
+	// BudgetUsed sums what every slice of the budget has given.
+	BudgetUsed(ctx context.Context, name string) (int64, error)
+}
+
+// Counter is a change of one of a member's totals in one bucket.
+type Counter struct {
+	Name   string
+	Bucket string
+	Delta  int64
 }
 
 // ProgrammeTx reads and writes the programme settings.
@@ -48,6 +73,11 @@ type MemberTx interface {
 	UpdateCard(ctx context.Context, c Card) error
 	// Card returns the card, or ENOTFOUND.
 	Card(ctx context.Context, number string) (Card, error)
+	// BirthdayMembers lists up to limit active members born on one of the
+	// days ("MM-DD") who have had no birthday bonus for year.
+	BirthdayMembers(ctx context.Context, days []string, year, limit int) ([]string, error)
+	// TierReviews lists up to limit members whose tier is due for review at now.
+	TierReviews(ctx context.Context, now time.Time, limit int) ([]string, error)
 }
 
 // LedgerTx reads and writes balances, lots and transactions.
@@ -112,6 +142,9 @@ type PurchaseTx interface {
 	InsertRefund(ctx context.Context, r *RefundRecord) error
 	// Refund returns the refund, or ENOTFOUND.
 	Refund(ctx context.Context, receiptID, refundID string) (*RefundRecord, error)
+	// PurchasesBetween returns up to limit purchases with their lines that
+	// occurred in [from, to), in order of occurrence, after the cursor.
+	PurchasesBetween(ctx context.Context, from, to time.Time, after *Cursor, limit int) ([]*Purchase, error)
 }
 
 // KeyTx reads and writes API keys.

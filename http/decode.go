@@ -57,6 +57,8 @@ type receiptJSON struct {
 	OccurredAt  *string            `json:"occurred_at"`
 	Lines       *[]json.RawMessage `json:"lines"`
 	SpendPoints *int64             `json:"spend_points"`
+	SpendMode   *string            `json:"spend_mode"`
+	Channel     *string            `json:"channel"`
 	Total       *int64             `json:"total"`
 }
 
@@ -91,6 +93,7 @@ func DecodeReceipt(body []byte) (kopilka.Receipt, error) {
 		pr.Add("store_id", "is required")
 	}
 	r.ReceiptID, r.StoreID, r.CardNumber, r.MemberID = str(in.ReceiptID), str(in.StoreID), str(in.CardNumber), str(in.MemberID)
+	r.SpendMode, r.Channel = str(in.SpendMode), str(in.Channel)
 	if in.SpendPoints != nil {
 		r.SpendPoints = *in.SpendPoints
 	}
@@ -208,7 +211,15 @@ type programmeJSON struct {
 	ExpiryMonths     *int            `json:"expiry_months"`
 	Rounding         *string         `json:"rounding"`
 	ExpiringSoonDays *int            `json:"expiring_soon_days"`
-	UpdatedAt        json.RawMessage `json:"updated_at"` // ignored: echoing a GET back is fine
+	TimeZone         *string         `json:"time_zone"`
+	// The rules' sections, each replaced whole when given.
+	Rules     *[]kopilka.Rule             `json:"rules"`
+	Spending  *kopilka.SpendRules         `json:"spending"`
+	Tiers     *kopilka.TierPlan           `json:"tiers"`
+	Campaigns *[]kopilka.Campaign         `json:"campaigns"`
+	Bonuses   *kopilka.Bonuses            `json:"bonuses"`
+	Personal  *kopilka.PersonalCategories `json:"personal_categories"`
+	UpdatedAt json.RawMessage             `json:"updated_at"` // ignored: echoing a GET back is fine
 }
 
 func (in programmeJSON) apply(p *kopilka.Programme) error {
@@ -241,6 +252,27 @@ func (in programmeJSON) apply(p *kopilka.Programme) error {
 	}
 	if in.ExpiringSoonDays != nil {
 		p.ExpiringSoonDays = *in.ExpiringSoonDays
+	}
+	if in.TimeZone != nil {
+		p.TimeZone = *in.TimeZone
+	}
+	if in.Rules != nil {
+		p.Rules = *in.Rules
+	}
+	if in.Spending != nil {
+		p.Spending = *in.Spending
+	}
+	if in.Tiers != nil {
+		p.Tiers = *in.Tiers
+	}
+	if in.Campaigns != nil {
+		p.Campaigns = *in.Campaigns
+	}
+	if in.Bonuses != nil {
+		p.Bonuses = *in.Bonuses
+	}
+	if in.Personal != nil {
+		p.Personal = *in.Personal
 	}
 	return pr.Err()
 }

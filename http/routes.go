@@ -25,6 +25,16 @@ func (s *Server) Routes() []Route {
 
 		{"GET", "/v1/programme", admin, s.getProgramme},
 		{"PUT", "/v1/programme", admin, s.putProgramme},
+		{"GET", "/v1/programme/export", admin, s.exportProgramme},
+		{"PUT", "/v1/programme/import", admin, s.importProgramme},
+		{"GET", "/v1/programme/rules", admin, s.listRules},
+		{"PUT", "/v1/programme/rules/{id}", admin, s.putRule},
+		{"DELETE", "/v1/programme/rules/{id}", admin, s.deleteRule},
+		{"GET", "/v1/programme/campaigns", admin, s.listCampaigns},
+		{"PUT", "/v1/programme/campaigns/{id}", admin, s.putCampaign},
+		{"DELETE", "/v1/programme/campaigns/{id}", admin, s.deleteCampaign},
+		{"POST", "/v1/programme/campaigns/{id}/simulate", admin, s.simulateCampaign},
+		{"POST", "/v1/programme/simulate", admin, s.simulate},
 
 		{"POST", "/v1/members", admin, s.createMember},
 		{"GET", "/v1/members", adminPOS, s.findMember},
@@ -34,6 +44,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/v1/members/{id}/unblock", admin, s.memberStatus(kopilka.StatusActive)},
 		{"POST", "/v1/members/{id}/cards", admin, s.issueCard},
 		{"GET", "/v1/members/{id}/balance", adminPOS, s.balance},
+		{"GET", "/v1/members/{id}/tier", admin, s.tier},
+		{"PUT", "/v1/members/{id}/categories", admin, s.putCategories},
 		{"GET", "/v1/members/{id}/transactions", admin, s.transactions},
 		{"POST", "/v1/members/{id}/adjustments", admin, s.adjust},
 
@@ -101,6 +113,11 @@ type memberJSON struct {
 	Name      string           `json:"name"`
 	BirthDate string           `json:"birth_date"`
 	Consents  kopilka.Consents `json:"consents"`
+	// ReferredBy is the id of the member who referred this one.
+	ReferredBy    string   `json:"referred_by"`
+	Tags          []string `json:"tags"`
+	PhoneVerified bool     `json:"phone_verified"`
+	EmailVerified bool     `json:"email_verified"`
 }
 
 func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
@@ -109,7 +126,8 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m, err := s.Service.CreateMember(r.Context(), kopilka.Member{Phone: in.Phone, Email: in.Email, Name: in.Name,
-		BirthDate: in.BirthDate, Consents: in.Consents})
+		BirthDate: in.BirthDate, Consents: in.Consents, ReferredBy: in.ReferredBy, Tags: in.Tags,
+		PhoneVerified: in.PhoneVerified, EmailVerified: in.EmailVerified})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -44,11 +45,45 @@ func (t *tx) SetProgramme(ctx context.Context, p kopilka.Programme) error {
 	return t.mapErr(err, "programme")
 }
 
-func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
+// memberArgs are the member's columns after id, in memberColumns' order.
+func memberArgs(m kopilka.Member) []any {
 	consents, _ := json.Marshal(m.Consents)
-	_, err := t.execNow(ctx, `INSERT INTO members (id, phone, email, name, birth_date, consents, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		m.ID, nullString(m.Phone), nullString(m.Email), m.Name, nullString(m.BirthDate), string(consents), m.Status, micros(m.CreatedAt))
+	tags, _ := json.Marshal(nonNil(m.Tags))
+	cats, _ := json.Marshal(nonNil(m.Categories))
+	var md any
+	if len(m.BirthDate) == 10 {
+		md = m.BirthDate[5:]
+	}
+	var year any
+	if m.BirthdayYear > 0 {
+		year = m.BirthdayYear
+	}
+	return []any{nullString(m.Phone), nullString(m.Email), m.Name, nullString(m.BirthDate), string(consents), m.Status,
+		boolInt(m.PhoneVerified), boolInt(m.EmailVerified), string(tags), nullString(m.ReferredBy), m.Tier,
+		ptrMicros(m.TierReviewAt), string(cats), ptrMicros(m.CategoriesAt), md, year}
+}
+
+const memberColumns = `phone, email, name, birth_date, consents, status, phone_verified, email_verified, tags,
+	referred_by, tier, tier_review_at, categories, categories_at, birth_md, birthday_year`
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
+	args := append([]any{m.ID, micros(m.CreatedAt)}, memberArgs(m)...)
+	_, err := t.execNow(ctx, `INSERT INTO members (id, created_at, `+memberColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...)
 	if err != nil {
 		return t.mapErr(err, "member")
 	}
@@ -57,10 +92,11 @@ func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
 }
 
 func (t *tx) UpdateMember(ctx context.Context, m kopilka.Member) error {
-	consents, _ := json.Marshal(m.Consents)
-	n, err := t.execNow(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6, status = $7
-		WHERE id = $1`,
-		m.ID, nullString(m.Phone), nullString(m.Email), m.Name, nullString(m.BirthDate), string(consents), m.Status)
+	args := append([]any{m.ID}, memberArgs(m)...)
+	n, err := t.execNow(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6,
+		status = $7, phone_verified = $8, email_verified = $9, tags = $10, referred_by = $11, tier = $12,
+		tier_review_at = $13, categories = $14, categories_at = $15, birth_md = $16, birthday_year = $17
+		WHERE id = $1`, args...)
 	if err != nil {
 		return t.mapErr(err, "member")
 	}
@@ -76,18 +112,27 @@ func mustAffect(n int64, what string) error {
 
 func (t *tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
 	var m kopilka.Member
-	var phone, email, birth sql.NullString
-	var consents string
-	var created int64
-	err := t.row(ctx, `SELECT id, phone, email, name, birth_date, consents, status, created_at
+	var phone, email, birth, referrer, md sql.NullString
+	var consents, tags, cats string
+	var created, phoneOK, emailOK int64
+	var review, catsAt, year sql.NullInt64
+	err := t.row(ctx, `SELECT id, created_at, `+memberColumns+`
 		FROM members WHERE id = $1`+t.lock(), id).
-		Scan(&m.ID, &phone, &email, &m.Name, &birth, &consents, &m.Status, &created)
+		Scan(&m.ID, &created, &phone, &email, &m.Name, &birth, &consents, &m.Status, &phoneOK, &emailOK, &tags,
+			&referrer, &m.Tier, &review, &cats, &catsAt, &md, &year)
 	if err != nil {
 		return m, notFound(err, "member")
 	}
 	m.Phone, m.Email, m.BirthDate, m.CreatedAt = phone.String, email.String, birth.String, fromMicros(created)
-	if err := json.Unmarshal([]byte(consents), &m.Consents); err != nil {
-		return m, fmt.Errorf("member %s consents: %w", id, err)
+	m.PhoneVerified, m.EmailVerified, m.ReferredBy = phoneOK == 1, emailOK == 1, referrer.String
+	m.TierReviewAt, m.CategoriesAt, m.BirthdayYear = fromPtrMicros(review), fromPtrMicros(catsAt), int(year.Int64)
+	for _, f := range []struct {
+		raw string
+		dst any
+	}{{consents, &m.Consents}, {tags, &m.Tags}, {cats, &m.Categories}} {
+		if err := json.Unmarshal([]byte(f.raw), f.dst); err != nil {
+			return m, fmt.Errorf("member %s: %w", id, err)
+		}
 	}
 	rows, err := t.query(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
 		FROM cards WHERE member_id = $1 ORDER BY created_at, number`, id)
@@ -205,4 +250,41 @@ func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
 func (t *tx) TouchKey(ctx context.Context, id string, at time.Time) error {
 	_, err := t.execNow(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, micros(at))
 	return err
+}
+
+func (t *tx) BirthdayMembers(ctx context.Context, days []string, year, limit int) ([]string, error) {
+	if len(days) == 0 {
+		return nil, nil
+	}
+	args := []any{year, limit}
+	marks := make([]string, len(days))
+	for i, d := range days {
+		args = append(args, d)
+		marks[i] = fmt.Sprintf("$%d", i+3)
+	}
+	return t.ids(ctx, `SELECT id FROM members WHERE birth_md IN (`+strings.Join(marks, ", ")+`)
+		AND status = 'active' AND (birthday_year IS NULL OR birthday_year < $1) ORDER BY id LIMIT $2`, args...)
+}
+
+func (t *tx) TierReviews(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return t.ids(ctx, `SELECT id FROM members WHERE tier_review_at IS NOT NULL AND tier_review_at <= $1
+		ORDER BY tier_review_at, id LIMIT $2`, micros(now), limit)
+}
+
+// ids runs a query that returns one text column.
+func (t *tx) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

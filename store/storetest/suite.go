@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -51,14 +52,16 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		s := open(t)
 		var p kopilka.Programme
 		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { p, err = tx.Programme(ctx); return err })
-		if p != kopilka.DefaultProgramme() {
+		if !reflect.DeepEqual(p, kopilka.DefaultProgramme()) {
 			t.Fatalf("fresh programme = %+v, want the default", p)
 		}
-		p.EarnRate, p.UpdatedAt = 150, t0
+		p.EarnRate, p.UpdatedAt, p.TimeZone = 150, t0, "Europe/Moscow"
+		p.Rules = []kopilka.Rule{{ID: "coffee", Kind: kopilka.RuleMultiplier, Factor: 3000, Categories: []string{"coffee"}, Condition: `"vip" in member.tags`}}
+		p.Tiers = kopilka.TierPlan{Basis: "spend", Window: "rolling", Months: 12, Levels: []kopilka.Tier{{Name: "gold", Threshold: 100}}}
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.SetProgramme(ctx, p) })
 		var got kopilka.Programme
 		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { got, err = tx.Programme(ctx); return err })
-		if got != p {
+		if !reflect.DeepEqual(got, p) {
 			t.Fatalf("stored programme = %+v, want %+v", got, p)
 		}
 	})

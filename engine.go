@@ -1,0 +1,606 @@
+package kopilka
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Rules the engine makes from the programme's own settings.
+const (
+	baseRuleID     = "base"     // the programme's earn rate, in group "base"
+	personalRuleID = "personal" // the raised rate on a member's chosen categories
+)
+
+// Engine is a programme compiled for pricing: its rules in evaluation
+// order, their conditions compiled, its times read in its zone. Compile
+// builds it once per change of the programme.
+type Engine struct {
+	Programme Programme
+	loc       *time.Location
+	rules     []*crule
+	tiers     map[string]*Tier
+	// needsMember: some rule reads the member (tier, tags, categories, …),
+	// so a purchase must load the member before pricing.
+	needsMember bool
+	// needsLastPurchase: some condition reads member.days_since_last_purchase.
+	needsLastPurchase bool
+}
+
+// crule is a compiled rule.
+type crule struct {
+	*Rule
+	campaign *ccampaign
+	cats     map[string]bool // nil: any
+	skus     map[string]bool
+	stores   map[string]bool
+	channels map[string]bool
+	tiers    map[string]bool
+	days     [7]bool
+	anyDay   bool
+	from, to int // minutes; from == to == -1: any hour
+	starts   time.Time
+	ends     time.Time
+	cond     compiled
+	personal bool
+	// budgetKey names the shared budget the rule draws on ("" when none).
+	budgetKey string
+	budget    int64
+}
+
+type ccampaign struct {
+	*Campaign
+	starts, ends time.Time
+	segment      compiled
+}
+
+func set(vs []string) map[string]bool {
+	if len(vs) == 0 {
+		return nil
+	}
+	m := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+func lineKind(kind string) bool {
+	return kind == RulePercent || kind == RulePerAmount || kind == RulePerUnit
+}
+
+// Compile checks the programme's conditions and times and builds its engine.
+// A condition that does not compile names the field and the position.
+func (p Programme) Compile() (*Engine, error) {
+	loc, err := loadZone(p.TimeZone)
+	if err != nil {
+		return nil, Invalid("time_zone", err.Error())
+	}
+	e := &Engine{Programme: p, loc: loc, tiers: map[string]*Tier{}}
+	var pr Problems
+	add := func(r *Rule, field string, c *ccampaign) {
+		cr := &crule{Rule: r, campaign: c, cats: set(r.Categories), skus: set(r.SKUs), stores: set(r.Stores),
+			channels: set(r.Channels), tiers: set(r.Tiers), anyDay: len(r.Days) == 0, from: -1, to: -1}
+		for _, d := range r.Days {
+			cr.days[slices.Index(weekdays, d)] = true
+		}
+		if r.Hours != nil {
+			cr.from, _ = clock(r.Hours.From)
+			cr.to, _ = clock(r.Hours.To)
+		}
+		for _, t := range []struct {
+			name, v string
+			dst     *time.Time
+		}{{"starts_at", r.StartsAt, &cr.starts}, {"ends_at", r.EndsAt, &cr.ends}} {
+			if t.v == "" {
+				continue
+			}
+			var err error
+			if *t.dst, err = localTime(t.v, loc); err != nil {
+				pr.Add(field+"."+t.name, err.Error())
+			}
+		}
+		if r.Condition != "" {
+			c, err := compileCEL(r.Condition, false)
+			if err != nil {
+				pr.Add(field+".condition", err.Error())
+			}
+			cr.cond = c
+			e.needsMember = e.needsMember || c.member
+			e.needsLastPurchase = e.needsLastPurchase || strings.Contains(r.Condition, "days_since_last_purchase")
+		}
+		e.needsMember = e.needsMember || len(r.Tiers) > 0
+		switch {
+		case r.Budget > 0:
+			cr.budgetKey, cr.budget = "rule:"+r.ID, r.Budget
+		case c != nil && c.Budget > 0:
+			cr.budgetKey, cr.budget = "campaign:"+c.ID, c.Budget
+		}
+		e.rules = append(e.rules, cr)
+	}
+	if p.EarnRate > 0 {
+		add(&Rule{ID: baseRuleID, Name: "earn rate", Kind: RulePercent, Percent: p.EarnRate, Group: baseRuleID}, "earn_rate_percent", nil)
+	}
+	if len(p.Personal.Offered) > 0 {
+		add(&Rule{ID: personalRuleID, Name: "chosen categories", Kind: RulePercent, Percent: p.Personal.Percent, Categories: p.Personal.Offered}, "personal_categories", nil)
+		e.rules[len(e.rules)-1].personal = true
+		e.needsMember = true
+	}
+	for i := range p.Tiers.Levels {
+		t := &p.Tiers.Levels[i]
+		e.tiers[t.Name] = t
+		e.needsMember = true
+		if t.EarnMultiplier > QuantityScale {
+			add(&Rule{ID: "tier:" + t.Name, Name: "tier " + t.Name, Kind: RuleMultiplier, Factor: t.EarnMultiplier, Tiers: []string{t.Name}}, fmt.Sprintf("tiers.levels[%d]", i), nil)
+		}
+	}
+	for i := range p.Rules {
+		add(&p.Rules[i], fmt.Sprintf("rules[%d]", i), nil)
+	}
+	for i := range p.Campaigns {
+		c := &ccampaign{Campaign: &p.Campaigns[i]}
+		field := fmt.Sprintf("campaigns[%d]", i)
+		var err error
+		if c.starts, err = localTime(c.StartsAt, loc); err != nil {
+			pr.Add(field+".starts_at", err.Error())
+		}
+		if c.ends, err = localTime(c.EndsAt, loc); err != nil {
+			pr.Add(field+".ends_at", err.Error())
+		} else if !c.ends.After(c.starts) {
+			pr.Add(field+".ends_at", "must be after starts_at")
+		}
+		if c.Segment != "" {
+			if c.segment, err = compileCEL(c.Segment, true); err != nil {
+				pr.Add(field+".segment", err.Error())
+			}
+			e.needsMember = true
+			e.needsLastPurchase = e.needsLastPurchase || strings.Contains(c.Segment, "days_since_last_purchase")
+		}
+		for j := range c.Rules {
+			add(&c.Rules[j], fmt.Sprintf("%s.rules[%d]", field, j), c)
+		}
+	}
+	if err := pr.Err(); err != nil {
+		return nil, err
+	}
+	// The documented order: higher priority first; among equals, the built-in
+	// rules, then the programme's rules, then campaigns' rules, each as written.
+	slices.SortStableFunc(e.rules, func(a, b *crule) int { return b.Priority - a.Priority })
+	return e, nil
+}
+
+// Location is the programme's time zone.
+func (e *Engine) Location() *time.Location { return e.loc }
+
+// Grant asks for points a rule wants to give against limits kept outside
+// the receipt (a member's cap per period, a budget) and returns how many
+// it may give. A nil Grant limits nothing.
+type Grant func(ctx context.Context, r *Rule, budgetKey string, budget int64, want int64) (int64, error)
+
+// PriceInput is what pricing reads besides the programme.
+type PriceInput struct {
+	Receipt   Receipt
+	Member    *Member // nil: a member with no tier, tags or choices
+	Available int64
+	// LastPurchase is the member's last purchase before this one (zero: none).
+	LastPurchase time.Time
+	Now          time.Time
+}
+
+// Price computes the quote of a receipt for a member who has available
+// points, with Grant asked for capped points. It changes nothing itself.
+//
+// Spending: points pay for lines in proportion to their amounts, never more
+// than a line's cap (its amount, less for capped categories, zero for
+// excluded ones). Earning: see docs/rules.md for the order and the modes.
+func (e *Engine) Price(ctx context.Context, in PriceInput, grant Grant) (Quote, error) {
+	p := &e.Programme
+	r := &in.Receipt
+	m := in.Member
+	if m == nil {
+		m = &Member{}
+	}
+	q := Quote{ReceiptID: r.ReceiptID, MemberID: r.MemberID, Tier: m.Tier, Lines: make([]QuoteLine, len(r.Lines))}
+	n := len(r.Lines)
+	amounts := make([]int64, n)
+	caps := make([]int64, n)
+	var capacity int64
+	excluded := map[string]int{}
+	shares := map[string]Percent{}
+	for _, c := range p.Spending.Categories {
+		shares[c.Category] = c.MaxSpend
+	}
+	for i, l := range r.Lines {
+		amounts[i] = l.Amount
+		q.Total += l.Amount
+		ql := &q.Lines[i]
+		ql.Line = l.Line
+		switch {
+		case slices.Contains(p.Spending.ExcludedSKUs, l.SKU):
+			ql.SpendNote = "points may not pay for SKU " + l.SKU
+			excluded[l.SKU]++
+		case l.Category != "" && slices.Contains(p.Spending.ExcludedCategories, l.Category):
+			ql.SpendNote = "points may not pay for category " + l.Category
+			excluded[l.Category]++
+		default:
+			caps[i] = l.Amount / p.PointValue
+			if s, ok := shares[l.Category]; ok && l.Category != "" {
+				caps[i], _ = RoundDown.div(l.Amount, int64(s), 100*PercentScale*p.PointValue)
+				ql.SpendNote = fmt.Sprintf("points may pay at most %s%% of category %s", s, l.Category)
+			}
+		}
+		ql.SpendCap = caps[i]
+		capacity += caps[i]
+	}
+	share, who := p.MaxSpend, "the programme"
+	if t := e.tiers[m.Tier]; t != nil && t.MaxSpend != nil {
+		share, who = *t.MaxSpend, "tier "+t.Name
+	}
+	shareMax, _ := RoundDown.div(q.Total, int64(share), 100*PercentScale*p.PointValue)
+	q.MaxSpend = min(shareMax, capacity, in.Available)
+	limit := &q.SpendLimit
+	if in.Available < p.Spending.MinBalance {
+		q.MaxSpend = 0
+		limit.Reasons = append(limit.Reasons, fmt.Sprintf("spending needs a balance of at least %d points", p.Spending.MinBalance))
+	}
+	if q.MaxSpend == shareMax {
+		limit.Reasons = append(limit.Reasons, fmt.Sprintf("%s lets points pay at most %s%% of a receipt", who, share))
+	}
+	if q.MaxSpend == capacity {
+		why := "the lines' own caps"
+		if len(excluded) > 0 {
+			keys := make([]string, 0, len(excluded))
+			for k := range excluded {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			why = "lines points may not pay for (" + strings.Join(keys, ", ") + ") and the lines' caps"
+		}
+		limit.Reasons = append(limit.Reasons, fmt.Sprintf("%s allow at most %d points", why, capacity))
+	}
+	if q.MaxSpend == in.Available {
+		limit.Reasons = append(limit.Reasons, fmt.Sprintf("the member has %d points available", in.Available))
+	}
+	limit.Max, limit.Requested = q.MaxSpend, r.SpendPoints
+	spend := r.SpendPoints
+	if spend > q.MaxSpend {
+		if r.SpendMode != SpendUpTo {
+			e := &Error{
+				Code:   ESPENDLIMIT,
+				Fields: []FieldError{{"spend_points", fmt.Sprintf("at most %d points may pay for this receipt: %s", q.MaxSpend, strings.Join(limit.Reasons, "; "))}},
+				Extra:  map[string]any{"max_spend": q.MaxSpend, "available": in.Available, "reasons": limit.Reasons},
+			}
+			if r.SpendPoints > in.Available {
+				e.Code = EINSUFFICIENT
+				e.Fields[0].Detail = fmt.Sprintf("the member has %d points available", in.Available)
+			}
+			e.Message = e.Fields[0].Detail
+			return Quote{}, e
+		}
+		spend, limit.Cut = q.MaxSpend, true
+	}
+	spent := allocate(spend, amounts, caps)
+	paid := make([]int64, n)
+	for i := range r.Lines {
+		paid[i] = amounts[i] - spent[i]*p.PointValue
+		q.Paid += paid[i]
+		q.Lines[i].Spent, q.Lines[i].Paid = spent[i], paid[i]
+	}
+	q.Spent = spend
+	if err := e.earn(ctx, &q, in, m, paid, grant); err != nil {
+		return Quote{}, err
+	}
+	return q, nil
+}
+
+// earn gives the points of every rule that applies: see docs/rules.md.
+func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, paid []int64, grant Grant) error {
+	p := &e.Programme
+	r := &in.Receipt
+	at := r.OccurredAt
+	if at.IsZero() {
+		at = in.Now
+	}
+	lt := at.In(e.loc)
+	v := &vars{member: m, receipt: r, total: q.Total, weekday: weekdays[lt.Weekday()], hour: int64(lt.Hour()), date: lt.Format(time.DateOnly),
+		age: -1, sinceP: -1, sinceR: int64(in.Now.Sub(m.CreatedAt) / (24 * time.Hour))}
+	if b, err := time.ParseInLocation(time.DateOnly, m.BirthDate, e.loc); err == nil {
+		v.age = int64(lt.Year() - b.Year())
+		if lt.Month() < b.Month() || lt.Month() == b.Month() && lt.Day() < b.Day() {
+			v.age--
+		}
+	}
+	if !in.LastPurchase.IsZero() {
+		v.sinceP = int64(at.Sub(in.LastPurchase) / (24 * time.Hour))
+	}
+	for _, l := range r.Lines {
+		if l.Category != "" && !slices.Contains(v.categories, l.Category) {
+			v.categories = append(v.categories, l.Category)
+		}
+		v.skus = append(v.skus, l.SKU)
+	}
+	minute := lt.Hour()*60 + lt.Minute()
+
+	// Which rules hold for this receipt at all.
+	active := make([]*crule, 0, len(e.rules))
+	for _, cr := range e.rules {
+		if cr.activeAt(at, lt, minute, r, m, v) {
+			active = append(active, cr)
+		}
+	}
+	// Walk every line through the active rules in order; a stop rule ends
+	// the walk for the lines it matched.
+	applies := make(map[*crule][]int, len(active))
+	type best struct {
+		rule  *crule
+		value int64
+	}
+	for li := range r.Lines {
+		l := &r.Lines[li]
+		v.line = l
+		var groups map[string]best
+		for _, cr := range active {
+			if !cr.matchLine(l, m, v) {
+				continue
+			}
+			if cr.Group != "" && cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold {
+				// Best of the group on this line; the first wins a tie.
+				val := cr.estimate(p, paid[li], l.Quantity)
+				if groups == nil {
+					groups = map[string]best{}
+				}
+				key := cr.Group
+				if cr.Kind == RuleMultiplier {
+					key = "×" + key
+				}
+				if b, ok := groups[key]; !ok || val > b.value {
+					groups[key] = best{cr, val}
+				}
+			} else {
+				applies[cr] = append(applies[cr], li)
+			}
+			if cr.Stop {
+				break
+			}
+		}
+		for _, b := range groups {
+			applies[b.rule] = append(applies[b.rule], li)
+		}
+	}
+	v.line = nil
+
+	lineRules := make([][]RulePoints, len(r.Lines))
+	base := make([]int64, len(r.Lines))
+	give := func(cr *crule, want int64) (int64, error) {
+		if cr.CapPerReceipt > 0 {
+			want = min(want, cr.CapPerReceipt)
+		}
+		if want <= 0 || grant == nil || (cr.CapPerMember == nil && cr.budgetKey == "") {
+			return max(want, 0), nil
+		}
+		return grant(ctx, cr.Rule, cr.budgetKey, cr.budget, want)
+	}
+	spread := func(cr *crule, points int64, lines []int, weight func(int) int64) {
+		if points == 0 {
+			return
+		}
+		w := make([]int64, len(lines))
+		for i, li := range lines {
+			w[i] = weight(li)
+		}
+		parts := allocate(points, w, nil)
+		for i, li := range lines {
+			if parts[i] > 0 {
+				lineRules[li] = append(lineRules[li], RulePoints{Rule: cr.ID, Campaign: cr.campaignID(), Points: parts[i]})
+				q.Lines[li].Earned += parts[i]
+			}
+		}
+	}
+	// Line rules first, in order; then multipliers on what they gave; then
+	// the receipt's awards.
+	for _, cr := range active {
+		lines := applies[cr]
+		if len(lines) == 0 || !lineKind(cr.Kind) {
+			continue
+		}
+		var sum int64
+		weight := func(li int) int64 { return paid[li] }
+		if cr.Kind == RulePerUnit {
+			weight = func(li int) int64 { return int64(r.Lines[li].Quantity) }
+		}
+		for _, li := range lines {
+			sum += weight(li)
+		}
+		var want int64
+		var ok bool
+		switch cr.Kind {
+		case RulePercent:
+			want, ok = p.Rounding.div(sum, int64(cr.Percent), 100*PercentScale*p.PointValue)
+		case RulePerAmount:
+			want, ok = RoundDown.div(sum/cr.Per, cr.Points, 1)
+		case RulePerUnit:
+			want, ok = RoundDown.div(sum, cr.Points, QuantityScale)
+		}
+		if !ok {
+			return Invalid("lines", "the receipt is too large")
+		}
+		got, err := give(cr, want)
+		if err != nil {
+			return err
+		}
+		before := make([]int64, len(lines))
+		for i, li := range lines {
+			before[i] = q.Lines[li].Earned
+		}
+		spread(cr, got, lines, weight)
+		for i, li := range lines {
+			base[li] += q.Lines[li].Earned - before[i]
+		}
+	}
+	for _, cr := range active {
+		lines := applies[cr]
+		if len(lines) == 0 || cr.Kind != RuleMultiplier {
+			continue
+		}
+		var sum int64
+		for _, li := range lines {
+			sum += base[li]
+		}
+		want, ok := p.Rounding.div(sum, int64(cr.Factor)-QuantityScale, QuantityScale)
+		if !ok {
+			return Invalid("lines", "the receipt is too large")
+		}
+		got, err := give(cr, want)
+		if err != nil {
+			return err
+		}
+		spread(cr, got, lines, func(li int) int64 { return base[li] })
+	}
+	// Receipt awards: best of each group, then in order.
+	type candidate struct {
+		cr    *crule
+		award Award
+	}
+	var awards []candidate
+	bestOf := map[string]int{}
+	for _, cr := range active {
+		lines := applies[cr]
+		if len(lines) == 0 || (cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold) {
+			continue
+		}
+		a := Award{Rule: cr.ID, Campaign: cr.campaignID(), Kind: cr.Kind, Each: cr.Points, Threshold: cr.Threshold, Repeat: cr.Repeat}
+		for _, li := range lines {
+			a.Lines = append(a.Lines, r.Lines[li].Line)
+			a.Basis += paid[li]
+		}
+		a.Points = a.value(a.Basis)
+		if a.Points == 0 {
+			continue
+		}
+		if cr.Group != "" {
+			if i, ok := bestOf[cr.Group]; ok {
+				if a.Points > awards[i].award.Points {
+					awards[i] = candidate{cr, a}
+				}
+				continue
+			}
+			bestOf[cr.Group] = len(awards)
+		}
+		awards = append(awards, candidate{cr, a})
+	}
+	for _, c := range awards {
+		got, err := give(c.cr, c.award.Points)
+		if err != nil {
+			return err
+		}
+		if got > 0 {
+			c.award.Points = got
+			q.Awards = append(q.Awards, c.award)
+			q.Earned += got
+		}
+	}
+	for i := range q.Lines {
+		q.Lines[i].Rules = lineRules[i]
+		q.Earned += q.Lines[i].Earned
+	}
+	return nil
+}
+
+func (cr *crule) campaignID() string {
+	if cr.campaign == nil {
+		return ""
+	}
+	return cr.campaign.ID
+}
+
+// activeAt checks what a rule needs of the receipt, the time and the member.
+func (cr *crule) activeAt(at, lt time.Time, minute int, r *Receipt, m *Member, v *vars) bool {
+	if cr.Disabled {
+		return false
+	}
+	if c := cr.campaign; c != nil {
+		if !c.Enabled || at.Before(c.starts) || !at.Before(c.ends) || !c.segment.test(v) {
+			return false
+		}
+	}
+	switch {
+	case !cr.starts.IsZero() && at.Before(cr.starts), !cr.ends.IsZero() && !at.Before(cr.ends):
+		return false
+	case !cr.anyDay && !cr.days[lt.Weekday()]:
+		return false
+	case cr.stores != nil && !cr.stores[r.StoreID]:
+		return false
+	case cr.channels != nil && !cr.channels[r.Channel]:
+		return false
+	case cr.tiers != nil && !cr.tiers[m.Tier]:
+		return false
+	case cr.personal && len(m.Categories) == 0:
+		return false
+	}
+	if cr.from >= 0 {
+		in := minute >= cr.from && minute < cr.to
+		if cr.to <= cr.from { // past midnight
+			in = minute >= cr.from || minute < cr.to
+		}
+		if !in {
+			return false
+		}
+	}
+	if cr.cond.prg != nil && !cr.cond.perLine {
+		return cr.cond.test(v)
+	}
+	return true
+}
+
+// matchLine checks what a rule needs of one line.
+func (cr *crule) matchLine(l *Line, m *Member, v *vars) bool {
+	if cr.cats != nil && !cr.cats[l.Category] {
+		return false
+	}
+	if cr.skus != nil && !cr.skus[l.SKU] {
+		return false
+	}
+	if cr.personal && !slices.Contains(m.Categories, l.Category) {
+		return false
+	}
+	if cr.cond.perLine {
+		return cr.cond.test(v)
+	}
+	return true
+}
+
+// estimate is what a rule would give one line, in thousandths of a point,
+// to choose the best of a group.
+func (cr *crule) estimate(p *Programme, paid int64, qty Quantity) int64 {
+	var v int64
+	switch cr.Kind {
+	case RulePercent:
+		v, _, _ = mulDiv(paid, int64(cr.Percent)*1000, 100*PercentScale*p.PointValue)
+	case RulePerAmount:
+		v, _, _ = mulDiv(paid, cr.Points*1000, cr.Per)
+	case RulePerUnit:
+		v, _, _ = mulDiv(int64(qty), cr.Points, 1)
+	case RuleMultiplier:
+		v = int64(cr.Factor)
+	}
+	return v
+}
+
+// value is what an award gives for a paid basis.
+func (a Award) value(basis int64) int64 {
+	switch a.Kind {
+	case RulePerReceipt:
+		return a.Each
+	case RuleThreshold:
+		if a.Threshold <= 0 || basis < a.Threshold {
+			return 0
+		}
+		if a.Repeat {
+			return basis / a.Threshold * a.Each
+		}
+		return a.Each
+	}
+	return 0
+}

@@ -1,0 +1,252 @@
+package http
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kopilka/kopilka"
+)
+
+// The programme as one document, for version control: exported and
+// imported as JSON or YAML (the same fields; YAML is read through JSON, so
+// the same strict decoding and field names apply).
+
+func wantsYAML(r *http.Request) bool {
+	switch r.URL.Query().Get("format") {
+	case "yaml":
+		return true
+	case "json":
+		return false
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "yaml") && !strings.Contains(accept, "json")
+}
+
+// programmeDocument is the programme without the time it last changed:
+// exporting twice gives the same file.
+func programmeDocument(p kopilka.Programme) (map[string]any, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	delete(doc, "updated_at")
+	return doc, nil
+}
+
+func (s *Server) exportProgramme(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Service.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	doc, err := programmeDocument(p)
+	if err != nil {
+		return err
+	}
+	if !wantsYAML(r) {
+		writeJSON(w, http.StatusOK, doc)
+		return nil
+	}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Content-Disposition", `attachment; filename="programme.yaml"`)
+	_, err = w.Write(b)
+	return err
+}
+
+// decodeDocument reads a JSON or YAML body (by Content-Type) into v strictly.
+func decodeDocument(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if strings.Contains(mt, "yaml") {
+		if body, err = yaml.YAMLToJSON(body); err != nil {
+			return kopilka.FieldErr(kopilka.EMALFORMED, "body", "is not YAML: "+strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
+		}
+	}
+	return decodeBytes(body, v)
+}
+
+func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
+	// Fields the file leaves out take their defaults: the file is the whole programme.
+	p := kopilka.DefaultProgramme()
+	var doc struct {
+		kopilka.Programme
+		UpdatedAt json.RawMessage `json:"updated_at"` // ignored
+	}
+	doc.Programme = p
+	if err := decodeDocument(r, &doc); err != nil {
+		return err
+	}
+	p = doc.Programme
+	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+	saved, err := s.Service.SetProgramme(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, saved)
+	return nil
+}
+
+func (s *Server) listRules(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Service.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rules": p.Rules})
+	return nil
+}
+
+func (s *Server) putRule(w http.ResponseWriter, r *http.Request) error {
+	var rule kopilka.Rule
+	if err := decodeDocument(r, &rule); err != nil {
+		return err
+	}
+	if rule.ID == "" {
+		rule.ID = r.PathValue("id")
+	}
+	if rule.ID != r.PathValue("id") {
+		return kopilka.Invalid("id", "must match the id in the path")
+	}
+	p, err := s.Service.PutRule(r.Context(), rule)
+	if err != nil {
+		return err
+	}
+	for _, x := range p.Rules {
+		if x.ID == rule.ID {
+			writeJSON(w, http.StatusOK, x)
+		}
+	}
+	return nil
+}
+
+func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.Service.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Service.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaigns": p.Campaigns})
+	return nil
+}
+
+func (s *Server) putCampaign(w http.ResponseWriter, r *http.Request) error {
+	var c kopilka.Campaign
+	if err := decodeDocument(r, &c); err != nil {
+		return err
+	}
+	if c.ID == "" {
+		c.ID = r.PathValue("id")
+	}
+	if c.ID != r.PathValue("id") {
+		return kopilka.Invalid("id", "must match the id in the path")
+	}
+	p, err := s.Service.PutCampaign(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	for _, x := range p.Campaigns {
+		if x.ID == c.ID {
+			writeJSON(w, http.StatusOK, x)
+		}
+	}
+	return nil
+}
+
+func (s *Server) deleteCampaign(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.Service.DeleteCampaign(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) simulate(w http.ResponseWriter, r *http.Request) error {
+	var pr kopilka.Proposal
+	if err := decodeDocument(r, &pr); err != nil {
+		return err
+	}
+	sim, err := s.Service.Simulate(r.Context(), pr)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, sim)
+	return nil
+}
+
+// simulateCampaign simulates a stored campaign switched on, over ?days= (30).
+func (s *Server) simulateCampaign(w http.ResponseWriter, r *http.Request) error {
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return kopilka.Invalid("days", "must be a whole number of days")
+		}
+		days = n
+	}
+	p, err := s.Service.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, c := range p.Campaigns {
+		if c.ID == r.PathValue("id") {
+			sim, err := s.Service.Simulate(r.Context(), kopilka.Proposal{Days: days, Campaign: &c})
+			if err != nil {
+				return err
+			}
+			writeJSON(w, http.StatusOK, sim)
+			return nil
+		}
+	}
+	return kopilka.Errorf(kopilka.ENOTFOUND, "no campaign has id %q", r.PathValue("id"))
+}
+
+func (s *Server) tier(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.Service.Tier(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) putCategories(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Categories []string `json:"categories"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.Service.SetCategories(r.Context(), r.PathValue("id"), in.Categories)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}

@@ -1,0 +1,258 @@
+package kopilka
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// PutRule adds a programme rule or replaces the one with the same id.
+func (s *Service) PutRule(ctx context.Context, r Rule) (Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *Programme) error {
+		if i := slices.IndexFunc(p.Rules, func(x Rule) bool { return x.ID == r.ID }); i >= 0 {
+			p.Rules[i] = r
+		} else {
+			p.Rules = append(p.Rules, r)
+		}
+		return nil
+	})
+}
+
+// DeleteRule removes a programme rule.
+func (s *Service) DeleteRule(ctx context.Context, id string) (Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *Programme) error {
+		i := slices.IndexFunc(p.Rules, func(x Rule) bool { return x.ID == id })
+		if i < 0 {
+			return Errorf(ENOTFOUND, "no rule has id %q", id)
+		}
+		p.Rules = slices.Delete(p.Rules, i, i+1)
+		return nil
+	})
+}
+
+// PutCampaign adds a campaign or replaces the one with the same id.
+func (s *Service) PutCampaign(ctx context.Context, c Campaign) (Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *Programme) error {
+		p.Campaigns = withCampaign(p.Campaigns, c)
+		return nil
+	})
+}
+
+func withCampaign(cs []Campaign, c Campaign) []Campaign {
+	cs = slices.Clone(cs)
+	if i := slices.IndexFunc(cs, func(x Campaign) bool { return x.ID == c.ID }); i >= 0 {
+		cs[i] = c
+		return cs
+	}
+	return append(cs, c)
+}
+
+// DeleteCampaign removes a campaign.
+func (s *Service) DeleteCampaign(ctx context.Context, id string) (Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *Programme) error {
+		i := slices.IndexFunc(p.Campaigns, func(x Campaign) bool { return x.ID == id })
+		if i < 0 {
+			return Errorf(ENOTFOUND, "no campaign has id %q", id)
+		}
+		p.Campaigns = slices.Delete(p.Campaigns, i, i+1)
+		return nil
+	})
+}
+
+// Proposal is a change to simulate: a whole programme, or one campaign or
+// one rule added to (or replacing one in) the current programme.
+type Proposal struct {
+	Days      int        `json:"days"`
+	Programme *Programme `json:"programme,omitempty"`
+	Campaign  *Campaign  `json:"campaign,omitempty"`
+	Rule      *Rule      `json:"rule,omitempty"`
+}
+
+// Simulation is what a proposal would have given over the receipts of the
+// last Days days, against what the current programme gives the same receipts.
+type Simulation struct {
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Receipts int       `json:"receipts"`
+	Members  int       `json:"members"`
+	// CurrentPoints and ProposedPoints are both priced now, with each
+	// member's tier, tags and choices as they are today.
+	CurrentPoints  int64 `json:"current_points"`
+	ProposedPoints int64 `json:"proposed_points"`
+	ExtraPoints    int64 `json:"extra_points"`
+	// ExtraCost is ExtraPoints in money at the proposal's point value, minor units.
+	ExtraCost        int64 `json:"extra_cost"`
+	ReceiptsAffected int   `json:"receipts_affected"`
+	MembersAffected  int   `json:"members_affected"`
+	// Rules are the proposal's points by rule.
+	Rules []RuleTotal `json:"rules"`
+}
+
+// RuleTotal is what one rule gave in a simulation.
+type RuleTotal struct {
+	Rule     string `json:"rule"`
+	Campaign string `json:"campaign,omitempty"`
+	Points   int64  `json:"points"`
+	Receipts int    `json:"receipts"`
+	Members  int    `json:"members"`
+}
+
+// Simulate prices the real receipts of the last Days days with the current
+// programme and with the proposal, and reports the difference. It changes
+// nothing. Caps per member and budgets are applied as the receipts come,
+// in the order they occurred, starting unused.
+func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error) {
+	if pr.Days < 1 || pr.Days > 400 {
+		return Simulation{}, Invalid("days", "must be between 1 and 400")
+	}
+	cur, err := s.Engine(ctx)
+	if err != nil {
+		return Simulation{}, err
+	}
+	proposed := cur.Programme
+	proposed.Rules = slices.Clone(proposed.Rules)
+	switch {
+	case pr.Programme != nil:
+		proposed = *pr.Programme
+	case pr.Campaign != nil:
+		c := *pr.Campaign
+		c.Enabled = true // simulate it switched on
+		proposed.Campaigns = withCampaign(proposed.Campaigns, c)
+	case pr.Rule != nil:
+		if i := slices.IndexFunc(proposed.Rules, func(x Rule) bool { return x.ID == pr.Rule.ID }); i >= 0 {
+			proposed.Rules[i] = *pr.Rule
+		} else {
+			proposed.Rules = append(proposed.Rules, *pr.Rule)
+		}
+	default:
+		return Simulation{}, Invalid("programme", "give a programme, a campaign or a rule to simulate")
+	}
+	if err := proposed.Validate(); err != nil {
+		return Simulation{}, err
+	}
+	next, err := proposed.Compile()
+	if err != nil {
+		return Simulation{}, err
+	}
+	now := s.now()
+	sim := Simulation{From: now.AddDate(0, 0, -pr.Days), To: now, Rules: []RuleTotal{}}
+	members := map[string]*Member{}
+	affected := map[string]bool{}
+	ruleMembers := map[string]map[string]bool{}
+	totals := map[string]*RuleTotal{}
+	var order []string
+	curLimits, nextLimits := newMemoryLimits(), newMemoryLimits()
+	var cursor *Cursor
+	for {
+		var page []*Purchase
+		err := s.Store.View(ctx, func(tx Tx) (err error) {
+			if page, err = tx.PurchasesBetween(ctx, sim.From, sim.To, cursor, 500); err != nil {
+				return err
+			}
+			for _, p := range page {
+				if members[p.MemberID] == nil {
+					m, err := tx.Member(ctx, p.MemberID)
+					if err != nil {
+						return err
+					}
+					members[p.MemberID] = &m
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return Simulation{}, err
+		}
+		for _, p := range page {
+			if p.Status == PurchaseCancelled {
+				continue
+			}
+			m := members[p.MemberID]
+			r := Receipt{ReceiptID: p.ReceiptID, StoreID: p.StoreID, MemberID: p.MemberID, OccurredAt: p.OccurredAt,
+				SpendPoints: p.Quote.Spent, SpendMode: SpendUpTo}
+			for _, l := range p.Lines {
+				r.Lines = append(r.Lines, l.Line)
+			}
+			in := PriceInput{Receipt: r, Member: m, Available: p.Quote.Spent, Now: p.OccurredAt}
+			a, err := cur.Price(ctx, in, curLimits.grant(m.ID, p.OccurredAt, cur.loc))
+			if err != nil {
+				continue // a receipt the current rules cannot price now counts in neither
+			}
+			b, err := next.Price(ctx, in, nextLimits.grant(m.ID, p.OccurredAt, next.loc))
+			if err != nil {
+				continue
+			}
+			sim.Receipts++
+			sim.CurrentPoints += a.Earned
+			sim.ProposedPoints += b.Earned
+			if a.Earned != b.Earned {
+				sim.ReceiptsAffected++
+				affected[m.ID] = true
+			}
+			seen := map[string]bool{}
+			count := func(rule, campaign string, points int64) {
+				t := totals[rule]
+				if t == nil {
+					t = &RuleTotal{Rule: rule, Campaign: campaign}
+					totals[rule], ruleMembers[rule] = t, map[string]bool{}
+					order = append(order, rule)
+				}
+				t.Points += points
+				if !seen[rule] {
+					seen[rule] = true
+					t.Receipts++
+				}
+				ruleMembers[rule][m.ID] = true
+			}
+			for _, l := range b.Lines {
+				for _, rp := range l.Rules {
+					count(rp.Rule, rp.Campaign, rp.Points)
+				}
+			}
+			for _, aw := range b.Awards {
+				count(aw.Rule, aw.Campaign, aw.Points)
+			}
+		}
+		if len(page) < 500 {
+			break
+		}
+		last := page[len(page)-1]
+		cursor = &Cursor{CreatedAt: last.OccurredAt, ID: last.ReceiptID}
+	}
+	sim.Members = len(members)
+	sim.MembersAffected = len(affected)
+	sim.ExtraPoints = sim.ProposedPoints - sim.CurrentPoints
+	sim.ExtraCost = sim.ExtraPoints * proposed.PointValue
+	for _, id := range order {
+		t := totals[id]
+		t.Members = len(ruleMembers[id])
+		sim.Rules = append(sim.Rules, *t)
+	}
+	return sim, nil
+}
+
+// memoryLimits keeps members' caps and budgets of a simulation in memory.
+type memoryLimits struct {
+	used map[string]int64
+}
+
+func newMemoryLimits() *memoryLimits { return &memoryLimits{used: map[string]int64{}} }
+
+func (l *memoryLimits) grant(memberID string, at time.Time, loc *time.Location) Grant {
+	return func(_ context.Context, r *Rule, budgetName string, budget, want int64) (int64, error) {
+		got := want
+		var key string
+		if c := r.CapPerMember; c != nil {
+			key = memberID + "|rule:" + r.ID + "|" + periodStart(c.Period, at.In(loc)).Format(time.DateOnly)
+			got = max(0, min(got, c.Points-l.used[key]))
+		}
+		if budgetName != "" {
+			got = max(0, min(got, budget-l.used[budgetName]))
+			l.used[budgetName] += got
+		}
+		if key != "" {
+			l.used[key] += got
+		}
+		return got, nil
+	}
+}

@@ -1,0 +1,113 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+func (t *tx) AddCounters(ctx context.Context, memberID string, deltas []kopilka.Counter) error {
+	// One row per key: an upsert may not touch a row twice.
+	type key struct{ name, bucket string }
+	sum := map[key]int64{}
+	for _, d := range deltas {
+		sum[key{d.Name, d.Bucket}] += d.Delta
+	}
+	keys := make([]key, 0, len(sum))
+	for k, v := range sum {
+		if v != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].name != keys[j].name {
+			return keys[i].name < keys[j].name
+		}
+		return keys[i].bucket < keys[j].bucket
+	})
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		args = append(args, memberID, k.name, k.bucket, sum[k])
+	}
+	var b batch
+	b.add("member_counters", `INSERT INTO member_counters (member_id, name, bucket, value) VALUES `+values(len(keys), 4, 1)+`
+		ON CONFLICT (member_id, name, bucket) DO UPDATE SET value = member_counters.value + excluded.value`, args...)
+	return t.mapErr(t.exec(ctx, b), "counter")
+}
+
+func (t *tx) SumCounter(ctx context.Context, memberID, name, from, to string) (int64, error) {
+	var v sql.NullInt64
+	err := t.row(ctx, `SELECT SUM(value) FROM member_counters
+		WHERE member_id = $1 AND name = $2 AND bucket >= $3 AND bucket <= $4`, memberID, name, from, to).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("counter %s: %w", name, err)
+	}
+	return v.Int64, nil
+}
+
+func (t *tx) LastPurchase(ctx context.Context, memberID string) (time.Time, error) {
+	var v sql.NullInt64
+	if err := t.row(ctx, `SELECT MAX(occurred_at) FROM purchases WHERE member_id = $1`, memberID).Scan(&v); err != nil {
+		return time.Time{}, fmt.Errorf("last purchase: %w", err)
+	}
+	if !v.Valid {
+		return time.Time{}, nil
+	}
+	return fromMicros(v.Int64), nil
+}
+
+func (t *tx) TakeBudget(ctx context.Context, name string, slice int, limit, want int64) (int64, error) {
+	if _, err := t.execNow(ctx, `INSERT INTO budgets (name, slice, used) VALUES ($1, $2, 0)
+		ON CONFLICT (name, slice) DO NOTHING`, name, slice); err != nil {
+		return 0, t.mapErr(err, "budget")
+	}
+	var used int64
+	if err := t.row(ctx, `SELECT used FROM budgets WHERE name = $1 AND slice = $2`+t.lock(), name, slice).Scan(&used); err != nil {
+		return 0, fmt.Errorf("budget %s: %w", name, err)
+	}
+	take := min(want, limit-used)
+	if take <= 0 {
+		return 0, nil
+	}
+	if _, err := t.execNow(ctx, `UPDATE budgets SET used = used + $3 WHERE name = $1 AND slice = $2`, name, slice, take); err != nil {
+		return 0, t.mapErr(err, "budget")
+	}
+	return take, nil
+}
+
+func (t *tx) BudgetUsed(ctx context.Context, name string) (int64, error) {
+	var v sql.NullInt64
+	if err := t.row(ctx, `SELECT SUM(used) FROM budgets WHERE name = $1`, name).Scan(&v); err != nil {
+		return 0, fmt.Errorf("budget %s: %w", name, err)
+	}
+	return v.Int64, nil
+}
+
+func (t *tx) PurchasesBetween(ctx context.Context, from, to time.Time, after *kopilka.Cursor, limit int) ([]*kopilka.Purchase, error) {
+	afterAt, afterID := micros(from)-1, ""
+	if after != nil {
+		afterAt, afterID = micros(after.CreatedAt), after.ID
+	}
+	ids, err := t.ids(ctx, `SELECT receipt_id FROM purchases
+		WHERE occurred_at < $1 AND (occurred_at > $2 OR (occurred_at = $2 AND receipt_id > $3))
+		ORDER BY occurred_at, receipt_id LIMIT $4`, micros(to), afterAt, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("purchases: %w", err)
+	}
+	ps := make([]*kopilka.Purchase, 0, len(ids))
+	for _, id := range ids {
+		p, err := t.Purchase(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
