@@ -47,11 +47,11 @@ var (
 )
 
 var celEnvs struct {
-	once            sync.Once
-	rule, segment   *cel.Env
-	err             error
-	mu              sync.Mutex
-	programs        map[string]compiled // by env and source
+	once          sync.Once
+	rule, segment *cel.Env
+	err           error
+	mu            sync.Mutex
+	programs      map[string]compiled // by env and source
 }
 
 type compiled struct {
