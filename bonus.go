@@ -144,7 +144,7 @@ func (s *Service) SetCategories(ctx context.Context, memberID string, cats []str
 	pc := e.Programme.Personal
 	var pr Problems
 	if len(pc.Offered) == 0 {
-		return Member{}, Errorf(ESTATE, "the programme offers no personal categories")
+		return Member{}, Errorf(ECONFLICT, "the programme offers no personal categories")
 	}
 	if len(cats) > pc.Picks {
 		pr.Add("categories", fmt.Sprintf("a member may choose at most %d categories", pc.Picks))

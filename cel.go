@@ -113,7 +113,10 @@ func compileWith(env *cel.Env, src string) compiled {
 	if !ast.OutputType().IsExactType(types.BoolType) {
 		return compiled{err: fmt.Errorf("line 1, column 1: must be a true/false expression, not %s", ast.OutputType())}
 	}
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(1_000_000))
+	// No runtime cost limit: tracking cost doubles the time of every
+	// evaluation, and the variables are bounded (a receipt has at most
+	// 1000 lines, a member 50 tags), so no expression runs long.
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return compiled{err: err}
 	}
@@ -142,6 +145,18 @@ type vars struct {
 	date       string
 
 	line *Line
+	// The line's fields boxed once per line, not once per condition.
+	lineVals [6]any
+}
+
+// setLine makes l the line conditions read.
+func (v *vars) setLine(l *Line, boxed bool) {
+	v.line = l
+	if boxed {
+		// CEL values, so the interpreter need not convert them on each read.
+		v.lineVals = [6]any{types.Int(l.Line), types.String(l.SKU), types.String(l.Category),
+			types.Double(float64(l.Quantity) / QuantityScale), types.Int(l.Price), types.Int(l.Amount)}
+	}
 }
 
 func (v *vars) ResolveName(name string) (any, bool) {
@@ -185,20 +200,20 @@ func (v *vars) ResolveName(name string) (any, bool) {
 			return v.date, true
 		}
 	}
-	if l := v.line; l != nil {
+	if v.line != nil {
 		switch name {
 		case "line.number":
-			return int64(l.Line), true
+			return v.lineVals[0], true
 		case "line.sku":
-			return l.SKU, true
+			return v.lineVals[1], true
 		case "line.category":
-			return l.Category, true
+			return v.lineVals[2], true
 		case "line.quantity":
-			return float64(l.Quantity) / QuantityScale, true
+			return v.lineVals[3], true
 		case "line.price":
-			return l.Price, true
+			return v.lineVals[4], true
 		case "line.amount":
-			return l.Amount, true
+			return v.lineVals[5], true
 		}
 	}
 	return nil, false

@@ -27,6 +27,10 @@ type Engine struct {
 	needsMember bool
 	// needsLastPurchase: some condition reads member.days_since_last_purchase.
 	needsLastPurchase bool
+	// Rules by the category or SKU they are limited to (indexes into rules,
+	// ascending); anyLine are the rules limited to neither.
+	byCat, bySKU map[string][]int
+	anyLine      []int
 }
 
 // crule is a compiled rule.
@@ -48,6 +52,8 @@ type crule struct {
 	// budgetKey names the shared budget the rule draws on ("" when none).
 	budgetKey string
 	budget    int64
+	// groupKey: multipliers compete with multipliers, line rules with line rules.
+	groupKey string
 }
 
 type ccampaign struct {
@@ -118,6 +124,10 @@ func (p Programme) Compile() (*Engine, error) {
 		case c != nil && c.Budget > 0:
 			cr.budgetKey, cr.budget = "campaign:"+c.ID, c.Budget
 		}
+		cr.groupKey = r.Group
+		if r.Kind == RuleMultiplier {
+			cr.groupKey = "×" + r.Group
+		}
 		e.rules = append(e.rules, cr)
 	}
 	if p.EarnRate > 0 {
@@ -168,6 +178,21 @@ func (p Programme) Compile() (*Engine, error) {
 	// The documented order: higher priority first; among equals, the built-in
 	// rules, then the programme's rules, then campaigns' rules, each as written.
 	slices.SortStableFunc(e.rules, func(a, b *crule) int { return b.Priority - a.Priority })
+	e.byCat, e.bySKU = map[string][]int{}, map[string][]int{}
+	for i, cr := range e.rules {
+		switch {
+		case cr.cats != nil:
+			for c := range cr.cats {
+				e.byCat[c] = append(e.byCat[c], i)
+			}
+		case cr.skus != nil:
+			for s := range cr.skus {
+				e.bySKU[s] = append(e.bySKU[s], i)
+			}
+		default:
+			e.anyLine = append(e.anyLine, i)
+		}
+	}
 	return e, nil
 }
 
@@ -324,25 +349,29 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	minute := lt.Hour()*60 + lt.Minute()
 
 	// Which rules hold for this receipt at all.
-	active := make([]*crule, 0, len(e.rules))
-	for _, cr := range e.rules {
-		if cr.activeAt(at, lt, minute, r, m, v) {
-			active = append(active, cr)
-		}
+	active := make([]bool, len(e.rules))
+	perLine := false
+	for i, cr := range e.rules {
+		active[i] = cr.activeAt(at, lt, minute, r, m, v)
+		perLine = perLine || active[i] && cr.cond.perLine
 	}
 	// Walk every line through the active rules in order; a stop rule ends
-	// the walk for the lines it matched.
-	applies := make(map[*crule][]int, len(active))
+	// the walk for the lines it matched. Rules limited to categories or SKUs
+	// are looked up by the line's category and SKU, not tried one by one.
+	applies := make([][]int, len(e.rules))
 	type best struct {
-		rule  *crule
+		rule  int
 		value int64
 	}
+	candidates := make([]int, 0, len(e.rules))
 	for li := range r.Lines {
 		l := &r.Lines[li]
-		v.line = l
+		v.setLine(l, perLine)
+		candidates = mergeSorted(candidates[:0], e.anyLine, e.byCat[l.Category], e.bySKU[l.SKU])
 		var groups map[string]best
-		for _, cr := range active {
-			if !cr.matchLine(l, m, v) {
+		for _, ci := range candidates {
+			cr := e.rules[ci]
+			if !active[ci] || !cr.matchLine(l, m, v) {
 				continue
 			}
 			if cr.Group != "" && cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold {
@@ -351,15 +380,11 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 				if groups == nil {
 					groups = map[string]best{}
 				}
-				key := cr.Group
-				if cr.Kind == RuleMultiplier {
-					key = "×" + key
-				}
-				if b, ok := groups[key]; !ok || val > b.value {
-					groups[key] = best{cr, val}
+				if b, ok := groups[cr.groupKey]; !ok || val > b.value {
+					groups[cr.groupKey] = best{ci, val}
 				}
 			} else {
-				applies[cr] = append(applies[cr], li)
+				applies[ci] = append(applies[ci], li)
 			}
 			if cr.Stop {
 				break
@@ -400,8 +425,8 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	}
 	// Line rules first, in order; then multipliers on what they gave; then
 	// the receipt's awards.
-	for _, cr := range active {
-		lines := applies[cr]
+	for i, cr := range e.rules {
+		lines := applies[i]
 		if len(lines) == 0 || !lineKind(cr.Kind) {
 			continue
 		}
@@ -439,8 +464,8 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 			base[li] += q.Lines[li].Earned - before[i]
 		}
 	}
-	for _, cr := range active {
-		lines := applies[cr]
+	for i, cr := range e.rules {
+		lines := applies[i]
 		if len(lines) == 0 || cr.Kind != RuleMultiplier {
 			continue
 		}
@@ -465,8 +490,8 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	}
 	var awards []candidate
 	bestOf := map[string]int{}
-	for _, cr := range active {
-		lines := applies[cr]
+	for i, cr := range e.rules {
+		lines := applies[i]
 		if len(lines) == 0 || (cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold) {
 			continue
 		}
@@ -506,6 +531,29 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		q.Earned += q.Lines[i].Earned
 	}
 	return nil
+}
+
+// mergeSorted appends the union of ascending lists a, b and c to dst, in order.
+func mergeSorted(dst, a, b, c []int) []int {
+	for len(a)+len(b)+len(c) > 0 {
+		next := -1
+		for _, l := range [][]int{a, b, c} {
+			if len(l) > 0 && (next < 0 || l[0] < next) {
+				next = l[0]
+			}
+		}
+		if len(a) > 0 && a[0] == next {
+			a = a[1:]
+		}
+		if len(b) > 0 && b[0] == next {
+			b = b[1:]
+		}
+		if len(c) > 0 && c[0] == next {
+			c = c[1:]
+		}
+		dst = append(dst, next)
+	}
+	return dst
 }
 
 func (cr *crule) campaignID() string {

@@ -526,8 +526,8 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 			basis += paidOf[n] - returned(paidOf[n], refunded(n), l.Quantity)
 			keeps = keeps || refunded(n) < l.Quantity
 		}
-		if a.Kind == RulePerReceipt && keeps {
-			return a.Points
+		if a.Kind == RulePerReceipt && !keeps {
+			return 0 // every line it counted is back
 		}
 		return min(a.Points, a.value(basis))
 	}

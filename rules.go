@@ -66,7 +66,7 @@ type Hours struct {
 // MemberCap limits the points a rule gives one member in a calendar period.
 type MemberCap struct {
 	Points int64  `json:"points"`
-	Period string `json:"period"` // day, week, month, year
+	Period string `json:"period"` // day, week (from Monday), month, quarter, year
 }
 
 // Campaign groups rules in time and to a segment of members, with a budget.

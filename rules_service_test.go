@@ -183,12 +183,19 @@ func TestCampaign_BudgetIsNeverOverspentUnderConcurrentPurchases(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if given != budget {
-			t.Fatalf("the campaign gave %d points in all, want exactly its budget %d (asked for %d)", given, budget, tills*each)
+		if given > budget {
+			t.Fatalf("the campaign gave %d points in all, over its budget %d", given, budget)
 		}
-		// And nothing more once it is spent.
-		q := e.confirm(receipt("late", members[0].ID, 0, 200_00))
-		if ruleGave(q, "promo-bonus") != 0 {
+		// A purchase that lost a race for a slice may get less than it asked
+		// while other slices still had room; purchases after the race use up
+		// the rest, to the point, and then nothing more is given.
+		for i := 0; given < budget && i < 100; i++ {
+			given += ruleGave(e.confirm(receipt(fmt.Sprint("after", i), members[i%len(members)].ID, 0, 200_00)), "promo-bonus")
+		}
+		if given != budget {
+			t.Fatalf("the campaign gave %d points in all, want exactly its budget %d", given, budget)
+		}
+		if q := e.confirm(receipt("late", members[0].ID, 0, 200_00)); ruleGave(q, "promo-bonus") != 0 {
 			t.Fatal("a spent budget still gave points")
 		}
 		e.verify()
@@ -219,18 +226,20 @@ func TestRefund_TakesBackRuleBasedPoints(t *testing.T) {
 			p.Rules = []kopilka.Rule{
 				{ID: "big-basket", Kind: kopilka.RuleThreshold, Points: 500, Threshold: 5000_00},
 				{ID: "food-x3", Kind: kopilka.RuleMultiplier, Factor: 3000, Categories: []string{"food"}},
+				{ID: "visit", Kind: kopilka.RulePerReceipt, Points: 20, SKUs: []string{"sku-3"}},
 			}
 		}))
 		m := e.member("+79160000005")
 		q := e.confirm(receipt("big", m.ID, 0, 3000_00, 2000_00, 1000_00)) // 6,000.00, all food
-		// Base 5 % = 300, x3 adds 600, the threshold 500.
-		if q.Earned != 1400 || ruleGave(q, "big-basket") != 500 || ruleGave(q, "food-x3") != 600 {
-			t.Fatalf("earned %d (threshold %d, x3 %d), want 1400", q.Earned, ruleGave(q, "big-basket"), ruleGave(q, "food-x3"))
+		// Base 5 % = 300, x3 adds 600, the threshold 500, the visit to line 3 20.
+		if q.Earned != 1420 || ruleGave(q, "big-basket") != 500 || ruleGave(q, "food-x3") != 600 || ruleGave(q, "visit") != 20 {
+			t.Fatalf("earned %d (threshold %d, x3 %d), want 1420", q.Earned, ruleGave(q, "big-basket"), ruleGave(q, "food-x3"))
 		}
-		// Returning the 1,000.00 line keeps 5,000.00: the threshold holds; the line's 150 go.
+		// Returning the 1,000.00 line keeps 5,000.00: the threshold holds; the
+		// line's 150 go, and the visit bonus, which counted only that line.
 		res, err := e.svc.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r1", Lines: []kopilka.RefundLine{{Line: 3}}})
-		if err != nil || res.EarnedReversed != 150 || res.AwardsReversed != 0 {
-			t.Fatalf("first refund %+v, %v; want 150 back, no award", res, err)
+		if err != nil || res.EarnedReversed != 170 || res.AwardsReversed != 20 {
+			t.Fatalf("first refund %+v, %v; want 150 + the 20 award back", res, err)
 		}
 		// Returning half of the 2,000.00 line drops below 5,000.00: the award goes whole.
 		half := kopilka.Quantity(500)

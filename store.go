@@ -40,9 +40,12 @@ type CounterTx interface {
 	SumCounter(ctx context.Context, memberID, name, from, to string) (int64, error)
 	// LastPurchase is when the member's last purchase occurred (zero: never).
 	LastPurchase(ctx context.Context, memberID string) (time.Time, error)
-	// TakeBudget takes up to want points from one slice of a budget whose
-	// slice holds at most limit, locking the slice; it returns what it took.
-	TakeBudget(ctx context.Context, name string, slice int, limit, want int64) (int64, error)
+	// TakeBudget takes up to want points of a budget split into slices,
+	// slice i holding at most limits[i]: from slice prefer first, then from
+	// the slices with the most room. It locks only the slices it takes from,
+	// in ascending order, so concurrent takers never deadlock; it returns
+	// what it took (less than want only when the slices it chose ran out).
+	TakeBudget(ctx context.Context, name string, limits []int64, prefer int, want int64) (int64, error)
 	// BudgetUsed sums what every slice of the budget has given.
 	BudgetUsed(ctx context.Context, name string) (int64, error)
 }

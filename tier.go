@@ -197,31 +197,18 @@ func (s *Service) Tier(ctx context.Context, memberID string) (TierProgress, erro
 // budgetSlices is how many rows a budget is split into.
 const budgetSlices = 16
 
-// takeBudget takes up to want points of a budget, starting at the member's
-// own slice and moving on only when a slice is spent.
+// takeBudget takes up to want points of a budget, from the member's own
+// slice first: members spread over the slices, so concurrent purchases of
+// different members seldom wait on one row.
 func takeBudget(ctx context.Context, tx Tx, name string, budget int64, memberID string, want int64) (int64, error) {
 	h := fnv.New32a()
 	h.Write([]byte(memberID))
-	start := int(h.Sum32() % budgetSlices)
-	var got int64
-	for k := 0; k < budgetSlices && got < want; k++ {
-		slice := (start + k) % budgetSlices
-		limit := budget / budgetSlices
-		if int64(slice) < budget%budgetSlices {
-			limit++
-		}
-		took, err := tx.TakeBudget(ctx, name, slice, limit, want-got)
-		if err != nil {
-			return 0, err
-		}
-		got += took
-		if took == 0 && k == 0 {
-			// The member's slice is spent; go on only if the budget is not.
-			used, err := tx.BudgetUsed(ctx, name)
-			if err != nil || used >= budget {
-				return got, err
-			}
+	limits := make([]int64, budgetSlices)
+	for i := range limits {
+		limits[i] = budget / budgetSlices
+		if int64(i) < budget%budgetSlices {
+			limits[i]++
 		}
 	}
-	return got, nil
+	return tx.TakeBudget(ctx, name, limits, int(h.Sum32()%budgetSlices), want)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -63,23 +64,109 @@ func (t *tx) LastPurchase(ctx context.Context, memberID string) (time.Time, erro
 	return fromMicros(v.Int64), nil
 }
 
-func (t *tx) TakeBudget(ctx context.Context, name string, slice int, limit, want int64) (int64, error) {
-	if _, err := t.execNow(ctx, `INSERT INTO budgets (name, slice, used) VALUES ($1, $2, 0)
-		ON CONFLICT (name, slice) DO NOTHING`, name, slice); err != nil {
-		return 0, t.mapErr(err, "budget")
-	}
-	var used int64
-	if err := t.row(ctx, `SELECT used FROM budgets WHERE name = $1 AND slice = $2`+t.lock(), name, slice).Scan(&used); err != nil {
+func (t *tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer int, want int64) (int64, error) {
+	// What each slice has used, read without locks: a spent slice stays
+	// spent, so it is passed over without ever being locked.
+	used := make([]int64, len(limits))
+	rows, err := t.query(ctx, `SELECT slice, used FROM budgets WHERE name = $1`, name)
+	if err != nil {
 		return 0, fmt.Errorf("budget %s: %w", name, err)
 	}
-	take := min(want, limit-used)
-	if take <= 0 {
+	seen := 0
+	for rows.Next() {
+		var slice int
+		var u int64
+		if err := rows.Scan(&slice, &u); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if slice >= 0 && slice < len(used) {
+			used[slice] = u
+			seen++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if seen < len(limits) {
+		args := make([]any, 0, 2*len(limits))
+		for i := range limits {
+			args = append(args, name, i)
+		}
+		if _, err := t.execNow(ctx, `INSERT INTO budgets (name, slice, used) VALUES `+values(len(limits), 3, 1)+`
+			ON CONFLICT (name, slice) DO NOTHING`, withZeros(args)...); err != nil {
+			return 0, t.mapErr(err, "budget")
+		}
+	}
+	// Choose the preferred slice, then those with the most room, until they
+	// hold enough.
+	order := []int{prefer}
+	rest := make([]int, 0, len(limits))
+	for i := range limits {
+		if i != prefer {
+			rest = append(rest, i)
+		}
+	}
+	sort.SliceStable(rest, func(a, b int) bool { return limits[rest[a]]-used[rest[a]] > limits[rest[b]]-used[rest[b]] })
+	order = append(order, rest...)
+	var chosen []int
+	var room int64
+	for _, i := range order {
+		if r := limits[i] - used[i]; r > 0 && room < want {
+			chosen = append(chosen, i)
+			room += r
+		}
+	}
+	if len(chosen) == 0 {
 		return 0, nil
 	}
-	if _, err := t.execNow(ctx, `UPDATE budgets SET used = used + $3 WHERE name = $1 AND slice = $2`, name, slice, take); err != nil {
-		return 0, t.mapErr(err, "budget")
+	// Lock them in ascending order and take from them in the chosen order.
+	marks := make([]string, len(chosen))
+	args := []any{name}
+	for i, slice := range chosen {
+		marks[i] = fmt.Sprintf("$%d", i+2)
+		args = append(args, slice)
 	}
-	return take, nil
+	rows, err = t.query(ctx, `SELECT slice, used FROM budgets WHERE name = $1 AND slice IN (`+strings.Join(marks, ", ")+`)
+		ORDER BY slice`+t.lock(), args...)
+	if err != nil {
+		return 0, fmt.Errorf("budget %s: %w", name, err)
+	}
+	for rows.Next() {
+		var slice int
+		var u int64
+		if err := rows.Scan(&slice, &u); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		used[slice] = u
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var took int64
+	for _, slice := range chosen {
+		take := min(want-took, limits[slice]-used[slice])
+		if take <= 0 {
+			continue
+		}
+		if _, err := t.execNow(ctx, `UPDATE budgets SET used = used + $3 WHERE name = $1 AND slice = $2`, name, slice, take); err != nil {
+			return 0, t.mapErr(err, "budget")
+		}
+		took += take
+	}
+	return took, nil
+}
+
+// withZeros turns (name, slice) pairs into (name, slice, 0) rows.
+func withZeros(pairs []any) []any {
+	out := make([]any, 0, len(pairs)/2*3)
+	for i := 0; i < len(pairs); i += 2 {
+		out = append(out, pairs[i], pairs[i+1], 0)
+	}
+	return out
 }
 
 func (t *tx) BudgetUsed(ctx context.Context, name string) (int64, error) {
