@@ -68,25 +68,8 @@ func (t *tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer
 	// What each slice has used, read without locks: a spent slice stays
 	// spent, so it is passed over without ever being locked.
 	used := make([]int64, len(limits))
-	rows, err := t.query(ctx, `SELECT slice, used FROM budgets WHERE name = $1`, name)
+	seen, err := t.readSlices(ctx, used, `SELECT slice, used FROM budgets WHERE name = $1`, name)
 	if err != nil {
-		return 0, fmt.Errorf("budget %s: %w", name, err)
-	}
-	seen := 0
-	for rows.Next() {
-		var slice int
-		var u int64
-		if err := rows.Scan(&slice, &u); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if slice >= 0 && slice < len(used) {
-			used[slice] = u
-			seen++
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	if seen < len(limits) {
@@ -128,22 +111,8 @@ func (t *tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer
 		marks[i] = fmt.Sprintf("$%d", i+2)
 		args = append(args, slice)
 	}
-	rows, err = t.query(ctx, `SELECT slice, used FROM budgets WHERE name = $1 AND slice IN (`+strings.Join(marks, ", ")+`)
-		ORDER BY slice`+t.lock(), args...)
-	if err != nil {
-		return 0, fmt.Errorf("budget %s: %w", name, err)
-	}
-	for rows.Next() {
-		var slice int
-		var u int64
-		if err := rows.Scan(&slice, &u); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		used[slice] = u
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if _, err := t.readSlices(ctx, used, `SELECT slice, used FROM budgets WHERE name = $1 AND slice IN (`+
+		strings.Join(marks, ", ")+`) ORDER BY slice`+t.lock(), args...); err != nil {
 		return 0, err
 	}
 	var took int64
@@ -158,6 +127,28 @@ func (t *tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer
 		took += take
 	}
 	return took, nil
+}
+
+// readSlices reads (slice, used) rows into used and counts them.
+func (t *tx) readSlices(ctx context.Context, used []int64, q string, args ...any) (int, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("budget: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var slice int
+		var u int64
+		if err := rows.Scan(&slice, &u); err != nil {
+			return 0, err
+		}
+		if slice >= 0 && slice < len(used) {
+			used[slice] = u
+			n++
+		}
+	}
+	return n, rows.Err()
 }
 
 // withZeros turns (name, slice) pairs into (name, slice, 0) rows.
