@@ -72,7 +72,12 @@ func decodeDocument(r *http.Request, v any) error {
 		return err
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if strings.Contains(mt, "yaml") {
+	return decodeMaybeYAML(body, strings.Contains(mt, "yaml"), v)
+}
+
+func decodeMaybeYAML(body []byte, isYAML bool, v any) error {
+	if isYAML {
+		var err error
 		if body, err = yaml.YAMLToJSON(body); err != nil {
 			return kopilka.FieldErr(kopilka.EMALFORMED, "body", "is not YAML: "+strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
 		}
@@ -80,22 +85,32 @@ func decodeDocument(r *http.Request, v any) error {
 	return decodeBytes(body, v)
 }
 
-func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
-	// Fields the file leaves out take their defaults: the file is the whole programme.
-	p := kopilka.DefaultProgramme()
+// DecodeProgramme reads a whole programme document, JSON or YAML, and
+// validates it. Fields the document leaves out take their defaults: the
+// document is the whole programme.
+func DecodeProgramme(body []byte, isYAML bool) (kopilka.Programme, error) {
 	var doc struct {
 		kopilka.Programme
-		UpdatedAt json.RawMessage `json:"updated_at"` // ignored
+		UpdatedAt json.RawMessage `json:"updated_at"` // ignored: an export is importable
 	}
-	doc.Programme = p
-	if err := decodeDocument(r, &doc); err != nil {
+	doc.Programme = kopilka.DefaultProgramme()
+	if err := decodeMaybeYAML(body, isYAML, &doc); err != nil {
+		return kopilka.Programme{}, err
+	}
+	return doc.Programme, doc.Programme.Validate()
+}
+
+func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(r)
+	if err != nil {
 		return err
 	}
-	p = doc.Programme
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	p, err := DecodeProgramme(body, strings.Contains(mt, "yaml"))
+	if err != nil {
+		return err
+	}
 	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
-		if err := p.Validate(); err != nil {
-			return err
-		}
 		writeJSON(w, http.StatusOK, p)
 		return nil
 	}
