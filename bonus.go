@@ -56,20 +56,27 @@ func (s *Service) profileBonus(ctx context.Context, tx Tx, p Programme, m Member
 
 // referral gives both sides their bonus after the referred member's first
 // purchase; each is given once.
-func (s *Service) referral(ctx context.Context, tx Tx, p Programme, m *Member, now time.Time) error {
+// It returns the points the referred member got now.
+func (s *Service) referral(ctx context.Context, tx Tx, p Programme, m *Member, now time.Time) (int64, error) {
 	b := p.Bonuses.Referral
 	if m.ReferredBy == "" || (b.ReferrerPoints == 0 && b.RefereePoints == 0) {
-		return nil
+		return 0, nil
 	}
 	last, err := tx.LastPurchase(ctx, m.ID)
 	if err != nil || !last.IsZero() {
-		return err // not the first purchase
+		return 0, err // not the first purchase
 	}
-	if _, err := s.bonus(ctx, tx, p, m.ID, BonusReferral, "bonus:referral", b.RefereePoints, b.ExpiresDays, now); err != nil {
-		return err
+	given, err := s.bonus(ctx, tx, p, m.ID, BonusReferral, "bonus:referral", b.RefereePoints, b.ExpiresDays, now)
+	if err != nil {
+		return 0, err
 	}
-	_, err = s.bonus(ctx, tx, p, m.ReferredBy, BonusReferral, "bonus:referral:"+m.ID, b.ReferrerPoints, b.ExpiresDays, now)
-	return err
+	if _, err = s.bonus(ctx, tx, p, m.ReferredBy, BonusReferral, "bonus:referral:"+m.ID, b.ReferrerPoints, b.ExpiresDays, now); err != nil {
+		return 0, err
+	}
+	if !given {
+		return 0, nil
+	}
+	return b.RefereePoints, nil
 }
 
 // birthdays gives the birthday bonus to every member whose birthday's

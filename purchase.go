@@ -326,9 +326,10 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, ba
 	if err := tx.Post(ctx, e); err != nil {
 		return Quote{}, err
 	}
+	var bonus int64
 	if m := pc.member; m != nil {
 		// Before the purchase is stored: the referral looks for a first purchase.
-		if err := s.referral(ctx, tx, p, m, now); err != nil {
+		if bonus, err = s.referral(ctx, tx, p, m, now); err != nil {
 			return Quote{}, err
 		}
 		basis := q.Paid
@@ -349,7 +350,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, ba
 		return Quote{}, err
 	}
 	q.MemberID, q.Status = r.MemberID, PurchaseConfirmed
-	q.Balance = Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
+	q.Balance = Balance{Available: bal.Available + e.Tx.Available + bonus, Pending: bal.Pending + e.Tx.Pending}
 	pur.Quote = q
 	for i, l := range r.Lines {
 		pur.Lines = append(pur.Lines, PurchaseLine{Line: l, Earned: q.Lines[i].Earned, Spent: q.Lines[i].Spent})

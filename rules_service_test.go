@@ -333,6 +333,9 @@ func TestBonuses_ReferralGivenToBothSidesOnceAfterTheFirstPurchase(t *testing.T)
 			}()
 		}
 		wg.Wait()
+		if q, _ := e.svc.Purchase(e.ctx, "first"); q.Balance.Available != 100+5 {
+			t.Errorf("the first purchase's confirmation shows %d available, want the 100 bonus and 5 earned", q.Balance.Available)
+		}
 		e.confirm(receipt("second", b.ID, 0, 100_00))
 		if got := e.balance(a.ID).Available; got != 200 {
 			t.Fatalf("referrer has %d, want 200", got)

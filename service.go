@@ -243,6 +243,11 @@ func (s *Service) UpdateMember(ctx context.Context, id string, p MemberPatch) (m
 	}
 	now := s.now()
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		// The balance first, as a purchase takes it: the profile bonus
+		// needs it, and locks taken in one order cannot deadlock.
+		if _, err := tx.LockBalance(ctx, id); err != nil {
+			return err
+		}
 		if m, err = tx.Member(ctx, id); err != nil {
 			return err
 		}
