@@ -199,10 +199,17 @@ func (p Programme) Compile() (*Engine, error) {
 // Location is the programme's time zone.
 func (e *Engine) Location() *time.Location { return e.loc }
 
-// Grant asks for points a rule wants to give against limits kept outside
-// the receipt (a member's cap per period, a budget) and returns how many
-// it may give. A nil Grant limits nothing.
-type Grant func(ctx context.Context, r *Rule, budgetKey string, budget int64, want int64) (int64, error)
+// Limits are the limits kept outside a receipt: a member's cap per period
+// and budgets. Pricing asks Left of every capped rule before it chooses the
+// best of each group, so that a spent rule does not win a line it cannot
+// pay, and Take for the points it gives. Nil Limits limit nothing.
+type Limits interface {
+	// Left is how many points the rule may still give (budgetKey: the
+	// budget it draws on, "" for none).
+	Left(ctx context.Context, r *Rule, budgetKey string, budget int64) (int64, error)
+	// Take gives up to want points and returns how many it gave.
+	Take(ctx context.Context, r *Rule, budgetKey string, budget int64, want int64) (int64, error)
+}
 
 // PriceInput is what pricing reads besides the programme.
 type PriceInput struct {
@@ -215,12 +222,12 @@ type PriceInput struct {
 }
 
 // Price computes the quote of a receipt for a member who has available
-// points, with Grant asked for capped points. It changes nothing itself.
+// points, with limits asked for capped points. It changes nothing itself.
 //
 // Spending: points pay for lines in proportion to their amounts, never more
 // than a line's cap (its amount, less for capped categories, zero for
 // excluded ones). Earning: see docs/rules.md for the order and the modes.
-func (e *Engine) Price(ctx context.Context, in PriceInput, grant Grant) (Quote, error) {
+func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote, error) {
 	p := &e.Programme
 	r := &in.Receipt
 	m := in.Member
@@ -314,14 +321,14 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, grant Grant) (Quote, 
 		q.Lines[i].Spent, q.Lines[i].Paid = spent[i], paid[i]
 	}
 	q.Spent = spend
-	if err := e.earn(ctx, &q, in, m, paid, grant); err != nil {
+	if err := e.earn(ctx, &q, in, m, paid, limits); err != nil {
 		return Quote{}, err
 	}
 	return q, nil
 }
 
 // earn gives the points of every rule that applies: see docs/rules.md.
-func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, paid []int64, grant Grant) error {
+func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, paid []int64, limits Limits) error {
 	p := &e.Programme
 	r := &in.Receipt
 	at := r.OccurredAt
@@ -338,7 +345,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		}
 	}
 	if !in.LastPurchase.IsZero() {
-		v.sinceP = int64(at.Sub(in.LastPurchase) / (24 * time.Hour))
+		v.sinceP = max(0, int64(at.Sub(in.LastPurchase)/(24*time.Hour))) // a back-dated receipt: 0
 	}
 	for _, l := range r.Lines {
 		if l.Category != "" && !slices.Contains(v.categories, l.Category) {
@@ -353,6 +360,13 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	perLine := false
 	for i, cr := range e.rules {
 		active[i] = cr.activeAt(at, lt, minute, r, m, v)
+		if active[i] && limits != nil && cr.capped() {
+			left, err := limits.Left(ctx, cr.Rule, cr.budgetKey, cr.budget)
+			if err != nil {
+				return err
+			}
+			active[i] = left > 0 // spent: it neither gives nor wins a group
+		}
 		perLine = perLine || active[i] && cr.cond.perLine
 	}
 	// Walk every line through the active rules in order; a stop rule ends
@@ -402,10 +416,10 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		if cr.CapPerReceipt > 0 {
 			want = min(want, cr.CapPerReceipt)
 		}
-		if want <= 0 || grant == nil || (cr.CapPerMember == nil && cr.budgetKey == "") {
+		if want <= 0 || limits == nil || !cr.capped() {
 			return max(want, 0), nil
 		}
-		return grant(ctx, cr.Rule, cr.budgetKey, cr.budget, want)
+		return limits.Take(ctx, cr.Rule, cr.budgetKey, cr.budget, want)
 	}
 	spread := func(cr *crule, points int64, lines []int, weight func(int) int64) {
 		if points == 0 {
@@ -555,6 +569,9 @@ func mergeSorted(dst, a, b, c []int) []int {
 	}
 	return dst
 }
+
+// capped: the rule draws on a member's cap or a budget.
+func (cr *crule) capped() bool { return cr.CapPerMember != nil || cr.budgetKey != "" }
 
 func (cr *crule) campaignID() string {
 	if cr.campaign == nil {

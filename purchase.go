@@ -199,40 +199,77 @@ func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, availa
 	if at.IsZero() {
 		at = now
 	}
-	grant := func(ctx context.Context, rule *Rule, budgetName string, budget, want int64) (int64, error) {
-		got := want
-		var bucket string
-		if c := rule.CapPerMember; c != nil {
-			bucket = periodStart(c.Period, at.In(e.loc)).Format(time.DateOnly)
-			used, err := tx.SumCounter(ctx, r.MemberID, "rule:"+rule.ID, bucket, bucket)
-			if err != nil {
-				return 0, err
-			}
-			got = max(0, min(got, c.Points-used))
-		}
-		if budgetName != "" && got > 0 {
-			if take {
-				var err error
-				if got, err = takeBudget(ctx, tx, budgetName, budget, r.MemberID, got); err != nil {
-					return 0, err
-				}
-			} else {
-				used, err := tx.BudgetUsed(ctx, budgetName)
-				if err != nil {
-					return 0, err
-				}
-				got = max(0, min(got, budget-used))
-			}
-		}
-		if rule.CapPerMember != nil && got > 0 {
-			pc.counters = append(pc.counters, Counter{"rule:" + rule.ID, bucket, got})
-		}
-		return got, nil
-	}
-	q, err := e.Price(ctx, in, grant)
-	pc.quote = q
+	lim := &txLimits{tx: tx, memberID: r.MemberID, at: at.In(e.loc), take: take}
+	q, err := e.Price(ctx, in, lim)
+	pc.quote, pc.counters = q, lim.counters
 	return pc, err
 }
+
+// txLimits keeps members' caps in their counters and budgets in their
+// slices, inside the purchase's transaction. Without take (a quote) it
+// only reads them.
+type txLimits struct {
+	tx       Tx
+	memberID string
+	at       time.Time // the receipt's time in the programme's zone
+	take     bool
+	counters []Counter // the capped rules' points, to add on confirmation
+}
+
+// capLeft is what the member's cap on the rule leaves in the receipt's period.
+func (l *txLimits) capLeft(ctx context.Context, c *MemberCap, ruleID string) (left int64, bucket string, err error) {
+	bucket = periodStart(c.Period, l.at).Format(time.DateOnly)
+	used, err := l.tx.SumCounter(ctx, l.memberID, "rule:"+ruleID, bucket, bucket)
+	return c.Points - used, bucket, err
+}
+
+func (l *txLimits) Left(ctx context.Context, rule *Rule, budgetName string, budget int64) (int64, error) {
+	left := int64(1<<63 - 1)
+	if c := rule.CapPerMember; c != nil {
+		var err error
+		if left, _, err = l.capLeft(ctx, c, rule.ID); err != nil {
+			return 0, err
+		}
+	}
+	if budgetName != "" {
+		used, err := l.tx.BudgetUsed(ctx, budgetName)
+		if err != nil {
+			return 0, err
+		}
+		left = min(left, budget-used)
+	}
+	return max(left, 0), nil
+}
+
+func (l *txLimits) Take(ctx context.Context, rule *Rule, budgetName string, budget, want int64) (int64, error) {
+	got := want
+	var bucket string
+	if c := rule.CapPerMember; c != nil {
+		left, b, err := l.capLeft(ctx, c, rule.ID)
+		if err != nil {
+			return 0, err
+		}
+		got, bucket = max(0, min(got, left)), b
+	}
+	if budgetName != "" && got > 0 {
+		var err error
+		if l.take {
+			got, err = takeBudget(ctx, l.tx, budgetName, budget, l.memberID, got)
+		} else {
+			var used int64
+			used, err = l.tx.BudgetUsed(ctx, budgetName)
+			got = max(0, min(got, budget-used))
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if bucket != "" && got > 0 {
+		l.counters = append(l.counters, Counter{"rule:" + rule.ID, bucket, got})
+	}
+	return got, nil
+}
+
 
 // retryRace runs fn again once when it lost a race on an idempotency key:
 // a concurrent request with the same id committed first, and the store

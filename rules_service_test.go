@@ -408,3 +408,21 @@ func TestSimulation_ReportsWhatACampaignWouldHaveCost(t *testing.T) {
 		}
 	})
 }
+
+func TestRules_ASpentRuleDoesNotWinItsGroup(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+			p.Rules = []kopilka.Rule{{ID: "promo", Kind: kopilka.RulePercent, Percent: 1000, Group: "base", Budget: 10}}
+		}))
+		m := e.member("+79160000013")
+		first := e.confirm(receipt("1", m.ID, 0, 1000_00))
+		if ruleGave(first, "promo") != 10 || ruleGave(first, "base") != 0 {
+			t.Fatalf("first: promo %d base %d; want the budget's 10 and no base", ruleGave(first, "promo"), ruleGave(first, "base"))
+		}
+		// The budget is spent: the base rate earns the line again.
+		second := e.confirm(receipt("2", m.ID, 0, 1000_00))
+		if ruleGave(second, "promo") != 0 || ruleGave(second, "base") != 50 {
+			t.Fatalf("second: promo %d base %d; want 0 and the base 50", ruleGave(second, "promo"), ruleGave(second, "base"))
+		}
+	})
+}

@@ -174,11 +174,11 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 				r.Lines = append(r.Lines, l.Line)
 			}
 			in := PriceInput{Receipt: r, Member: m, Available: p.Quote.Spent, Now: p.OccurredAt}
-			a, err := cur.Price(ctx, in, curLimits.grant(m.ID, p.OccurredAt, cur.loc))
+			a, err := cur.Price(ctx, in, curLimits.of(m.ID, p.OccurredAt, cur.loc))
 			if err != nil {
 				continue // a receipt the current rules cannot price now counts in neither
 			}
-			b, err := next.Price(ctx, in, nextLimits.grant(m.ID, p.OccurredAt, next.loc))
+			b, err := next.Price(ctx, in, nextLimits.of(m.ID, p.OccurredAt, next.loc))
 			if err != nil {
 				continue
 			}
@@ -238,21 +238,40 @@ type memoryLimits struct {
 
 func newMemoryLimits() *memoryLimits { return &memoryLimits{used: map[string]int64{}} }
 
-func (l *memoryLimits) grant(memberID string, at time.Time, loc *time.Location) Grant {
-	return func(_ context.Context, r *Rule, budgetName string, budget, want int64) (int64, error) {
-		got := want
-		var key string
-		if c := r.CapPerMember; c != nil {
-			key = memberID + "|rule:" + r.ID + "|" + periodStart(c.Period, at.In(loc)).Format(time.DateOnly)
-			got = max(0, min(got, c.Points-l.used[key]))
-		}
-		if budgetName != "" {
-			got = max(0, min(got, budget-l.used[budgetName]))
-			l.used[budgetName] += got
-		}
-		if key != "" {
-			l.used[key] += got
-		}
-		return got, nil
+// of returns the limits for one member's receipt at a time.
+func (l *memoryLimits) of(memberID string, at time.Time, loc *time.Location) Limits {
+	return memberLimits{l, memberID, at.In(loc)}
+}
+
+type memberLimits struct {
+	*memoryLimits
+	memberID string
+	at       time.Time
+}
+
+func (l memberLimits) capKey(r *Rule) string {
+	return l.memberID + "|rule:" + r.ID + "|" + periodStart(r.CapPerMember.Period, l.at).Format(time.DateOnly)
+}
+
+func (l memberLimits) Left(_ context.Context, r *Rule, budgetName string, budget int64) (int64, error) {
+	left := int64(1<<63 - 1)
+	if c := r.CapPerMember; c != nil {
+		left = c.Points - l.used[l.capKey(r)]
 	}
+	if budgetName != "" {
+		left = min(left, budget-l.used[budgetName])
+	}
+	return max(left, 0), nil
+}
+
+func (l memberLimits) Take(ctx context.Context, r *Rule, budgetName string, budget, want int64) (int64, error) {
+	left, _ := l.Left(ctx, r, budgetName, budget)
+	got := min(want, left)
+	if r.CapPerMember != nil {
+		l.used[l.capKey(r)] += got
+	}
+	if budgetName != "" {
+		l.used[budgetName] += got
+	}
+	return got, nil
 }

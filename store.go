@@ -38,7 +38,7 @@ type CounterTx interface {
 	AddCounters(ctx context.Context, memberID string, deltas []Counter) error
 	// SumCounter sums the member's counter over buckets from … to, inclusive.
 	SumCounter(ctx context.Context, memberID, name, from, to string) (int64, error)
-	// LastPurchase is when the member's last purchase occurred (zero: never).
+	// LastPurchase is when the member's last purchase not cancelled occurred (zero: never).
 	LastPurchase(ctx context.Context, memberID string) (time.Time, error)
 	// TakeBudget takes up to want points of a budget split into slices,
 	// slice i holding at most limits[i]: from slice prefer first, then from

@@ -236,8 +236,9 @@ func runJobs(ctx context.Context, svc *kopilka.Service, logger *slog.Logger, eve
 		rep, err := svc.RunJobs(ctx)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("points job", "err", err)
-		} else if rep.Activated+rep.Expired > 0 {
-			logger.Info("points job", "activated_members", rep.Activated, "expired_members", rep.Expired)
+		} else if rep.Activated+rep.Expired+rep.TiersReviewed+rep.Birthdays > 0 {
+			logger.Info("points job", "activated_members", rep.Activated, "expired_members", rep.Expired,
+				"tiers_reviewed", rep.TiersReviewed, "birthday_bonuses", rep.Birthdays)
 		}
 		select {
 		case <-ctx.Done():
@@ -288,6 +289,7 @@ func jobsRunOnce(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("activated points of %d members, expired points of %d members\n", rep.Activated, rep.Expired)
+	fmt.Printf("activated points of %d members, expired points of %d members, reviewed the tiers of %d members, gave %d birthday bonuses\n",
+		rep.Activated, rep.Expired, rep.TiersReviewed, rep.Birthdays)
 	return nil
 }

@@ -55,7 +55,7 @@ func (t *tx) SumCounter(ctx context.Context, memberID, name, from, to string) (i
 
 func (t *tx) LastPurchase(ctx context.Context, memberID string) (time.Time, error) {
 	var v sql.NullInt64
-	if err := t.row(ctx, `SELECT MAX(occurred_at) FROM purchases WHERE member_id = $1`, memberID).Scan(&v); err != nil {
+	if err := t.row(ctx, `SELECT MAX(occurred_at) FROM purchases WHERE member_id = $1 AND status <> 'cancelled'`, memberID).Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("last purchase: %w", err)
 	}
 	if !v.Valid {
