@@ -270,7 +270,6 @@ func (l *txLimits) Take(ctx context.Context, rule *Rule, budgetName string, budg
 	return got, nil
 }
 
-
 // retryRace runs fn again once when it lost a race on an idempotency key:
 // a concurrent request with the same id committed first, and the store
 // reported ECONFLICT, at the write or at commit (the only unique keys these
