@@ -112,3 +112,19 @@ func BenchmarkPrice_FiftyLinesTwoHundredRules(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPrice_FiftyLinesFlatRate is the same receipt against the default
+// programme (the base rate alone): the yardstick for the figure above.
+func BenchmarkPrice_FiftyLinesFlatRate(b *testing.B) {
+	e, err := kopilka.DefaultProgramme().Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := kopilka.PriceInput{Receipt: benchReceipt(), Member: &kopilka.Member{}, Available: 1000, Now: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Price(context.Background(), in, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
