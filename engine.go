@@ -216,6 +216,8 @@ type PriceInput struct {
 	Receipt   Receipt
 	Member    *Member // nil: a member with no tier, tags or choices
 	Available int64
+	// CardLeft is what the receipt's card may still spend today (nil: no limit).
+	CardLeft *int64
 	// LastPurchase is the member's last purchase before this one (zero: none).
 	LastPurchase time.Time
 	Now          time.Time
@@ -294,6 +296,10 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 	}
 	if q.MaxSpend == in.Available {
 		limit.Reasons = append(limit.Reasons, fmt.Sprintf("the member has %d points available", in.Available))
+	}
+	if left := in.CardLeft; left != nil && *left <= q.MaxSpend {
+		q.MaxSpend = *left
+		limit.Reasons = append(limit.Reasons, fmt.Sprintf("the card may spend %d more points today (at most %d a day)", *left, p.Spending.CardDailyLimit))
 	}
 	limit.Max, limit.Requested = q.MaxSpend, r.SpendPoints
 	spend := r.SpendPoints

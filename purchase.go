@@ -182,6 +182,16 @@ func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, availa
 	var pc priced
 	in := PriceInput{Receipt: r, Available: available, Now: now}
 	p := &e.Programme
+	if limit := p.Spending.CardDailyLimit; limit > 0 && r.CardNumber != "" {
+		day := dayBucket(now, e.loc)
+		used, err := tx.SumCounter(ctx, r.MemberID, "card:"+r.CardNumber, day, day)
+		if err != nil {
+			return pc, err
+		}
+		left := max(0, limit-used)
+		in.CardLeft = &left
+		pc.counters = append(pc.counters, Counter{"card:" + r.CardNumber, day, 0}) // the spend is added on confirmation
+	}
 	if e.needsMember || p.Bonuses.Referral.ReferrerPoints > 0 || p.Bonuses.Referral.RefereePoints > 0 {
 		m, err := tx.Member(ctx, r.MemberID)
 		if err != nil {
@@ -201,7 +211,13 @@ func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, availa
 	}
 	lim := &txLimits{tx: tx, memberID: r.MemberID, at: at.In(e.loc), take: take}
 	q, err := e.Price(ctx, in, lim)
-	pc.quote, pc.counters = q, lim.counters
+	pc.quote = q
+	for i, c := range pc.counters {
+		if c.Name == "card:"+r.CardNumber {
+			pc.counters[i].Delta = q.Spent
+		}
+	}
+	pc.counters = append(pc.counters, lim.counters...)
 	return pc, err
 }
 

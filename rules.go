@@ -86,7 +86,11 @@ type Campaign struct {
 // SpendRules limit what points may pay for.
 type SpendRules struct {
 	// MinBalance is the balance a member needs before spending at all.
-	MinBalance         int64           `json:"min_balance,omitempty"`
+	MinBalance int64 `json:"min_balance,omitempty"`
+	// CardDailyLimit is the most points one card may spend in a day of the
+	// programme's time zone (zero: no limit), so that a stolen card cannot
+	// drain a member's account at once.
+	CardDailyLimit     int64           `json:"card_daily_limit,omitempty"`
 	ExcludedCategories []string        `json:"excluded_categories,omitempty"`
 	ExcludedSKUs       []string        `json:"excluded_skus,omitempty"`
 	Categories         []CategoryShare `json:"categories,omitempty"`
@@ -341,6 +345,9 @@ func (p *Programme) validateRules(pr *Problems) {
 	s := &p.Spending
 	if s.MinBalance < 0 {
 		pr.Add("spending.min_balance", "must not be negative")
+	}
+	if s.CardDailyLimit < 0 {
+		pr.Add("spending.card_daily_limit", "must not be negative")
 	}
 	checkList(pr, "spending.excluded_categories", s.ExcludedCategories)
 	checkList(pr, "spending.excluded_skus", s.ExcludedSKUs)

@@ -2,6 +2,7 @@ package kopilka_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -423,6 +424,37 @@ func TestRules_ASpentRuleDoesNotWinItsGroup(t *testing.T) {
 		second := e.confirm(receipt("2", m.ID, 0, 1000_00))
 		if ruleGave(second, "promo") != 0 || ruleGave(second, "base") != 50 {
 			t.Fatalf("second: promo %d base %d; want 0 and the base 50", ruleGave(second, "promo"), ruleGave(second, "base"))
+		}
+	})
+}
+
+func TestSpending_CardDailyLimit(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+			p.MaxSpend = 100 * kopilka.PercentScale
+			p.Spending.CardDailyLimit = 300
+		}))
+		m := e.member("+79160000014")
+		e.credit(m.ID, 2000)
+		card := m.Cards[0].Number
+		byCard := func(id string, spend int64) kopilka.Receipt {
+			r := receipt(id, "", spend, 1000_00)
+			r.CardNumber = card
+			return r
+		}
+		e.confirm(byCard("a", 200))
+		_, err := e.svc.Confirm(e.ctx, byCard("b", 200))
+		var pe *kopilka.Error
+		if !errorAs(err, &pe) || pe.Code != kopilka.ESPENDLIMIT || pe.Extra["max_spend"] != int64(100) || !strings.Contains(pe.Message, "card may spend 100 more points today") {
+			t.Fatalf("over the card's day: %v", err)
+		}
+		e.confirm(byCard("c", 100))
+		// The member's account is not the card: a receipt naming the member is not limited.
+		e.confirm(receipt("d", m.ID, 0, 100_00))
+		e.clock.AddDate(0, 0, 1)
+		e.confirm(byCard("e", 300))
+		if b := e.balance(m.ID); b.Available != 2000-600 {
+			t.Fatalf("balance %+v, want 1400 available", b)
 		}
 	})
 }
