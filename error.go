@@ -29,6 +29,7 @@ const (
 	EMETHOD        Code = "method-not-allowed"   // the path exists, not with this method
 	EINTERNAL      Code = "internal"             // a bug or an outage; details are only logged
 	EUNAVAILABLE   Code = "unavailable"          // the database is not reachable
+	ERATELIMIT     Code = "rate-limited"         // the key sent more requests than its limit
 )
 
 // FieldError names one field at fault, by its JSON path ("lines[2].quantity").

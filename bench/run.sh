@@ -113,7 +113,7 @@ start_server() {
 	local name=$1 dburl=$2 log=${SERVER_LOG:-$WORK/serve-$1.log}
 	PORT=$(free_port)
 	local envs=(KOPILKA_DATABASE_URL="$dburl" KOPILKA_ADDR="127.0.0.1:$PORT" KOPILKA_BOOTSTRAP_KEY="$KEY"
-		KOPILKA_LOG_FORMAT=text KOPILKA_JOB_INTERVAL=0)
+		KOPILKA_LOG_FORMAT=text KOPILKA_JOB_INTERVAL=0 KOPILKA_RATE_LIMIT=0)
 	[[ -n ${MAX_CONNS:-} ]] && envs+=(KOPILKA_MAX_CONNS="$MAX_CONNS")
 	printf '+' >&2
 	printf ' %q' "${envs[@]}" "$BIN" serve >&2

@@ -33,6 +33,7 @@ var statuses = map[kopilka.Code]int{
 	kopilka.EMETHOD:        http.StatusMethodNotAllowed,
 	kopilka.EINTERNAL:      http.StatusInternalServerError,
 	kopilka.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	kopilka.ERATELIMIT:     http.StatusTooManyRequests,
 }
 
 // titles are the short, fixed summaries of each problem type.
@@ -55,6 +56,7 @@ var titles = map[kopilka.Code]string{
 	kopilka.EMETHOD:        "The path does not take this method",
 	kopilka.EINTERNAL:      "Internal error",
 	kopilka.EUNAVAILABLE:   "The service is unavailable",
+	kopilka.ERATELIMIT:     "Too many requests",
 }
 
 // ProblemTypeBase prefixes every problem type; docs/problems.md describes each.

@@ -8,15 +8,19 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"github.com/kopilka/kopilka"
 )
@@ -37,6 +41,10 @@ type Server struct {
 	// KeyTTL is how long a checked API key is trusted before it is read again;
 	// a revoked key stops working within this time on every instance.
 	KeyTTL time.Duration
+	// RateLimit is how many requests per second one API key may make on
+	// this instance, with bursts of RateBurst; zero means no limit.
+	RateLimit float64
+	RateBurst int
 
 	mux      *http.ServeMux
 	registry *prometheus.Registry
@@ -44,9 +52,10 @@ type Server struct {
 	duration *prometheus.HistogramVec
 	points   *prometheus.CounterVec
 
-	keyMu   sync.Mutex
-	keys    map[string]cachedKey
-	touched map[string]time.Time
+	keyMu    sync.Mutex
+	keys     map[string]cachedKey
+	touched  map[string]time.Time
+	limiters map[string]*rate.Limiter
 }
 
 type cachedKey struct {
@@ -67,7 +76,7 @@ type Route struct {
 func NewServer(svc *kopilka.Service, logger *slog.Logger, version string) *Server {
 	s := &Server{Service: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second,
 		mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
-		keys: map[string]cachedKey{}, touched: map[string]time.Time{}}
+		keys: map[string]cachedKey{}, touched: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kopilka_http_requests_total", Help: "HTTP requests by route and status.",
 	}, []string{"route", "status"})
@@ -165,6 +174,12 @@ func (s *Server) wrap(rt Route) http.Handler {
 				if !slices.Contains(rt.Roles, k.Role) {
 					return kopilka.Errorf(kopilka.EFORBIDDEN, "a %s key may not call %s", k.Role, name)
 				}
+				if wait := s.throttle(k.ID); wait > 0 {
+					secs := int(math.Ceil(wait.Seconds()))
+					sw.Header().Set("Retry-After", strconv.Itoa(secs))
+					return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("this key may make %g requests a second; retry after %d s", s.RateLimit, secs),
+						Extra: map[string]any{"retry_after": secs}}
+				}
 				r = r.WithContext(context.WithValue(r.Context(), apiKeyKey{}, k))
 			}
 			return rt.handle(sw, r)
@@ -183,6 +198,32 @@ func (s *Server) wrap(rt Route) http.Handler {
 			"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", requestID(r.Context()),
 			"key", actor(r.Context()))
 	})
+}
+
+// throttle takes one request from the key's allowance and returns how
+// long to wait when there is none (zero: go on). The allowance is a token
+// bucket per key on this instance.
+func (s *Server) throttle(keyID string) time.Duration {
+	if s.RateLimit <= 0 {
+		return 0
+	}
+	s.keyMu.Lock()
+	lim := s.limiters[keyID]
+	if lim == nil {
+		if len(s.limiters) > 10000 {
+			clear(s.limiters)
+		}
+		lim = rate.NewLimiter(rate.Limit(s.RateLimit), max(s.RateBurst, 1))
+		s.limiters[keyID] = lim
+	}
+	s.keyMu.Unlock()
+	now := time.Now()
+	res := lim.ReserveN(now, 1)
+	if wait := res.DelayFrom(now); wait > 0 {
+		res.CancelAt(now)
+		return wait
+	}
+	return 0
 }
 
 // authenticate checks the bearer key, trusting a checked key for KeyTTL.

@@ -116,6 +116,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(env(name, ""), 64); err == nil {
+		return v
+	}
+	return def
+}
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if v, err := time.ParseDuration(env(name, "")); err == nil {
 		return v
@@ -162,6 +169,8 @@ func serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", env("ADDR", ":8080"), "address to listen on")
 	jobEvery := fs.Duration("job-interval", envDuration("JOB_INTERVAL", time.Minute), "how often to activate and expire points (0: never)")
 	logFormat := fs.String("log-format", env("LOG_FORMAT", "json"), "log format: json or text")
+	rateLimit := fs.Float64("rate-limit", envFloat("RATE_LIMIT", 100), "requests per second one API key may make on this instance (0: no limit)")
+	rateBurst := fs.Int("rate-burst", envInt("RATE_BURST", 200), "requests one API key may make at once above its rate")
 	pprofAddr := fs.String("pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -181,6 +190,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	api := kopilkahttp.NewServer(svc, logger, Version)
+	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
 	srv := &http.Server{Addr: *addr, Handler: api, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	if *jobEvery > 0 {

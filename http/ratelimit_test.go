@@ -1,0 +1,48 @@
+package http_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+
+	"github.com/kopilka/kopilka"
+	khttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/store/storetest"
+)
+
+func TestRateLimit_AKeyOverItsRateGets429WithRetryAfter(t *testing.T) {
+	svc := kopilka.NewService(storetest.Open(t, "sqlite"))
+	for _, k := range []struct{ name, role, secret string }{{"admin", kopilka.RoleAdmin, adminKey}, {"till", kopilka.RolePOS, posKey}} {
+		if _, err := svc.CreateKey(context.Background(), k.name, k.role, k.secret, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := khttp.NewServer(svc, slog.New(slog.DiscardHandler), "test")
+	s.RateLimit, s.RateBurst = 0.5, 3 // 3 at once, then one every 2 s
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	a := &api{url: srv.URL, client: srv.Client()}
+
+	for i := range 3 {
+		if r := a.do(t, "GET", "/v1/programme", adminKey, nil); r.status != 200 {
+			t.Fatalf("request %d within the burst: %d %s", i, r.status, r.body)
+		}
+	}
+	r := a.do(t, "GET", "/v1/programme", adminKey, nil)
+	p := r.problem(t, 429, kopilka.ERATELIMIT, "")
+	if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 1 || secs > 2 {
+		t.Fatalf("Retry-After %q, want 1 or 2 seconds (%s)", r.header.Get("Retry-After"), p.Detail)
+	}
+	// A refused write is not made; the limit is the key's, another key goes on.
+	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79165550000"}).problem(t, 429, kopilka.ERATELIMIT, "")
+	if _, err := svc.FindMember(context.Background(), "phone", "+79165550000"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+		t.Fatalf("a refused request created the member: %v", err)
+	}
+	if r := a.do(t, "GET", "/v1/members?card=0000000000", posKey, nil); r.status != 404 {
+		t.Fatalf("the till's key was limited by the admin's: %d %s", r.status, r.body)
+	}
+	// Unauthenticated requests are refused before any limit is spent on them.
+	a.do(t, "GET", "/v1/programme", "", nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+}
