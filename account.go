@@ -214,6 +214,52 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 	}
 }
 
+// eachMember changes every member list finds, a page at a time, each in a
+// transaction of its own under the member's balance lock, until a page
+// changes nobody. change reports whether it changed the member (false: the
+// member no longer qualifies, say because another instance got there first);
+// a changed member is stored. It returns how many members it handled and
+// every error, joined; a member that fails is left for the next run.
+func (s *Service) eachMember(ctx context.Context, list func(tx Tx, limit int) ([]string, error), change func(tx Tx, m *Member) (bool, error)) (int, error) {
+	const page = 200
+	n := 0
+	var errs []error
+	for {
+		var ids []string
+		if err := s.Store.View(ctx, func(tx Tx) (err error) {
+			ids, err = list(tx, page)
+			return err
+		}); err != nil {
+			return n, errors.Join(append(errs, err)...)
+		}
+		done := 0
+		for _, id := range ids {
+			err := s.Store.Update(ctx, func(tx Tx) error {
+				if _, err := tx.LockBalance(ctx, id); err != nil {
+					return err
+				}
+				m, err := tx.Member(ctx, id)
+				if err != nil {
+					return err
+				}
+				if changed, err := change(tx, &m); err != nil || !changed {
+					return err
+				}
+				return tx.UpdateMember(ctx, m)
+			})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			done++
+		}
+		n += done
+		if len(ids) < page || done == 0 {
+			return n, errors.Join(errs...)
+		}
+	}
+}
+
 // settle activates and expires one member's due lots in a transaction of
 // its own, reporting whether it activated and whether it expired anything.
 func (s *Service) settle(ctx context.Context, memberID string, now time.Time) (activated, expired bool, err error) {

@@ -99,41 +99,20 @@ func (s *Service) birthdays(ctx context.Context, e *Engine, now time.Time) (int,
 	n := 0
 	var errs []error
 	for year, days := range byYear {
-		for {
-			var ids []string
-			if err := s.Store.View(ctx, func(tx Tx) (err error) {
-				ids, err = tx.BirthdayMembers(ctx, days, year, 200)
-				return err
-			}); err != nil {
-				return n, err
+		done, err := s.eachMember(ctx, func(tx Tx, limit int) ([]string, error) {
+			return tx.BirthdayMembers(ctx, days, year, limit)
+		}, func(tx Tx, m *Member) (bool, error) {
+			if m.BirthdayYear >= year {
+				return false, nil // another instance gave it
 			}
-			done := 0
-			for _, id := range ids {
-				err := s.Store.Update(ctx, func(tx Tx) error {
-					if _, err := tx.LockBalance(ctx, id); err != nil {
-						return err
-					}
-					m, err := tx.Member(ctx, id)
-					if err != nil || m.BirthdayYear >= year {
-						return err
-					}
-					if _, err := s.bonus(ctx, tx, e.Programme, id, BonusBirthday, fmt.Sprintf("bonus:birthday:%d", year), b.Points, b.ExpiresDays, now); err != nil {
-						return err
-					}
-					m.BirthdayYear = year
-					return tx.UpdateMember(ctx, m)
-				})
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				done++
+			if _, err := s.bonus(ctx, tx, e.Programme, m.ID, BonusBirthday, fmt.Sprintf("bonus:birthday:%d", year), b.Points, b.ExpiresDays, now); err != nil {
+				return false, err
 			}
-			n += done
-			if len(ids) < 200 || done == 0 {
-				break
-			}
-		}
+			m.BirthdayYear = year
+			return true, nil
+		})
+		n += done
+		errs = append(errs, err)
 	}
 	return n, errors.Join(errs...)
 }

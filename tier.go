@@ -2,7 +2,6 @@ package kopilka
 
 import (
 	"context"
-	"errors"
 	"hash/fnv"
 	"time"
 )
@@ -125,42 +124,14 @@ func (e *Engine) review(ctx context.Context, tx Tx, m *Member) error {
 
 // reviewTiers re-qualifies every member whose review is due.
 func (s *Service) reviewTiers(ctx context.Context, e *Engine, now time.Time) (int, error) {
-	n := 0
-	var errs []error
-	for {
-		var ids []string
-		if err := s.Store.View(ctx, func(tx Tx) (err error) {
-			ids, err = tx.TierReviews(ctx, now, 200)
-			return err
-		}); err != nil {
-			return n, err
+	return s.eachMember(ctx, func(tx Tx, limit int) ([]string, error) {
+		return tx.TierReviews(ctx, now, limit)
+	}, func(tx Tx, m *Member) (bool, error) {
+		if m.TierReviewAt == nil || m.TierReviewAt.After(now) {
+			return false, nil // another instance did it
 		}
-		done := 0
-		for _, id := range ids {
-			err := s.Store.Update(ctx, func(tx Tx) error {
-				if _, err := tx.LockBalance(ctx, id); err != nil {
-					return err
-				}
-				m, err := tx.Member(ctx, id)
-				if err != nil || m.TierReviewAt == nil || m.TierReviewAt.After(now) {
-					return err // another instance did it
-				}
-				if err := e.review(ctx, tx, &m); err != nil {
-					return err
-				}
-				return tx.UpdateMember(ctx, m)
-			})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			done++
-		}
-		n += done
-		if len(ids) < 200 || done == 0 {
-			return n, errors.Join(errs...)
-		}
-	}
+		return true, e.review(ctx, tx, m)
+	})
 }
 
 // Tier returns the member's progress toward the next tier.
