@@ -182,6 +182,7 @@ func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, availa
 	var pc priced
 	in := PriceInput{Receipt: r, Available: available, Now: now}
 	p := &e.Programme
+	var cardDay string // set when the card's daily spend is limited
 	if limit := p.Spending.CardDailyLimit; limit > 0 && r.CardNumber != "" {
 		day := dayBucket(now, e.loc)
 		used, err := tx.SumCounter(ctx, r.MemberID, "card:"+r.CardNumber, day, day)
@@ -189,8 +190,7 @@ func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, availa
 			return pc, err
 		}
 		left := max(0, limit-used)
-		in.CardLeft = &left
-		pc.counters = append(pc.counters, Counter{"card:" + r.CardNumber, day, 0}) // the spend is added on confirmation
+		in.CardLeft, cardDay = &left, day
 	}
 	if e.needsMember || p.Bonuses.Referral.ReferrerPoints > 0 || p.Bonuses.Referral.RefereePoints > 0 {
 		m, err := tx.Member(ctx, r.MemberID)
@@ -211,48 +211,82 @@ func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, availa
 	}
 	lim := &txLimits{tx: tx, memberID: r.MemberID, at: at.In(e.loc), take: take}
 	q, err := e.Price(ctx, in, lim)
-	pc.quote = q
-	for i, c := range pc.counters {
-		if c.Name == "card:"+r.CardNumber {
-			pc.counters[i].Delta = q.Spent
-		}
+	pc.quote, pc.counters = q, lim.counters
+	if cardDay != "" {
+		pc.counters = append(pc.counters, Counter{"card:" + r.CardNumber, cardDay, q.Spent})
 	}
-	pc.counters = append(pc.counters, lim.counters...)
 	return pc, err
 }
 
 // txLimits keeps members' caps in their counters and budgets in their
 // slices, inside the purchase's transaction. Without take (a quote) it
-// only reads them.
+// only reads them. What Left reads it keeps for Take: pricing asks Left of
+// every capped rule first, and a rule takes once per receipt.
 type txLimits struct {
 	tx       Tx
 	memberID string
 	at       time.Time // the receipt's time in the programme's zone
 	take     bool
 	counters []Counter // the capped rules' points, to add on confirmation
+
+	caps    map[string]capLeft // by rule id
+	budgets map[string]int64   // points left, by budget name
 }
 
-// capLeft is what the member's cap on the rule leaves in the receipt's period.
-func (l *txLimits) capLeft(ctx context.Context, c *MemberCap, ruleID string) (left int64, bucket string, err error) {
-	bucket = periodStart(c.Period, l.at).Format(time.DateOnly)
-	used, err := l.tx.SumCounter(ctx, l.memberID, "rule:"+ruleID, bucket, bucket)
-	return c.Points - used, bucket, err
+type capLeft struct {
+	left   int64
+	bucket string // the cap's period
+}
+
+// capOf is what the member's cap on the rule leaves in the receipt's period.
+func (l *txLimits) capOf(ctx context.Context, rule *Rule) (capLeft, error) {
+	if c, ok := l.caps[rule.ID]; ok {
+		return c, nil
+	}
+	bucket := periodStart(rule.CapPerMember.Period, l.at).Format(time.DateOnly)
+	used, err := l.tx.SumCounter(ctx, l.memberID, "rule:"+rule.ID, bucket, bucket)
+	if err != nil {
+		return capLeft{}, err
+	}
+	c := capLeft{rule.CapPerMember.Points - used, bucket}
+	if l.caps == nil {
+		l.caps = map[string]capLeft{}
+	}
+	l.caps[rule.ID] = c
+	return c, nil
+}
+
+// budgetLeft is what the budget has left, as read before any take.
+func (l *txLimits) budgetLeft(ctx context.Context, name string, budget int64) (int64, error) {
+	if left, ok := l.budgets[name]; ok {
+		return left, nil
+	}
+	used, err := l.tx.BudgetUsed(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if l.budgets == nil {
+		l.budgets = map[string]int64{}
+	}
+	l.budgets[name] = budget - used
+	return budget - used, nil
 }
 
 func (l *txLimits) Left(ctx context.Context, rule *Rule, budgetName string, budget int64) (int64, error) {
 	left := int64(1<<63 - 1)
-	if c := rule.CapPerMember; c != nil {
-		var err error
-		if left, _, err = l.capLeft(ctx, c, rule.ID); err != nil {
-			return 0, err
-		}
-	}
-	if budgetName != "" {
-		used, err := l.tx.BudgetUsed(ctx, budgetName)
+	if rule.CapPerMember != nil {
+		c, err := l.capOf(ctx, rule)
 		if err != nil {
 			return 0, err
 		}
-		left = min(left, budget-used)
+		left = c.left
+	}
+	if budgetName != "" {
+		b, err := l.budgetLeft(ctx, budgetName, budget)
+		if err != nil {
+			return 0, err
+		}
+		left = min(left, b)
 	}
 	return max(left, 0), nil
 }
@@ -260,21 +294,21 @@ func (l *txLimits) Left(ctx context.Context, rule *Rule, budgetName string, budg
 func (l *txLimits) Take(ctx context.Context, rule *Rule, budgetName string, budget, want int64) (int64, error) {
 	got := want
 	var bucket string
-	if c := rule.CapPerMember; c != nil {
-		left, b, err := l.capLeft(ctx, c, rule.ID)
+	if rule.CapPerMember != nil {
+		c, err := l.capOf(ctx, rule)
 		if err != nil {
 			return 0, err
 		}
-		got, bucket = max(0, min(got, left)), b
+		got, bucket = max(0, min(got, c.left)), c.bucket
 	}
 	if budgetName != "" && got > 0 {
 		var err error
 		if l.take {
 			got, err = takeBudget(ctx, l.tx, budgetName, budget, l.memberID, got)
 		} else {
-			var used int64
-			used, err = l.tx.BudgetUsed(ctx, budgetName)
-			got = max(0, min(got, budget-used))
+			var left int64
+			left, err = l.budgetLeft(ctx, budgetName, budget)
+			got = max(0, min(got, left))
 		}
 		if err != nil {
 			return 0, err
