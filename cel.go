@@ -58,7 +58,9 @@ type compiled struct {
 	prg     cel.Program
 	perLine bool // reads line.*, so is evaluated for every line
 	member  bool // reads member.*
-	err     error
+	// lastPurchase: reads member.days_since_last_purchase, which costs a query.
+	lastPurchase bool
+	err          error
 }
 
 func envs() (rule, segment *cel.Env, err error) {
@@ -124,6 +126,7 @@ func compileWith(env *cel.Env, src string) compiled {
 	for _, ref := range ast.NativeRep().ReferenceMap() {
 		c.perLine = c.perLine || strings.HasPrefix(ref.Name, "line.")
 		c.member = c.member || strings.HasPrefix(ref.Name, "member.")
+		c.lastPurchase = c.lastPurchase || ref.Name == "member.days_since_last_purchase"
 	}
 	return c
 }

@@ -77,9 +77,9 @@ func lineKind(kind string) bool {
 	return kind == RulePercent || kind == RulePerAmount || kind == RulePerUnit
 }
 
-// Compile checks the programme's conditions and times and builds its engine.
-// A condition that does not compile names the field and the position.
-func (p Programme) Compile() (*Engine, error) {
+// compile builds the engine of a programme whose fields are sound: it
+// compiles the conditions and reads the times.
+func (p Programme) compile() (*Engine, error) {
 	loc, err := loadZone(p.TimeZone)
 	if err != nil {
 		return nil, Invalid("time_zone", err.Error())
@@ -115,7 +115,7 @@ func (p Programme) Compile() (*Engine, error) {
 			}
 			cr.cond = c
 			e.needsMember = e.needsMember || c.member
-			e.needsLastPurchase = e.needsLastPurchase || strings.Contains(r.Condition, "days_since_last_purchase")
+			e.needsLastPurchase = e.needsLastPurchase || c.lastPurchase
 		}
 		e.needsMember = e.needsMember || len(r.Tiers) > 0
 		switch {
@@ -166,7 +166,7 @@ func (p Programme) Compile() (*Engine, error) {
 				pr.Add(field+".segment", err.Error())
 			}
 			e.needsMember = true
-			e.needsLastPurchase = e.needsLastPurchase || strings.Contains(c.Segment, "days_since_last_purchase")
+			e.needsLastPurchase = e.needsLastPurchase || c.segment.lastPurchase
 		}
 		for j := range c.Rules {
 			add(&c.Rules[j], fmt.Sprintf("%s.rules[%d]", field, j), c)

@@ -63,8 +63,17 @@ func DefaultProgramme() Programme {
 	}
 }
 
-// Validate reports every field that is out of range.
+// Validate reports every field that is out of range and every condition
+// that does not compile.
 func (p Programme) Validate() error {
+	_, err := p.Compile()
+	return err
+}
+
+// Compile checks the programme's fields, then its conditions and times, and
+// builds its engine. A condition that does not compile names the field and
+// the position.
+func (p Programme) Compile() (*Engine, error) {
 	var pr Problems
 	if p.CurrencyName == "" || len(p.CurrencyName) > 64 {
 		pr.Add("currency_name", "must be 1 to 64 characters")
@@ -95,11 +104,10 @@ func (p Programme) Validate() error {
 	}
 	p.validateRules(&pr)
 	if err := pr.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	// Conditions compile only once every field is sound.
-	_, err := p.Compile()
-	return err
+	return p.compile()
 }
 
 // loadZone reads an IANA time zone name; empty is UTC.

@@ -458,3 +458,20 @@ func TestSpending_CardDailyLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestRules_WinBackReadsTheDaysSinceTheLastPurchase(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+			p.Rules = []kopilka.Rule{{ID: "win-back", Kind: kopilka.RulePerReceipt, Points: 70, Condition: "member.days_since_last_purchase >= 30"}}
+		}))
+		m := e.member("+79160000015")
+		var got []int64
+		for _, days := range []int{0, 10, 40} {
+			e.clock.AddDate(0, 0, days)
+			got = append(got, ruleGave(e.confirm(receipt(fmt.Sprint("w", days), m.ID, 0, 100_00)), "win-back"))
+		}
+		if fmt.Sprint(got) != "[0 0 70]" {
+			t.Fatalf("win-back bonuses %v, want [0 0 70]: none at the first purchase, none after 10 days, 70 after 40", got)
+		}
+	})
+}

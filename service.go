@@ -96,6 +96,7 @@ func (s *Service) Engine(ctx context.Context) (*Engine, error) {
 // written in one transaction so that concurrent changes do not undo each other.
 func (s *Service) UpdateProgramme(ctx context.Context, change func(*Programme) error) (Programme, error) {
 	var p Programme
+	var e *Engine
 	err := s.Store.Update(ctx, func(tx Tx) (err error) {
 		if p, err = tx.Programme(ctx); err != nil {
 			return err
@@ -103,16 +104,12 @@ func (s *Service) UpdateProgramme(ctx context.Context, change func(*Programme) e
 		if err := change(&p); err != nil {
 			return err
 		}
-		if err := p.Validate(); err != nil {
+		p.UpdatedAt = s.now()
+		if e, err = p.Compile(); err != nil {
 			return err
 		}
-		p.UpdatedAt = s.now()
 		return tx.SetProgramme(ctx, p)
 	})
-	if err != nil {
-		return Programme{}, err
-	}
-	e, err := p.Compile()
 	if err != nil {
 		return Programme{}, err
 	}

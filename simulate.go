@@ -127,9 +127,6 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 	default:
 		return Simulation{}, Invalid("programme", "give a programme, a campaign or a rule to simulate")
 	}
-	if err := proposed.Validate(); err != nil {
-		return Simulation{}, err
-	}
 	next, err := proposed.Compile()
 	if err != nil {
 		return Simulation{}, err
