@@ -64,11 +64,7 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a Adjustment, act
 			e := newEntry(Transaction{ID: s.newID(), MemberID: memberID, Kind: KindAdjustment, Reason: a.Reason,
 				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
 			if a.Points > 0 {
-				var expires time.Time
-				if p.ExpiryMonths > 0 {
-					expires = now.AddDate(0, p.ExpiryMonths, 0)
-				}
-				e.addLot(s.newID(), a.Points, AccountAdjustment, now, expires, now)
+				e.addLot(s.newID(), a.Points, AccountAdjustment, now, p.expiresAfter(now), now)
 			} else {
 				d, err := s.settleDue(ctx, tx, memberID, bal, now, true)
 				if err != nil {

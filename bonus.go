@@ -34,7 +34,7 @@ func (s *Service) bonus(ctx context.Context, tx Tx, p Programme, memberID, kind,
 	} else if ErrorCode(err) != ENOTFOUND {
 		return false, err
 	}
-	_, expires := Programme{ExpiryMonths: p.ExpiryMonths}.lotDates(now)
+	expires := p.expiresAfter(now)
 	if expiresDays > 0 {
 		expires = now.AddDate(0, 0, expiresDays)
 	}

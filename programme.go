@@ -126,8 +126,13 @@ func loadZone(name string) (*time.Location, error) {
 // expire (zero time: never).
 func (p Programme) lotDates(t time.Time) (activates, expires time.Time) {
 	activates = t.AddDate(0, 0, p.PendingDays)
-	if p.ExpiryMonths > 0 {
-		expires = activates.AddDate(0, p.ExpiryMonths, 0)
+	return activates, p.expiresAfter(activates)
+}
+
+// expiresAfter is when points that become spendable at t expire (zero time: never).
+func (p Programme) expiresAfter(t time.Time) time.Time {
+	if p.ExpiryMonths == 0 {
+		return time.Time{}
 	}
-	return activates, expires
+	return t.AddDate(0, p.ExpiryMonths, 0)
 }
