@@ -71,8 +71,24 @@ func decodeDocument(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeMaybeYAML(body, isYAML(r), v)
+}
+
+// isYAML reports whether the request says its body is YAML.
+func isYAML(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return decodeMaybeYAML(body, strings.Contains(mt, "yaml"), v)
+	return strings.Contains(mt, "yaml")
+}
+
+// pathID fills an id the body left out with the path's and refuses another.
+func pathID(id *string, r *http.Request) error {
+	if *id == "" {
+		*id = r.PathValue("id")
+	}
+	if *id != r.PathValue("id") {
+		return kopilka.Invalid("id", "must match the id in the path")
+	}
+	return nil
 }
 
 func decodeMaybeYAML(body []byte, isYAML bool, v any) error {
@@ -105,8 +121,7 @@ func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	p, err := DecodeProgramme(body, strings.Contains(mt, "yaml"))
+	p, err := DecodeProgramme(body, isYAML(r))
 	if err != nil {
 		return err
 	}
@@ -136,21 +151,13 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeDocument(r, &rule); err != nil {
 		return err
 	}
-	if rule.ID == "" {
-		rule.ID = r.PathValue("id")
-	}
-	if rule.ID != r.PathValue("id") {
-		return kopilka.Invalid("id", "must match the id in the path")
-	}
-	p, err := s.Service.PutRule(r.Context(), rule)
-	if err != nil {
+	if err := pathID(&rule.ID, r); err != nil {
 		return err
 	}
-	for _, x := range p.Rules {
-		if x.ID == rule.ID {
-			writeJSON(w, http.StatusOK, x)
-		}
+	if _, err := s.Service.PutRule(r.Context(), rule); err != nil {
+		return err
 	}
+	writeJSON(w, http.StatusOK, rule) // stored as given
 	return nil
 }
 
@@ -176,21 +183,13 @@ func (s *Server) putCampaign(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeDocument(r, &c); err != nil {
 		return err
 	}
-	if c.ID == "" {
-		c.ID = r.PathValue("id")
-	}
-	if c.ID != r.PathValue("id") {
-		return kopilka.Invalid("id", "must match the id in the path")
-	}
-	p, err := s.Service.PutCampaign(r.Context(), c)
-	if err != nil {
+	if err := pathID(&c.ID, r); err != nil {
 		return err
 	}
-	for _, x := range p.Campaigns {
-		if x.ID == c.ID {
-			writeJSON(w, http.StatusOK, x)
-		}
+	if _, err := s.Service.PutCampaign(r.Context(), c); err != nil {
+		return err
 	}
+	writeJSON(w, http.StatusOK, c) // stored as given
 	return nil
 }
 
