@@ -2,7 +2,6 @@ package kopilka
 
 import (
 	"context"
-	"hash/fnv"
 	"time"
 )
 
@@ -163,23 +162,4 @@ func (s *Service) Tier(ctx context.Context, memberID string) (TierProgress, erro
 		return nil
 	})
 	return tp, err
-}
-
-// budgetSlices is how many rows a budget is split into.
-const budgetSlices = 16
-
-// takeBudget takes up to want points of a budget, from the member's own
-// slice first: members spread over the slices, so concurrent purchases of
-// different members seldom wait on one row.
-func takeBudget(ctx context.Context, tx Tx, name string, budget int64, memberID string, want int64) (int64, error) {
-	h := fnv.New32a()
-	h.Write([]byte(memberID))
-	limits := make([]int64, budgetSlices)
-	for i := range limits {
-		limits[i] = budget / budgetSlices
-		if int64(i) < budget%budgetSlices {
-			limits[i]++
-		}
-	}
-	return tx.TakeBudget(ctx, name, limits, int(h.Sum32()%budgetSlices), want)
 }
