@@ -40,6 +40,7 @@ type crule struct {
 	cats     map[string]bool // nil: any
 	skus     map[string]bool
 	stores   map[string]bool
+	partners map[string]bool
 	channels map[string]bool
 	tiers    map[string]bool
 	days     [7]bool
@@ -87,7 +88,7 @@ func (p Programme) compile() (*Engine, error) {
 	e := &Engine{Programme: p, loc: loc, tiers: map[string]*Tier{}}
 	var pr Problems
 	add := func(r *Rule, field string, c *ccampaign) {
-		cr := &crule{Rule: r, campaign: c, cats: set(r.Categories), skus: set(r.SKUs), stores: set(r.Stores),
+		cr := &crule{Rule: r, campaign: c, cats: set(r.Categories), skus: set(r.SKUs), stores: set(r.Stores), partners: set(r.Partners),
 			channels: set(r.Channels), tiers: set(r.Tiers), anyDay: len(r.Days) == 0, from: -1, to: -1}
 		for _, d := range r.Days {
 			cr.days[slices.Index(weekdays, d)] = true
@@ -130,7 +131,8 @@ func (p Programme) compile() (*Engine, error) {
 		}
 		e.rules = append(e.rules, cr)
 	}
-	if p.EarnRate > 0 {
+	// The base rule stands even at a zero rate: a partner's own rate replaces it.
+	{
 		add(&Rule{ID: baseRuleID, Name: "earn rate", Kind: RulePercent, Percent: p.EarnRate, Group: baseRuleID}, "earn_rate_percent", nil)
 	}
 	if len(p.Personal.Offered) > 0 {
@@ -213,7 +215,11 @@ type Limits interface {
 
 // PriceInput is what pricing reads besides the programme.
 type PriceInput struct {
-	Receipt   Receipt
+	Receipt Receipt
+	// Partner is the store's partner (nil: none): its earn rate and spend
+	// share replace the programme's, and lines outside its categories
+	// neither earn nor take points.
+	Partner   *Partner
 	Member    *Member // nil: a member with no tier, tags or choices
 	Available int64
 	// CardLeft is what the receipt's card may still spend today (nil: no limit).
@@ -252,6 +258,9 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 		ql := &q.Lines[i]
 		ql.Line = l.Line
 		switch {
+		case !in.Partner.sells(l.Category):
+			ql.SpendNote = "partner " + in.Partner.ID + " does not sell category " + l.Category + " under the programme"
+			excluded[l.Category]++
 		case slices.Contains(p.Spending.ExcludedSKUs, l.SKU):
 			ql.SpendNote = "points may not pay for SKU " + l.SKU
 			excluded[l.SKU]++
@@ -269,7 +278,10 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 		capacity += caps[i]
 	}
 	share, who := p.MaxSpend, "the programme"
-	if t := e.tiers[m.Tier]; t != nil && t.MaxSpend != nil {
+	if pa := in.Partner; pa != nil && pa.MaxSpend != nil {
+		share, who = *pa.MaxSpend, "partner "+pa.ID
+	}
+	if t := e.tiers[m.Tier]; t != nil && t.MaxSpend != nil && (in.Partner == nil || in.Partner.MaxSpend == nil || *t.MaxSpend < share) {
 		share, who = *t.MaxSpend, "tier "+t.Name
 	}
 	shareMax, _ := RoundDown.div(q.Total, int64(share), 100*PercentScale*p.PointValue)
@@ -386,6 +398,9 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	candidates := make([]int, 0, len(e.rules))
 	for li := range r.Lines {
 		l := &r.Lines[li]
+		if !in.Partner.sells(l.Category) {
+			continue // not the partner's to sell: no rule gives it points
+		}
 		v.setLine(l, perLine)
 		candidates = mergeSorted(candidates[:0], e.anyLine, e.byCat[l.Category], e.bySKU[l.SKU])
 		var groups map[string]best
@@ -396,7 +411,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 			}
 			if cr.Group != "" && cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold {
 				// Best of the group on this line; the first wins a tie.
-				val := cr.estimate(p, paid[li], l.Quantity)
+				val := cr.estimate(p, in.Partner, paid[li], l.Quantity)
 				if groups == nil {
 					groups = map[string]best{}
 				}
@@ -462,7 +477,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		var ok bool
 		switch cr.Kind {
 		case RulePercent:
-			want, ok = p.Rounding.div(sum, int64(cr.Percent), 100*PercentScale*p.PointValue)
+			want, ok = p.Rounding.div(sum, int64(cr.percent(in.Partner)), 100*PercentScale*p.PointValue)
 		case RulePerAmount:
 			want, ok = RoundDown.div(sum/cr.Per, cr.Points, 1)
 		case RulePerUnit:
@@ -603,6 +618,8 @@ func (cr *crule) activeAt(at, lt time.Time, minute int, r *Receipt, m *Member, v
 		return false
 	case cr.stores != nil && !cr.stores[r.StoreID]:
 		return false
+	case cr.partners != nil && !cr.partners[r.PartnerID]:
+		return false
 	case cr.channels != nil && !cr.channels[r.Channel]:
 		return false
 	case cr.tiers != nil && !cr.tiers[m.Tier]:
@@ -642,13 +659,22 @@ func (cr *crule) matchLine(l *Line, m *Member, v *vars) bool {
 	return true
 }
 
+// percent is a percent rule's rate: the partner's own earn rate replaces
+// the programme's in the base rule.
+func (cr *crule) percent(partner *Partner) Percent {
+	if cr.ID == baseRuleID && partner != nil && partner.EarnRate != nil {
+		return *partner.EarnRate
+	}
+	return cr.Percent
+}
+
 // estimate is what a rule would give one line, in thousandths of a point,
 // to choose the best of a group.
-func (cr *crule) estimate(p *Programme, paid int64, qty Quantity) int64 {
+func (cr *crule) estimate(p *Programme, partner *Partner, paid int64, qty Quantity) int64 {
 	var v int64
 	switch cr.Kind {
 	case RulePercent:
-		v, _, _ = mulDiv(paid, int64(cr.Percent)*1000, 100*PercentScale*p.PointValue)
+		v, _, _ = mulDiv(paid, int64(cr.percent(partner))*1000, 100*PercentScale*p.PointValue)
 	case RulePerAmount:
 		v, _, _ = mulDiv(paid, cr.Points*1000, cr.Per)
 	case RulePerUnit:

@@ -30,6 +30,8 @@ const (
 	EINTERNAL      Code = "internal"             // a bug or an outage; details are only logged
 	EUNAVAILABLE   Code = "unavailable"          // the database is not reachable
 	ERATELIMIT     Code = "rate-limited"         // the key sent more requests than its limit
+	EUNKNOWNSTORE  Code = "unknown-store"        // no store has the receipt's store id
+	ESTORECLOSED   Code = "store-closed"         // the store is closed, by status, partner or hours
 )
 
 // FieldError names one field at fault, by its JSON path ("lines[2].quantity").

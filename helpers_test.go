@@ -49,7 +49,21 @@ func newEnv(t testing.TB, dialect string, p kopilka.Programme) *env {
 	if _, err := svc.SetProgramme(e.ctx, p); err != nil {
 		t.Fatal(err)
 	}
+	e.partner("main", "store-1", "store-2")
 	return e
+}
+
+// partner registers a partner with its stores, open at all hours.
+func (e *env) partner(id string, stores ...string) {
+	e.t.Helper()
+	if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: id, Name: "Partner " + id}); err != nil {
+		e.t.Fatalf("partner: %v", err)
+	}
+	for _, s := range stores {
+		if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: s, PartnerID: id, Name: "Store " + s}); err != nil {
+			e.t.Fatalf("store: %v", err)
+		}
+	}
 }
 
 // eachDialect runs fn as a subtest per database.

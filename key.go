@@ -5,22 +5,61 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Roles of API keys.
+// Roles. Keys and operators carry one; a member signed in by a one-time
+// code is RoleMember. http/routes.go says what each may call.
 const (
-	RoleAdmin = "admin" // everything
-	RolePOS   = "pos"   // the till: quote, confirm, refund, cancel, look up a card
+	RoleAdmin        = "admin"         // everything: keys, operators, the audit log
+	RoleOperator     = "operator"      // runs the programme: members, partners, programme, settlements
+	RoleMarketing    = "marketing"     // programme, rules, campaigns, reports
+	RoleSupport      = "support"       // members, history, cards, adjustments up to a limit
+	RolePartnerAdmin = "partner-admin" // one partner's stores, rates, reports and settlements
+	RolePOS          = "pos"           // the till: quote, confirm, refund, cancel, look up a card
+	RoleMember       = "member"        // a member's own balance, history and cards
 )
+
+// KeyRoles are the roles an API key may have.
+var KeyRoles = []string{RoleAdmin, RoleOperator, RoleMarketing, RoleSupport, RolePartnerAdmin, RolePOS}
+
+// Principal is who makes a request: a key, an operator or a member.
+type Principal struct {
+	Kind string // "key", "operator" or "member"
+	ID   string
+	Name string
+	Role string
+	// PartnerID scopes the principal to one partner ("": every partner),
+	// and StoreIDs to some of its stores (empty: all of them).
+	PartnerID string
+	StoreIDs  []string
+	// MemberID is the member a member principal is.
+	MemberID string
+}
+
+// Actor names the principal in the ledger and the audit log.
+func (p Principal) Actor() string {
+	if p.Kind == "" {
+		return ""
+	}
+	return p.Kind + ":" + p.ID + " (" + p.Name + ")"
+}
+
+// Scoped reports whether the principal sees only one partner's business.
+func (p Principal) Scoped() bool { return p.PartnerID != "" }
 
 // APIKey is a bearer key. Only its hash is stored; the secret is shown once.
 type APIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Role       string     `json:"role"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// PartnerID scopes the key to a partner, StoreIDs to some of its stores.
+	PartnerID  string     `json:"partner_id,omitempty"`
+	StoreIDs   []string   `json:"store_ids,omitempty"`
 	Hash       string     `json:"-"`
 	Prefix     string     `json:"prefix"` // the secret's first characters, to tell keys apart
 	CreatedAt  time.Time  `json:"created_at"`
@@ -42,16 +81,25 @@ func HashKey(secret string) string {
 
 // CreateKey makes a key with a new random secret (or the given one, for the
 // bootstrap key) and returns it with the secret.
-func (s *Service) CreateKey(ctx context.Context, name, role, secret string, expires *time.Time) (APIKey, error) {
+func (s *Service) CreateKey(ctx context.Context, k APIKey, secret string) (APIKey, error) {
 	var pr Problems
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 || !CleanText(name) {
+	k.Name = strings.TrimSpace(k.Name)
+	if k.Name == "" || len(k.Name) > 100 || !CleanText(k.Name) {
 		pr.Add("name", "is required: at most 100 characters of text without control characters")
 	}
-	if role != RoleAdmin && role != RolePOS {
-		pr.Add("role", `must be "admin" or "pos"`)
+	partnerRole := k.Role == RolePOS || k.Role == RolePartnerAdmin
+	switch {
+	case !slices.Contains(KeyRoles, k.Role):
+		pr.Add("role", "must be one of "+strings.Join(KeyRoles, ", "))
+	case k.Role == RolePartnerAdmin && k.PartnerID == "":
+		pr.Add("partner_id", "is required for a partner-admin key")
+	case k.PartnerID != "" && !partnerRole:
+		pr.Add("partner_id", "only pos and partner-admin keys belong to a partner")
+	case len(k.StoreIDs) > 0 && k.PartnerID == "":
+		pr.Add("store_ids", "needs partner_id: the stores must be the partner's")
 	}
-	if expires != nil && !expires.After(s.now()) {
+	checkList(&pr, "store_ids", k.StoreIDs)
+	if k.ExpiresAt != nil && !k.ExpiresAt.After(s.now()) {
 		pr.Add("expires_at", "must be in the future")
 	}
 	if err := pr.Err(); err != nil {
@@ -64,17 +112,44 @@ func (s *Service) CreateKey(ctx context.Context, name, role, secret string, expi
 		}
 		secret = KeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	}
-	k := APIKey{ID: s.newID(), Name: name, Role: role, Hash: HashKey(secret), Prefix: secret[:min(8, len(secret))],
-		CreatedAt: s.now(), ExpiresAt: expires}
-	if err := s.Store.Update(ctx, func(tx Tx) error { return tx.InsertKey(ctx, k) }); err != nil {
+	k.ID, k.Hash, k.Prefix, k.CreatedAt = s.newID(), HashKey(secret), secret[:min(8, len(secret))], s.now()
+	k.RevokedAt, k.LastUsedAt = nil, nil
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		if k.PartnerID != "" {
+			if _, err := tx.Partner(ctx, k.PartnerID); ErrorCode(err) == ENOTFOUND {
+				return Invalid("partner_id", "no partner has this id")
+			} else if err != nil {
+				return err
+			}
+		}
+		for i, id := range k.StoreIDs {
+			o, err := tx.Outlet(ctx, id)
+			if ErrorCode(err) == ENOTFOUND || err == nil && o.PartnerID != k.PartnerID {
+				return Invalid(fmt.Sprintf("store_ids[%d]", i), "no store of partner "+k.PartnerID+" has this id")
+			} else if err != nil {
+				return err
+			}
+		}
+		return tx.InsertKey(ctx, k)
+	})
+	if err != nil {
 		return APIKey{}, err
 	}
 	k.Secret = secret
 	return k, nil
 }
 
-// Authenticate returns the live key with this secret, or EUNAUTHORIZED.
-func (s *Service) Authenticate(ctx context.Context, secret string) (APIKey, error) {
+// Authenticate returns who holds this secret: a live key, or EUNAUTHORIZED.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	k, err := s.liveKey(ctx, secret)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Kind: "key", ID: k.ID, Name: k.Name, Role: k.Role, PartnerID: k.PartnerID, StoreIDs: k.StoreIDs}, nil
+}
+
+// liveKey returns the live key with this secret, or EUNAUTHORIZED.
+func (s *Service) liveKey(ctx context.Context, secret string) (APIKey, error) {
 	var k APIKey
 	err := s.Store.View(ctx, func(tx Tx) (err error) {
 		k, err = tx.KeyByHash(ctx, HashKey(secret))
@@ -121,7 +196,7 @@ func (s *Service) EnsureKey(ctx context.Context, name, secret string) (bool, err
 	if ErrorCode(err) != EUNAUTHORIZED {
 		return false, err
 	}
-	_, err = s.CreateKey(ctx, name, RoleAdmin, secret, nil)
+	_, err = s.CreateKey(ctx, APIKey{Name: name, Role: RoleAdmin}, secret)
 	if ErrorCode(err) == ECONFLICT {
 		return false, nil // the key exists but was revoked or expired: it stays so
 	}

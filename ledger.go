@@ -82,11 +82,15 @@ type LotMove struct {
 
 // Transaction is a posted, balanced ledger transaction of one member.
 type Transaction struct {
-	ID             string    `json:"id"`
-	MemberID       string    `json:"member_id"`
-	Kind           string    `json:"kind"`
-	ReceiptID      string    `json:"receipt_id,omitempty"`
-	RefundID       string    `json:"refund_id,omitempty"`
+	ID        string `json:"id"`
+	MemberID  string `json:"member_id"`
+	Kind      string `json:"kind"`
+	ReceiptID string `json:"receipt_id,omitempty"`
+	RefundID  string `json:"refund_id,omitempty"`
+	// StoreID and PartnerID say where a purchase, refund or cancel happened:
+	// the partner owes the points it issued and is owed those it redeemed.
+	StoreID        string    `json:"store_id,omitempty"`
+	PartnerID      string    `json:"partner_id,omitempty"`
 	Available      int64     `json:"available"` // change of the available balance
 	Pending        int64     `json:"pending"`   // change of the pending balance
 	Reason         string    `json:"reason,omitempty"`

@@ -18,6 +18,7 @@ type Purchase struct {
 	ReceiptID   string
 	MemberID    string
 	StoreID     string
+	PartnerID   string
 	CardNumber  string
 	RequestHash string
 	Status      string
@@ -141,6 +142,10 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 	if err := r.Validate(now); err != nil {
 		return Quote{}, err
 	}
+	site, err := s.siteFor(ctx, &r, now)
+	if err != nil {
+		return Quote{}, err
+	}
 	e, err := s.Engine(ctx)
 	if err != nil {
 		return Quote{}, err
@@ -156,12 +161,13 @@ func (s *Service) Calculate(ctx context.Context, r Receipt) (Quote, error) {
 		if err != nil {
 			return err
 		}
-		pc, err := s.price(ctx, tx, e, r, d.balance.Available, now, false)
+		pc, err := s.price(ctx, tx, e, r, &site.Partner, d.balance.Available, now, false)
 		if err != nil {
 			return err
 		}
 		q = pc.quote
 		q.MemberID, q.Balance, q.Status = r.MemberID, q.projected(d.balance, now, e.Programme), "quote"
+		q.StoreID, q.PartnerID = r.StoreID, r.PartnerID
 		return nil
 	})
 	return q, err
@@ -178,9 +184,9 @@ type priced struct {
 // of the member and asks the member's caps and the budgets for capped
 // points, taking them when take is set (a confirmation) and only reading
 // them otherwise (a quote).
-func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, available int64, now time.Time, take bool) (priced, error) {
+func (s *Service) price(ctx context.Context, tx Tx, e *Engine, r Receipt, partner *Partner, available int64, now time.Time, take bool) (priced, error) {
 	var pc priced
-	in := PriceInput{Receipt: r, Available: available, Now: now}
+	in := PriceInput{Receipt: r, Partner: partner, Available: available, Now: now}
 	p := &e.Programme
 	var cardDay string // set when the card's daily spend is limited
 	if limit := p.Spending.CardDailyLimit; limit > 0 && r.CardNumber != "" {
@@ -243,6 +249,12 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 	if r.OccurredAt.IsZero() {
 		r.OccurredAt = now
 	}
+	// A replay gets its first answer even if the store has closed since;
+	// anything else at an unknown or closed store is refused.
+	site, siteErr := s.siteFor(ctx, &r, now)
+	if c := ErrorCode(siteErr); c != "" && c != EUNKNOWNSTORE && c != ESTORECLOSED {
+		return Quote{}, siteErr
+	}
 	e, err := s.Engine(ctx)
 	if err != nil {
 		return Quote{}, err
@@ -261,14 +273,17 @@ func (s *Service) Confirm(ctx context.Context, r Receipt) (Quote, error) {
 				q = h.Prior.Quote
 				return nil
 			}
-			q, err = s.confirm(ctx, tx, e, r, h.Balance, hash, now)
+			if siteErr != nil {
+				return siteErr
+			}
+			q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now)
 			return err
 		})
 	})
 	return q, err
 }
 
-func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, bal Balance, hash string, now time.Time) (Quote, error) {
+func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, partner *Partner, bal Balance, hash string, now time.Time) (Quote, error) {
 	p := eng.Programme
 	var d due
 	if r.SpendPoints > 0 {
@@ -278,7 +293,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, ba
 		}
 		bal = d.balance
 	}
-	pc, err := s.price(ctx, tx, eng, r, bal.Available, now, true)
+	pc, err := s.price(ctx, tx, eng, r, partner, bal.Available, now, true)
 	q := pc.quote
 	if err != nil {
 		// The prior-receipt check in Holder may have read before the lock was
@@ -292,8 +307,9 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, ba
 		}
 		return Quote{}, err
 	}
-	e := newEntry(Transaction{ID: s.newID(), MemberID: r.MemberID, Kind: KindPurchase, ReceiptID: r.ReceiptID, CreatedAt: now})
-	pur := &Purchase{ReceiptID: r.ReceiptID, MemberID: r.MemberID, StoreID: r.StoreID, CardNumber: r.CardNumber,
+	e := newEntry(Transaction{ID: s.newID(), MemberID: r.MemberID, Kind: KindPurchase, ReceiptID: r.ReceiptID,
+		StoreID: r.StoreID, PartnerID: r.PartnerID, CreatedAt: now})
+	pur := &Purchase{ReceiptID: r.ReceiptID, MemberID: r.MemberID, StoreID: r.StoreID, PartnerID: r.PartnerID, CardNumber: r.CardNumber,
 		RequestHash: hash, Status: PurchaseConfirmed, TxID: e.Tx.ID, OccurredAt: r.OccurredAt, CreatedAt: now}
 	if q.Spent > 0 {
 		if !e.consume(d.spendable, q.Spent, AccountRedemption) {
@@ -333,7 +349,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *Engine, r Receipt, ba
 	if err := tx.AddCounters(ctx, r.MemberID, pc.counters); err != nil {
 		return Quote{}, err
 	}
-	q.MemberID, q.Status = r.MemberID, PurchaseConfirmed
+	q.MemberID, q.StoreID, q.PartnerID, q.Status = r.MemberID, r.StoreID, r.PartnerID, PurchaseConfirmed
 	q.Balance = Balance{Available: bal.Available + e.Tx.Available + bonus, Pending: bal.Pending + e.Tx.Pending}
 	pur.Quote = q
 	for i, l := range r.Lines {
@@ -353,7 +369,7 @@ func (s *Service) Purchase(ctx context.Context, receiptID string) (q Quote, err 
 			return err
 		}
 		q = p.Quote
-		q.Status = p.Status
+		q.Status, q.StoreID, q.PartnerID = p.Status, p.StoreID, p.PartnerID
 		return nil
 	})
 	return q, err
@@ -525,7 +541,8 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *Purchase, bal Bala
 	for n, l := range byLine {
 		paidBack += returned(paidOf[n], l.Refunded, l.Quantity) - returned(paidOf[n], refundedBefore[n], l.Quantity)
 	}
-	e := newEntry(Transaction{ID: s.newID(), MemberID: pur.MemberID, Kind: kind, ReceiptID: pur.ReceiptID, RefundID: req.RefundID, CreatedAt: now})
+	e := newEntry(Transaction{ID: s.newID(), MemberID: pur.MemberID, Kind: kind, ReceiptID: pur.ReceiptID, RefundID: req.RefundID,
+		StoreID: pur.StoreID, PartnerID: pur.PartnerID, CreatedAt: now})
 	if err := s.giveBackSpent(ctx, tx, e, pur, res.SpentReturned); err != nil {
 		return RefundResult{}, err
 	}

@@ -35,6 +35,8 @@ type Receipt struct {
 	Channel string `json:"channel,omitempty"`
 	// Total, when given, must equal the sum of the lines' amounts.
 	Total *int64 `json:"total,omitempty"`
+	// PartnerID is the store's partner, filled in by the service.
+	PartnerID string `json:"-"`
 }
 
 // Line is one line of a receipt. Amount is what the line costs after the
@@ -53,6 +55,8 @@ type Line struct {
 type Quote struct {
 	ReceiptID string      `json:"receipt_id"`
 	MemberID  string      `json:"member_id"`
+	StoreID   string      `json:"store_id,omitempty"`
+	PartnerID string      `json:"partner_id,omitempty"`
 	Total     int64       `json:"total"`
 	Earned    int64       `json:"earned"`
 	Spent     int64       `json:"spent"`

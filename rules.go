@@ -40,6 +40,7 @@ type Rule struct {
 	Categories []string `json:"categories,omitempty"`
 	SKUs       []string `json:"skus,omitempty"`
 	Stores     []string `json:"stores,omitempty"`
+	Partners   []string `json:"partners,omitempty"`
 	Channels   []string `json:"channels,omitempty"`
 	Days       []string `json:"days,omitempty"`  // mon … sun, in the programme's time zone
 	Hours      *Hours   `json:"hours,omitempty"` // in the programme's time zone
@@ -252,6 +253,7 @@ func (r *Rule) validate(pr *Problems, f func(string) string) {
 	checkList(pr, f("categories"), r.Categories)
 	checkList(pr, f("skus"), r.SKUs)
 	checkList(pr, f("stores"), r.Stores)
+	checkList(pr, f("partners"), r.Partners)
 	checkList(pr, f("channels"), r.Channels)
 	checkList(pr, f("tiers"), r.Tiers)
 	for i, d := range r.Days {

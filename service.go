@@ -33,6 +33,7 @@ type Service struct {
 	mu       sync.Mutex
 	engine   *Engine
 	loadedAt time.Time
+	sites    sites
 }
 
 // NewService returns a service with the real clock and randomness.

@@ -165,12 +165,16 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 				continue
 			}
 			m := members[p.MemberID]
-			r := Receipt{ReceiptID: p.ReceiptID, StoreID: p.StoreID, MemberID: p.MemberID, OccurredAt: p.OccurredAt,
+			r := Receipt{ReceiptID: p.ReceiptID, StoreID: p.StoreID, PartnerID: p.PartnerID, MemberID: p.MemberID, OccurredAt: p.OccurredAt,
 				SpendPoints: p.Quote.Spent, SpendMode: SpendUpTo}
+			var partner *Partner // the store's partner as it is now
+			if site, err := s.Site(ctx, p.StoreID); err == nil {
+				partner = &site.Partner
+			}
 			for _, l := range p.Lines {
 				r.Lines = append(r.Lines, l.Line)
 			}
-			in := PriceInput{Receipt: r, Member: m, Available: p.Quote.Spent, Now: p.OccurredAt}
+			in := PriceInput{Receipt: r, Partner: partner, Member: m, Available: p.Quote.Spent, Now: p.OccurredAt}
 			a, err := cur.Price(ctx, in, curLimits.of(m.ID, p.OccurredAt, cur.loc))
 			if err != nil {
 				continue // a receipt the current rules cannot price now counts in neither

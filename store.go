@@ -28,6 +28,33 @@ type Tx interface {
 	PurchaseTx
 	KeyTx
 	CounterTx
+	PartnerTx
+}
+
+// PartnerTx reads and writes partners, their stores and settlements.
+type PartnerTx interface {
+	// PutPartner inserts the partner or replaces the one with its id.
+	PutPartner(ctx context.Context, p Partner) error
+	// Partner returns the partner, or ENOTFOUND.
+	Partner(ctx context.Context, id string) (Partner, error)
+	Partners(ctx context.Context) ([]Partner, error)
+	// PutOutlet inserts the store or replaces the one with its id.
+	PutOutlet(ctx context.Context, o Outlet) error
+	// Outlet returns the store, or ENOTFOUND.
+	Outlet(ctx context.Context, id string) (Outlet, error)
+	// Outlets lists up to limit stores of a partner ("": all) with ids after after, by id.
+	Outlets(ctx context.Context, partnerID, after string, limit int) ([]Outlet, error)
+	// OutletsIn lists up to limit open stores of active partners (of one
+	// partner when partnerID is set) whose coordinates lie in the box, with
+	// their partner's categories. It must use an index on the coordinates.
+	OutletsIn(ctx context.Context, b Box, partnerID string, limit int) ([]Outlet, error)
+	// PartnerEntries lists up to limit ledger transactions at the
+	// partner's stores posted in [from, to), oldest first, after the cursor.
+	PartnerEntries(ctx context.Context, partnerID string, from, to time.Time, after *Cursor, limit int) ([]PartnerEntry, error)
+	// InsertSettlement stores a closed statement; an existing one is ECONFLICT.
+	InsertSettlement(ctx context.Context, st Statement) error
+	// Settlement returns the closed statement of the period, or ENOTFOUND.
+	Settlement(ctx context.Context, partnerID, period string) (Statement, error)
 }
 
 // CounterTx keeps running totals: a member's per bucket (spend and points

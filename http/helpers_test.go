@@ -33,6 +33,7 @@ func dialects(t *testing.T) []string {
 type api struct {
 	url    string
 	client *http.Client
+	svc    *kopilka.Service
 }
 
 // newAPI starts the HTTP API on an empty database of the dialect, with an
@@ -46,13 +47,21 @@ func newAPI(t *testing.T, dialect string) *api {
 		{"test admin", kopilka.RoleAdmin, adminKey},
 		{"test till", kopilka.RolePOS, posKey},
 	} {
-		if _, err := svc.CreateKey(ctx, k.name, k.role, k.secret, nil); err != nil {
+		if _, err := svc.CreateKey(ctx, kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
 			t.Fatalf("create %s key: %v", k.role, err)
+		}
+	}
+	if _, err := svc.PutPartner(ctx, kopilka.Partner{ID: "main", Name: "Main"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"store-1", "s1"} {
+		if _, err := svc.PutStore(ctx, kopilka.Outlet{ID: s, PartnerID: "main", Name: s}); err != nil {
+			t.Fatal(err)
 		}
 	}
 	srv := httptest.NewServer(khttp.NewServer(svc, slog.New(slog.DiscardHandler), "test"))
 	t.Cleanup(srv.Close)
-	return &api{url: srv.URL, client: srv.Client()}
+	return &api{url: srv.URL, client: srv.Client(), svc: svc}
 }
 
 // reply is a response read in full.

@@ -563,6 +563,13 @@ var oasSchemaTypes = []struct {
 	{schema: "RefundResult", typ: reflect.TypeFor[kopilka.RefundResult](), response: true},
 	{schema: "RefundResultLine", typ: reflect.TypeFor[kopilka.RefundResultLine](), response: true},
 	{schema: "APIKey", typ: reflect.TypeFor[kopilka.APIKey](), response: true},
+	{schema: "Partner", typ: reflect.TypeFor[kopilka.Partner](), response: true},
+	{schema: "PartnerUpdate", typ: reflect.TypeFor[partnerJSON](), request: true},
+	{schema: "Store", typ: reflect.TypeFor[kopilka.Outlet](), response: true},
+	{schema: "StoreUpdate", typ: reflect.TypeFor[storeJSON](), request: true},
+	{schema: "OpeningHours", typ: reflect.TypeFor[kopilka.OpeningHours]()},
+	{schema: "Statement", typ: reflect.TypeFor[kopilka.Statement](), response: true},
+	{schema: "PartnerEntry", typ: reflect.TypeFor[kopilka.PartnerEntry](), response: true},
 	{schema: "FieldError", typ: reflect.TypeFor[kopilka.FieldError](), response: true},
 	{schema: "Problem", typ: reflect.TypeFor[Problem](), response: true, extra: []string{"max_spend", "available", "earned_reversed"}},
 }

@@ -34,6 +34,8 @@ var statuses = map[kopilka.Code]int{
 	kopilka.EINTERNAL:      http.StatusInternalServerError,
 	kopilka.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	kopilka.ERATELIMIT:     http.StatusTooManyRequests,
+	kopilka.EUNKNOWNSTORE:  http.StatusUnprocessableEntity,
+	kopilka.ESTORECLOSED:   http.StatusUnprocessableEntity,
 }
 
 // titles are the short, fixed summaries of each problem type.
@@ -57,6 +59,8 @@ var titles = map[kopilka.Code]string{
 	kopilka.EINTERNAL:      "Internal error",
 	kopilka.EUNAVAILABLE:   "The service is unavailable",
 	kopilka.ERATELIMIT:     "Too many requests",
+	kopilka.EUNKNOWNSTORE:  "Unknown store",
+	kopilka.ESTORECLOSED:   "The store is closed",
 }
 
 // ProblemTypeBase prefixes every problem type; docs/problems.md describes each.

@@ -15,7 +15,7 @@ import (
 func TestRateLimit_AKeyOverItsRateGets429WithRetryAfter(t *testing.T) {
 	svc := kopilka.NewService(storetest.Open(t, "sqlite"))
 	for _, k := range []struct{ name, role, secret string }{{"admin", kopilka.RoleAdmin, adminKey}, {"till", kopilka.RolePOS, posKey}} {
-		if _, err := svc.CreateKey(context.Background(), k.name, k.role, k.secret, nil); err != nil {
+		if _, err := svc.CreateKey(context.Background(), kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,58 +10,95 @@ import (
 	"github.com/kopilka/kopilka"
 )
 
+// Who may call what. A route's roles are checked before its handler runs;
+// a principal scoped to a partner is further limited by the route's Scope.
 var (
-	admin    = []string{kopilka.RoleAdmin}
-	adminPOS = []string{kopilka.RoleAdmin, kopilka.RolePOS}
+	role = struct{ admin, operator, marketing, support, partnerAdmin, pos, member string }{
+		kopilka.RoleAdmin, kopilka.RoleOperator, kopilka.RoleMarketing, kopilka.RoleSupport,
+		kopilka.RolePartnerAdmin, kopilka.RolePOS, kopilka.RoleMember}
+	adminOnly     = []string{role.admin}
+	programme     = []string{role.admin, role.operator, role.marketing}
+	backOffice    = []string{role.admin, role.operator, role.support}
+	till          = []string{role.admin, role.operator, role.pos}
+	tillLookup    = []string{role.admin, role.operator, role.support, role.pos}
+	purchaseRead  = []string{role.admin, role.operator, role.support, role.pos, role.partnerAdmin}
+	partnersRead  = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin}
+	partnersWrite = []string{role.admin, role.operator}
+	partnerOwn    = []string{role.admin, role.operator, role.partnerAdmin}
+	storesRead    = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos}
+	reports       = []string{role.admin, role.operator, role.marketing, role.partnerAdmin}
+	everyone      = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos, role.member}
+)
+
+// Scopes: what a route's path or body names that belongs to one partner.
+// A principal of another partner gets 404 for it.
+const (
+	ScopeNone     = ""         // nothing of a partner's, or filtered to the principal's own
+	ScopePartner  = "partner"  // {id} is a partner
+	ScopeStore    = "store"    // {id} is a store
+	ScopeReceipt  = "receipt"  // {id} is a purchase's receipt id
+	ScopeReceipts = "receipts" // the body is a receipt naming its store
 )
 
 // Routes lists every route of the API with the roles that may call it.
 // The OpenAPI document and the authorisation tests are checked against it.
 func (s *Server) Routes() []Route {
 	return []Route{
-		{"GET", "/healthz", nil, s.healthz},
-		{"GET", "/readyz", nil, s.readyz},
-		{"GET", "/openapi.yaml", nil, s.openapi},
+		{"GET", "/healthz", nil, "", s.healthz},
+		{"GET", "/readyz", nil, "", s.readyz},
+		{"GET", "/openapi.yaml", nil, "", s.openapi},
 
-		{"GET", "/v1/programme", admin, s.getProgramme},
-		{"PUT", "/v1/programme", admin, s.putProgramme},
-		{"GET", "/v1/programme/export", admin, s.exportProgramme},
-		{"PUT", "/v1/programme/import", admin, s.importProgramme},
-		{"GET", "/v1/programme/rules", admin, s.listRules},
-		{"PUT", "/v1/programme/rules/{id}", admin, s.putRule},
-		{"DELETE", "/v1/programme/rules/{id}", admin, s.deleteRule},
-		{"GET", "/v1/programme/campaigns", admin, s.listCampaigns},
-		{"PUT", "/v1/programme/campaigns/{id}", admin, s.putCampaign},
-		{"DELETE", "/v1/programme/campaigns/{id}", admin, s.deleteCampaign},
-		{"POST", "/v1/programme/campaigns/{id}/simulate", admin, s.simulateCampaign},
-		{"POST", "/v1/programme/simulate", admin, s.simulate},
+		{"GET", "/v1/programme", programme, "", s.getProgramme},
+		{"PUT", "/v1/programme", programme, "", s.putProgramme},
+		{"GET", "/v1/programme/export", programme, "", s.exportProgramme},
+		{"PUT", "/v1/programme/import", programme, "", s.importProgramme},
+		{"GET", "/v1/programme/rules", programme, "", s.listRules},
+		{"PUT", "/v1/programme/rules/{id}", programme, "", s.putRule},
+		{"DELETE", "/v1/programme/rules/{id}", programme, "", s.deleteRule},
+		{"GET", "/v1/programme/campaigns", programme, "", s.listCampaigns},
+		{"PUT", "/v1/programme/campaigns/{id}", programme, "", s.putCampaign},
+		{"DELETE", "/v1/programme/campaigns/{id}", programme, "", s.deleteCampaign},
+		{"POST", "/v1/programme/campaigns/{id}/simulate", programme, "", s.simulateCampaign},
+		{"POST", "/v1/programme/simulate", programme, "", s.simulate},
 
-		{"POST", "/v1/members", admin, s.createMember},
-		{"GET", "/v1/members", adminPOS, s.findMember},
-		{"GET", "/v1/members/{id}", admin, s.getMember},
-		{"PATCH", "/v1/members/{id}", admin, s.patchMember},
-		{"POST", "/v1/members/{id}/block", admin, s.memberStatus(kopilka.StatusBlocked)},
-		{"POST", "/v1/members/{id}/unblock", admin, s.memberStatus(kopilka.StatusActive)},
-		{"POST", "/v1/members/{id}/cards", admin, s.issueCard},
-		{"GET", "/v1/members/{id}/balance", adminPOS, s.balance},
-		{"GET", "/v1/members/{id}/tier", admin, s.tier},
-		{"PUT", "/v1/members/{id}/categories", admin, s.putCategories},
-		{"GET", "/v1/members/{id}/transactions", admin, s.transactions},
-		{"POST", "/v1/members/{id}/adjustments", admin, s.adjust},
+		{"POST", "/v1/members", backOffice, "", s.createMember},
+		{"GET", "/v1/members", tillLookup, "", s.findMember},
+		{"GET", "/v1/members/{id}", backOffice, "", s.getMember},
+		{"PATCH", "/v1/members/{id}", backOffice, "", s.patchMember},
+		{"POST", "/v1/members/{id}/block", backOffice, "", s.memberStatus(kopilka.StatusBlocked)},
+		{"POST", "/v1/members/{id}/unblock", backOffice, "", s.memberStatus(kopilka.StatusActive)},
+		{"POST", "/v1/members/{id}/cards", backOffice, "", s.issueCard},
+		{"GET", "/v1/members/{id}/balance", tillLookup, "", s.balance},
+		{"GET", "/v1/members/{id}/tier", backOffice, "", s.tier},
+		{"PUT", "/v1/members/{id}/categories", backOffice, "", s.putCategories},
+		{"GET", "/v1/members/{id}/transactions", backOffice, "", s.transactions},
+		{"POST", "/v1/members/{id}/adjustments", backOffice, "", s.adjust},
 
-		{"GET", "/v1/cards/{number}", adminPOS, s.getCard},
-		{"POST", "/v1/cards/{number}/block", admin, s.blockCard},
-		{"POST", "/v1/cards/{number}/replace", admin, s.replaceCard},
+		{"GET", "/v1/cards/{number}", tillLookup, "", s.getCard},
+		{"POST", "/v1/cards/{number}/block", backOffice, "", s.blockCard},
+		{"POST", "/v1/cards/{number}/replace", backOffice, "", s.replaceCard},
 
-		{"POST", "/v1/purchases/calculate", adminPOS, s.calculate},
-		{"POST", "/v1/purchases", adminPOS, s.confirm},
-		{"GET", "/v1/purchases/{id}", adminPOS, s.getPurchase},
-		{"POST", "/v1/purchases/{id}/refunds", adminPOS, s.refund},
-		{"POST", "/v1/purchases/{id}/cancel", adminPOS, s.cancel},
+		{"POST", "/v1/purchases/calculate", till, ScopeReceipts, s.calculate},
+		{"POST", "/v1/purchases", till, ScopeReceipts, s.confirm},
+		{"GET", "/v1/purchases/{id}", purchaseRead, ScopeReceipt, s.getPurchase},
+		{"POST", "/v1/purchases/{id}/refunds", till, ScopeReceipt, s.refund},
+		{"POST", "/v1/purchases/{id}/cancel", till, ScopeReceipt, s.cancel},
 
-		{"GET", "/v1/keys", admin, s.listKeys},
-		{"POST", "/v1/keys", admin, s.createKey},
-		{"DELETE", "/v1/keys/{id}", admin, s.revokeKey},
+		{"GET", "/v1/partners", partnersRead, "", s.listPartners},
+		{"GET", "/v1/partners/{id}", partnersRead, ScopePartner, s.getPartner},
+		{"PUT", "/v1/partners/{id}", partnersWrite, "", s.putPartner},
+		{"PUT", "/v1/partners/{id}/rates", partnerOwn, ScopePartner, s.putPartnerRates},
+		{"GET", "/v1/partners/{id}/stores", partnersRead, ScopePartner, s.listStores},
+		{"GET", "/v1/partners/{id}/statement", reports, ScopePartner, s.statement},
+		{"POST", "/v1/partners/{id}/settlements", partnersWrite, "", s.closeSettlement},
+		{"GET", "/v1/partners/{id}/settlements/{period}", reports, ScopePartner, s.getSettlement},
+		{"GET", "/v1/stores/nearby", everyone, "", s.nearby},
+		{"GET", "/v1/stores/{id}", storesRead, ScopeStore, s.getStore},
+		{"PUT", "/v1/stores/{id}", partnerOwn, ScopeStore, s.putStore},
+
+		{"GET", "/v1/keys", adminOnly, "", s.listKeys},
+		{"POST", "/v1/keys", adminOnly, "", s.createKey},
+		{"DELETE", "/v1/keys/{id}", adminOnly, "", s.revokeKey},
 	}
 }
 
@@ -139,7 +176,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) findMember(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	keys := []string{"phone", "email", "card"}
-	if k, _ := keyOf(r.Context()); k.Role == kopilka.RolePOS {
+	if principalOf(r.Context()).Role == kopilka.RolePOS {
 		keys = []string{"card"} // a till looks members up by the card it is shown
 	}
 	for _, key := range keys {
@@ -328,6 +365,9 @@ func (s *Server) calculate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.ownStore(r.Context(), rc.StoreID); err != nil {
+		return err
+	}
 	q, err := s.Service.Calculate(r.Context(), rc)
 	if err != nil {
 		return err
@@ -341,6 +381,9 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.ownStore(r.Context(), rc.StoreID); err != nil {
+		return err
+	}
 	q, err := s.Service.Confirm(r.Context(), rc)
 	if err != nil {
 		return err
@@ -352,6 +395,9 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getPurchase(w http.ResponseWriter, r *http.Request) error {
+	if err := s.ownReceipt(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	q, err := s.Service.Purchase(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -369,6 +415,9 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.ownReceipt(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	res, err := s.Service.Refund(r.Context(), r.PathValue("id"), req)
 	if err != nil {
 		return err
@@ -378,6 +427,9 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
+	if err := s.ownReceipt(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	res, err := s.Service.Cancel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -399,12 +451,15 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Name      string     `json:"name"`
 		Role      string     `json:"role"`
+		PartnerID string     `json:"partner_id"`
+		StoreIDs  []string   `json:"store_ids"`
 		ExpiresAt *time.Time `json:"expires_at"`
 	}
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	k, err := s.Service.CreateKey(r.Context(), in.Name, in.Role, "", in.ExpiresAt)
+	k, err := s.Service.CreateKey(r.Context(), kopilka.APIKey{Name: in.Name, Role: in.Role, PartnerID: in.PartnerID,
+		StoreIDs: in.StoreIDs, ExpiresAt: in.ExpiresAt}, "")
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ type Server struct {
 }
 
 type cachedKey struct {
-	key   kopilka.APIKey
+	key   kopilka.Principal
 	until time.Time
 }
 
@@ -69,7 +69,9 @@ type Route struct {
 	Method  string
 	Pattern string
 	Roles   []string
-	handle  func(w http.ResponseWriter, r *http.Request) error
+	// Scope says what of one partner's the route names (see ScopePartner).
+	Scope  string
+	handle func(w http.ResponseWriter, r *http.Request) error
 }
 
 // NewServer builds the server and its routes.
@@ -128,22 +130,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type requestIDKey struct{}
-type apiKeyKey struct{}
+type principalKey struct{}
 
 func requestID(ctx context.Context) string { id, _ := ctx.Value(requestIDKey{}).(string); return id }
 
-// actor names the key that made a request, for the ledger's records.
-func actor(ctx context.Context) string {
-	k, ok := keyOf(ctx)
-	if !ok {
-		return ""
-	}
-	return "key:" + k.ID + " (" + k.Name + ")"
-}
+// actor names who made a request, for the ledger's records.
+func actor(ctx context.Context) string { return principalOf(ctx).Actor() }
 
-func keyOf(ctx context.Context) (kopilka.APIKey, bool) {
-	k, ok := ctx.Value(apiKeyKey{}).(kopilka.APIKey)
-	return k, ok
+// principalOf is who made the request (zero on a public route).
+func principalOf(ctx context.Context) kopilka.Principal {
+	p, _ := ctx.Value(principalKey{}).(kopilka.Principal)
+	return p
 }
 
 type statusWriter struct {
@@ -172,7 +169,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 					return err
 				}
 				if !slices.Contains(rt.Roles, k.Role) {
-					return kopilka.Errorf(kopilka.EFORBIDDEN, "a %s key may not call %s", k.Role, name)
+					return kopilka.Errorf(kopilka.EFORBIDDEN, "the %s role may not call %s", k.Role, name)
 				}
 				if wait := s.throttle(k.ID); wait > 0 {
 					secs := int(math.Ceil(wait.Seconds()))
@@ -180,7 +177,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 					return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("this key may make %g requests a second; retry after %d s", s.RateLimit, secs),
 						Extra: map[string]any{"retry_after": secs}}
 				}
-				r = r.WithContext(context.WithValue(r.Context(), apiKeyKey{}, k))
+				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, k))
 			}
 			return rt.handle(sw, r)
 		}()
@@ -227,11 +224,11 @@ func (s *Server) throttle(keyID string) time.Duration {
 }
 
 // authenticate checks the bearer key, trusting a checked key for KeyTTL.
-func (s *Server) authenticate(r *http.Request) (kopilka.APIKey, error) {
+func (s *Server) authenticate(r *http.Request) (kopilka.Principal, error) {
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || secret == "" {
-		return kopilka.APIKey{}, kopilka.Errorf(kopilka.EUNAUTHORIZED, "send the API key as Authorization: Bearer <key>")
+		return kopilka.Principal{}, kopilka.Errorf(kopilka.EUNAUTHORIZED, "send the API key or session token as Authorization: Bearer <secret>")
 	}
 	hash := kopilka.HashKey(secret)
 	now := time.Now()
@@ -239,12 +236,12 @@ func (s *Server) authenticate(r *http.Request) (kopilka.APIKey, error) {
 	c, hit := s.keys[hash]
 	s.keyMu.Unlock()
 	if hit && now.Before(c.until) {
-		s.touch(c.key.ID, now)
+		s.touch(c.key, now)
 		return c.key, nil
 	}
 	k, err := s.Service.Authenticate(r.Context(), secret)
 	if err != nil {
-		return kopilka.APIKey{}, err
+		return kopilka.Principal{}, err
 	}
 	s.keyMu.Lock()
 	if len(s.keys) > 10000 {
@@ -252,12 +249,16 @@ func (s *Server) authenticate(r *http.Request) (kopilka.APIKey, error) {
 	}
 	s.keys[hash] = cachedKey{key: k, until: now.Add(s.KeyTTL)}
 	s.keyMu.Unlock()
-	s.touch(k.ID, now)
+	s.touch(k, now)
 	return k, nil
 }
 
 // touch records a key's use at most once a minute, off the request's path.
-func (s *Server) touch(id string, now time.Time) {
+func (s *Server) touch(p kopilka.Principal, now time.Time) {
+	if p.Kind != "key" {
+		return
+	}
+	id := p.ID
 	s.keyMu.Lock()
 	last := s.touched[id]
 	due := now.Sub(last) > time.Minute

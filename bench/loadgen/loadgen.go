@@ -254,6 +254,16 @@ func (r *runner) setup(ctx context.Context) error {
 		return fmt.Errorf("the programme's answer has point_value %d and max_spend_percent %s", prog.PointValue, prog.MaxSpend)
 	}
 	r.pointValue, r.maxSpend = prog.PointValue, pct
+	// The tills' stores: receipts at stores the programme does not know are refused.
+	if _, err := r.call(ctx, "PUT", "/v1/partners/bench", map[string]string{"name": "Bench partner"}, http.StatusOK, nil, nil); err != nil {
+		return fmt.Errorf("registering the partner: %w", err)
+	}
+	for i := range 100 {
+		body := map[string]string{"partner_id": "bench", "name": fmt.Sprintf("Bench store %02d", i)}
+		if _, err := r.call(ctx, "PUT", "/v1/stores/"+benchStore(i), body, http.StatusOK, nil, nil); err != nil {
+			return fmt.Errorf("registering the stores: %w", err)
+		}
+	}
 	fmt.Fprintf(r.cfg.Log, "setup: programme: pending_days %d, point_value %d, max_spend_percent %s; creating %d members\n",
 		prog.PendingDays, prog.PointValue, prog.MaxSpend, r.cfg.Members)
 
@@ -305,6 +315,8 @@ func (r *runner) setup(ctx context.Context) error {
 }
 
 // phone gives member i of the seed's series a unique Russian mobile number.
+func benchStore(i int) string { return fmt.Sprintf("bench-store-%02d", i) }
+
 func (r *runner) phone(i int) string {
 	offset := (r.cfg.Seed * 7_654_321) % 10_000_000
 	return fmt.Sprintf("+7999%07d", (offset+uint64(i))%10_000_000)
@@ -462,7 +474,7 @@ func (r *runner) till(ctx context.Context, t int, from, until time.Time, st *til
 	for i := t % len(r.members); i < len(r.members); i += r.cfg.Tills {
 		mine = append(mine, r.members[i])
 	}
-	store := fmt.Sprintf("bench-store-%02d", t%100)
+	store := benchStore(t % 100)
 	for n := 0; ; n++ {
 		started := time.Now()
 		if !started.Before(until) || ctx.Err() != nil {

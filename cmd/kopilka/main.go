@@ -231,7 +231,7 @@ func bootstrapKey(ctx context.Context, svc *kopilka.Service, logger *slog.Logger
 	if err != nil || has {
 		return err
 	}
-	k, err := svc.CreateKey(ctx, "bootstrap", kopilka.RoleAdmin, "", nil)
+	k, err := svc.CreateKey(ctx, kopilka.APIKey{Name: "bootstrap", Role: kopilka.RoleAdmin}, "")
 	if err != nil {
 		return err
 	}

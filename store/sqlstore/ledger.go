@@ -131,10 +131,11 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 	var b batch
 	x := e.Tx
 	b.add("transactions", `INSERT INTO transactions
-		(id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		(id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at, store_id, partner_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		x.ID, x.MemberID, x.Kind, nullString(x.ReceiptID), nullString(x.RefundID), x.Available, x.Pending,
-		nullString(x.Reason), nullString(x.Actor), nullString(x.IdempotencyKey), nullString(x.RequestHash), micros(x.CreatedAt))
+		nullString(x.Reason), nullString(x.Actor), nullString(x.IdempotencyKey), nullString(x.RequestHash), micros(x.CreatedAt),
+		nullString(x.StoreID), nullString(x.PartnerID))
 	if len(e.Postings) > 0 {
 		args := make([]any, 0, 5*len(e.Postings))
 		for i, p := range e.Postings {
@@ -176,13 +177,14 @@ func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
 	return t.mapErr(t.exec(ctx, b), "ledger entry")
 }
 
-const txColumns = `id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at`
+const txColumns = `id, member_id, kind, receipt_id, refund_id, available, pending, reason, actor, idempotency_key, request_hash, created_at, store_id, partner_id`
 
 func scanTx(s Scanner) (kopilka.Transaction, error) {
 	var x kopilka.Transaction
-	var receipt, refund, reason, actor, key, hash sql.NullString
+	var receipt, refund, reason, actor, key, hash, store, partner sql.NullString
 	var created int64
-	err := s.Scan(&x.ID, &x.MemberID, &x.Kind, &receipt, &refund, &x.Available, &x.Pending, &reason, &actor, &key, &hash, &created)
+	err := s.Scan(&x.ID, &x.MemberID, &x.Kind, &receipt, &refund, &x.Available, &x.Pending, &reason, &actor, &key, &hash, &created, &store, &partner)
+	x.StoreID, x.PartnerID = store.String, partner.String
 	x.ReceiptID, x.RefundID, x.Reason, x.Actor = receipt.String, refund.String, reason.String, actor.String
 	x.IdempotencyKey, x.RequestHash, x.CreatedAt = key.String, hash.String, fromMicros(created)
 	return x, err

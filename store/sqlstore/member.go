@@ -201,20 +201,33 @@ func (t *tx) Card(ctx context.Context, number string) (kopilka.Card, error) {
 }
 
 func (t *tx) InsertKey(ctx context.Context, k kopilka.APIKey) error {
-	_, err := t.execNow(ctx, `INSERT INTO api_keys (id, name, role, hash, prefix, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Role, k.Hash, k.Prefix, micros(k.CreatedAt), ptrMicros(k.ExpiresAt))
+	stores, _ := json.Marshal(nonNil(k.StoreIDs))
+	_, err := t.execNow(ctx, `INSERT INTO api_keys (id, name, role, hash, prefix, created_at, expires_at, partner_id, store_ids)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, k.ID, k.Name, k.Role, k.Hash, k.Prefix, micros(k.CreatedAt), ptrMicros(k.ExpiresAt),
+		nullString(k.PartnerID), string(stores))
 	return t.mapErr(err, "api key")
 }
 
-const keyColumns = `id, name, role, hash, prefix, created_at, expires_at, revoked_at, last_used_at`
+const keyColumns = `id, name, role, hash, prefix, created_at, expires_at, revoked_at, last_used_at, partner_id, store_ids`
 
 func scanKey(s Scanner) (kopilka.APIKey, error) {
 	var k kopilka.APIKey
 	var created int64
 	var expires, revoked, used sql.NullInt64
-	err := s.Scan(&k.ID, &k.Name, &k.Role, &k.Hash, &k.Prefix, &created, &expires, &revoked, &used)
+	var partner sql.NullString
+	var stores string
+	if err := s.Scan(&k.ID, &k.Name, &k.Role, &k.Hash, &k.Prefix, &created, &expires, &revoked, &used, &partner, &stores); err != nil {
+		return k, err
+	}
 	k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt = fromMicros(created), fromPtrMicros(expires), fromPtrMicros(revoked), fromPtrMicros(used)
-	return k, err
+	k.PartnerID = partner.String
+	if err := json.Unmarshal([]byte(stores), &k.StoreIDs); err != nil {
+		return k, err
+	}
+	if len(k.StoreIDs) == 0 {
+		k.StoreIDs = nil
+	}
+	return k, nil
 }
 
 func (t *tx) KeyByHash(ctx context.Context, hash string) (kopilka.APIKey, error) {

@@ -14,10 +14,10 @@ func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	quote, _ := json.Marshal(p.Quote)
 	var b batch
 	b.add("purchases", `INSERT INTO purchases
-		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)`,
+		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed, partner_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)`,
 		p.ReceiptID, p.MemberID, p.StoreID, nullString(p.CardNumber), p.RequestHash, p.Status, p.TxID,
-		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt))
+		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt), nullString(p.PartnerID))
 	args := make([]any, 0, 10*len(p.Lines))
 	for _, l := range p.Lines {
 		args = append(args, p.ReceiptID, l.Line.Line, l.SKU, l.Category, int64(l.Quantity), l.Price, l.Amount, l.Earned, l.Spent, int64(l.Refunded))
@@ -29,15 +29,16 @@ func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 
 func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error) {
 	p := &kopilka.Purchase{}
-	var card, lot sql.NullString
+	var card, lot, partner sql.NullString
 	var spends, quote string
 	var occurred, created int64
 	err := t.row(ctx, `SELECT receipt_id, member_id, store_id, card_number, request_hash, status, tx_id,
-		earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed FROM purchases WHERE receipt_id = $1`, receiptID).
-		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created, &p.EarnedReversed)
+		earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed, partner_id FROM purchases WHERE receipt_id = $1`, receiptID).
+		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created, &p.EarnedReversed, &partner)
 	if err != nil {
 		return nil, notFound(err, "purchase")
 	}
+	p.PartnerID = partner.String
 	p.CardNumber, p.EarnLotID, p.OccurredAt, p.CreatedAt = card.String, lot.String, fromMicros(occurred), fromMicros(created)
 	if err := json.Unmarshal([]byte(spends), &p.Spends); err != nil {
 		return nil, fmt.Errorf("purchase %s spends: %w", receiptID, err)

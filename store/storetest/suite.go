@@ -379,7 +379,8 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 
 	t.Run("KeysHashedRevokedTouched", func(t *testing.T) {
 		s := open(t)
-		k := kopilka.APIKey{ID: "k1", Name: "till", Role: kopilka.RolePOS, Hash: kopilka.HashKey("secret"), Prefix: "secret", CreatedAt: t0}
+		k := kopilka.APIKey{ID: "k1", Name: "till", Role: kopilka.RolePOS, Hash: kopilka.HashKey("secret"), Prefix: "secret", CreatedAt: t0,
+			PartnerID: "p1", StoreIDs: []string{"s1", "s2"}}
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertKey(ctx, k) })
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.TouchKey(ctx, "k1", t0.Add(time.Hour)) })
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.RevokeKey(ctx, "k1", t0.Add(2*time.Hour)) })
@@ -388,8 +389,160 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		}
 		var got kopilka.APIKey
 		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.KeyByHash(ctx, kopilka.HashKey("secret")); return err })
-		if got.ID != "k1" || got.LastUsedAt == nil || !got.LastUsedAt.Equal(t0.Add(time.Hour)) || got.RevokedAt == nil {
+		if got.ID != "k1" || got.LastUsedAt == nil || !got.LastUsedAt.Equal(t0.Add(time.Hour)) || got.RevokedAt == nil ||
+			got.PartnerID != "p1" || !reflect.DeepEqual(got.StoreIDs, []string{"s1", "s2"}) {
 			t.Fatalf("key = %+v", got)
+		}
+	})
+
+	t.Run("PartnersAndStoresRoundTrip", func(t *testing.T) {
+		s := open(t)
+		earn := kopilka.Percent(250)
+		p := kopilka.Partner{ID: "p1", Name: "Fuel", LegalID: "7700000000", Status: kopilka.PartnerActive, EarnRate: &earn,
+			Categories: []string{"fuel"}, CreatedAt: t0, UpdatedAt: t0}
+		lat, lon := 55.751244, 37.618423
+		o := kopilka.Outlet{ID: "s1", PartnerID: "p1", Name: "Pump", Address: "Tverskaya 1", Lat: &lat, Lon: &lon, TimeZone: "Europe/Moscow",
+			Hours: []kopilka.OpeningHours{{Days: []string{"mon"}, From: "09:00", To: "21:00"}}, Status: kopilka.StoreOpen, CreatedAt: t0, UpdatedAt: t0}
+		online := kopilka.Outlet{ID: "s2", PartnerID: "p1", Name: "Online", TimeZone: "UTC", Hours: []kopilka.OpeningHours{}, Status: kopilka.StoreOpen, CreatedAt: t0, UpdatedAt: t0}
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			if err := tx.PutPartner(ctx, p); err != nil {
+				return err
+			}
+			if err := tx.PutOutlet(ctx, o); err != nil {
+				return err
+			}
+			return tx.PutOutlet(ctx, online)
+		})
+		if err := update(t, s, func(tx kopilka.Tx) error {
+			return tx.PutOutlet(ctx, kopilka.Outlet{ID: "s3", PartnerID: "nobody", Name: "X", Hours: []kopilka.OpeningHours{}, Status: kopilka.StoreOpen})
+		}); err == nil {
+			t.Error("a store of an unknown partner was stored")
+		}
+		var gotP kopilka.Partner
+		var gotO, gotOnline kopilka.Outlet
+		var all []kopilka.Outlet
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			if gotP, err = tx.Partner(ctx, "p1"); err != nil {
+				return err
+			}
+			if gotO, err = tx.Outlet(ctx, "s1"); err != nil {
+				return err
+			}
+			if gotOnline, err = tx.Outlet(ctx, "s2"); err != nil {
+				return err
+			}
+			all, err = tx.Outlets(ctx, "p1", "s1", 10)
+			return err
+		})
+		if !reflect.DeepEqual(gotP, p) || !reflect.DeepEqual(gotO, o) || !reflect.DeepEqual(gotOnline, online) {
+			t.Fatalf("round trip:\n%+v\n%+v\n%+v", gotP, gotO, gotOnline)
+		}
+		if len(all) != 1 || all[0].ID != "s2" {
+			t.Fatalf("stores after s1 = %+v", all)
+		}
+		// Changing the partner keeps its creation time as stored by the caller.
+		p.Status, p.EarnRate, p.UpdatedAt = kopilka.PartnerSuspended, nil, t0.Add(time.Hour)
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.PutPartner(ctx, p) })
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { gotP, err = tx.Partner(ctx, "p1"); return err })
+		if !reflect.DeepEqual(gotP, p) {
+			t.Fatalf("after change: %+v", gotP)
+		}
+		var missing error
+		_ = s.View(ctx, func(tx kopilka.Tx) error { _, missing = tx.Outlet(ctx, "nope"); return nil })
+		if kopilka.ErrorCode(missing) != kopilka.ENOTFOUND {
+			t.Fatalf("unknown store: %v", missing)
+		}
+	})
+
+	t.Run("OutletsInABoxOfOpenStoresOfActivePartners", func(t *testing.T) {
+		s := open(t)
+		at := func(id, partner string, lat, lon float64, status string) kopilka.Outlet {
+			return kopilka.Outlet{ID: id, PartnerID: partner, Name: id, Lat: &lat, Lon: &lon, TimeZone: "UTC",
+				Hours: []kopilka.OpeningHours{}, Status: status, CreatedAt: t0, UpdatedAt: t0}
+		}
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			for _, p := range []kopilka.Partner{
+				{ID: "a", Name: "A", Status: kopilka.PartnerActive, Categories: []string{"fuel"}, CreatedAt: t0, UpdatedAt: t0},
+				{ID: "b", Name: "B", Status: kopilka.PartnerSuspended, Categories: []string{}, CreatedAt: t0, UpdatedAt: t0},
+			} {
+				if err := tx.PutPartner(ctx, p); err != nil {
+					return err
+				}
+			}
+			for _, o := range []kopilka.Outlet{
+				at("in", "a", 55.75, 37.62, kopilka.StoreOpen), at("closed", "a", 55.75, 37.62, kopilka.StoreClosed),
+				at("suspended", "b", 55.75, 37.62, kopilka.StoreOpen), at("east", "a", 55.75, 38.5, kopilka.StoreOpen),
+				at("north", "a", 56.5, 37.62, kopilka.StoreOpen),
+			} {
+				if err := tx.PutOutlet(ctx, o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var got []kopilka.Outlet
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			got, err = tx.OutletsIn(ctx, kopilka.Box{MinLat: 55.7, MaxLat: 55.8, MinLon: 37.5, MaxLon: 37.7}, "", 100)
+			return err
+		})
+		if len(got) != 1 || got[0].ID != "in" || !reflect.DeepEqual(got[0].Categories, []string{"fuel"}) {
+			t.Fatalf("in the box: %+v", got)
+		}
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			got, err = tx.OutletsIn(ctx, kopilka.Box{MinLat: 55.7, MaxLat: 55.8, MinLon: 37.5, MaxLon: 37.7}, "b", 100)
+			return err
+		})
+		if len(got) != 0 {
+			t.Fatalf("in the box for partner b: %+v", got)
+		}
+	})
+
+	t.Run("PartnerEntriesAndSettlements", func(t *testing.T) {
+		s := withMember(t)
+		post := func(id, kind string, at time.Time, postings ...kopilka.Posting) {
+			var avail int64
+			for _, p := range postings {
+				if p.Account == kopilka.AccountAvailable {
+					avail += p.Amount
+				}
+			}
+			e := &kopilka.Entry{Tx: kopilka.Transaction{ID: id, MemberID: "m1", Kind: kind, ReceiptID: "r-" + id, StoreID: "s1", PartnerID: "p1",
+				Available: avail, CreatedAt: at}, Postings: postings, Lots: map[string]*kopilka.Lot{}}
+			if avail > 0 {
+				e.NewLots = []kopilka.Lot{{ID: "lot-" + id, MemberID: "m1", TxID: id, Points: avail, Remaining: avail,
+					State: kopilka.LotActive, ActivatesAt: at, CreatedAt: at}}
+			}
+			mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.Post(ctx, e) })
+		}
+		post("t1", kopilka.KindPurchase, t0, kopilka.Posting{Account: kopilka.AccountIssuance, Amount: -50}, kopilka.Posting{Account: kopilka.AccountAvailable, Amount: 50})
+		post("t2", kopilka.KindPurchase, t0.Add(time.Hour), kopilka.Posting{Account: kopilka.AccountIssuance, Amount: -30}, kopilka.Posting{Account: kopilka.AccountAvailable, Amount: 30},
+			kopilka.Posting{Account: kopilka.AccountAvailable, Amount: -20}, kopilka.Posting{Account: kopilka.AccountRedemption, Amount: 20})
+		post("t3", kopilka.KindRefund, t0.Add(2*time.Hour), kopilka.Posting{Account: kopilka.AccountRedemption, Amount: -20}, kopilka.Posting{Account: kopilka.AccountAvailable, Amount: 20})
+		var es []kopilka.PartnerEntry
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			es, err = tx.PartnerEntries(ctx, "p1", t0, t0.Add(2*time.Hour), &kopilka.Cursor{CreatedAt: t0, ID: "t1"}, 10)
+			return err
+		})
+		if len(es) != 1 || es[0].TxID != "t2" || es[0].Issued != 30 || es[0].Redeemed != 20 || es[0].StoreID != "s1" || es[0].ReceiptID != "r-t2" {
+			t.Fatalf("entries = %+v", es)
+		}
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			es, err = tx.PartnerEntries(ctx, "p1", t0, t0.Add(3*time.Hour), nil, 10)
+			return err
+		})
+		if len(es) != 3 || es[2].Redeemed != -20 || es[2].Kind != kopilka.KindRefund {
+			t.Fatalf("all entries = %+v", es)
+		}
+		closed := t0.Add(24 * time.Hour)
+		st := kopilka.Statement{PartnerID: "p1", Period: "2026-01", Status: kopilka.StatementClosed, PointsIssued: 80, ClosedAt: &closed}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertSettlement(ctx, st) })
+		if err := update(t, s, func(tx kopilka.Tx) error { return tx.InsertSettlement(ctx, st) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+			t.Fatalf("a second settlement of the period: %v, want ECONFLICT", err)
+		}
+		var got kopilka.Statement
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.Settlement(ctx, "p1", "2026-01"); return err })
+		if got.PointsIssued != 80 || got.ClosedAt == nil || !got.ClosedAt.Equal(closed) {
+			t.Fatalf("settlement = %+v", got)
 		}
 	})
 }

@@ -1,0 +1,338 @@
+package http_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kopilka/kopilka"
+	khttp "github.com/kopilka/kopilka/http"
+)
+
+// The authorisation tests are generated from the route table: every route
+// is tried with every role, and every route that names something of one
+// partner's is tried with another partner's key. A new route fails them
+// until it has a fixture here (a request it can be tried with), and a route
+// without roles fails unless it is listed as public.
+
+// publicRoutes answer without a key.
+var publicRoutes = []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml"}
+
+// principal is a caller of the tests: a key of one role, maybe scoped to
+// partner "main".
+type principal struct {
+	name, role, partner, secret string
+}
+
+// authz is the world the routes are tried in: partner "main" with stores
+// store-1 and s1, partner "other" with store o-1, and a purchase at each.
+type authz struct {
+	t     *testing.T
+	a     *api
+	n     atomic.Int64
+	card  string
+	owner string // a member with a card
+}
+
+func (f *authz) next() string { return fmt.Sprint(f.n.Add(1)) }
+
+// member creates a member and returns its id and card.
+func (f *authz) member() (string, string) {
+	var m kopilka.Member
+	f.a.do(f.t, "POST", "/v1/members", adminKey, map[string]any{"phone": fmt.Sprintf("+7916%07d", f.n.Add(1))}).ok(f.t, 201, &m)
+	return m.ID, m.Cards[0].Number
+}
+
+func (f *authz) store(own bool) string {
+	if own {
+		return "store-1"
+	}
+	return "o-1"
+}
+
+func (f *authz) partner(own bool) string {
+	if own {
+		return "main"
+	}
+	return "other"
+}
+
+func (f *authz) receipt(own bool) map[string]any {
+	return map[string]any{"receipt_id": "rc-" + f.next(), "store_id": f.store(own), "member_id": f.owner,
+		"lines": []map[string]any{{"line": 1, "sku": "a", "quantity": "1", "price": 10000, "amount": 10000}}}
+}
+
+// purchase confirms a receipt at an own or other store, as admin.
+func (f *authz) purchase(own bool) string {
+	rc := f.receipt(own)
+	f.a.do(f.t, "POST", "/v1/purchases", adminKey, rc).ok(f.t, 200, nil)
+	return rc["receipt_id"].(string)
+}
+
+// fixtures give, for every route, a request that a caller allowed to call
+// it can make successfully (own: of partner "main"; not own: the same of
+// partner "other").
+var fixtures = map[string]func(f *authz, own bool) (string, any){
+	"GET /healthz":      func(f *authz, own bool) (string, any) { return "/healthz", nil },
+	"GET /readyz":       func(f *authz, own bool) (string, any) { return "/readyz", nil },
+	"GET /openapi.yaml": func(f *authz, own bool) (string, any) { return "/openapi.yaml", nil },
+
+	"GET /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", nil },
+	"PUT /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", map[string]any{"pending_days": 0} },
+	"GET /v1/programme/export": func(f *authz, own bool) (string, any) { return "/v1/programme/export", nil },
+	"PUT /v1/programme/import": func(f *authz, own bool) (string, any) {
+		r := f.a.do(f.t, "GET", "/v1/programme/export?format=json", adminKey, nil)
+		return "/v1/programme/import?dry_run=true", r.body
+	},
+	"GET /v1/programme/rules": func(f *authz, own bool) (string, any) { return "/v1/programme/rules", nil },
+	"PUT /v1/programme/rules/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/programme/rules/r" + f.next(), map[string]any{"kind": "per_receipt", "points": 1, "disabled": true}
+	},
+	"DELETE /v1/programme/rules/{id}": func(f *authz, own bool) (string, any) {
+		id := "r" + f.next()
+		f.a.do(f.t, "PUT", "/v1/programme/rules/"+id, adminKey, map[string]any{"kind": "per_receipt", "points": 1, "disabled": true}).ok(f.t, 200, nil)
+		return "/v1/programme/rules/" + id, nil
+	},
+	"GET /v1/programme/campaigns": func(f *authz, own bool) (string, any) { return "/v1/programme/campaigns", nil },
+	"PUT /v1/programme/campaigns/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/programme/campaigns/c" + f.next(), campaignBody(f)
+	},
+	"DELETE /v1/programme/campaigns/{id}": func(f *authz, own bool) (string, any) {
+		id := "c" + f.next()
+		f.a.do(f.t, "PUT", "/v1/programme/campaigns/"+id, adminKey, campaignBody(f)).ok(f.t, 200, nil)
+		return "/v1/programme/campaigns/" + id, nil
+	},
+	"POST /v1/programme/campaigns/{id}/simulate": func(f *authz, own bool) (string, any) {
+		id := "c" + f.next()
+		f.a.do(f.t, "PUT", "/v1/programme/campaigns/"+id, adminKey, campaignBody(f)).ok(f.t, 200, nil)
+		return "/v1/programme/campaigns/" + id + "/simulate?days=1", nil
+	},
+	"POST /v1/programme/simulate": func(f *authz, own bool) (string, any) {
+		return "/v1/programme/simulate", map[string]any{"days": 1, "rule": map[string]any{"id": "x", "kind": "per_receipt", "points": 1}}
+	},
+
+	"POST /v1/members": func(f *authz, own bool) (string, any) {
+		return "/v1/members", map[string]any{"phone": fmt.Sprintf("+7926%07d", f.n.Add(1))}
+	},
+	"GET /v1/members":      func(f *authz, own bool) (string, any) { return "/v1/members?card=" + url.QueryEscape(f.card), nil },
+	"GET /v1/members/{id}": func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner, nil },
+	"PATCH /v1/members/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/members/" + f.owner, map[string]any{"name": "Renamed"}
+	},
+	"POST /v1/members/{id}/block": func(f *authz, own bool) (string, any) {
+		id, _ := f.member()
+		return "/v1/members/" + id + "/block", nil
+	},
+	"POST /v1/members/{id}/unblock": func(f *authz, own bool) (string, any) {
+		id, _ := f.member()
+		return "/v1/members/" + id + "/unblock", nil
+	},
+	"POST /v1/members/{id}/cards":       func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/cards", nil },
+	"GET /v1/members/{id}/balance":      func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/balance", nil },
+	"GET /v1/members/{id}/tier":         func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/tier", nil },
+	"GET /v1/members/{id}/transactions": func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/transactions", nil },
+	"PUT /v1/members/{id}/categories": func(f *authz, own bool) (string, any) {
+		return "/v1/members/" + f.owner + "/categories", map[string]any{"categories": []string{}}
+	},
+	"POST /v1/members/{id}/adjustments": func(f *authz, own bool) (string, any) {
+		return "/v1/members/" + f.owner + "/adjustments", map[string]any{"points": 1, "reason": "goodwill"}
+	},
+
+	"GET /v1/cards/{number}": func(f *authz, own bool) (string, any) { return "/v1/cards/" + f.card, nil },
+	"POST /v1/cards/{number}/block": func(f *authz, own bool) (string, any) {
+		_, card := f.member()
+		return "/v1/cards/" + card + "/block", nil
+	},
+	"POST /v1/cards/{number}/replace": func(f *authz, own bool) (string, any) {
+		_, card := f.member()
+		return "/v1/cards/" + card + "/replace", nil
+	},
+
+	"POST /v1/purchases/calculate": func(f *authz, own bool) (string, any) { return "/v1/purchases/calculate", f.receipt(own) },
+	"POST /v1/purchases":           func(f *authz, own bool) (string, any) { return "/v1/purchases", f.receipt(own) },
+	"GET /v1/purchases/{id}":       func(f *authz, own bool) (string, any) { return "/v1/purchases/" + f.purchase(own), nil },
+	"POST /v1/purchases/{id}/refunds": func(f *authz, own bool) (string, any) {
+		return "/v1/purchases/" + f.purchase(own) + "/refunds", map[string]any{"refund_id": "all"}
+	},
+	"POST /v1/purchases/{id}/cancel": func(f *authz, own bool) (string, any) { return "/v1/purchases/" + f.purchase(own) + "/cancel", nil },
+
+	"GET /v1/partners":      func(f *authz, own bool) (string, any) { return "/v1/partners", nil },
+	"GET /v1/partners/{id}": func(f *authz, own bool) (string, any) { return "/v1/partners/" + f.partner(own), nil },
+	"PUT /v1/partners/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own), map[string]any{"name": "Partner " + f.partner(own)}
+	},
+	"PUT /v1/partners/{id}/rates": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own) + "/rates", map[string]any{}
+	},
+	"GET /v1/partners/{id}/stores": func(f *authz, own bool) (string, any) { return "/v1/partners/" + f.partner(own) + "/stores", nil },
+	"GET /v1/partners/{id}/statement": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own) + "/statement?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z", nil
+	},
+	"POST /v1/partners/{id}/settlements": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own) + "/settlements", map[string]any{"period": "2025-01"}
+	},
+	"GET /v1/partners/{id}/settlements/{period}": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own) + "/settlements/2025-01", nil
+	},
+	"GET /v1/stores/nearby": func(f *authz, own bool) (string, any) { return "/v1/stores/nearby?lat=55.75&lon=37.62", nil },
+	"GET /v1/stores/{id}":   func(f *authz, own bool) (string, any) { return "/v1/stores/" + f.store(own), nil },
+	"PUT /v1/stores/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/stores/" + f.store(own), map[string]any{"partner_id": f.partner(own), "name": "Store"}
+	},
+
+	"GET /v1/keys": func(f *authz, own bool) (string, any) { return "/v1/keys", nil },
+	"POST /v1/keys": func(f *authz, own bool) (string, any) {
+		return "/v1/keys", map[string]any{"name": "k" + f.next(), "role": "pos"}
+	},
+	"DELETE /v1/keys/{id}": func(f *authz, own bool) (string, any) {
+		var k kopilka.APIKey
+		f.a.do(f.t, "POST", "/v1/keys", adminKey, map[string]any{"name": "k" + f.next(), "role": "pos"}).ok(f.t, 201, &k)
+		return "/v1/keys/" + k.ID, nil
+	},
+}
+
+func campaignBody(f *authz) map[string]any {
+	return map[string]any{"name": "test", "starts_at": "2025-01-01T00:00:00Z", "ends_at": "2025-02-01T00:00:00Z",
+		"rules": []map[string]any{{"id": "cr" + f.next(), "kind": "per_receipt", "points": 1}}}
+}
+
+func routeName(rt khttp.Route) string { return rt.Method + " " + rt.Pattern }
+
+func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
+	a := newAPI(t, dialect)
+	ctx := context.Background()
+	if _, err := a.svc.PutPartner(ctx, kopilka.Partner{ID: "other", Name: "Other"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.PutStore(ctx, kopilka.Outlet{ID: "o-1", PartnerID: "other", Name: "Other 1"}); err != nil {
+		t.Fatal(err)
+	}
+	var ps []principal
+	for _, p := range []principal{
+		{"admin", kopilka.RoleAdmin, "", ""},
+		{"operator", kopilka.RoleOperator, "", ""},
+		{"marketing", kopilka.RoleMarketing, "", ""},
+		{"support", kopilka.RoleSupport, "", ""},
+		{"partner-admin of main", kopilka.RolePartnerAdmin, "main", ""},
+		{"pos of main", kopilka.RolePOS, "main", ""},
+		{"pos of every partner", kopilka.RolePOS, "", ""},
+	} {
+		k, err := a.svc.CreateKey(ctx, kopilka.APIKey{Name: p.name, Role: p.role, PartnerID: p.partner}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.secret = k.Secret
+		ps = append(ps, p)
+	}
+	f := &authz{t: t, a: a}
+	f.owner, f.card = f.member()
+	if _, err := a.svc.Adjust(ctx, f.owner, kopilka.Adjustment{Points: 1000, Reason: "test"}, "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	return f, ps
+}
+
+func TestAuthz_EveryRouteWithEveryRole(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f, principals := newAuthz(t, d)
+			routes := (&khttp.Server{}).Routes()
+			for _, rt := range routes {
+				name := routeName(rt)
+				fixture, ok := fixtures[name]
+				if !ok {
+					t.Errorf("route %s has no fixture in authz_test.go: add one, so that its authorisation is tested", name)
+					continue
+				}
+				if len(rt.Roles) == 0 {
+					if !slices.Contains(publicRoutes, name) {
+						t.Errorf("route %s has no roles and is not listed as public", name)
+					}
+					path, body := fixture(f, true)
+					if r := f.a.do(t, rt.Method, path, "", body); r.status >= 300 {
+						t.Errorf("%s without a key: %d %s", name, r.status, r.body)
+					}
+					continue
+				}
+				if r := f.a.do(t, rt.Method, strings.Split(mustPath(fixture(f, true)), "?")[0], "", nil); r.status != 401 {
+					t.Errorf("%s without a key: %d, want 401", name, r.status)
+				}
+				for _, p := range principals {
+					path, body := fixture(f, true)
+					r := f.a.do(t, rt.Method, path, p.secret, body)
+					if !slices.Contains(rt.Roles, p.role) {
+						if r.status != 403 {
+							t.Errorf("%s by %s (role not allowed): %d %s, want 403", name, p.name, r.status, r.body)
+						}
+						continue
+					}
+					if r.status >= 500 || r.status == 401 || r.status == 403 || r.status == 404 || r.status == 405 {
+						t.Errorf("%s by %s (allowed): %d %s", name, p.name, r.status, r.body)
+					}
+				}
+			}
+		})
+	}
+}
+
+var instance = regexp.MustCompile(`"instance":"[^"]*"`)
+
+func mustPath(path string, _ any) string { return path }
+
+// TestAuthz_AnotherPartnersKeyGets404 asks, with keys of partner "main",
+// for what belongs to partner "other" on every route that names something
+// of a partner's, and expects 404: never the data, never a write.
+func TestAuthz_AnotherPartnersKeyGets404(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			f, principals := newAuthz(t, d)
+			tried := 0
+			for _, rt := range (&khttp.Server{}).Routes() {
+				if rt.Scope == khttp.ScopeNone {
+					continue
+				}
+				name := routeName(rt)
+				fixture, ok := fixtures[name]
+				if !ok {
+					t.Errorf("route %s has no fixture", name)
+					continue
+				}
+				for _, p := range principals {
+					if p.partner == "" || !slices.Contains(rt.Roles, p.role) {
+						continue
+					}
+					tried++
+					path, body := fixture(f, false)
+					r := f.a.do(t, rt.Method, path, p.secret, body)
+					if r.status != 404 {
+						t.Errorf("%s by %s for partner other's: %d %s, want 404", name, p.name, r.status, r.body)
+					}
+					// The answer echoes the path asked for in "instance"; nothing else may name the other partner's.
+					shown := instance.ReplaceAllString(string(r.body), "")
+					if strings.Contains(shown, "o-1") || strings.Contains(shown, `"other"`) {
+						t.Errorf("%s by %s: the answer shows the other partner's data: %s", name, p.name, r.body)
+					}
+					if rt.Scope == khttp.ScopeReceipt && rt.Method == "POST" {
+						id := strings.Split(path, "/")[3]
+						if q, err := f.a.svc.Purchase(context.Background(), id); err != nil || q.Status != kopilka.PurchaseConfirmed {
+							t.Errorf("%s by %s: purchase %s is now %q (%v), want confirmed", name, p.name, id, q.Status, err)
+						}
+					}
+				}
+			}
+			if tried < 10 {
+				t.Errorf("only %d requests tried", tried)
+			}
+			// The other partner's store and purchases are as they were.
+			o, err := f.a.svc.Outlet(context.Background(), "o-1")
+			if err != nil || o.Name != "Other 1" {
+				t.Errorf("store o-1 after the attempts: %+v %v", o, err)
+			}
+		})
+	}
+}

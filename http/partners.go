@@ -1,0 +1,352 @@
+package http
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// A principal scoped to a partner (a pos or partner-admin key) sees only
+// that partner's business: anything of another partner is not found, in
+// the same words as something that does not exist.
+
+func notFound(what string) error { return kopilka.Errorf(kopilka.ENOTFOUND, "no %s has this id", what) }
+
+// ownPartner refuses a scoped principal another partner.
+func ownPartner(ctx context.Context, partnerID string) error {
+	if p := principalOf(ctx); p.Scoped() && p.PartnerID != partnerID {
+		return notFound("partner")
+	}
+	return nil
+}
+
+// ownStore refuses a scoped principal a store of another partner, or one
+// outside its stores.
+func (s *Server) ownStore(ctx context.Context, storeID string) error {
+	p := principalOf(ctx)
+	if !p.Scoped() {
+		return nil
+	}
+	site, err := s.Service.Site(ctx, storeID)
+	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+		return notFound("store")
+	} else if err != nil {
+		return err
+	}
+	if site.Partner.ID != p.PartnerID || len(p.StoreIDs) > 0 && !slices.Contains(p.StoreIDs, storeID) {
+		return notFound("store")
+	}
+	return nil
+}
+
+// ownReceipt refuses a scoped principal a purchase made at another
+// partner's store (or at a store outside its own).
+func (s *Server) ownReceipt(ctx context.Context, receiptID string) error {
+	p := principalOf(ctx)
+	if !p.Scoped() {
+		return nil
+	}
+	q, err := s.Service.Purchase(ctx, receiptID)
+	if err != nil {
+		return err
+	}
+	if q.PartnerID != p.PartnerID || len(p.StoreIDs) > 0 && !slices.Contains(p.StoreIDs, q.StoreID) {
+		return notFound("purchase")
+	}
+	return nil
+}
+
+func (s *Server) listPartners(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.Service.Partners(r.Context())
+	if err != nil {
+		return err
+	}
+	if p := principalOf(r.Context()); p.Scoped() {
+		ps = slices.DeleteFunc(ps, func(x kopilka.Partner) bool { return x.ID != p.PartnerID })
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": ps})
+	return nil
+}
+
+func (s *Server) getPartner(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ownPartner(r.Context(), id); err != nil {
+		return err
+	}
+	p, err := s.Service.Partner(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+type partnerJSON struct {
+	Name       string           `json:"name"`
+	LegalID    string           `json:"legal_id"`
+	Status     string           `json:"status"`
+	EarnRate   *kopilka.Percent `json:"earn_rate_percent"`
+	MaxSpend   *kopilka.Percent `json:"max_spend_percent"`
+	Categories []string         `json:"categories"`
+}
+
+func (s *Server) putPartner(w http.ResponseWriter, r *http.Request) error {
+	var in partnerJSON
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := s.Service.PutPartner(r.Context(), kopilka.Partner{ID: r.PathValue("id"), Name: in.Name, LegalID: in.LegalID,
+		Status: in.Status, EarnRate: in.EarnRate, MaxSpend: in.MaxSpend, Categories: in.Categories})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ownPartner(r.Context(), id); err != nil {
+		return err
+	}
+	var in struct {
+		EarnRate *kopilka.Percent `json:"earn_rate_percent"`
+		MaxSpend *kopilka.Percent `json:"max_spend_percent"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := s.Service.SetPartnerRates(r.Context(), id, in.EarnRate, in.MaxSpend)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ownPartner(r.Context(), id); err != nil {
+		return err
+	}
+	if _, err := s.Service.Partner(r.Context(), id); err != nil {
+		return err
+	}
+	limit, err := queryInt(r, "limit", 100)
+	if err != nil {
+		return err
+	}
+	if limit < 1 || limit > 1000 {
+		return kopilka.Invalid("limit", "must be from 1 to 1000")
+	}
+	os, err := s.Service.Outlets(r.Context(), id, r.URL.Query().Get("after"), limit)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(os) == limit {
+		next = os[len(os)-1].ID
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": os, "next_after": next})
+	return nil
+}
+
+func (s *Server) getStore(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := s.ownStore(r.Context(), id); err != nil {
+		return err
+	}
+	o, err := s.Service.Outlet(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+type storeJSON struct {
+	PartnerID string                 `json:"partner_id"`
+	Name      string                 `json:"name"`
+	Address   string                 `json:"address"`
+	Lat       *float64               `json:"lat"`
+	Lon       *float64               `json:"lon"`
+	TimeZone  string                 `json:"time_zone"`
+	Hours     []kopilka.OpeningHours `json:"hours"`
+	Status    string                 `json:"status"`
+}
+
+func (s *Server) putStore(w http.ResponseWriter, r *http.Request) error {
+	var in storeJSON
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if p := principalOf(r.Context()); p.Scoped() {
+		// Another partner's existing store is not found; a new id is the partner's to take.
+		if err := s.ownStore(r.Context(), id); err != nil {
+			if _, err2 := s.Service.Outlet(r.Context(), id); kopilka.ErrorCode(err2) != kopilka.ENOTFOUND {
+				return err
+			}
+		}
+		if in.PartnerID != p.PartnerID {
+			return kopilka.Invalid("partner_id", "must be your own partner's id, "+p.PartnerID)
+		}
+	}
+	o, err := s.Service.PutStore(r.Context(), kopilka.Outlet{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
+		Lat: in.Lat, Lon: in.Lon, TimeZone: in.TimeZone, Hours: in.Hours, Status: in.Status})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}
+
+// queryInt reads an integer query parameter (def when absent).
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, kopilka.Invalid(name, "must be an integer")
+	}
+	return n, nil
+}
+
+func queryFloat(r *http.Request, name string) (float64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, kopilka.Invalid(name, "is required")
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, kopilka.Invalid(name, "must be a number of degrees")
+	}
+	return f, nil
+}
+
+func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
+	var q kopilka.NearbyQuery
+	var err error
+	if q.Lat, err = queryFloat(r, "lat"); err != nil {
+		return err
+	}
+	if q.Lon, err = queryFloat(r, "lon"); err != nil {
+		return err
+	}
+	if q.RadiusM, err = queryInt(r, "radius_m", 5000); err != nil {
+		return err
+	}
+	if q.Limit, err = queryInt(r, "limit", 20); err != nil {
+		return err
+	}
+	q.Category = r.URL.Query().Get("category")
+	switch v := r.URL.Query().Get("open_now"); v {
+	case "", "false":
+	case "true":
+		q.OpenNow = true
+	default:
+		return kopilka.Invalid("open_now", `must be "true" or "false"`)
+	}
+	q.PartnerID = principalOf(r.Context()).PartnerID
+	stores, err := s.Service.Nearby(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": stores})
+	return nil
+}
+
+// statement answers a report over ?from=&to= (RFC 3339).
+func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ownPartner(r.Context(), id); err != nil {
+		return err
+	}
+	var bounds [2]time.Time
+	for i, name := range []string{"from", "to"} {
+		v := r.URL.Query().Get(name)
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return kopilka.Invalid(name, "must be a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
+		}
+		bounds[i] = t.UTC()
+	}
+	st, err := s.Service.Statement(r.Context(), id, "", bounds[0], bounds[1])
+	if err != nil {
+		return err
+	}
+	return writeStatement(w, r, st)
+}
+
+func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if err := ownPartner(r.Context(), id); err != nil {
+		return err
+	}
+	st, err := s.Service.Statement(r.Context(), id, r.PathValue("period"), time.Time{}, time.Time{})
+	if err != nil {
+		return err
+	}
+	return writeStatement(w, r, st)
+}
+
+func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Period string `json:"period"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	st, err := s.Service.CloseSettlement(r.Context(), r.PathValue("id"), in.Period, actor(r.Context()))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// cell keeps a spreadsheet from reading an id as a formula.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// writeStatement answers JSON, or CSV for ?format=csv or Accept: text/csv:
+// one row per ledger transaction, then a row of totals.
+func writeStatement(w http.ResponseWriter, r *http.Request, st kopilka.Statement) error {
+	format := r.URL.Query().Get("format")
+	switch {
+	case format == "csv" || format == "" && r.Header.Get("Accept") == "text/csv":
+	case format == "" || format == "json":
+		writeJSON(w, http.StatusOK, st)
+		return nil
+	default:
+		return kopilka.Invalid("format", `must be "json" or "csv"`)
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	name := st.PartnerID + "-" + st.Period
+	if st.Period == "" {
+		name = st.PartnerID + "-" + st.From.Format("20060102") + "-" + st.To.Format("20060102")
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="statement-`+name+`.csv"`)
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"at", "kind", "receipt_id", "refund_id", "store_id", "tx_id", "issued", "redeemed"})
+	for _, e := range st.Entries {
+		_ = cw.Write([]string{e.At.Format(time.RFC3339Nano), e.Kind, cell(e.ReceiptID), cell(e.RefundID), cell(e.StoreID), e.TxID,
+			strconv.FormatInt(e.Issued, 10), strconv.FormatInt(e.Redeemed, 10)})
+	}
+	_ = cw.Write([]string{st.To.Format(time.RFC3339), "total", "", "", "", "",
+		strconv.FormatInt(st.NetIssued, 10), strconv.FormatInt(st.NetRedeemed, 10)})
+	cw.Flush()
+	return cw.Error()
+}
