@@ -32,6 +32,7 @@ const (
 	ERATELIMIT     Code = "rate-limited"         // the key sent more requests than its limit
 	EUNKNOWNSTORE  Code = "unknown-store"        // no store has the receipt's store id
 	ESTORECLOSED   Code = "store-closed"         // the store is closed, by status, partner or hours
+	ELOCKED        Code = "account-locked"       // too many failed logins: the operator is locked out for a while
 )
 
 // FieldError names one field at fault, by its JSON path ("lines[2].quantity").

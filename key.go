@@ -139,8 +139,12 @@ func (s *Service) CreateKey(ctx context.Context, k APIKey, secret string) (APIKe
 	return k, nil
 }
 
-// Authenticate returns who holds this secret: a live key, or EUNAUTHORIZED.
+// Authenticate returns who holds this secret: a live key, an operator's or
+// a member's live session, or EUNAUTHORIZED.
 func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	if strings.HasPrefix(secret, OperatorTokenPrefix) || strings.HasPrefix(secret, MemberTokenPrefix) {
+		return s.sessionPrincipal(ctx, secret)
+	}
 	k, err := s.liveKey(ctx, secret)
 	if err != nil {
 		return Principal{}, err

@@ -29,6 +29,8 @@ type Service struct {
 	Region string
 	// ProgrammeTTL is how long a read of the programme settings is reused.
 	ProgrammeTTL time.Duration
+	// Sender delivers members' one-time login codes.
+	Sender Sender
 
 	mu       sync.Mutex
 	engine   *Engine
@@ -276,7 +278,13 @@ func (s *Service) SetMemberStatus(ctx context.Context, id, status string) (m Mem
 			return err
 		}
 		m.Status = status
-		return tx.UpdateMember(ctx, m)
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+		if status != StatusActive { // a blocked member's app sessions end for good
+			return tx.RevokeSessions(ctx, m.ID, s.now())
+		}
+		return nil
 	})
 	return m, err
 }

@@ -29,6 +29,37 @@ type Tx interface {
 	KeyTx
 	CounterTx
 	PartnerTx
+	AccessTx
+}
+
+// AccessTx reads and writes operators, sessions, one-time codes and the
+// audit log. The audit log has no update or delete: it is append-only.
+type AccessTx interface {
+	// InsertOperator stores a new operator; a taken e-mail is ECONFLICT.
+	InsertOperator(ctx context.Context, o Operator) error
+	UpdateOperator(ctx context.Context, o Operator) error
+	// Operator returns the operator, or ENOTFOUND.
+	Operator(ctx context.Context, id string) (Operator, error)
+	// LockOperator reads the operator and holds it until the transaction
+	// ends, so that concurrent failed logins all count.
+	LockOperator(ctx context.Context, id string) (Operator, error)
+	OperatorIDByEmail(ctx context.Context, email string) (string, error)
+	Operators(ctx context.Context) ([]Operator, error)
+	InsertSession(ctx context.Context, s Session) error
+	// Session returns the live (not revoked) session with the hash, or ENOTFOUND.
+	Session(ctx context.Context, hash string) (Session, error)
+	RevokeSession(ctx context.Context, hash string, at time.Time) error
+	// RevokeSessions ends every live session of the operator or member.
+	RevokeSessions(ctx context.Context, subjectID string, at time.Time) error
+	// PutOTP stores the address's code, replacing any earlier one.
+	PutOTP(ctx context.Context, o OTP) error
+	// OTP returns the address's code, or ENOTFOUND; LockOTP also holds it.
+	OTP(ctx context.Context, address string) (OTP, error)
+	LockOTP(ctx context.Context, address string) (OTP, error)
+	// InsertAudit appends entries.
+	InsertAudit(ctx context.Context, es ...AuditEntry) error
+	// AuditEntries lists entries matching the filter, newest first.
+	AuditEntries(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
 
 // PartnerTx reads and writes partners, their stores and settlements.

@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kopilka/kopilka"
 	khttp "github.com/kopilka/kopilka/http"
@@ -21,12 +23,14 @@ import (
 // without roles fails unless it is listed as public.
 
 // publicRoutes answer without a key.
-var publicRoutes = []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml"}
+var publicRoutes = []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml", "POST /v1/auth/login", "POST /v1/auth/otp", "POST /v1/auth/otp/verify"}
 
 // principal is a caller of the tests: a key of one role, maybe scoped to
 // partner "main".
 type principal struct {
 	name, role, partner, secret string
+	// renew signs in again, for a session that logged itself out.
+	renew func() string
 }
 
 // authz is the world the routes are tried in: partner "main" with stores
@@ -37,6 +41,8 @@ type authz struct {
 	n     atomic.Int64
 	card  string
 	owner string // a member with a card
+	phone string // the owner's phone
+	staff string // an operator's id
 }
 
 func (f *authz) next() string { return fmt.Sprint(f.n.Add(1)) }
@@ -185,6 +191,37 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 		return "/v1/stores/" + f.store(own), map[string]any{"partner_id": f.partner(own), "name": "Store"}
 	},
 
+	"POST /v1/auth/login": func(f *authz, own bool) (string, any) {
+		return "/v1/auth/login", map[string]any{"email": "login@example.com", "password": "correct horse battery"}
+	},
+	"POST /v1/auth/logout": func(f *authz, own bool) (string, any) { return "/v1/auth/logout", nil },
+	"GET /v1/auth/whoami":  func(f *authz, own bool) (string, any) { return "/v1/auth/whoami", nil },
+	"POST /v1/auth/otp": func(f *authz, own bool) (string, any) {
+		return "/v1/auth/otp", map[string]any{"phone": fmt.Sprintf("+7936%07d", f.n.Add(1))}
+	},
+	"POST /v1/auth/otp/verify": func(f *authz, own bool) (string, any) {
+		phone := fmt.Sprintf("+7946%07d", f.n.Add(1))
+		f.a.do(f.t, "POST", "/v1/members", adminKey, map[string]any{"phone": phone}).ok(f.t, 201, nil)
+		f.a.do(f.t, "POST", "/v1/auth/otp", "", map[string]any{"phone": phone}).ok(f.t, 202, nil)
+		return "/v1/auth/otp/verify", map[string]any{"phone": phone, "code": f.a.sent.code(phone)}
+	},
+	"GET /v1/me":              func(f *authz, own bool) (string, any) { return "/v1/me", nil },
+	"GET /v1/me/balance":      func(f *authz, own bool) (string, any) { return "/v1/me/balance", nil },
+	"GET /v1/me/transactions": func(f *authz, own bool) (string, any) { return "/v1/me/transactions", nil },
+
+	"GET /v1/operators": func(f *authz, own bool) (string, any) { return "/v1/operators", nil },
+	"POST /v1/operators": func(f *authz, own bool) (string, any) {
+		return "/v1/operators", map[string]any{"email": "op" + f.next() + "@example.com", "name": "Op", "role": "support", "password": "a long enough password"}
+	},
+	"GET /v1/operators/{id}": func(f *authz, own bool) (string, any) { return "/v1/operators/" + f.staff, nil },
+	"PATCH /v1/operators/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/operators/" + f.staff, map[string]any{"name": "Renamed"}
+	},
+	"POST /v1/operators/{id}/unlock": func(f *authz, own bool) (string, any) {
+		return "/v1/operators/" + f.staff + "/unlock", nil
+	},
+	"GET /v1/audit": func(f *authz, own bool) (string, any) { return "/v1/audit?limit=5", nil },
+
 	"GET /v1/keys": func(f *authz, own bool) (string, any) { return "/v1/keys", nil },
 	"POST /v1/keys": func(f *authz, own bool) (string, any) {
 		return "/v1/keys", map[string]any{"name": "k" + f.next(), "role": "pos"}
@@ -214,13 +251,13 @@ func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 	}
 	var ps []principal
 	for _, p := range []principal{
-		{"admin", kopilka.RoleAdmin, "", ""},
-		{"operator", kopilka.RoleOperator, "", ""},
-		{"marketing", kopilka.RoleMarketing, "", ""},
-		{"support", kopilka.RoleSupport, "", ""},
-		{"partner-admin of main", kopilka.RolePartnerAdmin, "main", ""},
-		{"pos of main", kopilka.RolePOS, "main", ""},
-		{"pos of every partner", kopilka.RolePOS, "", ""},
+		{name: "admin", role: kopilka.RoleAdmin},
+		{name: "operator", role: kopilka.RoleOperator},
+		{name: "marketing", role: kopilka.RoleMarketing},
+		{name: "support", role: kopilka.RoleSupport},
+		{name: "partner-admin of main", role: kopilka.RolePartnerAdmin, partner: "main"},
+		{name: "pos of main", role: kopilka.RolePOS, partner: "main"},
+		{name: "pos of every partner", role: kopilka.RolePOS},
 	} {
 		k, err := a.svc.CreateKey(ctx, kopilka.APIKey{Name: p.name, Role: p.role, PartnerID: p.partner}, "")
 		if err != nil {
@@ -231,6 +268,35 @@ func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 	}
 	f := &authz{t: t, a: a}
 	f.owner, f.card = f.member()
+	// People who sign in: a marketing and a support operator, and the owner member.
+	password := "correct horse battery"
+	for _, o := range []struct{ email, role string }{{"login@example.com", "admin"}, {"mkt@example.com", "marketing"}, {"help@example.com", "support"}} {
+		op, err := a.svc.CreateOperator(ctx, kopilka.OperatorInput{Email: &o.email, Role: &o.role, Password: &password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.staff = op.ID
+		if o.role == "admin" {
+			continue
+		}
+		login := func() string {
+			var s struct{ Token string }
+			a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": o.email, "password": password}).ok(t, 200, &s)
+			return s.Token
+		}
+		ps = append(ps, principal{name: o.role + " operator (session)", role: o.role, secret: login(), renew: login})
+	}
+	var m kopilka.Member
+	a.do(t, "GET", "/v1/members/"+f.owner, adminKey, nil).ok(t, 200, &m)
+	memberLogin := func() string {
+		a.svc.Now = func() time.Time { return time.Now().Add(time.Duration(f.n.Add(1)) * kopilka.OTPResendAfter) } // past the resend limit
+		defer func() { a.svc.Now = time.Now }()
+		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": m.Phone}).ok(t, 202, nil)
+		var s struct{ Token string }
+		a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": m.Phone, "code": a.sent.code(m.Phone)}).ok(t, 200, &s)
+		return s.Token
+	}
+	ps = append(ps, principal{name: "member (session)", role: kopilka.RoleMember, secret: memberLogin(), renew: memberLogin})
 	if _, err := a.svc.Adjust(ctx, f.owner, kopilka.Adjustment{Points: 1000, Reason: "test"}, "test", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +307,12 @@ func TestAuthz_EveryRouteWithEveryRole(t *testing.T) {
 	for _, d := range dialects(t) {
 		t.Run(d, func(t *testing.T) {
 			f, principals := newAuthz(t, d)
+			ctx := context.Background()
+			// The audit log as it stands; no route may change what is in it.
+			before, _, err := f.a.svc.Audit(ctx, kopilka.AuditFilter{Limit: 1000})
+			if err != nil || len(before) < 3 {
+				t.Fatalf("audit log before: %d entries, %v", len(before), err)
+			}
 			routes := (&khttp.Server{}).Routes()
 			for _, rt := range routes {
 				name := routeName(rt)
@@ -262,9 +334,13 @@ func TestAuthz_EveryRouteWithEveryRole(t *testing.T) {
 				if r := f.a.do(t, rt.Method, strings.Split(mustPath(fixture(f, true)), "?")[0], "", nil); r.status != 401 {
 					t.Errorf("%s without a key: %d, want 401", name, r.status)
 				}
-				for _, p := range principals {
+				for i := range principals {
+					p := &principals[i]
 					path, body := fixture(f, true)
 					r := f.a.do(t, rt.Method, path, p.secret, body)
+					if name == "POST /v1/auth/logout" && p.renew != nil && r.status == 204 {
+						p.secret = p.renew()
+					}
 					if !slices.Contains(rt.Roles, p.role) {
 						if r.status != 403 {
 							t.Errorf("%s by %s (role not allowed): %d %s, want 403", name, p.name, r.status, r.body)
@@ -276,11 +352,35 @@ func TestAuthz_EveryRouteWithEveryRole(t *testing.T) {
 					}
 				}
 			}
+			after, _, err := f.a.svc.Audit(ctx, kopilka.AuditFilter{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept := map[string]string{}
+			for _, e := range after {
+				kept[e.ID] = jsonString(t, e)
+			}
+			for _, e := range before {
+				if kept[e.ID] != jsonString(t, e) {
+					t.Errorf("audit entry %s changed after every route was called:\nbefore %s\nafter  %s", e.ID, jsonString(t, e), kept[e.ID])
+				}
+			}
+			if len(after) < len(before)+len(routes) {
+				t.Errorf("the audit log grew from %d to %d entries; every write by every role should be in it", len(before), len(after))
+			}
 		})
 	}
 }
 
 var instance = regexp.MustCompile(`"instance":"[^"]*"`)
+
+func jsonString(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
 
 func mustPath(path string, _ any) string { return path }
 

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/kopilka/kopilka"
@@ -34,7 +36,37 @@ type api struct {
 	url    string
 	client *http.Client
 	svc    *kopilka.Service
+	sent   *outbox
 }
+
+// outbox is a sender of one-time codes that keeps what it was given.
+type outbox struct {
+	mu   sync.Mutex
+	sent []sentCode
+}
+
+type sentCode struct{ channel, to, text string }
+
+func (o *outbox) Send(ctx context.Context, channel, to, text string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.sent = append(o.sent, sentCode{channel, to, text})
+	return nil
+}
+
+// code returns the code last sent to the address, or "".
+func (o *outbox) code(to string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for i := len(o.sent) - 1; i >= 0; i-- {
+		if o.sent[i].to == to {
+			return codeIn.FindString(o.sent[i].text)
+		}
+	}
+	return ""
+}
+
+var codeIn = regexp.MustCompile(`\b[0-9]{6}\b`)
 
 // newAPI starts the HTTP API on an empty database of the dialect, with an
 // admin key (adminKey) and a till key (posKey).
@@ -43,6 +75,8 @@ func newAPI(t *testing.T, dialect string) *api {
 	ctx := context.Background()
 	db := storetest.Open(t, dialect) // PostgreSQL: a schema of the test's own, or a skip
 	svc := kopilka.NewService(db)
+	box := &outbox{}
+	svc.Sender = box
 	for _, k := range []struct{ name, role, secret string }{
 		{"test admin", kopilka.RoleAdmin, adminKey},
 		{"test till", kopilka.RolePOS, posKey},
@@ -61,7 +95,7 @@ func newAPI(t *testing.T, dialect string) *api {
 	}
 	srv := httptest.NewServer(khttp.NewServer(svc, slog.New(slog.DiscardHandler), "test"))
 	t.Cleanup(srv.Close)
-	return &api{url: srv.URL, client: srv.Client(), svc: svc}
+	return &api{url: srv.URL, client: srv.Client(), svc: svc, sent: box}
 }
 
 // reply is a response read in full.

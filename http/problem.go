@@ -36,6 +36,7 @@ var statuses = map[kopilka.Code]int{
 	kopilka.ERATELIMIT:     http.StatusTooManyRequests,
 	kopilka.EUNKNOWNSTORE:  http.StatusUnprocessableEntity,
 	kopilka.ESTORECLOSED:   http.StatusUnprocessableEntity,
+	kopilka.ELOCKED:        http.StatusLocked,
 }
 
 // titles are the short, fixed summaries of each problem type.
@@ -61,6 +62,7 @@ var titles = map[kopilka.Code]string{
 	kopilka.ERATELIMIT:     "Too many requests",
 	kopilka.EUNKNOWNSTORE:  "Unknown store",
 	kopilka.ESTORECLOSED:   "The store is closed",
+	kopilka.ELOCKED:        "The account is locked",
 }
 
 // ProblemTypeBase prefixes every problem type; docs/problems.md describes each.

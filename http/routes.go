@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,8 @@ var (
 	storesRead    = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos}
 	reports       = []string{role.admin, role.operator, role.marketing, role.partnerAdmin}
 	everyone      = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos, role.member}
+	memberOnly    = []string{role.member}
+	auditors      = []string{role.admin, role.operator}
 )
 
 // Scopes: what a route's path or body names that belongs to one partner.
@@ -95,6 +98,22 @@ func (s *Server) Routes() []Route {
 		{"GET", "/v1/stores/nearby", everyone, "", s.nearby},
 		{"GET", "/v1/stores/{id}", storesRead, ScopeStore, s.getStore},
 		{"PUT", "/v1/stores/{id}", partnerOwn, ScopeStore, s.putStore},
+
+		{"POST", "/v1/auth/login", nil, "", s.login},
+		{"POST", "/v1/auth/logout", everyone, "", s.logout},
+		{"GET", "/v1/auth/whoami", everyone, "", s.whoami},
+		{"POST", "/v1/auth/otp", nil, "", s.sendCode},
+		{"POST", "/v1/auth/otp/verify", nil, "", s.verifyCode},
+		{"GET", "/v1/me", memberOnly, "", s.me},
+		{"GET", "/v1/me/balance", memberOnly, "", s.myBalance},
+		{"GET", "/v1/me/transactions", memberOnly, "", s.myTransactions},
+
+		{"GET", "/v1/operators", adminOnly, "", s.listOperators},
+		{"POST", "/v1/operators", adminOnly, "", s.createOperator},
+		{"GET", "/v1/operators/{id}", adminOnly, "", s.getOperator},
+		{"PATCH", "/v1/operators/{id}", adminOnly, "", s.patchOperator},
+		{"POST", "/v1/operators/{id}/unlock", adminOnly, "", s.unlockOperator},
+		{"GET", "/v1/audit", auditors, "", s.auditLog},
 
 		{"GET", "/v1/keys", adminOnly, "", s.listKeys},
 		{"POST", "/v1/keys", adminOnly, "", s.createKey},
@@ -220,6 +239,7 @@ func (s *Server) memberStatus(status string) func(w http.ResponseWriter, r *http
 		if err != nil {
 			return err
 		}
+		s.forgetPrincipals() // a blocked member's sessions stop at once here
 		writeJSON(w, http.StatusOK, m)
 		return nil
 	}
@@ -318,6 +338,11 @@ func decodeCursor(s string) (*kopilka.Cursor, error) {
 }
 
 func (s *Server) transactions(w http.ResponseWriter, r *http.Request) error {
+	return s.history(w, r, r.PathValue("id"))
+}
+
+// history answers a page of a member's transactions.
+func (s *Server) history(w http.ResponseWriter, r *http.Request, memberID string) error {
 	q := r.URL.Query()
 	limit := 50
 	if v := q.Get("limit"); v != "" {
@@ -331,7 +356,7 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := s.Service.History(r.Context(), r.PathValue("id"), cur, limit)
+	items, next, err := s.Service.History(r.Context(), memberID, cur, limit)
 	if err != nil {
 		return err
 	}
@@ -343,6 +368,10 @@ func (s *Server) adjust(w http.ResponseWriter, r *http.Request) error {
 	var in kopilka.Adjustment
 	if err := decode(r, &in); err != nil {
 		return err
+	}
+	if principalOf(r.Context()).Role == kopilka.RoleSupport && (in.Points > s.SupportAdjustLimit || in.Points < -s.SupportAdjustLimit) {
+		return &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: fmt.Sprintf("the support role may adjust at most %d points at a time; ask an operator", s.SupportAdjustLimit),
+			Fields: []kopilka.FieldError{{Field: "points", Detail: fmt.Sprintf("at most %d either way for the support role", s.SupportAdjustLimit)}}}
 	}
 	t, err := s.Service.Adjust(r.Context(), r.PathValue("id"), in, actor(r.Context()), r.Header.Get("Idempotency-Key"))
 	if err != nil {

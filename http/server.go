@@ -4,13 +4,16 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -45,12 +48,20 @@ type Server struct {
 	// this instance, with bursts of RateBurst; zero means no limit.
 	RateLimit float64
 	RateBurst int
+	// SupportAdjustLimit is the most points one adjustment by the support
+	// role may add or take.
+	SupportAdjustLimit int64
 
 	mux      *http.ServeMux
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	points   *prometheus.CounterVec
+	// auditFailures counts writes whose audit entry could not be stored.
+	auditFailures prometheus.Counter
+	auditMu       sync.Mutex // guards auditQueue
+	auditQueue    []pendingAudit
+	auditWriter   sync.Mutex // held by the request writing the queue
 
 	keyMu    sync.Mutex
 	keys     map[string]cachedKey
@@ -76,7 +87,7 @@ type Route struct {
 
 // NewServer builds the server and its routes.
 func NewServer(svc *kopilka.Service, logger *slog.Logger, version string) *Server {
-	s := &Server{Service: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second,
+	s := &Server{Service: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second, SupportAdjustLimit: 1000,
 		mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
 		keys: map[string]cachedKey{}, touched: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -89,7 +100,10 @@ func NewServer(svc *kopilka.Service, logger *slog.Logger, version string) *Serve
 	s.points = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kopilka_points_total", Help: "Points earned and spent by confirmed purchases, and moved by refunds.",
 	}, []string{"kind"})
-	s.registry.MustRegister(s.requests, s.duration, s.points,
+	s.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "kopilka_audit_failures_total", Help: "Writes whose audit log entry could not be stored.",
+	})
+	s.registry.MustRegister(s.requests, s.duration, s.points, s.auditFailures,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	for _, rt := range s.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
@@ -156,6 +170,9 @@ func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		var out http.ResponseWriter = sw
+		var audit *kopilka.AuditEntry
+		var tee *teeWriter
 		r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBody)
 		err := func() error {
 			// Ids in the path are text the database must store: a NUL or bad
@@ -163,26 +180,48 @@ func (s *Server) wrap(rt Route) http.Handler {
 			if !kopilka.CleanText(r.URL.Path) {
 				return kopilka.Errorf(kopilka.ENOTFOUND, "no such resource")
 			}
+			var p kopilka.Principal
+			var who string // whose allowance the request takes
 			if len(rt.Roles) > 0 {
-				k, err := s.authenticate(r)
+				var err error
+				if p, err = s.authenticate(r); err != nil {
+					return err
+				}
+				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+				who = p.ID
+			} else if rt.Method == "POST" {
+				who = "ip:" + sourceOf(r) // logins and codes: limited per address
+			}
+			if audited(rt) {
+				body, err := io.ReadAll(r.Body)
 				if err != nil {
 					return err
 				}
-				if !slices.Contains(rt.Roles, k.Role) {
-					return kopilka.Errorf(kopilka.EFORBIDDEN, "the %s role may not call %s", k.Role, name)
-				}
-				if wait := s.throttle(k.ID); wait > 0 {
-					secs := int(math.Ceil(wait.Seconds()))
-					sw.Header().Set("Retry-After", strconv.Itoa(secs))
-					return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("this key may make %g requests a second; retry after %d s", s.RateLimit, secs),
-						Extra: map[string]any{"retry_after": secs}}
-				}
-				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, k))
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				audit = s.newAudit(r.Context(), rt, r, p, body)
+				r = r.WithContext(context.WithValue(r.Context(), auditKey{}, audit))
+				tee = &teeWriter{statusWriter: sw}
+				out = tee
 			}
-			return rt.handle(sw, r)
+			if len(rt.Roles) > 0 && !slices.Contains(rt.Roles, p.Role) {
+				return kopilka.Errorf(kopilka.EFORBIDDEN, "the %s role may not call %s", p.Role, name)
+			}
+			if who == "" {
+				return rt.handle(out, r)
+			}
+			if wait := s.throttle(who); wait > 0 {
+				secs := int(math.Ceil(wait.Seconds()))
+				sw.Header().Set("Retry-After", strconv.Itoa(secs))
+				return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("at most %g requests a second may be made with one key or session, or from one address to a public route; retry after %d s", s.RateLimit, secs),
+					Extra: map[string]any{"retry_after": secs}}
+			}
+			return rt.handle(out, r)
 		}()
 		if err != nil {
-			s.writeError(sw, r, err)
+			s.writeError(out, r, err)
+		}
+		if audit != nil {
+			s.record(r.Context(), audit, sw.status, tee.buf.Bytes())
 		}
 		elapsed := time.Since(start)
 		s.requests.WithLabelValues(name, http.StatusText(sw.status)).Inc()
@@ -195,6 +234,14 @@ func (s *Server) wrap(rt Route) http.Handler {
 			"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", requestID(r.Context()),
 			"key", actor(r.Context()))
 	})
+}
+
+// sourceOf is the client's address, without the port.
+func sourceOf(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // throttle takes one request from the key's allowance and returns how

@@ -24,6 +24,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	kopilkahttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/notify"
 	"github.com/kopilka/kopilka/store/postgres"
 	"github.com/kopilka/kopilka/store/sqlite"
 	"github.com/kopilka/kopilka/store/sqlstore"
@@ -171,6 +172,9 @@ func serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", env("LOG_FORMAT", "json"), "log format: json or text")
 	rateLimit := fs.Float64("rate-limit", envFloat("RATE_LIMIT", 100), "requests per second one API key may make on this instance (0: no limit)")
 	rateBurst := fs.Int("rate-burst", envInt("RATE_BURST", 200), "requests one API key may make at once above its rate")
+	supportLimit := fs.Int64("support-adjustment-limit", int64(envInt("SUPPORT_ADJUSTMENT_LIMIT", 1000)), "the most points one adjustment by the support role may add or take")
+	otpWebhook := fs.String("otp-webhook", env("OTP_WEBHOOK", ""), "URL that gets members' one-time codes as JSON {channel, to, text} to send by SMS or e-mail (default: write them to the log, for development)")
+	otpWebhookToken := fs.String("otp-webhook-token", env("OTP_WEBHOOK_TOKEN", ""), "bearer token sent to the one-time code webhook")
 	pprofAddr := fs.String("pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -190,7 +194,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	api := kopilkahttp.NewServer(svc, logger, Version)
-	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
+	api.RateLimit, api.RateBurst, api.SupportAdjustLimit = *rateLimit, *rateBurst, *supportLimit
+	if *otpWebhook != "" {
+		svc.Sender = notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken}
+	} else {
+		svc.Sender = kopilka.LogSender{Logger: logger}
+		logger.Warn("members' one-time codes are written to this log, not sent: set KOPILKA_OTP_WEBHOOK to send them")
+	}
 	srv := &http.Server{Addr: *addr, Handler: api, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	if *jobEvery > 0 {

@@ -392,6 +392,8 @@ var violations = map[string]*kopilka.Error{
 	"members_email_key":        kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
 	"members.email":            kopilka.FieldErr(kopilka.ECONFLICT, "email", "another member has this e-mail"),
 	"cards_pkey":               kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
+	"operators_email_key":      kopilka.FieldErr(kopilka.ECONFLICT, "email", "another operator has this e-mail"),
+	"operators.email":          kopilka.FieldErr(kopilka.ECONFLICT, "email", "another operator has this e-mail"),
 	"cards.number":             kopilka.FieldErr(kopilka.ECONFLICT, "card_number", "the card number is taken"),
 	"balances_available_check": kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few points available"),
 	"balances_pending_check":   kopilka.Errorf(kopilka.EINSUFFICIENT, "the member has too few pending points"),

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -543,6 +544,97 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		_ = s.View(ctx, func(tx kopilka.Tx) (err error) { got, err = tx.Settlement(ctx, "p1", "2026-01"); return err })
 		if got.PointsIssued != 80 || got.ClosedAt == nil || !got.ClosedAt.Equal(closed) {
 			t.Fatalf("settlement = %+v", got)
+		}
+	})
+
+	t.Run("OperatorsSessionsCodesAndAudit", func(t *testing.T) {
+		s := open(t)
+		o := kopilka.Operator{ID: "o1", Email: "vera@example.com", Name: "Vera", Role: kopilka.RoleSupport, Status: kopilka.StatusActive,
+			PasswordHash: "$argon2id$x", CreatedAt: t0}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertOperator(ctx, o) })
+		twin := o
+		twin.ID = "o2"
+		if err := update(t, s, func(tx kopilka.Tx) error { return tx.InsertOperator(ctx, twin) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+			t.Fatalf("an operator with a taken e-mail: %v, want ECONFLICT", err)
+		}
+		locked := t0.Add(time.Hour)
+		o.FailedLogins, o.LockedUntil, o.LastLoginAt = 3, &locked, &t0
+		mustUpdate(t, s, func(tx kopilka.Tx) error {
+			got, err := tx.LockOperator(ctx, "o1")
+			if err != nil || got.Email != o.Email {
+				return fmt.Errorf("lock operator: %+v %v", got, err)
+			}
+			return tx.UpdateOperator(ctx, o)
+		})
+		var got kopilka.Operator
+		var id string
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			if id, err = tx.OperatorIDByEmail(ctx, "vera@example.com"); err != nil {
+				return err
+			}
+			got, err = tx.Operator(ctx, id)
+			return err
+		})
+		if !reflect.DeepEqual(got, o) {
+			t.Fatalf("operator = %+v, want %+v", got, o)
+		}
+		for _, h := range []string{"h1", "h2"} {
+			mustUpdate(t, s, func(tx kopilka.Tx) error {
+				return tx.InsertSession(ctx, kopilka.Session{Hash: h, Kind: "operator", SubjectID: "o1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+			})
+		}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.RevokeSession(ctx, "h1", t0) })
+		live := func(h string) bool {
+			var err error
+			_ = s.View(ctx, func(tx kopilka.Tx) error { _, err = tx.Session(ctx, h); return nil })
+			return err == nil
+		}
+		if live("h1") || !live("h2") {
+			t.Fatalf("after revoking h1: h1 live %v, h2 live %v", live("h1"), live("h2"))
+		}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.RevokeSessions(ctx, "o1", t0) })
+		if live("h2") {
+			t.Fatal("h2 outlived the revocation of all o1's sessions")
+		}
+		code := kopilka.OTP{Address: "phone:+79160000001", MemberID: "m1", Hash: "a", SentAt: t0, ExpiresAt: t0.Add(time.Minute)}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.PutOTP(ctx, code) })
+		code.Hash, code.Attempts = "b", 2
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.PutOTP(ctx, code) })
+		var gotCode kopilka.OTP
+		mustUpdate(t, s, func(tx kopilka.Tx) (err error) { gotCode, err = tx.LockOTP(ctx, code.Address); return err })
+		if !reflect.DeepEqual(gotCode, code) {
+			t.Fatalf("code = %+v, want %+v", gotCode, code)
+		}
+		entries := []kopilka.AuditEntry{
+			{ID: "a1", At: t0, ActorKind: "key", ActorID: "k1", Actor: "key:k1 (till)", Role: "pos", PartnerID: "p1", Action: "POST /v1/purchases",
+				Path: "/v1/purchases", Status: 200, RequestID: "r1", Source: "10.0.0.1", Request: []byte(`{"a":1}`), After: []byte(`{"b":2}`)},
+			{ID: "a2", At: t0.Add(time.Second), ActorKind: "operator", ActorID: "o1", Actor: "operator:o1", Role: "support", Action: "POST /v1/cards/{number}/block",
+				Path: "/v1/cards/2/block", Target: "2", Status: 200, RequestID: "r2", Source: "10.0.0.2", Before: []byte(`{"status":"active"}`)},
+			{ID: "a3", At: t0.Add(2 * time.Second), ActorKind: "operator", ActorID: "o1", Actor: "operator:o1", Role: "support", Action: "POST /v1/members",
+				Path: "/v1/members", Status: 201, RequestID: "r3", Source: "10.0.0.2"},
+		}
+		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.InsertAudit(ctx, entries...) })
+		var es []kopilka.AuditEntry
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			es, err = tx.AuditEntries(ctx, kopilka.AuditFilter{ActorID: "o1", Limit: 10})
+			return err
+		})
+		if len(es) != 2 || !reflect.DeepEqual(es[0], entries[2]) || !reflect.DeepEqual(es[1], entries[1]) {
+			t.Fatalf("entries of o1 = %+v", es)
+		}
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			es, err = tx.AuditEntries(ctx, kopilka.AuditFilter{Before: &kopilka.Cursor{CreatedAt: entries[1].At, ID: "a2"}, Limit: 10})
+			return err
+		})
+		if len(es) != 1 || !reflect.DeepEqual(es[0], entries[0]) {
+			t.Fatalf("entries before a2 = %+v", es)
+		}
+		_ = s.View(ctx, func(tx kopilka.Tx) (err error) {
+			es, err = tx.AuditEntries(ctx, kopilka.AuditFilter{Target: "2", PartnerID: "", From: t0, To: t0.Add(time.Hour), Limit: 10})
+			return err
+		})
+		if len(es) != 1 || es[0].ID != "a2" {
+			t.Fatalf("entries of target 2 = %+v", es)
 		}
 	})
 }

@@ -1,0 +1,287 @@
+package http_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+type failingSender struct{}
+
+func (failingSender) Send(ctx context.Context, channel, to, text string) error {
+	return errors.New("gateway down")
+}
+
+type session struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	MemberID  string    `json:"member_id"`
+}
+
+func TestOperators_LoginRolesAndLockOut(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			var op kopilka.Operator
+			a.do(t, "POST", "/v1/operators", adminKey, map[string]any{"email": "Help@Example.com", "name": "Vera", "role": "support",
+				"password": "short"}).problem(t, 422, kopilka.EINVALID, "password")
+			r := a.do(t, "POST", "/v1/operators", adminKey, map[string]any{"email": "Help@Example.com", "name": "Vera", "role": "support",
+				"password": "correct horse battery"})
+			r.ok(t, 201, &op)
+			if strings.Contains(string(r.body), "argon2") || strings.Contains(string(r.body), "password") {
+				t.Fatalf("the answer shows the password or its hash: %s", r.body)
+			}
+			a.do(t, "POST", "/v1/operators", adminKey, map[string]any{"email": "help@example.com", "name": "Twin", "role": "support",
+				"password": "correct horse battery"}).problem(t, 409, kopilka.ECONFLICT, "email")
+			stored, err := a.svc.Operator(context.Background(), op.ID)
+			if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+				t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
+			}
+
+			login := func(password string) reply {
+				return a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "help@example.com", "password": password})
+			}
+			var s session
+			login("correct horse battery").ok(t, 200, &s)
+			if !strings.HasPrefix(s.Token, kopilka.OperatorTokenPrefix) {
+				t.Fatalf("token %q", s.Token)
+			}
+			var who map[string]any
+			a.do(t, "GET", "/v1/auth/whoami", s.Token, nil).ok(t, 200, &who)
+			if who["kind"] != "operator" || who["role"] != "support" || who["id"] != op.ID {
+				t.Fatalf("whoami %v", who)
+			}
+			// Support: members yes, the programme no, adjustments up to the limit.
+			var m kopilka.Member
+			a.do(t, "POST", "/v1/members", s.Token, map[string]any{"phone": "+79161110000"}).ok(t, 201, &m)
+			a.do(t, "PUT", "/v1/programme", s.Token, map[string]any{"pending_days": 0}).problem(t, 403, kopilka.EFORBIDDEN, "")
+			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": 1000, "reason": "goodwill"}).ok(t, 201, nil)
+			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": -1001, "reason": "too much"}).
+				problem(t, 403, kopilka.EFORBIDDEN, "points")
+			var tx struct {
+				Items []kopilka.Transaction `json:"items"`
+			}
+			a.do(t, "GET", "/v1/members/"+m.ID+"/transactions", s.Token, nil).ok(t, 200, &tx)
+			if len(tx.Items) != 1 || !strings.HasPrefix(tx.Items[0].Actor, "operator:"+op.ID) {
+				t.Fatalf("the adjustment's actor: %+v", tx.Items)
+			}
+
+			// Five wrong passwords lock the account; then even the right one is refused.
+			for i := range kopilka.MaxFailedLogins {
+				login("wrong password "+strconv.Itoa(i)).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			}
+			r = login("correct horse battery")
+			r.problem(t, 423, kopilka.ELOCKED, "")
+			if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 800 || secs > 900 {
+				t.Errorf("Retry-After %q, want about 900 s", r.header.Get("Retry-After"))
+			}
+			// An unknown e-mail answers like a wrong password.
+			a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "nobody@example.com", "password": "x"}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			// An admin unlocks; the lock also ends by itself after LockOut.
+			a.do(t, "POST", "/v1/operators/"+op.ID+"/unlock", adminKey, nil).ok(t, 200, nil)
+			login("correct horse battery").ok(t, 200, &s)
+			for i := range kopilka.MaxFailedLogins {
+				login("wrong again "+strconv.Itoa(i)).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			}
+			login("correct horse battery").problem(t, 423, kopilka.ELOCKED, "")
+			a.svc.Now = func() time.Time { return time.Now().Add(kopilka.LockOut + time.Second) }
+			login("correct horse battery").ok(t, 200, &s)
+			a.svc.Now = time.Now
+
+			// Logging out ends the session; disabling the operator ends the others.
+			var other session
+			login("correct horse battery").ok(t, 200, &other)
+			a.do(t, "POST", "/v1/auth/logout", s.Token, nil).ok(t, 204, nil)
+			a.do(t, "GET", "/v1/auth/whoami", s.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			a.do(t, "PATCH", "/v1/operators/"+op.ID, adminKey, map[string]any{"status": "disabled"}).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/auth/whoami", other.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			login("correct horse battery").problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			// Enabled again: old sessions stay ended; a new login works.
+			a.do(t, "PATCH", "/v1/operators/"+op.ID, adminKey, map[string]any{"status": "active"}).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/auth/whoami", other.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			login("correct horse battery").ok(t, 200, &s)
+		})
+	}
+}
+
+func TestMembers_LoginByOneTimeCode(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			var m, other kopilka.Member
+			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79162220000", "email": "ivan@example.com"}).ok(t, 201, &m)
+			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79162220001"}).ok(t, 201, &other)
+			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", adminKey, map[string]any{"points": 300, "reason": "welcome"}).ok(t, 201, nil)
+			clock := time.Now()
+			a.svc.Now = func() time.Time { return clock }
+			defer func() { a.svc.Now = time.Now }()
+
+			// Asking for a code answers the same for a member and for nobody.
+			var yes, no map[string]any
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "8 916 222-00-00"}).ok(t, 202, &yes)
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79169999999"}).ok(t, 202, &no)
+			if len(a.sent.sent) != 1 || a.sent.sent[0].to != "+79162220000" || a.sent.sent[0].channel != "sms" || jsonString(t, yes) != jsonString(t, no) {
+				t.Fatalf("sent %+v; answers %v and %v", a.sent.sent, yes, no)
+			}
+			code := a.sent.code("+79162220000")
+			// A second code within a minute waits, for a member and for nobody alike.
+			r := a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000"})
+			r.problem(t, 429, kopilka.ERATELIMIT, "")
+			if r.header.Get("Retry-After") != "60" {
+				t.Errorf("Retry-After %q", r.header.Get("Retry-After"))
+			}
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79169999999"}).problem(t, 429, kopilka.ERATELIMIT, "")
+
+			verify := func(code string) reply {
+				return a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79162220000", "code": code})
+			}
+			wrong := "000000"
+			if code == wrong {
+				wrong = "111111"
+			}
+			for range kopilka.OTPAttempts {
+				verify(wrong).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			}
+			verify(code).problem(t, 401, kopilka.EUNAUTHORIZED, "") // five wrong: the code is void
+
+			clock = clock.Add(kopilka.OTPResendAfter)
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000"}).ok(t, 202, nil)
+			code = a.sent.code("+79162220000")
+			var s session
+			verify(code).ok(t, 200, &s)
+			verify(code).problem(t, 401, kopilka.EUNAUTHORIZED, "") // used once
+			if s.MemberID != m.ID || !strings.HasPrefix(s.Token, kopilka.MemberTokenPrefix) {
+				t.Fatalf("session %+v", s)
+			}
+			// The member's own balance, history and cards; nothing else.
+			var me kopilka.Member
+			a.do(t, "GET", "/v1/me", s.Token, nil).ok(t, 200, &me)
+			var bal kopilka.BalanceView
+			a.do(t, "GET", "/v1/me/balance", s.Token, nil).ok(t, 200, &bal)
+			var hist struct {
+				Items []kopilka.Transaction `json:"items"`
+			}
+			a.do(t, "GET", "/v1/me/transactions", s.Token, nil).ok(t, 200, &hist)
+			if me.ID != m.ID || len(me.Cards) != 1 || bal.Available != 300 || len(hist.Items) != 1 {
+				t.Fatalf("me %+v balance %+v history %+v", me, bal, hist)
+			}
+			for _, p := range []string{"/v1/members/" + other.ID, "/v1/members/" + m.ID + "/balance", "/v1/members?phone=%2B79162220001",
+				"/v1/cards/" + other.Cards[0].Number, "/v1/programme", "/v1/partners"} {
+				a.do(t, "GET", p, s.Token, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+			}
+			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": 1000, "reason": "me"}).problem(t, 403, kopilka.EFORBIDDEN, "")
+			a.do(t, "GET", "/v1/stores/nearby?lat=55.75&lon=37.62", s.Token, nil).ok(t, 200, nil)
+
+			// A code by e-mail, then the code expires after five minutes.
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"email": "Ivan@Example.com"}).ok(t, 202, nil)
+			mailed := a.sent.code("ivan@example.com")
+			clock = clock.Add(kopilka.OTPLifetime)
+			a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"email": "ivan@example.com", "code": mailed}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+
+			// A sender that fails is answered as if it had sent: the caller cannot tell.
+			a.svc.Sender = failingSender{}
+			clock = clock.Add(kopilka.OTPResendAfter)
+			var failed map[string]any
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000"}).ok(t, 202, &failed)
+			if jsonString(t, failed) != jsonString(t, yes) {
+				t.Errorf("answer when sending failed %v, when it worked %v", failed, yes)
+			}
+			a.svc.Sender = a.sent
+
+			// A blocked member's session stops working, and stays stopped when unblocked.
+			a.do(t, "POST", "/v1/members/"+m.ID+"/block", adminKey, nil).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/me", s.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			a.do(t, "POST", "/v1/members/"+m.ID+"/unblock", adminKey, nil).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/me", s.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000", "code": "123456"}).problem(t, 422, kopilka.EINVALID, "code")
+		})
+	}
+}
+
+func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			var m kopilka.Member
+			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79163330000"}).ok(t, 201, &m)
+			card := m.Cards[0].Number
+			r := a.do(t, "POST", "/v1/cards/"+card+"/block", adminKey, nil, "X-Request-Id", "req-block-1")
+			r.ok(t, 200, nil)
+			var k kopilka.APIKey
+			a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "till 9", "role": "pos", "partner_id": "main"}).ok(t, 201, &k)
+			a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "ghost@example.com", "password": "guess"}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			a.do(t, "POST", "/v1/purchases", k.Secret, map[string]any{"receipt_id": "a-1", "store_id": "store-1", "member_id": m.ID,
+				"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 10000, "amount": 10000}}}).ok(t, 200, nil)
+			// A refused write is on record too.
+			a.do(t, "PUT", "/v1/programme", posKey, map[string]any{"pending_days": 1}).problem(t, 403, kopilka.EFORBIDDEN, "")
+
+			type auditPage struct {
+				Items      []kopilka.AuditEntry `json:"items"`
+				NextCursor string               `json:"next_cursor"`
+			}
+			var page auditPage
+			read := func(query string) { // a fresh page each time: decoding into a used one keeps old fields
+				page = auditPage{}
+				a.do(t, "GET", "/v1/audit?"+query, adminKey, nil).ok(t, 200, &page)
+			}
+			read("target=" + card)
+			if len(page.Items) != 1 {
+				t.Fatalf("entries for the card: %+v", page.Items)
+			}
+			e := page.Items[0]
+			var before, after kopilka.Card
+			_ = json.Unmarshal(e.Before, &before)
+			_ = json.Unmarshal(e.After, &after)
+			if e.Action != "POST /v1/cards/{number}/block" || e.Status != 200 || e.RequestID != "req-block-1" || e.Source != "127.0.0.1" ||
+				e.ActorKind != "key" || e.Role != "admin" || before.Status != "active" || after.Status != "blocked" || e.At.IsZero() {
+				t.Fatalf("entry %+v (before %s, after %s)", e, e.Before, e.After)
+			}
+			read("action=" + url.QueryEscape("POST /v1/keys"))
+			if len(page.Items) != 1 || strings.Contains(string(page.Items[0].After), k.Secret) || !strings.Contains(string(page.Items[0].After), "(removed)") {
+				t.Fatalf("key creation entry keeps the secret: %+v", page.Items)
+			}
+			read("action=" + url.QueryEscape("POST /v1/auth/login"))
+			if len(page.Items) != 1 || page.Items[0].Actor != "login:ghost@example.com" || page.Items[0].Status != 401 ||
+				strings.Contains(string(page.Items[0].Request), "guess") {
+				t.Fatalf("login entry %+v", page.Items)
+			}
+			read("partner_id=main")
+			if len(page.Items) != 1 || page.Items[0].Action != "POST /v1/purchases" || page.Items[0].ActorID != k.ID {
+				t.Fatalf("partner entries %+v", page.Items)
+			}
+			read("action=" + url.QueryEscape("PUT /v1/programme"))
+			if len(page.Items) != 1 || page.Items[0].Status != 403 || page.Items[0].Role != "pos" {
+				t.Fatalf("refused write %+v", page.Items)
+			}
+			// Paging, newest first.
+			read("limit=2")
+			first := page.Items
+			if len(first) != 2 || page.NextCursor == "" || first[0].At.Before(first[1].At) {
+				t.Fatalf("first page %+v", page)
+			}
+			read("limit=2&cursor=" + page.NextCursor)
+			if len(page.Items) == 0 || page.Items[0].ID == first[1].ID || page.Items[0].At.After(first[1].At) {
+				t.Fatalf("second page %+v", page.Items)
+			}
+			// The log has no route that writes it.
+			for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+				r := a.do(t, method, "/v1/audit", adminKey, map[string]any{})
+				if r.status != 405 {
+					t.Errorf("%s /v1/audit: %d, want 405", method, r.status)
+				}
+				r = a.do(t, method, "/v1/audit/"+e.ID, adminKey, map[string]any{})
+				if r.status != 404 && r.status != 405 {
+					t.Errorf("%s /v1/audit/{id}: %d, want 404 or 405", method, r.status)
+				}
+			}
+			a.do(t, "GET", "/v1/audit", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+		})
+	}
+}

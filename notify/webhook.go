@@ -1,0 +1,59 @@
+// Package notify delivers members' one-time login codes. kopilka.Sender is
+// the interface; this package has the webhook sender, which hands each
+// message to an SMS or e-mail gateway of the operator's choosing.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Webhook POSTs {"channel", "to", "text"} as JSON to URL, with the bearer
+// Token when it is set, and expects a 2xx answer within Timeout.
+type Webhook struct {
+	URL     string
+	Token   string
+	Timeout time.Duration
+	Client  *http.Client
+}
+
+// Send delivers one message.
+func (w Webhook) Send(ctx context.Context, channel, to, text string) error {
+	body, err := json.Marshal(map[string]string{"channel": channel, "to": to, "text": text})
+	if err != nil {
+		return err
+	}
+	timeout := w.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if w.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+w.Token)
+	}
+	client := w.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("notify webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("notify webhook: %s answered %s", w.URL, resp.Status)
+	}
+	return nil
+}

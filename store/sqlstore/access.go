@@ -1,0 +1,204 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+const operatorColumns = `id, email, name, role, status, password_hash, failed_logins, locked_until, last_login_at, created_at`
+
+func operatorArgs(o kopilka.Operator) []any {
+	return []any{o.ID, o.Email, o.Name, o.Role, o.Status, o.PasswordHash, o.FailedLogins,
+		ptrMicros(o.LockedUntil), ptrMicros(o.LastLoginAt), micros(o.CreatedAt)}
+}
+
+func scanOperator(s Scanner) (kopilka.Operator, error) {
+	var o kopilka.Operator
+	var locked, last sql.NullInt64
+	var created int64
+	err := s.Scan(&o.ID, &o.Email, &o.Name, &o.Role, &o.Status, &o.PasswordHash, &o.FailedLogins, &locked, &last, &created)
+	o.LockedUntil, o.LastLoginAt, o.CreatedAt = fromPtrMicros(locked), fromPtrMicros(last), fromMicros(created)
+	return o, err
+}
+
+func (t *tx) InsertOperator(ctx context.Context, o kopilka.Operator) error {
+	_, err := t.execNow(ctx, `INSERT INTO operators (`+operatorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, operatorArgs(o)...)
+	return t.mapErr(err, "operator")
+}
+
+func (t *tx) UpdateOperator(ctx context.Context, o kopilka.Operator) error {
+	n, err := t.execNow(ctx, `UPDATE operators SET email = $2, name = $3, role = $4, status = $5, password_hash = $6,
+		failed_logins = $7, locked_until = $8, last_login_at = $9 WHERE id = $1`, operatorArgs(o)[:9]...)
+	if err != nil {
+		return t.mapErr(err, "operator")
+	}
+	return mustAffect(n, "operator")
+}
+
+func (t *tx) Operator(ctx context.Context, id string) (kopilka.Operator, error) {
+	o, err := scanOperator(t.row(ctx, `SELECT `+operatorColumns+` FROM operators WHERE id = $1`, id))
+	return o, notFound(err, "operator")
+}
+
+func (t *tx) LockOperator(ctx context.Context, id string) (kopilka.Operator, error) {
+	o, err := scanOperator(t.row(ctx, `SELECT `+operatorColumns+` FROM operators WHERE id = $1`+t.lock(), id))
+	return o, notFound(err, "operator")
+}
+
+func (t *tx) OperatorIDByEmail(ctx context.Context, email string) (string, error) {
+	var id string
+	err := t.row(ctx, `SELECT id FROM operators WHERE email = $1`, email).Scan(&id)
+	return id, notFound(err, "operator")
+}
+
+func (t *tx) Operators(ctx context.Context) ([]kopilka.Operator, error) {
+	rows, err := t.query(ctx, `SELECT `+operatorColumns+` FROM operators ORDER BY email`)
+	if err != nil {
+		return nil, fmt.Errorf("operators: %w", err)
+	}
+	defer rows.Close()
+	os := []kopilka.Operator{}
+	for rows.Next() {
+		o, err := scanOperator(rows)
+		if err != nil {
+			return nil, err
+		}
+		os = append(os, o)
+	}
+	return os, rows.Err()
+}
+
+func (t *tx) InsertSession(ctx context.Context, s kopilka.Session) error {
+	_, err := t.execNow(ctx, `INSERT INTO sessions (hash, kind, subject_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		s.Hash, s.Kind, s.SubjectID, micros(s.CreatedAt), micros(s.ExpiresAt))
+	return t.mapErr(err, "session")
+}
+
+func (t *tx) Session(ctx context.Context, hash string) (kopilka.Session, error) {
+	var s kopilka.Session
+	var created, expires int64
+	err := t.row(ctx, `SELECT hash, kind, subject_id, created_at, expires_at FROM sessions WHERE hash = $1 AND revoked_at IS NULL`, hash).
+		Scan(&s.Hash, &s.Kind, &s.SubjectID, &created, &expires)
+	s.CreatedAt, s.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return s, notFound(err, "session")
+}
+
+func (t *tx) RevokeSession(ctx context.Context, hash string, at time.Time) error {
+	n, err := t.execNow(ctx, `UPDATE sessions SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL`, hash, micros(at))
+	if err != nil {
+		return err
+	}
+	return mustAffect(n, "live session")
+}
+
+func (t *tx) RevokeSessions(ctx context.Context, subjectID string, at time.Time) error {
+	_, err := t.execNow(ctx, `UPDATE sessions SET revoked_at = $2 WHERE subject_id = $1 AND revoked_at IS NULL`, subjectID, micros(at))
+	return err
+}
+
+func (t *tx) PutOTP(ctx context.Context, o kopilka.OTP) error {
+	_, err := t.execNow(ctx, `INSERT INTO otp_codes (address, member_id, hash, attempts, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (address) DO UPDATE SET member_id = excluded.member_id, hash = excluded.hash, attempts = excluded.attempts,
+			sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
+		o.Address, o.MemberID, o.Hash, o.Attempts, micros(o.SentAt), micros(o.ExpiresAt))
+	return t.mapErr(err, "one-time code")
+}
+
+func (t *tx) otp(ctx context.Context, address, lock string) (kopilka.OTP, error) {
+	var o kopilka.OTP
+	var sent, expires int64
+	err := t.row(ctx, `SELECT address, member_id, hash, attempts, sent_at, expires_at FROM otp_codes WHERE address = $1`+lock, address).
+		Scan(&o.Address, &o.MemberID, &o.Hash, &o.Attempts, &sent, &expires)
+	o.SentAt, o.ExpiresAt = fromMicros(sent), fromMicros(expires)
+	return o, notFound(err, "one-time code")
+}
+
+func (t *tx) OTP(ctx context.Context, address string) (kopilka.OTP, error) {
+	return t.otp(ctx, address, "")
+}
+
+func (t *tx) LockOTP(ctx context.Context, address string) (kopilka.OTP, error) {
+	return t.otp(ctx, address, t.lock())
+}
+
+func rawOrNull(b json.RawMessage) sql.NullString {
+	return sql.NullString{String: string(b), Valid: len(b) > 0}
+}
+
+func (t *tx) InsertAudit(ctx context.Context, es ...kopilka.AuditEntry) error {
+	args := make([]any, 0, 16*len(es))
+	for _, e := range es {
+		args = append(args, e.ID, micros(e.At), e.ActorKind, e.ActorID, e.Actor, e.Role, nullString(e.PartnerID), e.Action, e.Path,
+			nullString(e.Target), e.Status, e.RequestID, e.Source, rawOrNull(e.Request), rawOrNull(e.Before), rawOrNull(e.After))
+	}
+	var b batch
+	addRows(&b, "audit_log", `INSERT INTO audit_log (id, at, actor_kind, actor_id, actor, role, partner_id, action, path, target,
+		status, request_id, source, request, before_state, after_state) VALUES `, "", 16, args)
+	return t.mapErr(t.exec(ctx, b), "audit entries")
+}
+
+func (t *tx) AuditEntries(ctx context.Context, f kopilka.AuditFilter) ([]kopilka.AuditEntry, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.ActorID != "" {
+		where = append(where, "actor_id = "+arg(f.ActorID))
+	}
+	if f.Action != "" {
+		where = append(where, "action = "+arg(f.Action))
+	}
+	if f.Target != "" {
+		where = append(where, "target = "+arg(f.Target))
+	}
+	if f.PartnerID != "" {
+		where = append(where, "partner_id = "+arg(f.PartnerID))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "at >= "+arg(micros(f.From)))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "at < "+arg(micros(f.To)))
+	}
+	if f.Before != nil {
+		at := arg(micros(f.Before.CreatedAt))
+		where = append(where, fmt.Sprintf("(at < %s OR (at = %s AND id < %s))", at, at, arg(f.Before.ID)))
+	}
+	q := `SELECT id, at, actor_kind, actor_id, actor, role, partner_id, action, path, target, status, request_id, source,
+		request, before_state, after_state FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT %d", f.Limit)
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	es := []kopilka.AuditEntry{}
+	for rows.Next() {
+		var e kopilka.AuditEntry
+		var at int64
+		var partner, target, req, before, after sql.NullString
+		if err := rows.Scan(&e.ID, &at, &e.ActorKind, &e.ActorID, &e.Actor, &e.Role, &partner, &e.Action, &e.Path, &target,
+			&e.Status, &e.RequestID, &e.Source, &req, &before, &after); err != nil {
+			return nil, err
+		}
+		e.At, e.PartnerID, e.Target = fromMicros(at), partner.String, target.String
+		for _, p := range []struct {
+			src sql.NullString
+			dst *json.RawMessage
+		}{{req, &e.Request}, {before, &e.Before}, {after, &e.After}} {
+			if p.src.Valid {
+				*p.dst = json.RawMessage(p.src.String)
+			}
+		}
+		es = append(es, e)
+	}
+	return es, rows.Err()
+}
