@@ -49,18 +49,22 @@ func (w *teeWriter) Write(b []byte) (int, error) {
 // (YAML, or JSON too long to parse whole).
 var secretText = regexp.MustCompile(`(?i)("?(?:secret|token|password|password_hash|code)"?\s*:\s*)("[^"]*"|'[^']*'|[^\s,}]+)`)
 
-// secretFields are removed from what the log keeps.
-var secretFields = []string{"secret", "token", "password", "password_hash", "code"}
+// secretFields are removed from what the log keeps of requests; answers
+// keep "code", which in them is a problem's code, not a one-time code.
+var (
+	secretFields       = []string{"secret", "token", "password", "password_hash", "code"}
+	secretAnswerFields = secretFields[:4]
+)
 
 // redact returns a JSON document without secret fields, a long or non-JSON
 // body as a JSON string (cut to maxAuditBody), and nil for nothing.
-func redact(b []byte) json.RawMessage {
+func redact(b []byte, secrets []string) json.RawMessage {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
 	var v any
 	if len(b) <= maxAuditBody && json.Unmarshal(b, &v) == nil {
-		out, err := json.Marshal(scrub(v))
+		out, err := json.Marshal(scrub(v, secrets))
 		if err == nil {
 			return out
 		}
@@ -73,19 +77,19 @@ func redact(b []byte) json.RawMessage {
 	return out
 }
 
-func scrub(v any) any {
+func scrub(v any, secrets []string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if slices.Contains(secretFields, k) {
+			if slices.Contains(secrets, k) {
 				x[k] = "(removed)"
 			} else {
-				x[k] = scrub(val)
+				x[k] = scrub(val, secrets)
 			}
 		}
 	case []any:
 		for i := range x {
-			x[i] = scrub(x[i])
+			x[i] = scrub(x[i], secrets)
 		}
 	}
 	return v
@@ -150,7 +154,7 @@ func (s *Server) before(ctx context.Context, rt Route, r *http.Request) any {
 // newAudit starts the entry of a request on an audited route.
 func (s *Server) newAudit(ctx context.Context, rt Route, r *http.Request, p kopilka.Principal, body []byte) *kopilka.AuditEntry {
 	a := &kopilka.AuditEntry{ActorKind: p.Kind, ActorID: p.ID, Actor: p.Actor(), Role: p.Role, PartnerID: p.PartnerID,
-		Action: rt.Method + " " + rt.Pattern, Path: r.URL.RequestURI(), RequestID: requestID(ctx), Request: redact(body)}
+		Action: rt.Method + " " + rt.Pattern, Path: r.URL.RequestURI(), RequestID: requestID(ctx), Request: redact(body, secretFields)}
 	a.Target = r.PathValue("id")
 	if a.Target == "" {
 		a.Target = r.PathValue("number")
@@ -158,7 +162,7 @@ func (s *Server) newAudit(ctx context.Context, rt Route, r *http.Request, p kopi
 	a.Source = sourceOf(r)
 	if b := s.before(ctx, rt, r); b != nil {
 		raw, _ := json.Marshal(b)
-		a.Before = redact(raw)
+		a.Before = redact(raw, secretAnswerFields)
 	}
 	return a
 }
@@ -169,7 +173,7 @@ func (s *Server) newAudit(ctx context.Context, rt Route, r *http.Request, p kopi
 // record is logged loudly and counted: the write it describes is done.
 func (s *Server) record(ctx context.Context, a *kopilka.AuditEntry, status int, answer []byte) {
 	a.Status = status
-	a.After = redact(answer)
+	a.After = redact(answer, secretAnswerFields)
 	if a.ActorKind == "" {
 		a.ActorKind = "anonymous"
 	}
