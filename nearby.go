@@ -2,6 +2,7 @@ package kopilka
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -117,6 +118,9 @@ func (s *Service) Nearby(ctx context.Context, q NearbyQuery) ([]NearbyStore, err
 			os, err := tx.OutletsIn(ctx, b, q.PartnerID, MaxNearbyCandidates)
 			if err != nil {
 				return err
+			}
+			if len(os) == MaxNearbyCandidates { // some were left unread: the nearest may be among them
+				return Invalid("radius_m", fmt.Sprintf("more than %d stores lie around this point: ask for a smaller radius", MaxNearbyCandidates))
 			}
 			for _, o := range os {
 				if o.Lat == nil || o.Lon == nil {

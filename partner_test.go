@@ -353,6 +353,31 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 		if total == 0 {
 			t.Error("no points were issued in October")
 		}
+		// Frozen: a new point value and time zone change nothing of a closed month,
+		// and its entries still add up to its totals.
+		if _, err := e.svc.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.PointValue, p.TimeZone = 50, "UTC"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"a", "b", "c"} {
+			st, err := e.svc.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var issued, redeemed int64
+			for _, x := range st.Entries {
+				issued += x.Issued
+				redeemed += x.Redeemed
+			}
+			if st.PointValue != 100 || !st.From.Equal(octFrom) || !st.To.Equal(octTo) || issued != st.NetIssued || redeemed != st.NetRedeemed ||
+				st.OwedByPartner != st.NetIssued*100 || st.Status != kopilka.StatementClosed {
+				t.Errorf("partner %s after the programme changed: %+v (entries add to %d issued, %d redeemed)", id, st, issued, redeemed)
+			}
+			// An open span is read with today's point value.
+			open, err := e.svc.Statement(e.ctx, id, "", octFrom, octTo)
+			if err != nil || open.PointValue != 50 || open.NetIssued != st.NetIssued || open.OwedByPartner != st.NetIssued*50 {
+				t.Errorf("partner %s, October as an open span: %+v %v", id, open, err)
+			}
+		}
 		// A month not yet over, or over by less than the grace, cannot be closed.
 		_, err := e.svc.CloseSettlement(e.ctx, "a", "2026-11", "test")
 		wantCode(t, err, kopilka.EINVALID, "period")

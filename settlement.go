@@ -144,7 +144,8 @@ func (s *Service) Statement(ctx context.Context, partnerID, period string, from,
 		}
 		closed, err := tx.Settlement(ctx, partnerID, period)
 		if period != "" && err == nil {
-			live, err := s.statement(ctx, tx, partnerID, from, to, closed.PointValue, true)
+			// The entries of the bounds it was closed with, whatever the zone is now.
+			live, err := s.statement(ctx, tx, partnerID, closed.From, closed.To, closed.PointValue, true)
 			st, st.Entries = closed, live.Entries
 			return err
 		} else if period != "" && ErrorCode(err) != ENOTFOUND {

@@ -60,7 +60,11 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			}
 			// Support: members yes, the programme no, adjustments up to the limit.
 			var m kopilka.Member
-			a.do(t, "POST", "/v1/members", s.Token, map[string]any{"phone": "+79161110000"}).ok(t, 201, &m)
+			a.do(t, "POST", "/v1/members", s.Token, map[string]any{"phone": "+79161110000"}).problem(t, 403, kopilka.EFORBIDDEN, "")
+			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79161110000"}).ok(t, 201, &m)
+			// Support may not change where a member's codes go, nor issue a card it could spend with.
+			a.do(t, "PATCH", "/v1/members/"+m.ID, s.Token, map[string]any{"phone": "+79160000666"}).problem(t, 403, kopilka.EFORBIDDEN, "")
+			a.do(t, "POST", "/v1/members/"+m.ID+"/cards", s.Token, map[string]any{"number": "2000000000000666"}).problem(t, 403, kopilka.EFORBIDDEN, "")
 			a.do(t, "PUT", "/v1/programme", s.Token, map[string]any{"pending_days": 0}).problem(t, 403, kopilka.EFORBIDDEN, "")
 			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": 1000, "reason": "goodwill"}).ok(t, 201, nil)
 			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": -1001, "reason": "too much"}).

@@ -154,7 +154,8 @@ func (s *Server) before(ctx context.Context, rt Route, r *http.Request) any {
 // newAudit starts the entry of a request on an audited route.
 func (s *Server) newAudit(ctx context.Context, rt Route, r *http.Request, p kopilka.Principal, body []byte) *kopilka.AuditEntry {
 	a := &kopilka.AuditEntry{ActorKind: p.Kind, ActorID: p.ID, Actor: p.Actor(), Role: p.Role, PartnerID: p.PartnerID,
-		Action: rt.Method + " " + rt.Pattern, Path: r.URL.RequestURI(), RequestID: requestID(ctx), Request: redact(body, secretFields)}
+		Action: rt.Method + " " + rt.Pattern, Path: strings.ToValidUTF8(r.URL.RequestURI(), "\uFFFD"), RequestID: requestID(ctx),
+		Request: redact(body, secretFields)}
 	a.Target = r.PathValue("id")
 	if a.Target == "" {
 		a.Target = r.PathValue("number")
@@ -193,7 +194,11 @@ func (s *Server) record(ctx context.Context, a *kopilka.AuditEntry, status int, 
 			es[i] = p.entry
 		}
 		err := s.Service.RecordAudit(context.WithoutCancel(ctx), es...)
-		for _, p := range batch {
+		for i, p := range batch {
+			if err != nil && len(batch) > 1 { // one bad entry must not lose the others
+				p.done <- s.Service.RecordAudit(context.WithoutCancel(ctx), es[i])
+				continue
+			}
 			p.done <- err
 		}
 	}

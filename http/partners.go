@@ -53,7 +53,9 @@ func (s *Server) ownReceipt(ctx context.Context, receiptID string) error {
 		return nil
 	}
 	q, err := s.Service.Purchase(ctx, receiptID)
-	if err != nil {
+	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+		return notFound("purchase") // the same words as for another partner's
+	} else if err != nil {
 		return err
 	}
 	if q.PartnerID != p.PartnerID || len(p.StoreIDs) > 0 && !slices.Contains(p.StoreIDs, q.StoreID) {

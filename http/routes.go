@@ -20,6 +20,7 @@ var (
 	adminOnly     = []string{role.admin}
 	programme     = []string{role.admin, role.operator, role.marketing}
 	backOffice    = []string{role.admin, role.operator, role.support}
+	memberAdmin   = []string{role.admin, role.operator}
 	till          = []string{role.admin, role.operator, role.pos}
 	tillLookup    = []string{role.admin, role.operator, role.support, role.pos}
 	purchaseRead  = []string{role.admin, role.operator, role.support, role.pos, role.partnerAdmin}
@@ -30,7 +31,7 @@ var (
 	reports       = []string{role.admin, role.operator, role.marketing, role.partnerAdmin}
 	everyone      = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos, role.member}
 	memberOnly    = []string{role.member}
-	auditors      = []string{role.admin, role.operator}
+	auditors      = []string{role.admin}
 )
 
 // Scopes: what a route's path or body names that belongs to one partner.
@@ -64,16 +65,16 @@ func (s *Server) Routes() []Route {
 		{"POST", "/v1/programme/campaigns/{id}/simulate", programme, "", s.simulateCampaign},
 		{"POST", "/v1/programme/simulate", programme, "", s.simulate},
 
-		{"POST", "/v1/members", backOffice, "", s.createMember},
+		{"POST", "/v1/members", memberAdmin, "", s.createMember},
 		{"GET", "/v1/members", tillLookup, "", s.findMember},
 		{"GET", "/v1/members/{id}", backOffice, "", s.getMember},
-		{"PATCH", "/v1/members/{id}", backOffice, "", s.patchMember},
+		{"PATCH", "/v1/members/{id}", memberAdmin, "", s.patchMember},
 		{"POST", "/v1/members/{id}/block", backOffice, "", s.memberStatus(kopilka.StatusBlocked)},
-		{"POST", "/v1/members/{id}/unblock", backOffice, "", s.memberStatus(kopilka.StatusActive)},
-		{"POST", "/v1/members/{id}/cards", backOffice, "", s.issueCard},
+		{"POST", "/v1/members/{id}/unblock", memberAdmin, "", s.memberStatus(kopilka.StatusActive)},
+		{"POST", "/v1/members/{id}/cards", memberAdmin, "", s.issueCard},
 		{"GET", "/v1/members/{id}/balance", tillLookup, "", s.balance},
 		{"GET", "/v1/members/{id}/tier", backOffice, "", s.tier},
-		{"PUT", "/v1/members/{id}/categories", backOffice, "", s.putCategories},
+		{"PUT", "/v1/members/{id}/categories", memberAdmin, "", s.putCategories},
 		{"GET", "/v1/members/{id}/transactions", backOffice, "", s.transactions},
 		{"POST", "/v1/members/{id}/adjustments", backOffice, "", s.adjust},
 

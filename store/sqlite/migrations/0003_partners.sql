@@ -1,5 +1,7 @@
 -- Coalition: partners, their stores, the partner each ledger transaction
--- happened at, and closed settlements.
+-- happened at, and closed settlements. Columns are added here and indexed
+-- and filled in 0004: CockroachDB does not index or update a column in the
+-- transaction that adds it.
 CREATE TABLE partners (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -33,9 +35,6 @@ CREATE INDEX stores_location ON stores (lat, lon) WHERE lat IS NOT NULL;
 ALTER TABLE purchases ADD COLUMN partner_id TEXT;
 ALTER TABLE transactions ADD COLUMN store_id TEXT;
 ALTER TABLE transactions ADD COLUMN partner_id TEXT;
--- A statement reads one partner's transactions of a period.
-CREATE INDEX transactions_partner ON transactions (partner_id, created_at, id) WHERE partner_id IS NOT NULL;
-
 CREATE TABLE settlements (
     partner_id TEXT NOT NULL,
     period TEXT NOT NULL,
@@ -43,19 +42,6 @@ CREATE TABLE settlements (
     closed_at BIGINT NOT NULL,
     PRIMARY KEY (partner_id, period)
 );
-
--- An installation that took receipts before stores were registered: its
--- store ids become stores of one partner, "main", so that refunds and
--- statements of its purchases keep working. Set their coordinates and
--- hours afterwards.
-INSERT INTO partners (id, name, legal_id, status, categories, created_at, updated_at)
-    SELECT 'main', 'Main', '', 'active', '[]', MIN(created_at), MIN(created_at) FROM purchases HAVING COUNT(*) > 0;
-INSERT INTO stores (id, partner_id, name, address, time_zone, hours, status, created_at, updated_at)
-    SELECT store_id, 'main', store_id, '', 'UTC', '[]', 'open', MIN(created_at), MIN(created_at) FROM purchases GROUP BY store_id;
-UPDATE purchases SET partner_id = 'main';
-UPDATE transactions SET partner_id = 'main',
-    store_id = (SELECT p.store_id FROM purchases p WHERE p.receipt_id = transactions.receipt_id)
-    WHERE receipt_id IS NOT NULL AND kind IN ('purchase', 'refund', 'cancel');
 
 -- Keys scoped to a partner and, optionally, to some of its stores.
 ALTER TABLE api_keys ADD COLUMN partner_id TEXT;
