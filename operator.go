@@ -268,6 +268,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Session, O
 			outcome = errLogin
 			return nil
 		case o.LockedUntil != nil && o.LockedUntil.After(now):
+			checkPassword(dummyHash, password) // as long as any other answer
 			outcome = &Error{Code: ELOCKED, Message: fmt.Sprintf("too many failed logins: the account is locked until %s", o.LockedUntil.Format(time.RFC3339)),
 				Extra: map[string]any{"locked_until": o.LockedUntil.Format(time.RFC3339)}}
 			return nil

@@ -21,7 +21,11 @@ const (
 	OTPLifetime    = 5 * time.Minute
 	OTPAttempts    = 5           // wrong codes before the code is void
 	OTPResendAfter = time.Minute // the least time between two codes to one address
-	MemberSession  = 30 * 24 * time.Hour
+	// OTPDailyFailures is how many wrong codes one address may take in a
+	// day, over all its codes; past it, no code is sent or accepted until
+	// the day since the first of them is over.
+	OTPDailyFailures = 15
+	MemberSession    = 30 * 24 * time.Hour
 )
 
 // Sender delivers a one-time code. Channel is "sms" or "email"; to is the
@@ -41,12 +45,15 @@ func (l LogSender) Send(ctx context.Context, channel, to, text string) error {
 
 // OTP is a code sent to an address; only its hash is stored.
 type OTP struct {
-	Address   string // "phone:+7916…" or "email:anna@…"
-	MemberID  string
-	Hash      string
-	Attempts  int
-	SentAt    time.Time
-	ExpiresAt time.Time
+	Address  string // "phone:+7916…" or "email:anna@…"
+	MemberID string
+	Hash     string
+	Attempts int
+	// Failures counts wrong codes since FailuresSince, across codes.
+	Failures      int
+	FailuresSince time.Time
+	SentAt        time.Time
+	ExpiresAt     time.Time
 }
 
 // otpAddress reads a phone or an e-mail as the address a code goes to.
@@ -84,7 +91,8 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) error {
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		code = ""
 		prev, err := tx.OTP(ctx, address)
-		if err == nil && now.Sub(prev.SentAt) < OTPResendAfter {
+		found := err == nil
+		if found && now.Sub(prev.SentAt) < OTPResendAfter {
 			wait := int((OTPResendAfter - now.Sub(prev.SentAt) + time.Second - 1) / time.Second)
 			return &Error{Code: ERATELIMIT, Message: fmt.Sprintf("a code was sent a moment ago; ask again in %d s", wait),
 				Extra: map[string]any{"retry_after": wait}}
@@ -103,13 +111,16 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) error {
 		if err != nil {
 			return err
 		}
-		if id != "" {
+		next := OTP{Address: address, MemberID: id, Hash: HashKey(address + ":" + c), SentAt: now, ExpiresAt: now.Add(OTPLifetime)}
+		if found && now.Sub(prev.FailuresSince) < 24*time.Hour { // a new code does not forgive earlier guesses
+			next.Failures, next.FailuresSince = prev.Failures, prev.FailuresSince
+		}
+		if id != "" && next.Failures < OTPDailyFailures {
 			code = c
 		}
 		// An address of nobody gets a row too, with no member and no code
 		// sent, so that it is limited the same: the caller cannot tell.
-		return tx.PutOTP(ctx, OTP{Address: address, MemberID: id, Hash: HashKey(address + ":" + c),
-			SentAt: now, ExpiresAt: now.Add(OTPLifetime)})
+		return tx.PutOTP(ctx, next)
 	})
 	if err != nil || code == "" {
 		return err
@@ -179,12 +190,17 @@ func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (Se
 		} else if err != nil {
 			return err
 		}
-		if !o.ExpiresAt.After(now) || o.Attempts >= OTPAttempts || o.MemberID == "" {
+		daily := now.Sub(o.FailuresSince) < 24*time.Hour && o.Failures >= OTPDailyFailures
+		if !o.ExpiresAt.After(now) || o.Attempts >= OTPAttempts || o.MemberID == "" || daily {
 			outcome = errCode
 			return nil
 		}
 		if subtle.ConstantTimeCompare([]byte(HashKey(address+":"+code)), []byte(o.Hash)) != 1 {
 			o.Attempts++
+			if now.Sub(o.FailuresSince) >= 24*time.Hour {
+				o.Failures, o.FailuresSince = 0, now
+			}
+			o.Failures++
 			outcome = errCode
 			return tx.PutOTP(ctx, o)
 		}

@@ -209,6 +209,46 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 	}
 }
 
+// TestMembers_CodesAreLimitedPerDay guesses five wrong codes on each of
+// three codes: the fifteenth wrong guess shuts the address for a day, even
+// to the right code of a fourth.
+func TestMembers_CodesAreLimitedPerDay(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79164440000"}).ok(t, 201, nil)
+	clock := time.Now()
+	a.svc.Now = func() time.Time { return clock }
+	defer func() { a.svc.Now = time.Now }()
+	ask := func() string {
+		clock = clock.Add(kopilka.OTPResendAfter)
+		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}).ok(t, 202, nil)
+		return a.sent.code("+79164440000")
+	}
+	verify := func(code string) reply {
+		return a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79164440000", "code": code})
+	}
+	for range kopilka.OTPDailyFailures / kopilka.OTPAttempts {
+		code := ask()
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		for range kopilka.OTPAttempts {
+			verify(wrong).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+		}
+	}
+	sent := len(a.sent.sent)
+	a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}) // within the minute: 429
+	clock = clock.Add(kopilka.OTPResendAfter)
+	a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}).ok(t, 202, nil)
+	if len(a.sent.sent) != sent {
+		t.Fatalf("a code was sent to an address shut for the day")
+	}
+	verify(a.sent.code("+79164440000")).problem(t, 401, kopilka.EUNAUTHORIZED, "") // the last code sent, now refused
+	clock = clock.Add(24 * time.Hour)
+	var s session
+	verify(ask()).ok(t, 200, &s)
+}
+
 func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
 	for _, d := range dialects(t) {
 		t.Run(d, func(t *testing.T) {

@@ -103,19 +103,20 @@ func (t *tx) RevokeSessions(ctx context.Context, subjectID string, at time.Time)
 }
 
 func (t *tx) PutOTP(ctx context.Context, o kopilka.OTP) error {
-	_, err := t.execNow(ctx, `INSERT INTO otp_codes (address, member_id, hash, attempts, sent_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+	_, err := t.execNow(ctx, `INSERT INTO otp_codes (address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (address) DO UPDATE SET member_id = excluded.member_id, hash = excluded.hash, attempts = excluded.attempts,
-			sent_at = excluded.sent_at, expires_at = excluded.expires_at`,
-		o.Address, o.MemberID, o.Hash, o.Attempts, micros(o.SentAt), micros(o.ExpiresAt))
+			sent_at = excluded.sent_at, expires_at = excluded.expires_at, failures = excluded.failures, failures_since = excluded.failures_since`,
+		o.Address, o.MemberID, o.Hash, o.Attempts, micros(o.SentAt), micros(o.ExpiresAt), o.Failures, micros(o.FailuresSince))
 	return t.mapErr(err, "one-time code")
 }
 
 func (t *tx) otp(ctx context.Context, address, lock string) (kopilka.OTP, error) {
 	var o kopilka.OTP
-	var sent, expires int64
-	err := t.row(ctx, `SELECT address, member_id, hash, attempts, sent_at, expires_at FROM otp_codes WHERE address = $1`+lock, address).
-		Scan(&o.Address, &o.MemberID, &o.Hash, &o.Attempts, &sent, &expires)
-	o.SentAt, o.ExpiresAt = fromMicros(sent), fromMicros(expires)
+	var sent, expires, since int64
+	err := t.row(ctx, `SELECT address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since FROM otp_codes WHERE address = $1`+lock, address).
+		Scan(&o.Address, &o.MemberID, &o.Hash, &o.Attempts, &sent, &expires, &o.Failures, &since)
+	o.SentAt, o.ExpiresAt, o.FailuresSince = fromMicros(sent), fromMicros(expires), fromMicros(since)
 	return o, notFound(err, "one-time code")
 }
 

@@ -596,7 +596,8 @@ func Run(t *testing.T, open func(t *testing.T) kopilka.Store) {
 		if live("h2") {
 			t.Fatal("h2 outlived the revocation of all o1's sessions")
 		}
-		code := kopilka.OTP{Address: "phone:+79160000001", MemberID: "m1", Hash: "a", SentAt: t0, ExpiresAt: t0.Add(time.Minute)}
+		code := kopilka.OTP{Address: "phone:+79160000001", MemberID: "m1", Hash: "a", SentAt: t0, ExpiresAt: t0.Add(time.Minute),
+			Failures: 3, FailuresSince: t0}
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.PutOTP(ctx, code) })
 		code.Hash, code.Attempts = "b", 2
 		mustUpdate(t, s, func(tx kopilka.Tx) error { return tx.PutOTP(ctx, code) })

@@ -31,7 +31,10 @@ CREATE TABLE otp_codes (
     hash TEXT NOT NULL,
     attempts BIGINT NOT NULL,
     sent_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    -- wrong codes since failures_since, over all of the address's codes
+    failures BIGINT NOT NULL,
+    failures_since BIGINT NOT NULL
 );
 
 -- Nothing in Kopilka updates or deletes these rows.
