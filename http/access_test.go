@@ -249,6 +249,44 @@ func TestMembers_CodesAreLimitedPerDay(t *testing.T) {
 	verify(ask()).ok(t, 200, &s)
 }
 
+// TestKeys_ScopedToStores limits a till's key to one store of its partner:
+// the partner's other store is as unknown to it as another partner's.
+func TestKeys_ScopedToStores(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	var k kopilka.APIKey
+	a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "till of store-1", "role": "pos", "partner_id": "main",
+		"store_ids": []string{"store-1"}}).ok(t, 201, &k)
+	a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "bad", "role": "pos", "store_ids": []string{"store-1"}}).
+		problem(t, 422, kopilka.EINVALID, "store_ids")
+	a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "bad", "role": "pos", "partner_id": "main", "store_ids": []string{"nowhere"}}).
+		problem(t, 422, kopilka.EINVALID, "store_ids[0]")
+	var m kopilka.Member
+	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79165550000"}).ok(t, 201, &m)
+	receipt := func(id, store string) map[string]any {
+		return map[string]any{"receipt_id": id, "store_id": store, "member_id": m.ID,
+			"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 10000, "amount": 10000}}}
+	}
+	a.do(t, "POST", "/v1/purchases", k.Secret, receipt("k-1", "store-1")).ok(t, 200, nil)
+	other := a.do(t, "POST", "/v1/purchases", k.Secret, receipt("k-2", "s1"))
+	missing := a.do(t, "POST", "/v1/purchases", k.Secret, receipt("k-3", "nowhere"))
+	other.problem(t, 404, kopilka.ENOTFOUND, "")
+	missing.problem(t, 404, kopilka.ENOTFOUND, "")
+	a.do(t, "POST", "/v1/purchases", adminKey, receipt("a-1", "s1")).ok(t, 200, nil)
+	seen := a.do(t, "GET", "/v1/purchases/a-1", k.Secret, nil)
+	unknown := a.do(t, "GET", "/v1/purchases/no-such", k.Secret, nil)
+	seen.problem(t, 404, kopilka.ENOTFOUND, "")
+	var p1, p2 problem
+	_ = json.Unmarshal(seen.body, &p1)
+	_ = json.Unmarshal(unknown.body, &p2)
+	if p1.Detail != p2.Detail || p1.Detail == "" {
+		t.Errorf("another store's purchase says %q, a missing one %q: they must read the same", p1.Detail, p2.Detail)
+	}
+	a.do(t, "POST", "/v1/purchases/a-1/cancel", k.Secret, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+	if q, err := a.svc.Purchase(context.Background(), "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
+		t.Fatalf("purchase a-1 after the refused cancel: %+v %v", q, err)
+	}
+}
+
 func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
 	for _, d := range dialects(t) {
 		t.Run(d, func(t *testing.T) {
