@@ -59,19 +59,7 @@ func (t *tx) OperatorIDByEmail(ctx context.Context, email string) (string, error
 
 func (t *tx) Operators(ctx context.Context) ([]kopilka.Operator, error) {
 	rows, err := t.query(ctx, `SELECT `+operatorColumns+` FROM operators ORDER BY email`)
-	if err != nil {
-		return nil, fmt.Errorf("operators: %w", err)
-	}
-	defer rows.Close()
-	os := []kopilka.Operator{}
-	for rows.Next() {
-		o, err := scanOperator(rows)
-		if err != nil {
-			return nil, err
-		}
-		os = append(os, o)
-	}
-	return os, rows.Err()
+	return collect(rows, err, "operators", scanOperator)
 }
 
 func (t *tx) InsertSession(ctx context.Context, s kopilka.Session) error {
@@ -177,29 +165,25 @@ func (t *tx) AuditEntries(ctx context.Context, f kopilka.AuditFilter) ([]kopilka
 	}
 	q += fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT %d", f.Limit)
 	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+	return collect(rows, err, "audit log", scanAudit)
+}
+
+func scanAudit(s Scanner) (kopilka.AuditEntry, error) {
+	var e kopilka.AuditEntry
+	var at int64
+	var partner, target, req, before, after sql.NullString
+	if err := s.Scan(&e.ID, &at, &e.ActorKind, &e.ActorID, &e.Actor, &e.Role, &partner, &e.Action, &e.Path, &target,
+		&e.Status, &e.RequestID, &e.Source, &req, &before, &after); err != nil {
+		return e, err
 	}
-	defer rows.Close()
-	es := []kopilka.AuditEntry{}
-	for rows.Next() {
-		var e kopilka.AuditEntry
-		var at int64
-		var partner, target, req, before, after sql.NullString
-		if err := rows.Scan(&e.ID, &at, &e.ActorKind, &e.ActorID, &e.Actor, &e.Role, &partner, &e.Action, &e.Path, &target,
-			&e.Status, &e.RequestID, &e.Source, &req, &before, &after); err != nil {
-			return nil, err
+	e.At, e.PartnerID, e.Target = fromMicros(at), partner.String, target.String
+	for _, p := range []struct {
+		src sql.NullString
+		dst *json.RawMessage
+	}{{req, &e.Request}, {before, &e.Before}, {after, &e.After}} {
+		if p.src.Valid {
+			*p.dst = json.RawMessage(p.src.String)
 		}
-		e.At, e.PartnerID, e.Target = fromMicros(at), partner.String, target.String
-		for _, p := range []struct {
-			src sql.NullString
-			dst *json.RawMessage
-		}{{req, &e.Request}, {before, &e.Before}, {after, &e.After}} {
-			if p.src.Valid {
-				*p.dst = json.RawMessage(p.src.String)
-			}
-		}
-		es = append(es, e)
 	}
-	return es, rows.Err()
+	return e, nil
 }

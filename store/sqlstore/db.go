@@ -375,6 +375,24 @@ func fromPtrMicros(v sql.NullInt64) *time.Time {
 	return &t
 }
 
+// collect reads every row a query returned with scan; what names the
+// query in its error.
+func collect[T any](rows Rows, err error, what string, scan func(Scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // notFound turns sql.ErrNoRows into ENOTFOUND.

@@ -199,19 +199,7 @@ func (t *tx) Transactions(ctx context.Context, memberID string, before *kopilka.
 	}
 	q += fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT %d`, limit)
 	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("transactions: %w", err)
-	}
-	defer rows.Close()
-	items := []kopilka.Transaction{}
-	for rows.Next() {
-		x, err := scanTx(rows)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, x)
-	}
-	return items, rows.Err()
+	return collect(rows, err, "transactions", scanTx)
 }
 
 func (t *tx) TransactionByKey(ctx context.Context, memberID, key string) (kopilka.Transaction, error) {

@@ -237,19 +237,7 @@ func (t *tx) KeyByHash(ctx context.Context, hash string) (kopilka.APIKey, error)
 
 func (t *tx) Keys(ctx context.Context) ([]kopilka.APIKey, error) {
 	rows, err := t.query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("api keys: %w", err)
-	}
-	defer rows.Close()
-	ks := []kopilka.APIKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		ks = append(ks, k)
-	}
-	return ks, rows.Err()
+	return collect(rows, err, "api keys", scanKey)
 }
 
 func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {

@@ -58,19 +58,7 @@ func (t *tx) Partner(ctx context.Context, id string) (kopilka.Partner, error) {
 
 func (t *tx) Partners(ctx context.Context) ([]kopilka.Partner, error) {
 	rows, err := t.query(ctx, `SELECT `+partnerColumns+` FROM partners ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("partners: %w", err)
-	}
-	defer rows.Close()
-	ps := []kopilka.Partner{}
-	for rows.Next() {
-		p, err := scanPartner(rows)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	return ps, rows.Err()
+	return collect(rows, err, "partners", scanPartner)
 }
 
 func (t *tx) PutOutlet(ctx context.Context, o kopilka.Outlet) error {
@@ -121,7 +109,8 @@ func (t *tx) Outlets(ctx context.Context, partnerID, after string, limit int) ([
 		q += ` AND s.partner_id = $2`
 		args = append(args, partnerID)
 	}
-	return t.outlets(ctx, false, q+fmt.Sprintf(` ORDER BY s.id LIMIT %d`, limit), args...)
+	rows, err := t.query(ctx, q+fmt.Sprintf(` ORDER BY s.id LIMIT %d`, limit), args...)
+	return collect(rows, err, "stores", func(s Scanner) (kopilka.Outlet, error) { return scanOutlet(s) })
 }
 
 func (t *tx) OutletsIn(ctx context.Context, b kopilka.Box, partnerID string, limit int) ([]kopilka.Outlet, error) {
@@ -132,34 +121,15 @@ func (t *tx) OutletsIn(ctx context.Context, b kopilka.Box, partnerID string, lim
 		q += ` AND s.partner_id = $5`
 		args = append(args, partnerID)
 	}
-	return t.outlets(ctx, true, q+fmt.Sprintf(` LIMIT %d`, limit), args...)
-}
-
-func (t *tx) outlets(ctx context.Context, withCategories bool, q string, args ...any) ([]kopilka.Outlet, error) {
-	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("stores: %w", err)
-	}
-	defer rows.Close()
-	os := []kopilka.Outlet{}
-	for rows.Next() {
+	rows, err := t.query(ctx, q+fmt.Sprintf(` LIMIT %d`, limit), args...)
+	return collect(rows, err, "stores", func(s Scanner) (kopilka.Outlet, error) {
 		var cats string
-		var extra []any
-		if withCategories {
-			extra = append(extra, &cats)
-		}
-		o, err := scanOutlet(rows, extra...)
+		o, err := scanOutlet(s, &cats)
 		if err != nil {
-			return nil, err
+			return o, err
 		}
-		if withCategories {
-			if err := json.Unmarshal([]byte(cats), &o.Categories); err != nil {
-				return nil, err
-			}
-		}
-		os = append(os, o)
-	}
-	return os, rows.Err()
+		return o, json.Unmarshal([]byte(cats), &o.Categories)
+	})
 }
 
 func (t *tx) PartnerEntries(ctx context.Context, partnerID string, from, to time.Time, after *kopilka.Cursor, limit int) ([]kopilka.PartnerEntry, error) {
@@ -176,22 +146,14 @@ func (t *tx) PartnerEntries(ctx context.Context, partnerID string, from, to time
 	q += fmt.Sprintf(` GROUP BY t.id, t.kind, t.receipt_id, t.refund_id, t.store_id, t.created_at
 		ORDER BY t.created_at, t.id LIMIT %d`, limit)
 	rows, err := t.query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("partner entries: %w", err)
-	}
-	defer rows.Close()
-	es := []kopilka.PartnerEntry{}
-	for rows.Next() {
+	return collect(rows, err, "partner entries", func(s Scanner) (kopilka.PartnerEntry, error) {
 		var e kopilka.PartnerEntry
 		var receipt, refund, store sql.NullString
 		var at int64
-		if err := rows.Scan(&e.TxID, &e.Kind, &receipt, &refund, &store, &at, &e.Issued, &e.Redeemed); err != nil {
-			return nil, err
-		}
+		err := s.Scan(&e.TxID, &e.Kind, &receipt, &refund, &store, &at, &e.Issued, &e.Redeemed)
 		e.ReceiptID, e.RefundID, e.StoreID, e.At = receipt.String, refund.String, store.String, fromMicros(at)
-		es = append(es, e)
-	}
-	return es, rows.Err()
+		return e, err
+	})
 }
 
 func (t *tx) InsertSettlement(ctx context.Context, st kopilka.Statement) error {
