@@ -344,16 +344,11 @@ func (s *Server) transactions(w http.ResponseWriter, r *http.Request) error {
 
 // history answers a page of a member's transactions.
 func (s *Server) history(w http.ResponseWriter, r *http.Request, memberID string) error {
-	q := r.URL.Query()
-	limit := 50
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return kopilka.Invalid("limit", "must be an integer")
-		}
-		limit = n
+	limit, err := queryInt(r, "limit", 50)
+	if err != nil {
+		return err
 	}
-	cur, err := decodeCursor(q.Get("cursor"))
+	cur, err := decodeCursor(r.URL.Query().Get("cursor"))
 	if err != nil {
 		return err
 	}
@@ -501,9 +496,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Service.RevokeKey(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	s.keyMu.Lock()
-	clear(s.keys) // this instance stops honouring it at once
-	s.keyMu.Unlock()
+	s.forgetPrincipals() // this instance stops honouring it at once
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
