@@ -97,9 +97,8 @@ func (st *Statement) total() {
 	st.NetAmount = st.OwedToPartner - st.OwedByPartner
 }
 
-// statement sums the partner's ledger over [from, to), with the entries
-// when entries is set.
-func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, to time.Time, pointValue int64, entries bool) (Statement, error) {
+// statement sums the partner's ledger over [from, to) and lists its entries.
+func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, to time.Time, pointValue int64) (Statement, error) {
 	st := Statement{PartnerID: partnerID, From: from, To: to, Status: StatementOpen, PointValue: pointValue, Entries: []PartnerEntry{}}
 	var after *Cursor
 	for {
@@ -110,9 +109,7 @@ func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, 
 		for _, e := range page {
 			st.add(e)
 		}
-		if entries {
-			st.Entries = append(st.Entries, page...)
-		}
+		st.Entries = append(st.Entries, page...)
 		if len(page) < 1000 {
 			break
 		}
@@ -142,20 +139,29 @@ func (s *Service) Statement(ctx context.Context, partnerID, period string, from,
 		if _, err := tx.Partner(ctx, partnerID); err != nil {
 			return err
 		}
-		closed, err := tx.Settlement(ctx, partnerID, period)
-		if period != "" && err == nil {
-			// The entries of the bounds it was closed with, whatever the zone is now.
-			live, err := s.statement(ctx, tx, partnerID, closed.From, closed.To, closed.PointValue, true)
-			st, st.Entries = closed, live.Entries
-			return err
-		} else if period != "" && ErrorCode(err) != ENOTFOUND {
-			return err
+		if period != "" {
+			closed, err := tx.Settlement(ctx, partnerID, period)
+			if err == nil {
+				st, err = s.withEntries(ctx, tx, closed)
+				return err
+			} else if ErrorCode(err) != ENOTFOUND {
+				return err
+			}
 		}
-		st, err = s.statement(ctx, tx, partnerID, from, to, e.Programme.PointValue, true)
+		st, err = s.statement(ctx, tx, partnerID, from, to, e.Programme.PointValue)
 		st.Period = period
 		return err
 	})
 	return st, err
+}
+
+// withEntries lists a closed statement's entries from the ledger, read with
+// the bounds it was closed with, whatever the time zone is now; its totals
+// stay as they were frozen.
+func (s *Service) withEntries(ctx context.Context, tx Tx, closed Statement) (Statement, error) {
+	live, err := s.statement(ctx, tx, closed.PartnerID, closed.From, closed.To, closed.PointValue)
+	closed.Entries = live.Entries
+	return closed, err
 }
 
 // CloseSettlement freezes a partner's statement of a month that ended at
@@ -179,18 +185,21 @@ func (s *Service) CloseSettlement(ctx context.Context, partnerID, period, by str
 			if _, err := tx.Partner(ctx, partnerID); err != nil {
 				return err
 			}
-			if st, err = tx.Settlement(ctx, partnerID, period); err == nil || ErrorCode(err) != ENOTFOUND {
+			if st, err = tx.Settlement(ctx, partnerID, period); err == nil {
+				st, err = s.withEntries(ctx, tx, st)
+				return err
+			} else if ErrorCode(err) != ENOTFOUND {
 				return err
 			}
-			if st, err = s.statement(ctx, tx, partnerID, from, to, e.Programme.PointValue, false); err != nil {
+			if st, err = s.statement(ctx, tx, partnerID, from, to, e.Programme.PointValue); err != nil {
 				return err
 			}
 			st.Period, st.Status, st.ClosedAt, st.ClosedBy = period, StatementClosed, &now, by
-			return tx.InsertSettlement(ctx, st)
+			return tx.InsertSettlement(ctx, st) // the totals; the entries stay in the ledger
 		})
 	})
 	if err != nil {
 		return Statement{}, err
 	}
-	return s.Statement(ctx, partnerID, period, time.Time{}, time.Time{})
+	return st, nil
 }
