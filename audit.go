@@ -1,7 +1,6 @@
 package kopilka
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 )
@@ -42,39 +41,4 @@ type AuditFilter struct {
 	// Before pages back: entries older than the cursor.
 	Before *Cursor
 	Limit  int
-}
-
-// RecordAudit appends entries in one transaction.
-func (s *Service) RecordAudit(ctx context.Context, es ...AuditEntry) error {
-	for i := range es {
-		es[i].ID = s.newID()
-		if es[i].At.IsZero() {
-			es[i].At = s.now()
-		}
-	}
-	return s.Store.Update(ctx, func(tx Tx) error { return tx.InsertAudit(ctx, es...) })
-}
-
-// Audit reads entries, newest first, and the cursor of the next page.
-func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, *Cursor, error) {
-	if f.Limit == 0 {
-		f.Limit = 100
-	}
-	if f.Limit < 1 || f.Limit > 1000 {
-		return nil, nil, Invalid("limit", "must be from 1 to 1000")
-	}
-	var es []AuditEntry
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		es, err = tx.AuditEntries(ctx, f)
-		return err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	var next *Cursor
-	if len(es) == f.Limit {
-		last := es[len(es)-1]
-		next = &Cursor{CreatedAt: last.At, ID: last.ID}
-	}
-	return es, next, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/jobs"
 )
 
 // TestConcurrency_SixtyFourTillsSpendOneBalance has 64 tills spend one
@@ -14,7 +16,7 @@ import (
 // balance pays for, the rest are refused, and nothing is counted twice.
 func TestConcurrency_SixtyFourTillsSpendOneBalance(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale }))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 1000)
 		const tills, spend = 64, 20
@@ -28,7 +30,7 @@ func TestConcurrency_SixtyFourTillsSpendOneBalance(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				q, err := e.svc.Confirm(e.ctx, receipt(fmt.Sprintf("till-%d", i), m.ID, spend, 10000))
+				q, err := e.svc.Purchases.Confirm(e.ctx, receipt(fmt.Sprintf("till-%d", i), m.ID, spend, 10000))
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
@@ -50,7 +52,7 @@ func TestConcurrency_SixtyFourTillsSpendOneBalance(t *testing.T) {
 		if b := e.balance(m.ID); b.Available != 0 || b.Pending != earned || earned != int64(ok)*4 {
 			t.Fatalf("balance %+v, earned %d; want 0 available and %d pending", b, earned, ok*4)
 		}
-		items, _, err := e.svc.History(e.ctx, m.ID, nil, 500)
+		items, _, err := e.svc.Ledger.History(e.ctx, m.ID, nil, 500)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +73,7 @@ func TestConcurrency_SixtyFourTillsSpendOneBalance(t *testing.T) {
 // then the same refund, from 32 goroutines at once.
 func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(nil))
+		e := newEnv(t, d, testProgramme(nil))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 100)
 		const n = 32
@@ -103,26 +105,26 @@ func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 		// The purchase spends more than half the balance, so a replay that
 		// priced the receipt again after its twin committed would be refused.
 		r := receipt("r1", m.ID, 60, 20000, 5000)
-		run(func() (any, error) { return e.svc.Confirm(e.ctx, r) })
+		run(func() (any, error) { return e.svc.Purchases.Confirm(e.ctx, r) })
 		if b := e.balance(m.ID); b.Available != 40 {
 			t.Fatalf("balance after 32 replays: %+v, want 40 available", b)
 		}
 		run(func() (any, error) {
-			return e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1}}})
+			return e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1}}})
 		})
-		run(func() (any, error) { return e.svc.Cancel(e.ctx, "r1") })
+		run(func() (any, error) { return e.svc.Purchases.Cancel(e.ctx, "r1") })
 		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 100}) {
 			t.Fatalf("balance after refund and cancel replays: %+v, want 100 available", b)
 		}
 		// A debit of more than half the balance, replayed under one key.
 		run(func() (any, error) {
-			x, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -60, Reason: "chargeback"}, "test", "key-1")
+			x, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -60, Reason: "chargeback"}, "test", "key-1")
 			return x.ID, err
 		})
 		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 40}) {
 			t.Fatalf("balance after 32 replays of a debit: %+v, want 40 available", b)
 		}
-		items, _, _ := e.svc.History(e.ctx, m.ID, nil, 100)
+		items, _, _ := e.svc.Ledger.History(e.ctx, m.ID, nil, 100)
 		if len(items) != 5 { // credit, purchase, refund, cancel, debit
 			t.Fatalf("%d transactions, want 5: %+v", len(items), items)
 		}
@@ -134,7 +136,7 @@ func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 // adjustments of many members from many goroutines, then checks the ledger.
 func TestConcurrency_ManyMembersManyTills(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
 		var ids []string
 		for i := range 8 {
 			m := e.member(fmt.Sprintf("+7916000%04d", i))
@@ -149,13 +151,13 @@ func TestConcurrency_ManyMembersManyTills(t *testing.T) {
 				for i := range 12 {
 					id := ids[(g+i)%len(ids)]
 					rid := fmt.Sprintf("g%d-%d", g, i)
-					_, err := e.svc.Confirm(e.ctx, receipt(rid, id, int64(i%3)*10, 10000, 7000))
+					_, err := e.svc.Purchases.Confirm(e.ctx, receipt(rid, id, int64(i%3)*10, 10000, 7000))
 					if err != nil && kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 						t.Errorf("confirm %s: %v", rid, err)
 						continue
 					}
 					if err == nil && i%4 == 0 {
-						if _, err := e.svc.Refund(e.ctx, rid, kopilka.RefundRequest{RefundID: "f", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
+						if _, err := e.svc.Purchases.Refund(e.ctx, rid, kopilka.RefundRequest{RefundID: "f", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
 							t.Errorf("refund %s: %v", rid, err)
 						}
 					}
@@ -172,26 +174,26 @@ func TestConcurrency_ManyMembersManyTills(t *testing.T) {
 // instance, over the same database: every lot activates and expires once.
 func TestConcurrency_JobsOnSeveralInstancesSettleEachLotOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 7; p.ExpiryMonths = 1 }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 7; p.ExpiryMonths = 1 }))
 		var ids []string
 		for i := range 20 {
 			m := e.member(fmt.Sprintf("+7916200%04d", i))
 			ids = append(ids, m.ID)
-			if _, err := e.svc.Confirm(e.ctx, receipt(fmt.Sprintf("r%d", i), m.ID, 0, 100000)); err != nil {
+			if _, err := e.svc.Purchases.Confirm(e.ctx, receipt(fmt.Sprintf("r%d", i), m.ID, 0, 100000)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		runAll := func() kopilka.JobReport {
+		runAll := func() jobs.JobReport {
 			var wg sync.WaitGroup
 			var mu sync.Mutex
-			var total kopilka.JobReport
+			var total jobs.JobReport
 			for range 6 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					instance := kopilka.NewService(e.svc.Store) // same database and clock
-					instance.Now = e.clock.Now
-					rep, err := instance.RunJobs(e.ctx)
+					instance := app.New(e.svc.DB) // same database and clock
+					instance.Env.Now = e.clock.Now
+					rep, err := instance.Jobs.RunJobs(e.ctx)
 					if err != nil {
 						t.Error(err)
 					}
@@ -230,7 +232,7 @@ func TestConcurrency_JobsOnSeveralInstancesSettleEachLotOnce(t *testing.T) {
 // profile edit with a block, and two replacements of one card.
 func TestConcurrency_ProfileEditsAndCardChangesDoNotUndoEachOther(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(nil))
+		e := newEnv(t, d, testProgramme(nil))
 		for i := range 20 {
 			m := e.member(fmt.Sprintf("+7916300%04d", i))
 			name := "Edited"
@@ -240,13 +242,13 @@ func TestConcurrency_ProfileEditsAndCardChangesDoNotUndoEachOther(t *testing.T) 
 			var errs [2]error
 			go func() {
 				defer wg.Done()
-				if _, err := e.svc.UpdateMember(e.ctx, m.ID, kopilka.MemberPatch{Name: &name}); err != nil {
+				if _, err := e.svc.Members.UpdateMember(e.ctx, m.ID, kopilka.MemberPatch{Name: &name}); err != nil {
 					t.Error(err)
 				}
 			}()
 			go func() {
 				defer wg.Done()
-				if _, err := e.svc.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
+				if _, err := e.svc.Members.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -255,12 +257,15 @@ func TestConcurrency_ProfileEditsAndCardChangesDoNotUndoEachOther(t *testing.T) 
 				var inner sync.WaitGroup
 				for j := range 2 {
 					inner.Add(1)
-					go func() { defer inner.Done(); fresh[j], errs[j] = e.svc.ReplaceCard(e.ctx, m.Cards[0].Number, "") }()
+					go func() {
+						defer inner.Done()
+						fresh[j], errs[j] = e.svc.Members.ReplaceCard(e.ctx, m.Cards[0].Number, "")
+					}()
 				}
 				inner.Wait()
 			}()
 			wg.Wait()
-			got, err := e.svc.Member(e.ctx, m.ID)
+			got, err := e.svc.Members.Member(e.ctx, m.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

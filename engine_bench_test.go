@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // benchProgramme is a programme with 200 active rules of every kind: 80
@@ -74,7 +75,7 @@ func TestBenchProgramme_HasTwoHundredActiveRulesThatFire(t *testing.T) {
 	if n != 200 {
 		t.Fatalf("%d rules, want 200", n)
 	}
-	if err := p.Validate(); err != nil {
+	if err := pricing.Validate(p); err != nil {
 		t.Fatal(err)
 	}
 	m := &kopilka.Member{Tier: "gold", Tags: []string{"student"}, CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -98,12 +99,12 @@ func TestBenchProgramme_HasTwoHundredActiveRulesThatFire(t *testing.T) {
 
 // BenchmarkPrice_FiftyLinesTwoHundredRules is the figure in BENCHMARKS.md.
 func BenchmarkPrice_FiftyLinesTwoHundredRules(b *testing.B) {
-	e, err := benchProgramme().Compile()
+	e, err := pricing.Compile(benchProgramme())
 	if err != nil {
 		b.Fatal(err)
 	}
 	m := &kopilka.Member{Tier: "gold", Tags: []string{"student"}, CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	in := kopilka.PriceInput{Receipt: benchReceipt(), Member: m, Available: 1000, Now: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
+	in := pricing.PriceInput{Receipt: benchReceipt(), Member: m, Available: 1000, Now: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -116,11 +117,11 @@ func BenchmarkPrice_FiftyLinesTwoHundredRules(b *testing.B) {
 // BenchmarkPrice_FiftyLinesFlatRate is the same receipt against the default
 // programme (the base rate alone): the yardstick for the figure above.
 func BenchmarkPrice_FiftyLinesFlatRate(b *testing.B) {
-	e, err := kopilka.DefaultProgramme().Compile()
+	e, err := pricing.Compile(kopilka.DefaultProgramme())
 	if err != nil {
 		b.Fatal(err)
 	}
-	in := kopilka.PriceInput{Receipt: benchReceipt(), Member: &kopilka.Member{}, Available: 1000, Now: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
+	in := pricing.PriceInput{Receipt: benchReceipt(), Member: &kopilka.Member{}, Available: 1000, Now: time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := e.Price(context.Background(), in, nil); err != nil {

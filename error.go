@@ -97,3 +97,16 @@ func (p Problems) Err() error {
 	}
 	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: p}
 }
+
+// RetryRace runs fn again once when it lost a race on an idempotency key:
+// a concurrent request with the same id committed first, and the store
+// reported ECONFLICT, at the write or at commit (the only unique keys these
+// writes can break are the receipt, refund and idempotency keys; the others
+// are random). The second run finds that request's result.
+func RetryRace(fn func() error) error {
+	err := fn()
+	if ErrorCode(err) == ECONFLICT {
+		err = fn()
+	}
+	return err
+}

@@ -93,8 +93,10 @@ func ParseQuantity(s string) (Quantity, error) {
 	return Quantity(n), err
 }
 
-func (q Quantity) String() string               { return formatFixed(int64(q), 3) }
+func (q Quantity) String() string { return formatFixed(int64(q), 3) }
+
 func (q Quantity) MarshalJSON() ([]byte, error) { return json.Marshal(q.String()) }
+
 func (q *Quantity) UnmarshalJSON(data []byte) error {
 	n, err := unmarshalFixed(data, 3)
 	*q = Quantity(n)
@@ -107,18 +109,20 @@ func ParsePercent(s string) (Percent, error) {
 	return Percent(n), err
 }
 
-func (p Percent) String() string               { return formatFixed(int64(p), 2) }
+func (p Percent) String() string { return formatFixed(int64(p), 2) }
+
 func (p Percent) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
+
 func (p *Percent) UnmarshalJSON(data []byte) error {
 	n, err := unmarshalFixed(data, 2)
 	*p = Percent(n)
 	return err
 }
 
-// mulDiv returns a*b/c and the remainder, for non-negative a, b and positive
+// MulDiv returns a*b/c and the remainder, for non-negative a, b and positive
 // c, computed in 128 bits so that no product overflows. ok is false when the
 // quotient does not fit in an int64.
-func mulDiv(a, b, c int64) (q, r int64, ok bool) {
+func MulDiv(a, b, c int64) (q, r int64, ok bool) {
 	hi, lo := bits.Mul64(uint64(a), uint64(b))
 	if hi >= uint64(c) {
 		return 0, 0, false
@@ -143,9 +147,9 @@ const (
 // Valid reports whether r is a known rule.
 func (r Rounding) Valid() bool { return r == RoundDown || r == RoundHalfUp || r == RoundUp }
 
-// div returns a*b/c rounded by r (a, b >= 0, c > 0).
-func (r Rounding) div(a, b, c int64) (int64, bool) {
-	q, rem, ok := mulDiv(a, b, c)
+// Div returns a*b/c rounded by r (a, b >= 0, c > 0).
+func (r Rounding) Div(a, b, c int64) (int64, bool) {
+	q, rem, ok := MulDiv(a, b, c)
 	if !ok {
 		return 0, false
 	}
@@ -159,10 +163,10 @@ func (r Rounding) div(a, b, c int64) (int64, bool) {
 	return q, true
 }
 
-// allocate splits total over the weights in proportion (largest remainder,
+// Allocate splits total over the weights in proportion (largest remainder,
 // ties to the earlier index), never giving index i more than caps[i] (a nil
 // caps means no caps). The parts sum to total provided total <= sum(caps).
-func allocate(total int64, weights, caps []int64) []int64 {
+func Allocate(total int64, weights, caps []int64) []int64 {
 	parts := make([]int64, len(weights))
 	capOf := func(i int) int64 {
 		if caps == nil {
@@ -193,7 +197,7 @@ func allocate(total int64, weights, caps []int64) []int64 {
 			if !open[i] {
 				continue
 			}
-			q, r, _ := mulDiv(left, w, sum)
+			q, r, _ := MulDiv(left, w, sum)
 			shares[i], rems[i] = q, r
 			if room := capOf(i) - parts[i]; q >= room {
 				// This index is full: give it its room and share the rest anew.

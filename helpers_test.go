@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
 	"github.com/kopilka/kopilka/store/storetest"
 )
 
@@ -34,7 +35,7 @@ func (c *clock) AddDate(y, m, d int) {
 type env struct {
 	t     testing.TB
 	ctx   context.Context
-	svc   *kopilka.Service
+	svc   *app.App
 	clock *clock
 }
 
@@ -42,11 +43,11 @@ type env struct {
 func newEnv(t testing.TB, dialect string, p kopilka.Programme) *env {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	svc := kopilka.NewService(storetest.Open(t, dialect))
-	svc.Now = c.Now
-	svc.ProgrammeTTL = 0
+	svc := app.New(storetest.Open(t, dialect))
+	svc.Env.Now = c.Now
+	svc.SetTTL(0)
 	e := &env{t: t, ctx: context.Background(), svc: svc, clock: c}
-	if _, err := svc.SetProgramme(e.ctx, p); err != nil {
+	if _, err := svc.Programme.SetProgramme(e.ctx, p); err != nil {
 		t.Fatal(err)
 	}
 	e.partner("main", "store-1", "store-2")
@@ -56,11 +57,11 @@ func newEnv(t testing.TB, dialect string, p kopilka.Programme) *env {
 // partner registers a partner with its stores, open at all hours.
 func (e *env) partner(id string, stores ...string) {
 	e.t.Helper()
-	if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: id, Name: "Partner " + id}); err != nil {
+	if _, err := e.svc.Coalition.PutPartner(e.ctx, kopilka.Partner{ID: id, Name: "Partner " + id}); err != nil {
 		e.t.Fatalf("partner: %v", err)
 	}
 	for _, s := range stores {
-		if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: s, PartnerID: id, Name: "Store " + s}); err != nil {
+		if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: s, PartnerID: id, Name: "Store " + s}); err != nil {
 			e.t.Fatalf("store: %v", err)
 		}
 	}
@@ -73,8 +74,8 @@ func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
 	}
 }
 
-// programme returns the default programme with the given changes.
-func programme(change func(p *kopilka.Programme)) kopilka.Programme {
+// testProgramme returns the default programme with the given changes.
+func testProgramme(change func(p *kopilka.Programme)) kopilka.Programme {
 	p := kopilka.DefaultProgramme()
 	if change != nil {
 		change(&p)
@@ -84,7 +85,7 @@ func programme(change func(p *kopilka.Programme)) kopilka.Programme {
 
 func (e *env) member(phone string) kopilka.Member {
 	e.t.Helper()
-	m, err := e.svc.CreateMember(e.ctx, kopilka.Member{Phone: phone, Name: "Test"})
+	m, err := e.svc.Members.CreateMember(e.ctx, kopilka.Member{Phone: phone, Name: "Test"})
 	if err != nil {
 		e.t.Fatalf("create member: %v", err)
 	}
@@ -93,14 +94,14 @@ func (e *env) member(phone string) kopilka.Member {
 
 func (e *env) credit(memberID string, points int64) {
 	e.t.Helper()
-	if _, err := e.svc.Adjust(e.ctx, memberID, kopilka.Adjustment{Points: points, Reason: "test credit"}, "test", ""); err != nil {
+	if _, err := e.svc.Ledger.Adjust(e.ctx, memberID, kopilka.Adjustment{Points: points, Reason: "test credit"}, "test", ""); err != nil {
 		e.t.Fatalf("credit: %v", err)
 	}
 }
 
 func (e *env) balance(memberID string) kopilka.Balance {
 	e.t.Helper()
-	b, err := e.svc.Balance(e.ctx, memberID)
+	b, err := e.svc.Ledger.Balance(e.ctx, memberID)
 	if err != nil {
 		e.t.Fatalf("balance: %v", err)
 	}

@@ -1,9 +1,6 @@
 package kopilka
 
-import (
-	"sort"
-	"time"
-)
+import "time"
 
 // Accounts of the ledger. Member accounts are per member; the programme's
 // accounts have no balance row at all: their balance is the sum of their
@@ -100,103 +97,27 @@ type Transaction struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// Entry is a ledger transaction being built: its postings, the lots it
-// creates and the changes to existing lots. The store writes it at once.
-type Entry struct {
-	Tx       Transaction
-	Postings []Posting
-	Moves    []LotMove
-	NewLots  []Lot
-	// Lots holds the new remaining points (and state) of lots it changed.
-	Lots map[string]*Lot
-}
-
-func newEntry(tx Transaction) *Entry {
-	return &Entry{Tx: tx, Lots: map[string]*Lot{}}
-}
-
-// post moves points from one account to another.
-func (e *Entry) post(from, to string, points int64) {
-	if points == 0 {
-		return
-	}
-	e.Postings = append(e.Postings, Posting{from, -points}, Posting{to, points})
-	for _, p := range []Posting{{from, -points}, {to, points}} {
-		switch p.Account {
-		case AccountAvailable:
-			e.Tx.Available += p.Amount
-		case AccountPending:
-			e.Tx.Pending += p.Amount
-		}
-	}
-}
-
-// addLot creates a lot of points from the counter account.
-func (e *Entry) addLot(id string, points int64, from string, activates, expires, now time.Time) *Lot {
-	l := Lot{ID: id, MemberID: e.Tx.MemberID, TxID: e.Tx.ID, Points: points, Remaining: points,
-		State: LotActive, ActivatesAt: activates, ExpiresAt: expires, CreatedAt: now}
-	to := AccountAvailable
-	if activates.After(now) {
-		l.State, to = LotPending, AccountPending
-	}
-	e.NewLots = append(e.NewLots, l)
-	e.post(from, to, points)
-	return &e.NewLots[len(e.NewLots)-1]
-}
-
-// move changes a lot's remaining points and records it.
-func (e *Entry) move(l *Lot, delta int64) {
-	if delta == 0 {
-		return
-	}
-	l.Remaining += delta
-	e.Lots[l.ID] = l
-	e.Moves = append(e.Moves, LotMove{l.ID, delta})
-}
-
-// consume takes points from the lots in order (oldest to expire first) and
-// posts them from the lots' account to the counter account. It reports
-// whether the lots held enough; on false the entry must be discarded.
-func (e *Entry) consume(lots []*Lot, points int64, to string) bool {
-	for _, l := range lots {
-		if points == 0 {
-			break
-		}
-		take := min(l.Remaining, points)
-		if take <= 0 {
-			continue
-		}
-		e.move(l, -take)
-		from := AccountAvailable
-		if l.State == LotPending {
-			from = AccountPending
-		}
-		e.post(from, to, take)
-		points -= take
-	}
-	return points == 0
-}
-
-// SpendOrder sorts lots the way spending consumes them: the soonest to
-// expire first (never-expiring last), then the oldest.
-func SpendOrder(lots []*Lot) {
-	sort.SliceStable(lots, func(i, j int) bool {
-		a, b := lots[i], lots[j]
-		if !a.ExpiresAt.Equal(b.ExpiresAt) {
-			if a.ExpiresAt.IsZero() || b.ExpiresAt.IsZero() {
-				return b.ExpiresAt.IsZero()
-			}
-			return a.ExpiresAt.Before(b.ExpiresAt)
-		}
-		if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.Before(b.CreatedAt)
-		}
-		return a.ID < b.ID
-	})
-}
-
 // Breach is one broken ledger invariant found by Verify.
 type Breach struct {
 	Invariant string `json:"invariant"`
 	Detail    string `json:"detail"`
+}
+
+// Adjustment is a manual credit (positive points) or debit (negative).
+type Adjustment struct {
+	Points int64  `json:"points"`
+	Reason string `json:"reason"`
+}
+
+// Counter is a change of one of a member's totals in one bucket.
+type Counter struct {
+	Name   string
+	Bucket string
+	Delta  int64
+}
+
+// Cursor marks a place in a member's history.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        string
 }

@@ -112,8 +112,8 @@ func NormalizeEmail(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-// normalize checks and normalises the member's own fields.
-func (m *Member) normalize(region string) error {
+// Normalize checks and normalises the member's own fields.
+func (m *Member) Normalize(region string) error {
 	var pr Problems
 	var err error
 	if m.Phone, err = NormalizePhone(m.Phone, region); err != nil {
@@ -138,7 +138,7 @@ func (m *Member) normalize(region string) error {
 	if len(m.Tags) > 50 {
 		pr.Add("tags", "a member may have at most 50 tags")
 	}
-	checkList(&pr, "tags", m.Tags)
+	CheckList(&pr, "tags", m.Tags)
 	if m.Tags == nil {
 		m.Tags = []string{}
 	}
@@ -155,8 +155,8 @@ func (m *Member) normalize(region string) error {
 	return pr.Err()
 }
 
-// apply copies the set fields of the patch onto m.
-func (p MemberPatch) apply(m *Member) {
+// Apply copies the set fields of the patch onto m.
+func (p MemberPatch) Apply(m *Member) {
 	if p.Phone != nil {
 		m.Phone = *p.Phone
 	}
@@ -211,8 +211,8 @@ func ValidLuhn(number string) bool {
 // collide with a bank card's BIN range.
 const VirtualCardPrefix = "2"
 
-// newCardNumber makes a 16-digit number with a Luhn check digit from random bytes.
-func newCardNumber(random []byte) string {
+// NewCardNumber makes a 16-digit number with a Luhn check digit from random bytes.
+func NewCardNumber(random []byte) string {
 	var b strings.Builder
 	b.WriteString(VirtualCardPrefix)
 	for i := 0; b.Len() < 15; i++ {

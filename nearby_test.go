@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/coalition"
+	"github.com/kopilka/kopilka/store/sqlstore"
 	"github.com/kopilka/kopilka/store/storetest"
 )
 
@@ -25,7 +27,7 @@ func TestDistance(t *testing.T) {
 		{"across the antimeridian", 0, 179.9, 0, -179.9, 22_239},
 		{"the same point", 55.75, 37.62, 55.75, 37.62, 0},
 	} {
-		got := kopilka.Distance(c.lat1, c.lon1, c.lat2, c.lon2)
+		got := coalition.Distance(c.lat1, c.lon1, c.lat2, c.lon2)
 		if math.Abs(got-c.want) > c.want*0.002+1 {
 			t.Errorf("%s: %.0f m, want %.0f m", c.name, got, c.want)
 		}
@@ -40,19 +42,19 @@ type storeAt struct {
 }
 
 // placeStores writes stores in one transaction per thousand.
-func placeStores(t testing.TB, ctx context.Context, s kopilka.Store, stores []storeAt) {
+func placeStores(t testing.TB, ctx context.Context, s *sqlstore.DB, stores []storeAt) {
 	t.Helper()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < len(stores); i += 1000 {
-		err := s.Update(ctx, func(tx kopilka.Tx) error {
+		err := s.Update(ctx, func(tx *sqlstore.Tx) error {
 			for _, st := range stores[i:min(i+1000, len(stores))] {
 				lat, lon := st.lat, st.lon
-				o := kopilka.Outlet{ID: st.id, PartnerID: st.partner, Name: st.id, Lat: &lat, Lon: &lon, TimeZone: "UTC",
+				o := kopilka.Store{ID: st.id, PartnerID: st.partner, Name: st.id, Lat: &lat, Lon: &lon, TimeZone: "UTC",
 					Hours: []kopilka.OpeningHours{}, Status: kopilka.StoreOpen, CreatedAt: now, UpdatedAt: now}
 				if st.closed {
 					o.Status = kopilka.StoreClosed
 				}
-				if err := tx.PutOutlet(ctx, o); err != nil {
+				if err := tx.PutStore(ctx, o); err != nil {
 					return err
 				}
 			}
@@ -69,14 +71,14 @@ func placeStores(t testing.TB, ctx context.Context, s kopilka.Store, stores []st
 // distance to every store.
 func TestNearby_MatchesAFullScan(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(nil))
-		if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: "fuel", Name: "Fuel", Categories: []string{"fuel"}}); err != nil {
+		e := newEnv(t, dialect, testProgramme(nil))
+		if _, err := e.svc.Coalition.PutPartner(e.ctx, kopilka.Partner{ID: "fuel", Name: "Fuel", Categories: []string{"fuel"}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: "gone", Name: "Gone", Status: kopilka.PartnerSuspended}); err != nil {
+		if _, err := e.svc.Coalition.PutPartner(e.ctx, kopilka.Partner{ID: "gone", Name: "Gone", Status: kopilka.PartnerSuspended}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: "main", Name: "Main", Categories: []string{"food"}}); err != nil {
+		if _, err := e.svc.Coalition.PutPartner(e.ctx, kopilka.Partner{ID: "main", Name: "Main", Categories: []string{"food"}}); err != nil {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
@@ -94,11 +96,11 @@ func TestNearby_MatchesAFullScan(t *testing.T) {
 			partner := []string{"main", "fuel", "gone"}[rng.IntN(3)]
 			stores = append(stores, storeAt{fmt.Sprintf("st-%d", i), partner, lat, lon, rng.IntN(10) == 0})
 		}
-		placeStores(t, e.ctx, e.svc.Store, stores)
+		placeStores(t, e.ctx, e.svc.DB, stores)
 		checked, nonEmpty := 0, 0
 		for _, c := range centres {
 			for range 12 {
-				q := kopilka.NearbyQuery{Lat: math.Max(-90, math.Min(90, c[0]+rng.NormFloat64()*0.03)), Lon: c[1] + rng.NormFloat64()*0.04,
+				q := coalition.NearbyQuery{Lat: math.Max(-90, math.Min(90, c[0]+rng.NormFloat64()*0.03)), Lon: c[1] + rng.NormFloat64()*0.04,
 					RadiusM: 500 + rng.IntN(15000), Limit: 100}
 				if q.Lon > 180 {
 					q.Lon -= 360
@@ -106,7 +108,7 @@ func TestNearby_MatchesAFullScan(t *testing.T) {
 				if rng.IntN(3) == 0 {
 					q.Category = "fuel"
 				}
-				got, err := e.svc.Nearby(e.ctx, q)
+				got, err := e.svc.Coalition.Nearby(e.ctx, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -117,7 +119,7 @@ func TestNearby_MatchesAFullScan(t *testing.T) {
 				}
 				var hits []hit
 				for _, s := range stores {
-					d := kopilka.Distance(q.Lat, q.Lon, s.lat, s.lon)
+					d := coalition.Distance(q.Lat, q.Lon, s.lat, s.lon)
 					if s.closed || s.partner == "gone" || d > float64(q.RadiusM) || q.Category == "fuel" && s.partner != "fuel" {
 						continue
 					}
@@ -154,36 +156,36 @@ func TestNearby_MatchesAFullScan(t *testing.T) {
 }
 
 func TestNearby_OpenNowAndValidation(t *testing.T) {
-	e := newEnv(t, "sqlite", programme(nil))
+	e := newEnv(t, "sqlite", testProgramme(nil))
 	lat, lon := 55.75, 37.62
 	// Open 09:00–21:00 Moscow; the clock is Sunday 12:00 Moscow, and the store opens on weekdays only.
-	if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "weekdays", PartnerID: "main", Name: "W", Lat: &lat, Lon: &lon, TimeZone: "Europe/Moscow",
+	if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "weekdays", PartnerID: "main", Name: "W", Lat: &lat, Lon: &lon, TimeZone: "Europe/Moscow",
 		Hours: []kopilka.OpeningHours{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "09:00", To: "21:00"}}}); err != nil {
 		t.Fatal(err)
 	}
 	lat2 := 55.751
-	if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "always", PartnerID: "main", Name: "A", Lat: &lat2, Lon: &lon}); err != nil {
+	if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "always", PartnerID: "main", Name: "A", Lat: &lat2, Lon: &lon}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := e.svc.Nearby(e.ctx, kopilka.NearbyQuery{Lat: lat, Lon: lon, RadiusM: 1000})
+	all, err := e.svc.Coalition.Nearby(e.ctx, coalition.NearbyQuery{Lat: lat, Lon: lon, RadiusM: 1000})
 	if err != nil || len(all) != 2 || all[0].ID != "weekdays" || all[0].OpenNow || all[1].DistanceM != 111 || !all[1].OpenNow {
 		t.Fatalf("nearby: %+v %v", all, err)
 	}
-	open, err := e.svc.Nearby(e.ctx, kopilka.NearbyQuery{Lat: lat, Lon: lon, RadiusM: 1000, OpenNow: true})
+	open, err := e.svc.Coalition.Nearby(e.ctx, coalition.NearbyQuery{Lat: lat, Lon: lon, RadiusM: 1000, OpenNow: true})
 	if err != nil || len(open) != 1 || open[0].ID != "always" {
 		t.Fatalf("open now: %+v %v", open, err)
 	}
 	for _, c := range []struct {
-		q     kopilka.NearbyQuery
+		q     coalition.NearbyQuery
 		field string
 	}{
-		{kopilka.NearbyQuery{Lat: 91, Lon: 0}, "lat"},
-		{kopilka.NearbyQuery{Lat: 0, Lon: -181}, "lon"},
-		{kopilka.NearbyQuery{Lat: 0, Lon: 0, RadiusM: 100_001}, "radius_m"},
-		{kopilka.NearbyQuery{Lat: 0, Lon: 0, Limit: 101}, "limit"},
-		{kopilka.NearbyQuery{Lat: math.NaN(), Lon: 0}, "lat"},
+		{coalition.NearbyQuery{Lat: 91, Lon: 0}, "lat"},
+		{coalition.NearbyQuery{Lat: 0, Lon: -181}, "lon"},
+		{coalition.NearbyQuery{Lat: 0, Lon: 0, RadiusM: 100_001}, "radius_m"},
+		{coalition.NearbyQuery{Lat: 0, Lon: 0, Limit: 101}, "limit"},
+		{coalition.NearbyQuery{Lat: math.NaN(), Lon: 0}, "lat"},
 	} {
-		_, err := e.svc.Nearby(e.ctx, c.q)
+		_, err := e.svc.Coalition.Nearby(e.ctx, c.q)
 		wantCode(t, err, kopilka.EINVALID, c.field)
 	}
 }
@@ -213,21 +215,21 @@ func BenchmarkNearby(b *testing.B) {
 		}
 		stores[i] = storeAt{id: fmt.Sprintf("bs-%06d", i), partner: "main", lat: lat, lon: lon}
 	}
-	query := func(i int) kopilka.NearbyQuery {
+	query := func(i int) coalition.NearbyQuery {
 		c := cities[i%len(cities)]
-		return kopilka.NearbyQuery{Lat: c[0] + rng.NormFloat64()*0.05, Lon: c[1] + rng.NormFloat64()*0.07, RadiusM: 2000, Limit: 20}
+		return coalition.NearbyQuery{Lat: c[0] + rng.NormFloat64()*0.05, Lon: c[1] + rng.NormFloat64()*0.07, RadiusM: 2000, Limit: 20}
 	}
 	for _, dialect := range storetest.Dialects() {
 		b.Run(dialect, func(b *testing.B) {
-			e := newEnv(b, dialect, programme(nil))
+			e := newEnv(b, dialect, testProgramme(nil))
 			start := time.Now()
-			placeStores(b, e.ctx, e.svc.Store, stores)
+			placeStores(b, e.ctx, e.svc.DB, stores)
 			b.Logf("%s: placed %d stores in %s", dialect, n, time.Since(start).Round(time.Millisecond))
 			// The search as it is: a box on the (lat, lon) index, then exact distances.
 			b.Run("box", func(b *testing.B) {
 				var found int
 				for i := 0; i < b.N; i++ {
-					got, err := e.svc.Nearby(e.ctx, query(i))
+					got, err := e.svc.Coalition.Nearby(e.ctx, query(i))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -241,10 +243,10 @@ func BenchmarkNearby(b *testing.B) {
 				var found int
 				for i := 0; i < b.N; i++ {
 					q := query(i)
-					err := e.svc.Store.View(e.ctx, func(tx kopilka.Tx) error {
-						all, err := tx.OutletsIn(e.ctx, world, "", 2*n)
+					err := e.svc.DB.View(e.ctx, func(tx *sqlstore.Tx) error {
+						all, err := tx.StoresIn(e.ctx, world, "", 2*n)
 						for _, o := range all {
-							if kopilka.Distance(q.Lat, q.Lon, *o.Lat, *o.Lon) <= float64(q.RadiusM) {
+							if coalition.Distance(q.Lat, q.Lon, *o.Lat, *o.Lon) <= float64(q.RadiusM) {
 								found++
 							}
 						}

@@ -1,11 +1,9 @@
 package kopilka
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -39,15 +37,15 @@ type Partner struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-// sells reports whether the partner may sell the category under the programme.
-func (p *Partner) sells(category string) bool {
+// Sells reports whether the partner may sell the category under the programme.
+func (p *Partner) Sells(category string) bool {
 	return p == nil || len(p.Categories) == 0 || slices.Contains(p.Categories, category)
 }
 
-// Outlet is one store of a partner (the API calls it a store; Store is
+// Store is one store of a partner (the API calls it a store; Store is
 // the storage). An outlet without coordinates (an online shop) is never
 // listed nearby.
-type Outlet struct {
+type Store struct {
 	ID        string   `json:"id"`
 	PartnerID string   `json:"partner_id"`
 	Name      string   `json:"name"`
@@ -77,25 +75,25 @@ func hoursClock(s string) (int, bool) {
 	if s == "24:00" {
 		return 24 * 60, true
 	}
-	return clock(s)
+	return Clock(s)
 }
 
 // OpenAt reports whether the store takes receipts at t: it is not closed
 // and t falls within its opening hours.
-func (o *Outlet) OpenAt(t time.Time) bool {
+func (o *Store) OpenAt(t time.Time) bool {
 	if o.Status != StoreOpen {
 		return false
 	}
 	if len(o.Hours) == 0 {
 		return true
 	}
-	loc, err := loadZone(o.TimeZone)
+	loc, err := LoadZone(o.TimeZone)
 	if err != nil {
 		return false
 	}
 	lt := t.In(loc)
 	minute := lt.Hour()*60 + lt.Minute()
-	today, yesterday := weekdays[lt.Weekday()], weekdays[(lt.Weekday()+6)%7]
+	today, yesterday := Weekdays[lt.Weekday()], Weekdays[(lt.Weekday()+6)%7]
 	on := func(h OpeningHours, day string) bool { return len(h.Days) == 0 || slices.Contains(h.Days, day) }
 	for _, h := range o.Hours {
 		from, _ := hoursClock(h.From)
@@ -114,7 +112,7 @@ func (o *Outlet) OpenAt(t time.Time) bool {
 	return false
 }
 
-func checkText(pr *Problems, field, v string, required bool, max int) {
+func CheckText(pr *Problems, field, v string, required bool, max int) {
 	switch {
 	case strings.TrimSpace(v) == "" && required:
 		pr.Add(field, "is required")
@@ -129,11 +127,11 @@ func checkPercent(pr *Problems, field string, v *Percent) {
 	}
 }
 
-func (p *Partner) validate() error {
+func (p *Partner) Validate() error {
 	var pr Problems
-	checkID(&pr, "id", p.ID, true)
-	checkText(&pr, "name", p.Name, true, 200)
-	checkText(&pr, "legal_id", p.LegalID, false, 64)
+	CheckID(&pr, "id", p.ID, true)
+	CheckText(&pr, "name", p.Name, true, 200)
+	CheckText(&pr, "legal_id", p.LegalID, false, 64)
 	if p.Status == "" {
 		p.Status = PartnerActive
 	}
@@ -142,22 +140,22 @@ func (p *Partner) validate() error {
 	}
 	checkPercent(&pr, "earn_rate_percent", p.EarnRate)
 	checkPercent(&pr, "max_spend_percent", p.MaxSpend)
-	checkList(&pr, "categories", p.Categories)
+	CheckList(&pr, "categories", p.Categories)
 	if p.Categories == nil {
 		p.Categories = []string{}
 	}
 	return pr.Err()
 }
 
-func (o *Outlet) validate() error {
+func (o *Store) Validate() error {
 	var pr Problems
-	checkID(&pr, "id", o.ID, true)
+	CheckID(&pr, "id", o.ID, true)
 	if o.ID == "nearby" {
 		pr.Add("id", `"nearby" is reserved: GET /v1/stores/nearby is the nearest-store search`)
 	}
-	checkID(&pr, "partner_id", o.PartnerID, true)
-	checkText(&pr, "name", o.Name, true, 200)
-	checkText(&pr, "address", o.Address, false, 500)
+	CheckID(&pr, "partner_id", o.PartnerID, true)
+	CheckText(&pr, "name", o.Name, true, 200)
+	CheckText(&pr, "address", o.Address, false, 500)
 	switch {
 	case (o.Lat == nil) != (o.Lon == nil):
 		pr.Add("lat", "lat and lon go together: give both or neither")
@@ -169,7 +167,7 @@ func (o *Outlet) validate() error {
 	if o.TimeZone == "" {
 		o.TimeZone = "UTC"
 	}
-	if _, err := loadZone(o.TimeZone); err != nil {
+	if _, err := LoadZone(o.TimeZone); err != nil {
 		pr.Add("time_zone", "is not an IANA time zone such as Europe/Moscow")
 	}
 	if o.Status == "" {
@@ -195,7 +193,7 @@ func (o *Outlet) validate() error {
 			pr.Add(f+".to", `must differ from "from"; use "00:00" to "24:00" for the whole day`)
 		}
 		for j, d := range h.Days {
-			if !slices.Contains(weekdays, d) {
+			if !slices.Contains(Weekdays, d) {
 				pr.Add(fmt.Sprintf("%s.days[%d]", f, j), "must be one of mon, tue, wed, thu, fri, sat, sun")
 			}
 		}
@@ -207,206 +205,21 @@ func (o *Outlet) validate() error {
 	return pr.Err()
 }
 
-// PutPartner creates the partner or changes it; its id is the caller's.
-func (s *Service) PutPartner(ctx context.Context, p Partner) (Partner, error) {
-	if err := p.validate(); err != nil {
-		return Partner{}, err
-	}
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		old, err := tx.Partner(ctx, p.ID)
-		switch {
-		case ErrorCode(err) == ENOTFOUND:
-			p.CreatedAt = s.now()
-		case err != nil:
-			return err
-		default:
-			p.CreatedAt = old.CreatedAt
-		}
-		p.UpdatedAt = s.now()
-		return tx.PutPartner(ctx, p)
-	})
-	if err != nil {
-		return Partner{}, err
-	}
-	s.forgetSites()
-	return p, nil
-}
-
-// SetPartnerRates changes only the partner's own earn rate and spend share
-// (nil: the programme's), which is what a partner's own staff may change.
-func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *Percent) (Partner, error) {
-	var p Partner
-	err := s.Store.Update(ctx, func(tx Tx) (err error) {
-		if p, err = tx.Partner(ctx, id); err != nil {
-			return err
-		}
-		p.EarnRate, p.MaxSpend, p.UpdatedAt = earn, spend, s.now()
-		if err := p.validate(); err != nil {
-			return err
-		}
-		return tx.PutPartner(ctx, p)
-	})
-	if err != nil {
-		return Partner{}, err
-	}
-	s.forgetSites()
-	return p, nil
-}
-
-// Partner returns the partner, or ENOTFOUND.
-func (s *Service) Partner(ctx context.Context, id string) (p Partner, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
-		p, err = tx.Partner(ctx, id)
-		return err
-	})
-	return p, err
-}
-
-// Partners lists every partner by id.
-func (s *Service) Partners(ctx context.Context) (ps []Partner, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
-		ps, err = tx.Partners(ctx)
-		return err
-	})
-	return ps, err
-}
-
-// PutStore creates a store of an existing partner or changes it. A store
-// does not move from one partner to another: its receipts are the first
-// partner's.
-func (s *Service) PutStore(ctx context.Context, o Outlet) (Outlet, error) {
-	if err := o.validate(); err != nil {
-		return Outlet{}, err
-	}
-	err := s.Store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.Partner(ctx, o.PartnerID); ErrorCode(err) == ENOTFOUND {
-			return Invalid("partner_id", "no partner has this id")
-		} else if err != nil {
-			return err
-		}
-		old, err := tx.Outlet(ctx, o.ID)
-		switch {
-		case ErrorCode(err) == ENOTFOUND:
-			o.CreatedAt = s.now()
-		case err != nil:
-			return err
-		case old.PartnerID != o.PartnerID:
-			return FieldErr(ECONFLICT, "partner_id", "the store belongs to partner "+old.PartnerID+"; a store does not change partners")
-		default:
-			o.CreatedAt = old.CreatedAt
-		}
-		o.UpdatedAt = s.now()
-		return tx.PutOutlet(ctx, o)
-	})
-	if err != nil {
-		return Outlet{}, err
-	}
-	s.forgetSites()
-	return o, nil
-}
-
-// Outlet returns the store, or ENOTFOUND.
-func (s *Service) Outlet(ctx context.Context, id string) (o Outlet, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
-		o, err = tx.Outlet(ctx, id)
-		return err
-	})
-	return o, err
-}
-
-// Outlets lists up to limit stores of a partner ("": every partner) with
-// ids after the cursor, by id.
-func (s *Service) Outlets(ctx context.Context, partnerID, after string, limit int) (os []Outlet, err error) {
-	err = s.Store.View(ctx, func(tx Tx) error {
-		os, err = tx.Outlets(ctx, partnerID, after, limit)
-		return err
-	})
-	return os, err
-}
-
 // Site is a store with its partner, as a receipt finds them.
 type Site struct {
-	Outlet  Outlet
+	Store   Store
 	Partner Partner
 }
 
-type cachedSite struct {
-	site Site
-	err  error
-	at   time.Time
-}
-
-// sites caches stores for receipts, for ProgrammeTTL like the programme.
-type sites struct {
-	mu sync.Mutex
-	m  map[string]cachedSite
-}
-
-func (s *Service) forgetSites() {
-	s.sites.mu.Lock()
-	s.sites.m = nil
-	s.sites.mu.Unlock()
-}
-
-// Site returns the store and its partner, reused for ProgrammeTTL; an
-// unknown store is ENOTFOUND.
-func (s *Service) Site(ctx context.Context, storeID string) (Site, error) {
-	s.sites.mu.Lock()
-	c, ok := s.sites.m[storeID]
-	s.sites.mu.Unlock()
-	if ok && time.Since(c.at) < s.ProgrammeTTL {
-		return c.site, c.err
-	}
-	var site Site
-	err := s.Store.View(ctx, func(tx Tx) (err error) {
-		if site.Outlet, err = tx.Outlet(ctx, storeID); err != nil {
-			return err
-		}
-		site.Partner, err = tx.Partner(ctx, site.Outlet.PartnerID)
-		return err
-	})
-	if err != nil && ErrorCode(err) != ENOTFOUND {
-		return Site{}, err
-	}
-	s.sites.mu.Lock()
-	if s.sites.m == nil || len(s.sites.m) > 100_000 {
-		s.sites.m = map[string]cachedSite{}
-	}
-	s.sites.m[storeID] = cachedSite{site, err, time.Now()}
-	s.sites.mu.Unlock()
-	return site, err
-}
-
-// siteFor finds the store a receipt names and refuses an unknown store, a
-// closed one, one of a suspended partner, and one outside its opening
-// hours at the receipt's time.
-func (s *Service) siteFor(ctx context.Context, r *Receipt, now time.Time) (Site, error) {
-	site, err := s.Site(ctx, r.StoreID)
-	if ErrorCode(err) == ENOTFOUND {
-		return site, FieldErr(EUNKNOWNSTORE, "store_id", "no store has this id")
-	} else if err != nil {
-		return site, err
-	}
-	at := r.OccurredAt
-	if at.IsZero() {
-		at = now
-	}
-	switch {
-	case site.Partner.Status != PartnerActive:
-		return site, FieldErr(ESTORECLOSED, "store_id", "the store's partner "+site.Partner.ID+" is suspended")
-	case site.Outlet.Status != StoreOpen:
-		return site, FieldErr(ESTORECLOSED, "store_id", "the store is closed")
-	case !site.Outlet.OpenAt(at):
-		return site, FieldErr(ESTORECLOSED, "store_id", "the store is closed at "+at.In(mustZone(site.Outlet.TimeZone)).Format("Mon 15:04 MST")+" by its opening hours")
-	}
-	r.PartnerID = site.Partner.ID
-	return site, nil
-}
-
-func mustZone(name string) *time.Location {
-	loc, err := loadZone(name)
+func MustZone(name string) *time.Location {
+	loc, err := LoadZone(name)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// Box is a range of latitudes and longitudes, in degrees.
+type Box struct {
+	MinLat, MaxLat, MinLon, MaxLon float64
 }

@@ -12,7 +12,7 @@ import (
 
 func pct(v int64) *kopilka.Percent { p := kopilka.Percent(v * kopilka.PercentScale); return &p }
 
-func TestOutlet_OpenAt(t *testing.T) {
+func TestStore_OpenAt(t *testing.T) {
 	msk, _ := time.LoadLocation("Europe/Moscow")
 	at := func(day, hhmm string) time.Time { // day of the week of 2026-11-23 (a Monday)
 		d := map[string]int{"mon": 23, "tue": 24, "wed": 25, "thu": 26, "fri": 27, "sat": 28, "sun": 29}[day]
@@ -22,7 +22,7 @@ func TestOutlet_OpenAt(t *testing.T) {
 		}
 		return tm
 	}
-	o := kopilka.Outlet{Status: kopilka.StoreOpen, TimeZone: "Europe/Moscow", Hours: []kopilka.OpeningHours{
+	o := kopilka.Store{Status: kopilka.StoreOpen, TimeZone: "Europe/Moscow", Hours: []kopilka.OpeningHours{
 		{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "09:00", To: "21:00"},
 		{Days: []string{"sat"}, From: "22:00", To: "03:00"}, // a night opening into Sunday
 		{Days: []string{"sun"}, From: "12:00", To: "24:00"},
@@ -44,7 +44,7 @@ func TestOutlet_OpenAt(t *testing.T) {
 	if !o.OpenAt(time.Date(2026, 11, 23, 6, 30, 0, 0, time.UTC)) {
 		t.Error("Monday 06:30 UTC (09:30 Moscow): closed, want open")
 	}
-	always := kopilka.Outlet{Status: kopilka.StoreOpen}
+	always := kopilka.Store{Status: kopilka.StoreOpen}
 	if !always.OpenAt(at("sun", "04:00")) {
 		t.Error("a store without hours is closed; want always open")
 	}
@@ -56,58 +56,58 @@ func TestOutlet_OpenAt(t *testing.T) {
 
 func TestStores_ReceiptsAtUnknownOrClosedStoresAreRefused(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
 		m := e.member("+79160000001")
 		// Open Monday to Friday, 09:00 to 21:00 in Moscow; the clock is Sunday 1 March 2026, 12:00 Moscow.
-		if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "weekdays", PartnerID: "main", Name: "Weekdays", TimeZone: "Europe/Moscow",
+		if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "weekdays", PartnerID: "main", Name: "Weekdays", TimeZone: "Europe/Moscow",
 			Hours: []kopilka.OpeningHours{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "09:00", To: "21:00"}}}); err != nil {
 			t.Fatal(err)
 		}
 		r := receipt("r1", m.ID, 0, 100_00)
 		r.StoreID = "nowhere"
-		_, err := e.svc.Confirm(e.ctx, r)
+		_, err := e.svc.Purchases.Confirm(e.ctx, r)
 		wantCode(t, err, kopilka.EUNKNOWNSTORE, "store_id")
-		_, err = e.svc.Calculate(e.ctx, r)
+		_, err = e.svc.Purchases.Calculate(e.ctx, r)
 		wantCode(t, err, kopilka.EUNKNOWNSTORE, "store_id")
 
 		r.StoreID = "weekdays" // Sunday: closed by its hours
-		_, err = e.svc.Confirm(e.ctx, r)
+		_, err = e.svc.Purchases.Confirm(e.ctx, r)
 		wantCode(t, err, kopilka.ESTORECLOSED, "store_id")
 		e.clock.Add(18 * time.Hour) // Monday 06:00 Moscow: still closed
-		_, err = e.svc.Confirm(e.ctx, r)
+		_, err = e.svc.Purchases.Confirm(e.ctx, r)
 		wantCode(t, err, kopilka.ESTORECLOSED, "store_id")
 		e.clock.Add(3 * time.Hour) // Monday 09:00 Moscow
-		if _, err := e.svc.Confirm(e.ctx, r); err != nil {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, r); err != nil {
 			t.Fatalf("Monday 09:00 Moscow: %v", err)
 		}
 
 		// A closed store refuses new receipts; a replay still gets its first answer.
-		if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "store-1", PartnerID: "main", Name: "One", Status: kopilka.StoreClosed}); err != nil {
+		if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "store-1", PartnerID: "main", Name: "One", Status: kopilka.StoreClosed}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.svc.Confirm(e.ctx, receipt("r-before", m.ID, 0, 50_00))
+		_, err = e.svc.Purchases.Confirm(e.ctx, receipt("r-before", m.ID, 0, 50_00))
 		wantCode(t, err, kopilka.ESTORECLOSED, "store_id")
-		if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "store-1", PartnerID: "main", Name: "One"}); err != nil {
+		if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "store-1", PartnerID: "main", Name: "One"}); err != nil {
 			t.Fatal(err)
 		}
-		q1, err := e.svc.Confirm(e.ctx, receipt("r2", m.ID, 0, 50_00))
+		q1, err := e.svc.Purchases.Confirm(e.ctx, receipt("r2", m.ID, 0, 50_00))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if q1.StoreID != "store-1" || q1.PartnerID != "main" {
 			t.Errorf("quote names store %q partner %q, want store-1 main", q1.StoreID, q1.PartnerID)
 		}
-		if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: "main", Name: "Main", Status: kopilka.PartnerSuspended}); err != nil {
+		if _, err := e.svc.Coalition.PutPartner(e.ctx, kopilka.Partner{ID: "main", Name: "Main", Status: kopilka.PartnerSuspended}); err != nil {
 			t.Fatal(err)
 		}
-		q2, err := e.svc.Confirm(e.ctx, receipt("r2", m.ID, 0, 50_00))
+		q2, err := e.svc.Purchases.Confirm(e.ctx, receipt("r2", m.ID, 0, 50_00))
 		if err != nil || q2.Earned != q1.Earned {
 			t.Fatalf("replay at a suspended partner's store: %+v, %v; want the first answer", q2, err)
 		}
-		_, err = e.svc.Confirm(e.ctx, receipt("r3", m.ID, 0, 50_00))
+		_, err = e.svc.Purchases.Confirm(e.ctx, receipt("r3", m.ID, 0, 50_00))
 		wantCode(t, err, kopilka.ESTORECLOSED, "store_id")
 		// A refund of an earlier purchase still goes through.
-		if _, err := e.svc.Refund(e.ctx, "r2", kopilka.RefundRequest{RefundID: "back"}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "r2", kopilka.RefundRequest{RefundID: "back"}); err != nil {
 			t.Fatalf("refund at a suspended partner: %v", err)
 		}
 		e.verify()
@@ -116,30 +116,30 @@ func TestStores_ReceiptsAtUnknownOrClosedStoresAreRefused(t *testing.T) {
 
 func TestStores_Validation(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(nil))
+		e := newEnv(t, dialect, testProgramme(nil))
 		lat, badLon := 55.75, 181.0
 		for _, c := range []struct {
-			o     kopilka.Outlet
+			o     kopilka.Store
 			field string
 		}{
-			{kopilka.Outlet{ID: "x", PartnerID: "nobody", Name: "X"}, "partner_id"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main"}, "name"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", Lat: &lat}, "lat"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", Lat: &lat, Lon: &badLon}, "lon"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", TimeZone: "Mars/Olympus"}, "time_zone"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", Hours: []kopilka.OpeningHours{{From: "9", To: "21:00"}}}, "hours[0].from"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", Hours: []kopilka.OpeningHours{{From: "09:00", To: "09:00"}}}, "hours[0].to"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", Hours: []kopilka.OpeningHours{{Days: []string{"monday"}, From: "09:00", To: "10:00"}}}, "hours[0].days[0]"},
-			{kopilka.Outlet{ID: "x", PartnerID: "main", Name: "X", Status: "gone"}, "status"},
+			{kopilka.Store{ID: "x", PartnerID: "nobody", Name: "X"}, "partner_id"},
+			{kopilka.Store{ID: "x", PartnerID: "main"}, "name"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", Lat: &lat}, "lat"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", Lat: &lat, Lon: &badLon}, "lon"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", TimeZone: "Mars/Olympus"}, "time_zone"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", Hours: []kopilka.OpeningHours{{From: "9", To: "21:00"}}}, "hours[0].from"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", Hours: []kopilka.OpeningHours{{From: "09:00", To: "09:00"}}}, "hours[0].to"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", Hours: []kopilka.OpeningHours{{Days: []string{"monday"}, From: "09:00", To: "10:00"}}}, "hours[0].days[0]"},
+			{kopilka.Store{ID: "x", PartnerID: "main", Name: "X", Status: "gone"}, "status"},
 		} {
-			_, err := e.svc.PutStore(e.ctx, c.o)
+			_, err := e.svc.Coalition.PutStore(e.ctx, c.o)
 			wantCode(t, err, kopilka.EINVALID, c.field)
 		}
 		// A store does not move to another partner.
 		e.partner("other")
-		_, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "store-1", PartnerID: "other", Name: "Moved"})
+		_, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "store-1", PartnerID: "other", Name: "Moved"})
 		wantCode(t, err, kopilka.ECONFLICT, "partner_id")
-		if _, err := e.svc.Outlet(e.ctx, "x"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+		if _, err := e.svc.Coalition.Store(e.ctx, "x"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 			t.Errorf("a refused store was stored: %v", err)
 		}
 	})
@@ -147,12 +147,12 @@ func TestStores_Validation(t *testing.T) {
 
 func TestPartners_OwnRatesAndCategories(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
-		if _, err := e.svc.PutPartner(e.ctx, kopilka.Partner{ID: "fuel", Name: "Fuel", EarnRate: pct(1), MaxSpend: pct(10),
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
+		if _, err := e.svc.Coalition.PutPartner(e.ctx, kopilka.Partner{ID: "fuel", Name: "Fuel", EarnRate: pct(1), MaxSpend: pct(10),
 			Categories: []string{"fuel", "coffee"}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.PutStore(e.ctx, kopilka.Outlet{ID: "pump-1", PartnerID: "fuel", Name: "Pump 1"}); err != nil {
+		if _, err := e.svc.Coalition.PutStore(e.ctx, kopilka.Store{ID: "pump-1", PartnerID: "fuel", Name: "Pump 1"}); err != nil {
 			t.Fatal(err)
 		}
 		m := e.member("+79160000002")
@@ -162,7 +162,7 @@ func TestPartners_OwnRatesAndCategories(t *testing.T) {
 		}
 		r := kopilka.Receipt{ReceiptID: "f1", StoreID: "pump-1", MemberID: m.ID, SpendPoints: 1000, SpendMode: kopilka.SpendUpTo,
 			Lines: []kopilka.Line{line(1, "fuel", 3000_00), line(2, "food", 1000_00)}}
-		q, err := e.svc.Calculate(e.ctx, r)
+		q, err := e.svc.Purchases.Calculate(e.ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestPartners_OwnRatesAndCategories(t *testing.T) {
 		}
 		// The same receipt at the main partner's store: the programme's 5 % and 30 %.
 		r.StoreID = "store-1"
-		q, err = e.svc.Calculate(e.ctx, r)
+		q, err = e.svc.Purchases.Calculate(e.ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,17 +184,17 @@ func TestPartners_OwnRatesAndCategories(t *testing.T) {
 			t.Errorf("at the main store: max spend %d earned %d, want 1200 and 150", q.MaxSpend, q.Earned)
 		}
 		// Partner rates change alone; the rest of the partner stays.
-		p, err := e.svc.SetPartnerRates(e.ctx, "fuel", pct(2), nil)
+		p, err := e.svc.Coalition.SetPartnerRates(e.ctx, "fuel", pct(2), nil)
 		if err != nil || *p.EarnRate != *pct(2) || p.MaxSpend != nil || len(p.Categories) != 2 {
 			t.Fatalf("set rates: %+v %v", p, err)
 		}
 		// A rule limited to a partner.
-		if _, err := e.svc.PutRule(e.ctx, kopilka.Rule{ID: "fuel-bonus", Kind: kopilka.RulePerReceipt, Points: 7, Partners: []string{"fuel"}}); err != nil {
+		if _, err := e.svc.Programme.PutRule(e.ctx, kopilka.Rule{ID: "fuel-bonus", Kind: kopilka.RulePerReceipt, Points: 7, Partners: []string{"fuel"}}); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Add(10 * time.Second) // past the programme cache
 		r.StoreID, r.SpendPoints = "pump-1", 0
-		q, err = e.svc.Calculate(e.ctx, r)
+		q, err = e.svc.Purchases.Calculate(e.ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func TestPartners_OwnRatesAndCategories(t *testing.T) {
 			t.Errorf("at fuel after the change: earned %d, want 60 + 7", q.Earned)
 		}
 		r.StoreID = "store-1"
-		if q, _ = e.svc.Calculate(e.ctx, r); q.Earned != 4000_00*5/100/100 {
+		if q, _ = e.svc.Purchases.Calculate(e.ctx, r); q.Earned != 4000_00*5/100/100 {
 			t.Errorf("at main: earned %d, want 200 without fuel's rule", q.Earned)
 		}
 	})
@@ -227,16 +227,16 @@ func wantCode(t *testing.T, err error, code kopilka.Code, field string) {
 // statement against what the tills were told and against the ledger.
 func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.TimeZone = "Europe/Moscow" }))
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0; p.TimeZone = "Europe/Moscow" }))
 		msk, _ := time.LoadLocation("Europe/Moscow")
 		e.clock.t = time.Date(2026, 9, 28, 10, 0, 0, 0, msk).UTC()
 		e.partner("a", "a-1", "a-2")
 		e.partner("b", "b-1")
 		e.partner("c", "c-1")
-		if _, err := e.svc.SetPartnerRates(e.ctx, "b", pct(10), nil); err != nil {
+		if _, err := e.svc.Coalition.SetPartnerRates(e.ctx, "b", pct(10), nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.SetPartnerRates(e.ctx, "c", nil, pct(50)); err != nil {
+		if _, err := e.svc.Coalition.SetPartnerRates(e.ctx, "c", nil, pct(50)); err != nil {
 			t.Fatal(err)
 		}
 		stores := map[string]string{"a-1": "a", "a-2": "a", "b-1": "b", "c-1": "c"}
@@ -266,7 +266,7 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 				if rng.IntN(2) == 0 {
 					r.SpendPoints = int64(1 + rng.IntN(300))
 				}
-				q, err := e.svc.Confirm(e.ctx, r)
+				q, err := e.svc.Purchases.Confirm(e.ctx, r)
 				if kopilka.ErrorCode(err) == kopilka.EINSUFFICIENT {
 					continue
 				} else if err != nil {
@@ -288,7 +288,7 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 				if rng.IntN(2) == 0 { // the first line only
 					req.Lines = []kopilka.RefundLine{{Line: q.Lines[0].Line}}
 				}
-				res, err := e.svc.Refund(e.ctx, q.ReceiptID, req)
+				res, err := e.svc.Purchases.Refund(e.ctx, q.ReceiptID, req)
 				if kopilka.ErrorCode(err) == kopilka.EINSUFFICIENT {
 					continue // the member has spent the points the refund would take back
 				} else if err != nil {
@@ -309,7 +309,7 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 		ledger := e.ledgerByPartner(members, octFrom, octTo)
 		var total int64
 		for _, id := range []string{"a", "b", "c"} {
-			st, err := e.svc.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
+			st, err := e.svc.Coalition.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,15 +331,15 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 			}
 			total += st.NetIssued
 			// Closing freezes it; closing again and reading again give the same.
-			closed, err := e.svc.CloseSettlement(e.ctx, id, "2026-10", "test")
+			closed, err := e.svc.Coalition.CloseSettlement(e.ctx, id, "2026-10", "test")
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := e.svc.CloseSettlement(e.ctx, id, "2026-10", "someone else")
+			again, err := e.svc.Coalition.CloseSettlement(e.ctx, id, "2026-10", "someone else")
 			if err != nil {
 				t.Fatal(err)
 			}
-			read, err := e.svc.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
+			read, err := e.svc.Coalition.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -355,11 +355,11 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 		}
 		// Frozen: a new point value and time zone change nothing of a closed month,
 		// and its entries still add up to its totals.
-		if _, err := e.svc.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.PointValue, p.TimeZone = 50, "UTC"; return nil }); err != nil {
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.PointValue, p.TimeZone = 50, "UTC"; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		for _, id := range []string{"a", "b", "c"} {
-			st, err := e.svc.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
+			st, err := e.svc.Coalition.Statement(e.ctx, id, "2026-10", time.Time{}, time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -373,15 +373,15 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 				t.Errorf("partner %s after the programme changed: %+v (entries add to %d issued, %d redeemed)", id, st, issued, redeemed)
 			}
 			// An open span is read with today's point value.
-			open, err := e.svc.Statement(e.ctx, id, "", octFrom, octTo)
+			open, err := e.svc.Coalition.Statement(e.ctx, id, "", octFrom, octTo)
 			if err != nil || open.PointValue != 50 || open.NetIssued != st.NetIssued || open.OwedByPartner != st.NetIssued*50 {
 				t.Errorf("partner %s, October as an open span: %+v %v", id, open, err)
 			}
 		}
 		// A month not yet over, or over by less than the grace, cannot be closed.
-		_, err := e.svc.CloseSettlement(e.ctx, "a", "2026-11", "test")
+		_, err := e.svc.Coalition.CloseSettlement(e.ctx, "a", "2026-11", "test")
 		wantCode(t, err, kopilka.EINVALID, "period")
-		_, err = e.svc.CloseSettlement(e.ctx, "nobody", "2026-10", "test")
+		_, err = e.svc.Coalition.CloseSettlement(e.ctx, "nobody", "2026-10", "test")
 		wantCode(t, err, kopilka.ENOTFOUND, "")
 	})
 }
@@ -404,7 +404,7 @@ func (e *env) ledgerByPartner(members []string, from, to time.Time) map[string]p
 	for _, id := range members {
 		var cur *kopilka.Cursor
 		for {
-			items, next, err := e.svc.History(e.ctx, id, cur, 100)
+			items, next, err := e.svc.Ledger.History(e.ctx, id, cur, 100)
 			if err != nil {
 				e.t.Fatal(err)
 			}

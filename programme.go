@@ -3,9 +3,6 @@ package kopilka
 import (
 	"fmt"
 	"time"
-
-	// The zone database travels in the binary: a fresh machine may have none.
-	_ "time/tzdata"
 )
 
 // Programme holds the settings of the loyalty programme that price every receipt.
@@ -63,55 +60,8 @@ func DefaultProgramme() Programme {
 	}
 }
 
-// Validate reports every field that is out of range and every condition
-// that does not compile.
-func (p Programme) Validate() error {
-	_, err := p.Compile()
-	return err
-}
-
-// Compile checks the programme's fields, then its conditions and times, and
-// builds its engine. A condition that does not compile names the field and
-// the position.
-func (p Programme) Compile() (*Engine, error) {
-	var pr Problems
-	if p.CurrencyName == "" || len(p.CurrencyName) > 64 {
-		pr.Add("currency_name", "must be 1 to 64 characters")
-	}
-	if p.PointValue < 1 || p.PointValue > 1_000_000 {
-		pr.Add("point_value", "must be between 1 and 1000000 minor units")
-	}
-	if p.EarnRate < 0 || p.EarnRate > 100*PercentScale {
-		pr.Add("earn_rate_percent", "must be between 0 and 100")
-	}
-	if p.MaxSpend < 0 || p.MaxSpend > 100*PercentScale {
-		pr.Add("max_spend_percent", "must be between 0 and 100")
-	}
-	if p.PendingDays < 0 || p.PendingDays > 365 {
-		pr.Add("pending_days", "must be between 0 and 365")
-	}
-	if p.ExpiryMonths < 0 || p.ExpiryMonths > 120 {
-		pr.Add("expiry_months", "must be between 0 (never) and 120")
-	}
-	if !p.Rounding.Valid() {
-		pr.Add("rounding", `must be one of "down", "half_up", "up"`)
-	}
-	if p.ExpiringSoonDays < 0 || p.ExpiringSoonDays > 366 {
-		pr.Add("expiring_soon_days", "must be between 0 and 366")
-	}
-	if _, err := loadZone(p.TimeZone); err != nil {
-		pr.Add("time_zone", err.Error())
-	}
-	p.validateRules(&pr)
-	if err := pr.Err(); err != nil {
-		return nil, err
-	}
-	// Conditions compile only once every field is sound.
-	return p.compile()
-}
-
-// loadZone reads an IANA time zone name; empty is UTC.
-func loadZone(name string) (*time.Location, error) {
+// LoadZone reads an IANA time zone name; empty is UTC.
+func LoadZone(name string) (*time.Location, error) {
 	if name == "" {
 		return time.UTC, nil
 	}
@@ -122,15 +72,15 @@ func loadZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// lotDates returns when points earned at t become spendable and when they
+// LotDates returns when points earned at t become spendable and when they
 // expire (zero time: never).
-func (p Programme) lotDates(t time.Time) (activates, expires time.Time) {
+func (p Programme) LotDates(t time.Time) (activates, expires time.Time) {
 	activates = t.AddDate(0, 0, p.PendingDays)
-	return activates, p.expiresAfter(activates)
+	return activates, p.ExpiresAfter(activates)
 }
 
-// expiresAfter is when points that become spendable at t expire (zero time: never).
-func (p Programme) expiresAfter(t time.Time) time.Time {
+// ExpiresAfter is when points that become spendable at t expire (zero time: never).
+func (p Programme) ExpiresAfter(t time.Time) time.Time {
 	if p.ExpiryMonths == 0 {
 		return time.Time{}
 	}

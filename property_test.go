@@ -46,7 +46,7 @@ type modelPurchase struct {
 
 func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+	e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 		p.PendingDays = rng.IntN(3) * 7
 		p.ExpiryMonths = 1 + rng.IntN(3)
 		p.MaxSpend = kopilka.Percent(10+rng.IntN(90)) * kopilka.PercentScale
@@ -89,7 +89,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 			if rng.IntN(2) == 0 {
 				r.SpendPoints = rng.Int64N(before[id].Available + 20)
 			}
-			q, err := e.svc.Confirm(e.ctx, r)
+			q, err := e.svc.Purchases.Confirm(e.ctx, r)
 			if err != nil {
 				refused(step, err, before)
 				break
@@ -110,7 +110,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 				}
 			}
 			p.refunds++
-			res, err := e.svc.Refund(e.ctx, p.receipt.ReceiptID, req)
+			res, err := e.svc.Purchases.Refund(e.ctx, p.receipt.ReceiptID, req)
 			if err != nil {
 				refused(step, err, before)
 				break
@@ -120,7 +120,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 			done["refund"]++
 		case op < 7 && len(purchases) > 0: // a cancel
 			p := purchases[rng.IntN(len(purchases))]
-			res, err := e.svc.Cancel(e.ctx, p.receipt.ReceiptID)
+			res, err := e.svc.Purchases.Cancel(e.ctx, p.receipt.ReceiptID)
 			if err != nil {
 				refused(step, err, before)
 				break
@@ -137,7 +137,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 			if pts == 0 {
 				pts = 1
 			}
-			x, err := e.svc.Adjust(e.ctx, id, kopilka.Adjustment{Points: pts, Reason: "property"}, "test", "")
+			x, err := e.svc.Ledger.Adjust(e.ctx, id, kopilka.Adjustment{Points: pts, Reason: "property"}, "test", "")
 			if err != nil {
 				refused(step, err, before)
 				break
@@ -146,21 +146,21 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 			done["adjustment"]++
 		case op < 9 && len(purchases) > 0: // a replay of a confirmed purchase
 			p := purchases[rng.IntN(len(purchases))]
-			q, err := e.svc.Confirm(e.ctx, p.receipt)
+			q, err := e.svc.Purchases.Confirm(e.ctx, p.receipt)
 			if err != nil || !reflect.DeepEqual(q, p.quote) {
 				fail(step, "replay of %s: %+v, %v; want %+v", p.receipt.ReceiptID, q, err, p.quote)
 			}
 			done["replay"]++
 		default: // time passes: points activate and expire
 			e.clock.Add(time.Duration(rng.IntN(60*24)) * time.Hour)
-			if _, err := e.svc.RunJobs(e.ctx); err != nil {
+			if _, err := e.svc.Jobs.RunJobs(e.ctx); err != nil {
 				fail(step, "jobs: %v", err)
 			}
 			// Only expiry changes a member's total; the model learns how much
 			// from the expiry transactions the job wrote at this instant.
 			now := e.clock.Now().UTC().Truncate(time.Microsecond)
 			for _, m := range members {
-				items, _, err := e.svc.History(e.ctx, m, nil, 20)
+				items, _, err := e.svc.Ledger.History(e.ctx, m, nil, 20)
 				if err != nil {
 					fail(step, "history: %v", err)
 				}

@@ -7,11 +7,15 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/jobs"
+	"github.com/kopilka/kopilka/ledger"
+	"github.com/kopilka/kopilka/pricing"
+	"github.com/kopilka/kopilka/store/sqlstore"
 )
 
 func TestPrice_ThousandAtFivePercentEarnsFiftyPoints(t *testing.T) {
-	p := programme(nil) // 5 %, a point worth 1.00
-	q, err := p.Price(receipt("r", "m", 0, 100000), 0)
+	p := testProgramme(nil) // 5 %, a point worth 1.00
+	q, err := pricing.PriceReceipt(p, receipt("r", "m", 0, 100000), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,12 +25,12 @@ func TestPrice_ThousandAtFivePercentEarnsFiftyPoints(t *testing.T) {
 }
 
 func TestPrice_EarnsOnlyOnThePartPaidWithMoney(t *testing.T) {
-	p := programme(func(p *kopilka.Programme) {
+	p := testProgramme(func(p *kopilka.Programme) {
 		p.EarnRate = 10 * kopilka.PercentScale
 		p.MaxSpend = 50 * kopilka.PercentScale
 	})
 	// 1,000.00 receipt, 200 points pay 200.00: 800.00 is paid with money, 10 % of it is 80.
-	q, err := p.Price(receipt("r", "m", 200, 60000, 40000), 1000)
+	q, err := pricing.PriceReceipt(p, receipt("r", "m", 200, 60000, 40000), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,30 +44,30 @@ func TestPrice_EarnsOnlyOnThePartPaidWithMoney(t *testing.T) {
 }
 
 func TestPrice_SpendLimitsAndRefusals(t *testing.T) {
-	p := programme(nil) // points pay at most 30 %
+	p := testProgramme(nil) // points pay at most 30 %
 	r := receipt("r", "m", 0, 10000, 5000)
-	q, err := p.Price(r, 1000)
+	q, err := pricing.PriceReceipt(p, r, 1000)
 	if err != nil || q.MaxSpend != 45 {
 		t.Fatalf("max spend = %d, %v; want 45 (30 %% of 150.00)", q.MaxSpend, err)
 	}
-	q, _ = p.Price(r, 20)
+	q, _ = pricing.PriceReceipt(p, r, 20)
 	if q.MaxSpend != 20 {
 		t.Fatalf("max spend with 20 points available = %d", q.MaxSpend)
 	}
 	r.SpendPoints = 46
-	if _, err := p.Price(r, 1000); kopilka.ErrorCode(err) != kopilka.ESPENDLIMIT {
+	if _, err := pricing.PriceReceipt(p, r, 1000); kopilka.ErrorCode(err) != kopilka.ESPENDLIMIT {
 		t.Fatalf("spend 46 of max 45: %v, want spend-limit-exceeded", err)
 	}
 	r.SpendPoints = 21
-	if _, err := p.Price(r, 20); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+	if _, err := pricing.PriceReceipt(p, r, 20); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 		t.Fatalf("spend 21 of 20 available: %v, want insufficient-points", err)
 	}
 }
 
 func TestPrice_PointsNeverMakeALineNegative(t *testing.T) {
-	p := programme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale })
+	p := testProgramme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale })
 	// A 0.50 line cannot take a whole point worth 1.00; the big line takes them all.
-	q, err := p.Price(receipt("r", "m", 100, 50, 10000), 1000)
+	q, err := pricing.PriceReceipt(p, receipt("r", "m", 100, 50, 10000), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +81,8 @@ func TestPrice_RoundingRules(t *testing.T) {
 		rule kopilka.Rounding
 		want int64
 	}{{kopilka.RoundDown, 12}, {kopilka.RoundHalfUp, 13}, {kopilka.RoundUp, 13}} {
-		p := programme(func(p *kopilka.Programme) { p.Rounding = c.rule })
-		q, err := p.Price(receipt("r", "m", 0, 25100), 0) // 5 % of 251.00 = 12.55 points
+		p := testProgramme(func(p *kopilka.Programme) { p.Rounding = c.rule })
+		q, err := pricing.PriceReceipt(p, receipt("r", "m", 0, 25100), 0) // 5 % of 251.00 = 12.55 points
 		if err != nil || q.Earned != c.want {
 			t.Errorf("%s: earned %d, %v; want %d", c.rule, q.Earned, err, c.want)
 		}
@@ -87,16 +91,16 @@ func TestPrice_RoundingRules(t *testing.T) {
 
 func TestConfirm_ReplayReturnsTheFirstResultAndChangesNothing(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(nil))
+		e := newEnv(t, d, testProgramme(nil))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 100)
 		r := receipt("r1", m.ID, 30, 50000)
-		first, err := e.svc.Confirm(e.ctx, r)
+		first, err := e.svc.Purchases.Confirm(e.ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b := e.balance(m.ID)
-		again, err := e.svc.Confirm(e.ctx, r)
+		again, err := e.svc.Purchases.Confirm(e.ctx, r)
 		if err != nil || !reflect.DeepEqual(first, again) {
 			t.Fatalf("replay = %+v, %v; want %+v", again, err, first)
 		}
@@ -104,7 +108,7 @@ func TestConfirm_ReplayReturnsTheFirstResultAndChangesNothing(t *testing.T) {
 			t.Fatal("a replay moved the balance")
 		}
 		r.Lines[0].Amount = 40000
-		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.ERECEIPT {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.ERECEIPT {
 			t.Fatalf("same id, another body: %v, want receipt-conflict", err)
 		}
 		e.verify()
@@ -113,37 +117,37 @@ func TestConfirm_ReplayReturnsTheFirstResultAndChangesNothing(t *testing.T) {
 
 func TestConfirm_CardOfAnyStatusIsCheckedAtTheTill(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(nil))
+		e := newEnv(t, d, testProgramme(nil))
 		m := e.member("+79160000001")
 		r := receipt("r1", "", 0, 1000)
 		r.CardNumber = "2999999999999999"
-		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EUNKNOWNCARD {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EUNKNOWNCARD {
 			t.Fatalf("unknown card: %v", err)
 		}
 		old := m.Cards[0].Number
-		fresh, err := e.svc.ReplaceCard(e.ctx, old, "")
+		fresh, err := e.svc.Members.ReplaceCard(e.ctx, old, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.CardNumber = old
-		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDCARD {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDCARD {
 			t.Fatalf("replaced card: %v, want blocked-card", err)
 		}
 		r.CardNumber = fresh.Number
-		if q, err := e.svc.Confirm(e.ctx, r); err != nil || q.MemberID != m.ID {
+		if q, err := e.svc.Purchases.Confirm(e.ctx, r); err != nil || q.MemberID != m.ID {
 			t.Fatalf("new card: %+v, %v", q, err)
 		}
 		// A quote is checked like a new purchase even when its receipt id was confirmed.
 		r.CardNumber = old
-		if _, err := e.svc.Calculate(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDCARD {
+		if _, err := e.svc.Purchases.Calculate(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDCARD {
 			t.Fatalf("quote with a replaced card under a confirmed receipt id: %v, want blocked-card", err)
 		}
 		r.CardNumber = fresh.Number
-		if _, err := e.svc.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
+		if _, err := e.svc.Members.SetMemberStatus(e.ctx, m.ID, kopilka.StatusBlocked); err != nil {
 			t.Fatal(err)
 		}
 		r.ReceiptID = "r2"
-		if _, err := e.svc.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDMEMBER {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, r); kopilka.ErrorCode(err) != kopilka.EBLOCKEDMEMBER {
 			t.Fatalf("blocked member: %v", err)
 		}
 	})
@@ -151,12 +155,12 @@ func TestConfirm_CardOfAnyStatusIsCheckedAtTheTill(t *testing.T) {
 
 func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 50 * kopilka.PercentScale }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 50 * kopilka.PercentScale }))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 1000)
 		r := receipt("r1", m.ID, 300, 60000, 40000)
 		r.Lines[0].Quantity, r.Lines[0].Price = 3*kopilka.QuantityScale, 20000
-		q, err := e.svc.Confirm(e.ctx, r)
+		q, err := e.svc.Purchases.Confirm(e.ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +169,7 @@ func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
 			t.Fatalf("line 1 = %+v", q.Lines[0])
 		}
 		one := kopilka.Quantity(kopilka.QuantityScale)
-		res, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}})
+		res, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,11 +178,11 @@ func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
 		}
 		// Two more single units return the rest exactly, whatever the rounding.
 		for _, id := range []string{"f2", "f3"} {
-			if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: id, Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); err != nil {
+			if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: id, Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f4", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f4", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); kopilka.ErrorCode(err) != kopilka.EINVALID {
 			t.Fatalf("returning more than was bought: %v, want invalid-field", err)
 		}
 		e.verify()
@@ -189,31 +193,31 @@ func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
 		// 14 days pending; the balance lists every lot's expiry, so that
 		// comparing balances compares the lots points went back to.
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.ExpiringSoonDays = 366 }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.ExpiringSoonDays = 366 }))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 500)
 		e.clock.AddDate(0, 0, 3)
 		e.credit(m.ID, 500) // two lots with different expiry
-		before, _ := e.svc.Balance(e.ctx, m.ID)
-		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 700, 150000, 99999)); err != nil {
+		before, _ := e.svc.Ledger.Balance(e.ctx, m.ID)
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 700, 150000, 99999)); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.AddDate(0, 0, 1)
-		res, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "all"})
+		res, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "all"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		after, _ := e.svc.Balance(e.ctx, m.ID)
+		after, _ := e.svc.Ledger.Balance(e.ctx, m.ID)
 		if len(before.Expiring) != 2 {
 			t.Fatalf("expected two lots with their own expiry, got %+v", before.Expiring)
 		}
 		if res.SpentReturned != 700 || res.Status != kopilka.PurchaseRefunded || !reflect.DeepEqual(before, after) {
 			t.Fatalf("after a full refund %+v, balance %+v; before %+v", res, after, before)
 		}
-		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "again"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "again"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("refund of a fully returned purchase: %v", err)
 		}
-		if _, err := e.svc.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.ESTATE {
+		if _, err := e.svc.Purchases.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("cancel of a fully returned purchase: %v, want purchase-state", err)
 		}
 		e.verify()
@@ -222,16 +226,16 @@ func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 
 func TestRefund_EarnedPointsAlreadySpentCannotBeTakenBack(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 100 * kopilka.PercentScale }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 100 * kopilka.PercentScale }))
 		m := e.member("+79160000001")
-		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 0, 100000)); err != nil { // earns 50
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 0, 100000)); err != nil { // earns 50
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Confirm(e.ctx, receipt("r2", m.ID, 50, 5000)); err != nil { // spends them
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r2", m.ID, 50, 5000)); err != nil { // spends them
 			t.Fatal(err)
 		}
 		b := e.balance(m.ID)
-		if _, err := e.svc.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Purchases.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("cancel needing spent points back: %v, want insufficient-points", err)
 		}
 		if e.balance(m.ID) != b {
@@ -243,28 +247,28 @@ func TestRefund_EarnedPointsAlreadySpentCannotBeTakenBack(t *testing.T) {
 
 func TestCancel_AfterAPartialRefundReturnsTheRest(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.MaxSpend = 100 * kopilka.PercentScale }))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 100)
 		start := e.balance(m.ID)
-		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 100, 10000, 20000, 30000)); err != nil {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 100, 10000, 20000, 30000)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := e.svc.Cancel(e.ctx, "r1")
+		res, err := e.svc.Purchases.Cancel(e.ctx, "r1")
 		if err != nil || res.Status != kopilka.PurchaseCancelled || len(res.Lines) != 2 {
 			t.Fatalf("cancel = %+v, %v", res, err)
 		}
-		again, err := e.svc.Cancel(e.ctx, "r1")
+		again, err := e.svc.Purchases.Cancel(e.ctx, "r1")
 		if err != nil || !reflect.DeepEqual(res, again) {
 			t.Fatalf("second cancel = %+v, %v; want the first", again, err)
 		}
 		if e.balance(m.ID) != start {
 			t.Fatalf("balance after cancel = %+v, want %+v", e.balance(m.ID), start)
 		}
-		if _, err := e.svc.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f2"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f2"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("refund after cancel: %v", err)
 		}
 		e.verify()
@@ -273,37 +277,37 @@ func TestCancel_AfterAPartialRefundReturnsTheRest(t *testing.T) {
 
 func TestJobs_PendingPointsActivateThenExpire(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 14; p.ExpiryMonths = 6 }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 14; p.ExpiryMonths = 6 }))
 		m := e.member("+79160000001")
-		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 0, 100000)); err != nil {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 0, 100000)); err != nil {
 			t.Fatal(err)
 		}
 		if b := e.balance(m.ID); b != (kopilka.Balance{Pending: 50}) {
 			t.Fatalf("after purchase %+v, want 50 pending", b)
 		}
 		e.clock.AddDate(0, 0, 13)
-		if rep, _ := e.svc.RunJobs(e.ctx); rep.Activated != 0 || e.balance(m.ID).Pending != 50 {
+		if rep, _ := e.svc.Jobs.RunJobs(e.ctx); rep.Activated != 0 || e.balance(m.ID).Pending != 50 {
 			t.Fatalf("day 13: %+v %+v", rep, e.balance(m.ID))
 		}
 		e.clock.AddDate(0, 0, 1)
-		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep.Activated != 1 || e.balance(m.ID) != (kopilka.Balance{Available: 50}) {
+		if rep, err := e.svc.Jobs.RunJobs(e.ctx); err != nil || rep.Activated != 1 || e.balance(m.ID) != (kopilka.Balance{Available: 50}) {
 			t.Fatalf("day 14: %+v %v %+v", rep, err, e.balance(m.ID))
 		}
 		// Running again changes nothing: every lot is settled once.
-		if rep, _ := e.svc.RunJobs(e.ctx); rep != (kopilka.JobReport{}) {
+		if rep, _ := e.svc.Jobs.RunJobs(e.ctx); rep != (jobs.JobReport{}) {
 			t.Fatalf("second run did %+v", rep)
 		}
 		e.clock.AddDate(0, 5, 20)
-		v, _ := e.svc.Balance(e.ctx, m.ID)
+		v, _ := e.svc.Ledger.Balance(e.ctx, m.ID)
 		if len(v.Expiring) != 1 || v.Expiring[0].Points != 50 {
 			t.Fatalf("expiring soon = %+v", v.Expiring)
 		}
 		e.clock.AddDate(0, 0, 10) // 15 March + 6 months: expires at 09:00 on 15 September
-		if rep, _ := e.svc.RunJobs(e.ctx); rep.Expired != 0 {
+		if rep, _ := e.svc.Jobs.RunJobs(e.ctx); rep.Expired != 0 {
 			t.Fatalf("expired a day early: %+v", rep)
 		}
 		e.clock.AddDate(0, 0, 1)
-		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep.Expired != 1 || e.balance(m.ID) != (kopilka.Balance{}) {
+		if rep, err := e.svc.Jobs.RunJobs(e.ctx); err != nil || rep.Expired != 1 || e.balance(m.ID) != (kopilka.Balance{}) {
 			t.Fatalf("after expiry: %+v %v %+v", rep, err, e.balance(m.ID))
 		}
 		e.verify()
@@ -312,28 +316,28 @@ func TestJobs_PendingPointsActivateThenExpire(t *testing.T) {
 
 func TestAdjust_CreditDebitAndIdempotencyKey(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(nil))
+		e := newEnv(t, d, testProgramme(nil))
 		m := e.member("+79160000001")
 		a := kopilka.Adjustment{Points: 40, Reason: "goodwill"}
-		t1, err := e.svc.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
+		t1, err := e.svc.Ledger.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
 		if err != nil || t1.Actor != "support:anna" {
 			t.Fatal(t1, err)
 		}
-		t2, err := e.svc.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
+		t2, err := e.svc.Ledger.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
 		if err != nil || t2.ID != t1.ID || e.balance(m.ID).Available != 40 {
 			t.Fatalf("replay: %+v %v, balance %+v", t2, err, e.balance(m.ID))
 		}
-		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 41, Reason: "goodwill"}, "x", "k1"); kopilka.ErrorCode(err) != kopilka.EIDEMPOTENCY {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 41, Reason: "goodwill"}, "x", "k1"); kopilka.ErrorCode(err) != kopilka.EIDEMPOTENCY {
 			t.Fatalf("key reuse: %v", err)
 		}
-		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -41, Reason: "fraud"}, "x", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -41, Reason: "fraud"}, "x", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("debit beyond balance: %v", err)
 		}
 		e.clock.Add(time.Minute)
-		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -40, Reason: "fraud"}, "x", ""); err != nil {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -40, Reason: "fraud"}, "x", ""); err != nil {
 			t.Fatal(err)
 		}
-		items, _, err := e.svc.History(e.ctx, m.ID, nil, 10)
+		items, _, err := e.svc.Ledger.History(e.ctx, m.ID, nil, 10)
 		if err != nil || len(items) != 2 || items[0].Available != -40 || items[0].Reason != "fraud" {
 			t.Fatalf("history = %+v, %v", items, err)
 		}
@@ -343,18 +347,18 @@ func TestAdjust_CreditDebitAndIdempotencyKey(t *testing.T) {
 
 func TestRefund_TakesEarnedPointsFromLotsItGaveBackTo(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 100 * kopilka.PercentScale }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0; p.MaxSpend = 100 * kopilka.PercentScale }))
 		m := e.member("+79160000001")
 		e.credit(m.ID, 100)
 		// P1 spends all 100 and earns 5 on the money part; P2 spends those 5.
-		if q, err := e.svc.Confirm(e.ctx, receipt("p1", m.ID, 100, 20000)); err != nil || q.Earned != 5 {
+		if q, err := e.svc.Purchases.Confirm(e.ctx, receipt("p1", m.ID, 100, 20000)); err != nil || q.Earned != 5 {
 			t.Fatalf("p1: %+v, %v", q, err)
 		}
-		if _, err := e.svc.Confirm(e.ctx, receipt("p2", m.ID, 5, 1000)); err != nil {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("p2", m.ID, 5, 1000)); err != nil {
 			t.Fatal(err)
 		}
 		// Cancelling P1 gives back 100 and takes back 5: the member can afford it.
-		res, err := e.svc.Cancel(e.ctx, "p1")
+		res, err := e.svc.Purchases.Cancel(e.ctx, "p1")
 		if err != nil || res.SpentReturned != 100 || res.EarnedReversed != 5 {
 			t.Fatalf("cancel = %+v, %v", res, err)
 		}
@@ -371,11 +375,11 @@ func TestRefund_TakesEarnedPointsFromLotsItGaveBackTo(t *testing.T) {
 // parameters allow on either database.
 func TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.ExpiryMonths = 1 }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.ExpiryMonths = 1 }))
 		m := e.member("+79160000001")
 		n := e.member("+79160000002")
 		const lots = 3000
-		err := e.svc.Store.Update(e.ctx, func(tx kopilka.Tx) error {
+		err := e.svc.DB.Update(e.ctx, func(tx *sqlstore.Tx) error {
 			for i := range lots {
 				for _, id := range []string{m.ID, n.ID} {
 					x := creditEntry(id, fmt.Sprintf("%s-%d", id, i), 1, e.clock.Now(), e.clock.Now().AddDate(0, 1, 0))
@@ -389,11 +393,11 @@ func TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -lots, Reason: "all of it"}, "test", ""); err != nil {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -lots, Reason: "all of it"}, "test", ""); err != nil {
 			t.Fatalf("debit of %d lots: %v", lots, err)
 		}
 		e.clock.AddDate(0, 1, 1)
-		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep.Expired != 1 {
+		if rep, err := e.svc.Jobs.RunJobs(e.ctx); err != nil || rep.Expired != 1 {
 			t.Fatalf("expiry of %d lots: %+v, %v", lots, rep, err)
 		}
 		if b := e.balance(n.ID); b != (kopilka.Balance{}) {
@@ -405,8 +409,8 @@ func TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire(t *testing.T) {
 
 // creditEntry is a ledger entry that credits one active lot, written
 // straight to the store to set up large ledgers quickly.
-func creditEntry(memberID, id string, points int64, now, expires time.Time) *kopilka.Entry {
-	return &kopilka.Entry{
+func creditEntry(memberID, id string, points int64, now, expires time.Time) *ledger.Entry {
+	return &ledger.Entry{
 		Tx: kopilka.Transaction{ID: id, MemberID: memberID, Kind: kopilka.KindAdjustment, Available: points, CreatedAt: now},
 		Postings: []kopilka.Posting{
 			{Account: kopilka.AccountAdjustment, Amount: -points},
@@ -420,37 +424,37 @@ func creditEntry(memberID, id string, points int64, now, expires time.Time) *kop
 
 func TestSpend_DueLotsSettleAtTheTillBeforeTheJobRuns(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) {
 			p.PendingDays, p.ExpiryMonths, p.MaxSpend = 7, 1, 100*kopilka.PercentScale
 		}))
 		m := e.member("+79160000001")
-		e.credit(m.ID, 100)                                                               // expires in a month
-		if _, err := e.svc.Confirm(e.ctx, receipt("earn", m.ID, 0, 100000)); err != nil { // 50 pending for 7 days
+		e.credit(m.ID, 100)                                                                         // expires in a month
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("earn", m.ID, 0, 100000)); err != nil { // 50 pending for 7 days
 			t.Fatal(err)
 		}
 		e.clock.AddDate(0, 0, 8) // the 50 are due to activate; no job has run
-		q, err := e.svc.Calculate(e.ctx, receipt("q1", m.ID, 0, 100000))
+		q, err := e.svc.Purchases.Calculate(e.ctx, receipt("q1", m.ID, 0, 100000))
 		if err != nil || q.MaxSpend != 150 {
 			t.Fatalf("quote after activation time: max %d, %v; want 150", q.MaxSpend, err)
 		}
 		e.clock.AddDate(0, 0, 24) // day 32: the credit of 100 expired on day 31, the 50 expire on day 38; no job
-		q, err = e.svc.Calculate(e.ctx, receipt("q2", m.ID, 0, 100000))
+		q, err = e.svc.Purchases.Calculate(e.ctx, receipt("q2", m.ID, 0, 100000))
 		if err != nil || q.MaxSpend != 50 {
 			t.Fatalf("quote after expiry time: max %d, %v; want 50", q.MaxSpend, err)
 		}
-		if _, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 51, 100000)); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 51, 100000)); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("spending expired points: %v, want insufficient-points", err)
 		}
-		if _, err := e.svc.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -51, Reason: "x"}, "test", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -51, Reason: "x"}, "test", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("debiting expired points: %v, want insufficient-points", err)
 		}
-		if _, err := e.svc.Confirm(e.ctx, receipt("r2", m.ID, 50, 100000)); err != nil {
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r2", m.ID, 50, 100000)); err != nil {
 			t.Fatalf("spending the activated points: %v", err)
 		}
 		if b := e.balance(m.ID); b.Available != 0 {
 			t.Fatalf("balance %+v, want nothing available", b)
 		}
-		if rep, err := e.svc.RunJobs(e.ctx); err != nil || rep != (kopilka.JobReport{}) {
+		if rep, err := e.svc.Jobs.RunJobs(e.ctx); err != nil || rep != (jobs.JobReport{}) {
 			t.Fatalf("the job found work the till already did: %+v, %v", rep, err)
 		}
 		e.verify()
@@ -459,17 +463,17 @@ func TestSpend_DueLotsSettleAtTheTillBeforeTheJobRuns(t *testing.T) {
 
 func TestRefund_EarnedPointsThatExpiredAreNotTakenBackAgain(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d string) {
-		e := newEnv(t, d, programme(func(p *kopilka.Programme) { p.PendingDays, p.ExpiryMonths = 0, 1 }))
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays, p.ExpiryMonths = 0, 1 }))
 		m := e.member("+79160000001")
-		if q, err := e.svc.Confirm(e.ctx, receipt("r1", m.ID, 0, 20000)); err != nil || q.Earned != 10 {
+		if q, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 0, 20000)); err != nil || q.Earned != 10 {
 			t.Fatalf("earn: %+v, %v", q, err)
 		}
 		e.clock.AddDate(0, 1, 1)
-		if _, err := e.svc.RunJobs(e.ctx); err != nil { // the 10 expire
+		if _, err := e.svc.Jobs.RunJobs(e.ctx); err != nil { // the 10 expire
 			t.Fatal(err)
 		}
 		e.credit(m.ID, 100)
-		res, err := e.svc.Cancel(e.ctx, "r1")
+		res, err := e.svc.Purchases.Cancel(e.ctx, "r1")
 		if err != nil || res.EarnedReversed != 0 || res.EarnedExpired != 10 {
 			t.Fatalf("cancel = %+v, %v; want nothing taken back, 10 reported expired", res, err)
 		}

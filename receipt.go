@@ -1,7 +1,6 @@
 package kopilka
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -129,8 +128,8 @@ type QuoteLine struct {
 // OccurredAt stays zero (the ledger records the time of confirmation).
 func (r *Receipt) Validate(now time.Time) error {
 	var pr Problems
-	checkID(&pr, "receipt_id", r.ReceiptID, true)
-	checkID(&pr, "store_id", r.StoreID, true)
+	CheckID(&pr, "receipt_id", r.ReceiptID, true)
+	CheckID(&pr, "store_id", r.StoreID, true)
 	switch {
 	case r.CardNumber == "" && r.MemberID == "":
 		pr.Add("card_number", "give card_number or member_id")
@@ -143,7 +142,7 @@ func (r *Receipt) Validate(now time.Time) error {
 			r.CardNumber = n
 		}
 	default:
-		checkID(&pr, "member_id", r.MemberID, true)
+		CheckID(&pr, "member_id", r.MemberID, true)
 	}
 	r.OccurredAt = r.OccurredAt.UTC().Truncate(time.Microsecond)
 	switch {
@@ -158,7 +157,7 @@ func (r *Receipt) Validate(now time.Time) error {
 	if r.SpendMode != "" && r.SpendMode != SpendExact && r.SpendMode != SpendUpTo {
 		pr.Add("spend_mode", `must be "exact" or "up_to"`)
 	}
-	checkID(&pr, "channel", r.Channel, false)
+	CheckID(&pr, "channel", r.Channel, false)
 	switch {
 	case len(r.Lines) == 0:
 		pr.Add("lines", "a receipt needs at least one line")
@@ -175,8 +174,8 @@ func (r *Receipt) Validate(now time.Time) error {
 			pr.Add(f("line"), fmt.Sprintf("line number %d appears twice", l.Line))
 		}
 		seen[l.Line] = true
-		checkID(&pr, f("sku"), l.SKU, true)
-		checkID(&pr, f("category"), l.Category, false)
+		CheckID(&pr, f("sku"), l.SKU, true)
+		CheckID(&pr, f("category"), l.Category, false)
 		if l.Quantity <= 0 || l.Quantity > MaxQuantity {
 			pr.Add(f("quantity"), "must be more than 0 and at most 1000000")
 		}
@@ -189,7 +188,7 @@ func (r *Receipt) Validate(now time.Time) error {
 		}
 		if l.Quantity > 0 && l.Price >= 0 {
 			// quantity × price, rounded half up to a minor unit, caps the amount.
-			full, ok := RoundHalfUp.div(int64(l.Quantity), l.Price, QuantityScale)
+			full, ok := RoundHalfUp.Div(int64(l.Quantity), l.Price, QuantityScale)
 			if ok && l.Amount > full {
 				pr.Add(f("amount"), fmt.Sprintf("is more than quantity × price (%d)", full))
 			}
@@ -202,7 +201,7 @@ func (r *Receipt) Validate(now time.Time) error {
 	return pr.Err()
 }
 
-func checkID(pr *Problems, field, v string, required bool) {
+func CheckID(pr *Problems, field, v string, required bool) {
 	switch {
 	case v == "" && required:
 		pr.Add(field, "is required")
@@ -221,9 +220,9 @@ func CleanText(s string) bool {
 
 // Hash identifies the receipt's content, so that a replay of the same
 // receipt id with another body can be told from a retry.
-func (r Receipt) Hash() string { return hashJSON(r) }
+func (r Receipt) Hash() string { return HashJSON(r) }
 
-func hashJSON(v any) string {
+func HashJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err) // our own types always marshal
@@ -232,13 +231,19 @@ func hashJSON(v any) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Price computes the quote of a receipt for a member with no tier or
-// choices who has available points, at the receipt's time. It compiles the
-// programme each call: the service keeps a compiled Engine instead.
-func (p Programme) Price(r Receipt, available int64) (Quote, error) {
-	e, err := p.Compile()
-	if err != nil {
-		return Quote{}, err
+// Value is what an award gives for a paid basis.
+func (a Award) Value(basis int64) int64 {
+	switch a.Kind {
+	case RulePerReceipt:
+		return a.Each
+	case RuleThreshold:
+		if a.Threshold <= 0 || basis < a.Threshold {
+			return 0
+		}
+		if a.Repeat {
+			return basis / a.Threshold * a.Each
+		}
+		return a.Each
 	}
-	return e.Price(context.Background(), PriceInput{Receipt: r, Available: available, Now: r.OccurredAt}, nil)
+	return 0
 }

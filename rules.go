@@ -163,13 +163,13 @@ type PersonalCategories struct {
 	ChangeEvery string `json:"change_every,omitempty"`
 }
 
-var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+var Weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 // periods a member cap or a choice of categories may count in.
 var periods = []string{"day", "week", "month", "quarter", "year"}
 
-// periodStart returns the start of the calendar period holding t (in t's zone).
-func periodStart(period string, t time.Time) time.Time {
+// PeriodStart returns the start of the calendar period holding t (in t's zone).
+func PeriodStart(period string, t time.Time) time.Time {
 	y, m, d := t.Date()
 	switch period {
 	case "day":
@@ -186,9 +186,9 @@ func periodStart(period string, t time.Time) time.Time {
 	}
 }
 
-// localTime reads a rule's or campaign's time: "2026-12-01T12:00" (or with
+// LocalTime reads a rule's or campaign's time: "2026-12-01T12:00" (or with
 // seconds, or a date alone) in loc, or RFC 3339 with its own offset.
-func localTime(s string, loc *time.Location) (time.Time, error) {
+func LocalTime(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
@@ -200,8 +200,8 @@ func localTime(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf(`must be a local time such as "2026-12-01T12:00" or RFC 3339`)
 }
 
-// clock reads "HH:MM" as minutes after midnight.
-func clock(s string) (int, bool) {
+// Clock reads "HH:MM" as minutes after midnight.
+func Clock(s string) (int, bool) {
 	t, err := time.Parse("15:04", s)
 	if err != nil {
 		return 0, false
@@ -209,16 +209,16 @@ func clock(s string) (int, bool) {
 	return t.Hour()*60 + t.Minute(), true
 }
 
-func checkList(pr *Problems, field string, vs []string) {
+func CheckList(pr *Problems, field string, vs []string) {
 	for i, v := range vs {
-		checkID(pr, fmt.Sprintf("%s[%d]", field, i), v, true)
+		CheckID(pr, fmt.Sprintf("%s[%d]", field, i), v, true)
 	}
 }
 
 // validate checks a rule's own fields; compile checks its condition.
 func (r *Rule) validate(pr *Problems, f func(string) string) {
-	checkID(pr, f("id"), r.ID, true)
-	if strings.HasPrefix(r.ID, "tier:") || r.ID == baseRuleID || r.ID == personalRuleID {
+	CheckID(pr, f("id"), r.ID, true)
+	if strings.HasPrefix(r.ID, "tier:") || r.ID == BaseRuleID || r.ID == PersonalRuleID {
 		pr.Add(f("id"), fmt.Sprintf("%q is reserved", r.ID))
 	}
 	if len(r.Name) > 200 || !CleanText(r.Name) {
@@ -250,22 +250,22 @@ func (r *Rule) validate(pr *Problems, f func(string) string) {
 			pr.Add(f("factor"), "must be more than 1 and at most 100")
 		}
 	}
-	checkList(pr, f("categories"), r.Categories)
-	checkList(pr, f("skus"), r.SKUs)
-	checkList(pr, f("stores"), r.Stores)
-	checkList(pr, f("partners"), r.Partners)
-	checkList(pr, f("channels"), r.Channels)
-	checkList(pr, f("tiers"), r.Tiers)
+	CheckList(pr, f("categories"), r.Categories)
+	CheckList(pr, f("skus"), r.SKUs)
+	CheckList(pr, f("stores"), r.Stores)
+	CheckList(pr, f("partners"), r.Partners)
+	CheckList(pr, f("channels"), r.Channels)
+	CheckList(pr, f("tiers"), r.Tiers)
 	for i, d := range r.Days {
-		if !slices.Contains(weekdays, d) {
+		if !slices.Contains(Weekdays, d) {
 			pr.Add(fmt.Sprintf("%s[%d]", f("days"), i), "must be one of mon, tue, wed, thu, fri, sat, sun")
 		}
 	}
 	if r.Hours != nil {
-		if _, ok := clock(r.Hours.From); !ok {
+		if _, ok := Clock(r.Hours.From); !ok {
 			pr.Add(f("hours.from"), `must be a time of day such as "08:00"`)
 		}
-		if _, ok := clock(r.Hours.To); !ok {
+		if _, ok := Clock(r.Hours.To); !ok {
 			pr.Add(f("hours.to"), `must be a time of day such as "11:00"`)
 		}
 	}
@@ -275,7 +275,7 @@ func (r *Rule) validate(pr *Problems, f func(string) string) {
 	if r.Priority < -1000 || r.Priority > 1000 {
 		pr.Add(f("priority"), "must be between -1000 and 1000")
 	}
-	checkID(pr, f("group"), r.Group, false)
+	CheckID(pr, f("group"), r.Group, false)
 	if r.CapPerReceipt < 0 {
 		pr.Add(f("cap_per_receipt"), "must not be negative")
 	}
@@ -292,9 +292,9 @@ func (r *Rule) validate(pr *Problems, f func(string) string) {
 	}
 }
 
-// validateRules checks everything about the programme's rules that does not
+// ValidateRules checks everything about the programme's rules that does not
 // need compiling: every field, unique ids, known tiers.
-func (p *Programme) validateRules(pr *Problems) {
+func (p *Programme) ValidateRules(pr *Problems) {
 	ids := map[string]string{}
 	seen := func(field, id string) {
 		if prev, ok := ids[id]; ok && id != "" {
@@ -311,7 +311,7 @@ func (p *Programme) validateRules(pr *Problems) {
 	for i := range p.Campaigns {
 		c := &p.Campaigns[i]
 		f := func(n string) string { return fmt.Sprintf("campaigns[%d].%s", i, n) }
-		checkID(pr, f("id"), c.ID, true)
+		CheckID(pr, f("id"), c.ID, true)
 		if campaigns[c.ID] {
 			pr.Add(f("id"), fmt.Sprintf("campaign id %q appears twice", c.ID))
 		}
@@ -351,10 +351,10 @@ func (p *Programme) validateRules(pr *Problems) {
 	if s.CardDailyLimit < 0 {
 		pr.Add("spending.card_daily_limit", "must not be negative")
 	}
-	checkList(pr, "spending.excluded_categories", s.ExcludedCategories)
-	checkList(pr, "spending.excluded_skus", s.ExcludedSKUs)
+	CheckList(pr, "spending.excluded_categories", s.ExcludedCategories)
+	CheckList(pr, "spending.excluded_skus", s.ExcludedSKUs)
 	for i, c := range s.Categories {
-		checkID(pr, fmt.Sprintf("spending.categories[%d].category", i), c.Category, true)
+		CheckID(pr, fmt.Sprintf("spending.categories[%d].category", i), c.Category, true)
 		if c.MaxSpend < 0 || c.MaxSpend > 100*PercentScale {
 			pr.Add(fmt.Sprintf("spending.categories[%d].max_spend_percent", i), "must be between 0 and 100")
 		}
@@ -378,7 +378,7 @@ func (p *Programme) validateRules(pr *Problems) {
 	names := map[string]bool{}
 	for i, l := range t.Levels {
 		f := func(n string) string { return fmt.Sprintf("tiers.levels[%d].%s", i, n) }
-		checkID(pr, f("name"), l.Name, true)
+		CheckID(pr, f("name"), l.Name, true)
 		if names[l.Name] {
 			pr.Add(f("name"), "appears twice")
 		}
@@ -435,7 +435,7 @@ func (p *Programme) validateRules(pr *Problems) {
 	}
 
 	pc := &p.Personal
-	checkList(pr, "personal_categories.offered", pc.Offered)
+	CheckList(pr, "personal_categories.offered", pc.Offered)
 	if len(pc.Offered) > 0 {
 		if pc.Picks < 1 || pc.Picks > len(pc.Offered) {
 			pr.Add("personal_categories.picks", "must be between 1 and the number of offered categories")
@@ -447,4 +447,27 @@ func (p *Programme) validateRules(pr *Problems) {
 			pr.Add("personal_categories.change_every", `must be "month", "quarter" or "year"`)
 		}
 	}
+}
+
+// Ids of the rules the engine makes from the programme's own settings.
+const (
+	BaseRuleID     = "base"     // the programme's earn rate, in group "base"
+	PersonalRuleID = "personal" // the raised rate on a member's chosen categories
+)
+
+// TierProgress is what a member sees of the tiers: where they are and what
+// the next tier needs.
+type TierProgress struct {
+	MemberID string `json:"member_id"`
+	Tier     string `json:"tier"`
+	Basis    string `json:"basis"`
+	Window   string `json:"window"`
+	// Qualifying is the spend or points counted in the window so far.
+	Qualifying  int64      `json:"qualifying"`
+	WindowStart string     `json:"window_start"`
+	ReviewAt    *time.Time `json:"review_at,omitempty"`
+	// Next is the next tier up, with what it needs and what is left to reach it.
+	Next          string `json:"next,omitempty"`
+	NextThreshold int64  `json:"next_threshold,omitempty"`
+	Needed        int64  `json:"needed,omitempty"`
 }

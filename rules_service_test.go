@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/jobs"
+	"github.com/kopilka/kopilka/programme"
 )
 
 // The rules through the service and a real database: tiers over time,
@@ -16,16 +18,16 @@ import (
 
 func (e *env) confirm(r kopilka.Receipt) kopilka.Quote {
 	e.t.Helper()
-	q, err := e.svc.Confirm(e.ctx, r)
+	q, err := e.svc.Purchases.Confirm(e.ctx, r)
 	if err != nil {
 		e.t.Fatalf("confirm %s: %v", r.ReceiptID, err)
 	}
 	return q
 }
 
-func (e *env) jobs() kopilka.JobReport {
+func (e *env) jobs() jobs.JobReport {
 	e.t.Helper()
-	rep, err := e.svc.RunJobs(e.ctx)
+	rep, err := e.svc.Jobs.RunJobs(e.ctx)
 	if err != nil {
 		e.t.Fatalf("jobs: %v", err)
 	}
@@ -34,7 +36,7 @@ func (e *env) jobs() kopilka.JobReport {
 
 func (e *env) memberNow(id string) kopilka.Member {
 	e.t.Helper()
-	m, err := e.svc.Member(e.ctx, id)
+	m, err := e.svc.Members.Member(e.ctx, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func moscow(t *testing.T) *time.Location {
 
 func TestTiers_UpgradeAtOnceDowngradeAtRequalification(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.PendingDays = 0
 			p.Tiers = kopilka.TierPlan{Basis: "spend", Window: "rolling", Months: 12, Levels: []kopilka.Tier{
 				{Name: "silver", Threshold: 1000_00}, {Name: "gold", Threshold: 5000_00, EarnMultiplier: 2000}}}
@@ -61,7 +63,7 @@ func TestTiers_UpgradeAtOnceDowngradeAtRequalification(t *testing.T) {
 		if got := e.memberNow(m.ID); got.Tier != "silver" {
 			t.Fatalf("after 3,000.00 tier %q, want silver", got.Tier)
 		}
-		tp, err := e.svc.Tier(e.ctx, m.ID)
+		tp, err := e.svc.Programme.Tier(e.ctx, m.ID)
 		if err != nil || tp.Qualifying != 3000_00 || tp.Next != "gold" || tp.Needed != 2000_00 {
 			t.Fatalf("progress %+v, %v", tp, err)
 		}
@@ -103,12 +105,12 @@ func TestTiers_UpgradeAtOnceDowngradeAtRequalification(t *testing.T) {
 
 func TestTiers_RefundsCountAgainstTheWindow(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Tiers = kopilka.TierPlan{Basis: "spend", Window: "calendar_year", Levels: []kopilka.Tier{{Name: "gold", Threshold: 1000_00}}}
 		}))
 		m := e.member("+79160000002")
 		e.confirm(receipt("a", m.ID, 0, 600_00, 300_00))
-		if _, err := e.svc.Refund(e.ctx, "a", kopilka.RefundRequest{RefundID: "r", Lines: []kopilka.RefundLine{{Line: 1}}}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "a", kopilka.RefundRequest{RefundID: "r", Lines: []kopilka.RefundLine{{Line: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		e.confirm(receipt("b", m.ID, 0, 600_00)) // 300 + 600 < 1,000
@@ -126,7 +128,7 @@ func TestTiers_RefundsCountAgainstTheWindow(t *testing.T) {
 
 func TestCampaign_StartsAndEndsMidDayInTheProgrammeTimeZone(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.TimeZone = "Europe/Moscow"
 			p.Campaigns = []kopilka.Campaign{{ID: "lunch", Enabled: true, StartsAt: "2026-03-04T12:00", EndsAt: "2026-03-04T18:00",
 				Rules: []kopilka.Rule{{ID: "lunch-bonus", Kind: kopilka.RulePerReceipt, Points: 40}}}}
@@ -158,7 +160,7 @@ func TestCampaign_StartsAndEndsMidDayInTheProgrammeTimeZone(t *testing.T) {
 func TestCampaign_BudgetIsNeverOverspentUnderConcurrentPurchases(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
 		const budget, each, tills = 1000, 30, 48
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Campaigns = []kopilka.Campaign{{ID: "promo", Enabled: true, StartsAt: "2026-01-01", EndsAt: "2027-01-01", Budget: budget,
 				Rules: []kopilka.Rule{{ID: "promo-bonus", Kind: kopilka.RulePerReceipt, Points: each}}}}
 		}))
@@ -173,7 +175,7 @@ func TestCampaign_BudgetIsNeverOverspentUnderConcurrentPurchases(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				q, err := e.svc.Confirm(e.ctx, receipt(fmt.Sprint("p", i), members[i%len(members)].ID, 0, 200_00))
+				q, err := e.svc.Purchases.Confirm(e.ctx, receipt(fmt.Sprint("p", i), members[i%len(members)].ID, 0, 200_00))
 				if err != nil {
 					t.Errorf("confirm %d: %v", i, err)
 					return
@@ -205,7 +207,7 @@ func TestCampaign_BudgetIsNeverOverspentUnderConcurrentPurchases(t *testing.T) {
 
 func TestRules_CapPerMemberPerPeriod(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Rules = []kopilka.Rule{{ID: "visit", Kind: kopilka.RulePerReceipt, Points: 100, CapPerMember: &kopilka.MemberCap{Points: 250, Period: "month"}}}
 		}))
 		m := e.member("+79160000004")
@@ -223,7 +225,7 @@ func TestRules_CapPerMemberPerPeriod(t *testing.T) {
 
 func TestRefund_TakesBackRuleBasedPoints(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Rules = []kopilka.Rule{
 				{ID: "big-basket", Kind: kopilka.RuleThreshold, Points: 500, Threshold: 5000_00},
 				{ID: "food-x3", Kind: kopilka.RuleMultiplier, Factor: 3000, Categories: []string{"food"}},
@@ -238,18 +240,18 @@ func TestRefund_TakesBackRuleBasedPoints(t *testing.T) {
 		}
 		// Returning the 1,000.00 line keeps 5,000.00: the threshold holds; the
 		// line's 150 go, and the visit bonus, which counted only that line.
-		res, err := e.svc.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r1", Lines: []kopilka.RefundLine{{Line: 3}}})
+		res, err := e.svc.Purchases.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r1", Lines: []kopilka.RefundLine{{Line: 3}}})
 		if err != nil || res.EarnedReversed != 170 || res.AwardsReversed != 20 {
 			t.Fatalf("first refund %+v, %v; want 150 + the 20 award back", res, err)
 		}
 		// Returning half of the 2,000.00 line drops below 5,000.00: the award goes whole.
 		half := kopilka.Quantity(500)
-		res, err = e.svc.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r2", Lines: []kopilka.RefundLine{{Line: 2, Quantity: &half}}})
+		res, err = e.svc.Purchases.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r2", Lines: []kopilka.RefundLine{{Line: 2, Quantity: &half}}})
 		if err != nil || res.AwardsReversed != 500 || res.EarnedReversed != 500+150 {
 			t.Fatalf("second refund %+v, %v; want the 500 award and 150", res, err)
 		}
 		// The rest: the member is back where they started.
-		if _, err := e.svc.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r3"}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r3"}); err != nil {
 			t.Fatal(err)
 		}
 		if b := e.balance(m.ID); b.Available != 0 || b.Pending != 0 {
@@ -261,13 +263,13 @@ func TestRefund_TakesBackRuleBasedPoints(t *testing.T) {
 
 func TestBonuses_WelcomeProfileBirthdayGivenOnce(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.TimeZone = "Europe/Moscow"
 			p.Bonuses = kopilka.Bonuses{Welcome: kopilka.Bonus{Points: 100}, Profile: kopilka.Bonus{Points: 50},
 				Birthday: kopilka.BirthdayBonus{Bonus: kopilka.Bonus{Points: 300, ExpiresDays: 30}, DaysBefore: 3, DaysAfter: 3}}
 		}))
 		// The clock starts on 2026-03-01 09:00 UTC.
-		m, err := e.svc.CreateMember(e.ctx, kopilka.Member{Phone: "+79160000006", BirthDate: "1990-03-08"})
+		m, err := e.svc.Members.CreateMember(e.ctx, kopilka.Member{Phone: "+79160000006", BirthDate: "1990-03-08"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +279,7 @@ func TestBonuses_WelcomeProfileBirthdayGivenOnce(t *testing.T) {
 		yes := true
 		email := "a@example.com"
 		for range 2 {
-			if _, err := e.svc.UpdateMember(e.ctx, m.ID, kopilka.MemberPatch{Email: &email, EmailVerified: &yes, PhoneVerified: &yes}); err != nil {
+			if _, err := e.svc.Members.UpdateMember(e.ctx, m.ID, kopilka.MemberPatch{Email: &email, EmailVerified: &yes, PhoneVerified: &yes}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -308,16 +310,16 @@ func TestBonuses_WelcomeProfileBirthdayGivenOnce(t *testing.T) {
 
 func TestBonuses_ReferralGivenToBothSidesOnceAfterTheFirstPurchase(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.PendingDays = 0
 			p.Bonuses.Referral = kopilka.ReferralBonus{ReferrerPoints: 200, RefereePoints: 100}
 		}))
 		a := e.member("+79160000007")
-		b, err := e.svc.CreateMember(e.ctx, kopilka.Member{Phone: "+79160000008", ReferredBy: a.ID})
+		b, err := e.svc.Members.CreateMember(e.ctx, kopilka.Member{Phone: "+79160000008", ReferredBy: a.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.CreateMember(e.ctx, kopilka.Member{Phone: "+79160000009", ReferredBy: "nobody"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+		if _, err := e.svc.Members.CreateMember(e.ctx, kopilka.Member{Phone: "+79160000009", ReferredBy: "nobody"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
 			t.Fatalf("an unknown referrer: %v", err)
 		}
 		if e.balance(a.ID).Available != 0 || e.balance(b.ID).Available != 0 {
@@ -328,13 +330,13 @@ func TestBonuses_ReferralGivenToBothSidesOnceAfterTheFirstPurchase(t *testing.T)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := e.svc.Confirm(e.ctx, receipt("first", b.ID, 0, 100_00)); err != nil {
+				if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("first", b.ID, 0, 100_00)); err != nil {
 					t.Errorf("replay %d: %v", i, err)
 				}
 			}()
 		}
 		wg.Wait()
-		if q, _ := e.svc.Purchase(e.ctx, "first"); q.Balance.Available != 100+5 {
+		if q, _ := e.svc.Purchases.Purchase(e.ctx, "first"); q.Balance.Available != 100+5 {
 			t.Errorf("the first purchase's confirmation shows %d available, want the 100 bonus and 5 earned", q.Balance.Available)
 		}
 		e.confirm(receipt("second", b.ID, 0, 100_00))
@@ -350,30 +352,30 @@ func TestBonuses_ReferralGivenToBothSidesOnceAfterTheFirstPurchase(t *testing.T)
 
 func TestPersonalCategories_ChosenOncePerPeriodRaiseTheRate(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Personal = kopilka.PersonalCategories{Offered: []string{"food", "books"}, Picks: 1, Percent: 500, ChangeEvery: "month"}
 		}))
 		m := e.member("+79160000010")
 		if q := e.confirm(receipt("before", m.ID, 0, 100_00)); q.Earned != 5 {
 			t.Fatalf("before choosing earned %d", q.Earned)
 		}
-		if _, err := e.svc.SetCategories(e.ctx, m.ID, []string{"food", "books"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+		if _, err := e.svc.Programme.SetCategories(e.ctx, m.ID, []string{"food", "books"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
 			t.Fatalf("two picks of one: %v", err)
 		}
-		if _, err := e.svc.SetCategories(e.ctx, m.ID, []string{"wine"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+		if _, err := e.svc.Programme.SetCategories(e.ctx, m.ID, []string{"wine"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
 			t.Fatalf("a category not offered: %v", err)
 		}
-		if _, err := e.svc.SetCategories(e.ctx, m.ID, []string{"food"}); err != nil {
+		if _, err := e.svc.Programme.SetCategories(e.ctx, m.ID, []string{"food"}); err != nil {
 			t.Fatal(err)
 		}
 		if q := e.confirm(receipt("after", m.ID, 0, 100_00)); q.Earned != 10 || ruleGave(q, "personal") != 5 {
 			t.Fatalf("after choosing food earned %d", q.Earned)
 		}
-		if _, err := e.svc.SetCategories(e.ctx, m.ID, []string{"books"}); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+		if _, err := e.svc.Programme.SetCategories(e.ctx, m.ID, []string{"books"}); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("a second change in the month: %v", err)
 		}
 		e.clock.AddDate(0, 1, 0)
-		if _, err := e.svc.SetCategories(e.ctx, m.ID, []string{"books"}); err != nil {
+		if _, err := e.svc.Programme.SetCategories(e.ctx, m.ID, []string{"books"}); err != nil {
 			t.Fatalf("a change the next month: %v", err)
 		}
 		if q := e.confirm(receipt("books", m.ID, 0, 100_00)); q.Earned != 5 {
@@ -384,7 +386,7 @@ func TestPersonalCategories_ChosenOncePerPeriodRaiseTheRate(t *testing.T) {
 
 func TestSimulation_ReportsWhatACampaignWouldHaveCost(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(nil))
+		e := newEnv(t, dialect, testProgramme(nil))
 		m1, m2 := e.member("+79160000011"), e.member("+79160000012")
 		e.confirm(receipt("old", m1.ID, 0, 1000_00)) // 40 days before the simulation
 		e.clock.AddDate(0, 0, 20)
@@ -393,7 +395,7 @@ func TestSimulation_ReportsWhatACampaignWouldHaveCost(t *testing.T) {
 		e.confirm(coffee)
 		e.confirm(receipt("f1", m2.ID, 0, 300_00))
 		e.clock.AddDate(0, 0, 20)
-		sim, err := e.svc.Simulate(e.ctx, kopilka.Proposal{Days: 30, Campaign: &kopilka.Campaign{ID: "coffee-x3", StartsAt: "2026-01-01", EndsAt: "2027-01-01",
+		sim, err := e.svc.Programme.Simulate(e.ctx, programme.Proposal{Days: 30, Campaign: &kopilka.Campaign{ID: "coffee-x3", StartsAt: "2026-01-01", EndsAt: "2027-01-01",
 			Budget: 15, Rules: []kopilka.Rule{{ID: "coffee-x3", Kind: kopilka.RuleMultiplier, Factor: 3000, Categories: []string{"coffee"}}}}})
 		if err != nil {
 			t.Fatal(err)
@@ -404,7 +406,7 @@ func TestSimulation_ReportsWhatACampaignWouldHaveCost(t *testing.T) {
 			t.Fatalf("simulation %+v", sim)
 		}
 		// Nothing was switched on.
-		if p, _ := e.svc.Programme(e.ctx); len(p.Campaigns) != 0 {
+		if p, _ := e.svc.Programme.Programme(e.ctx); len(p.Campaigns) != 0 {
 			t.Fatal("the simulation stored the campaign")
 		}
 	})
@@ -412,7 +414,7 @@ func TestSimulation_ReportsWhatACampaignWouldHaveCost(t *testing.T) {
 
 func TestRules_ASpentRuleDoesNotWinItsGroup(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Rules = []kopilka.Rule{{ID: "promo", Kind: kopilka.RulePercent, Percent: 1000, Group: "base", Budget: 10}}
 		}))
 		m := e.member("+79160000013")
@@ -430,7 +432,7 @@ func TestRules_ASpentRuleDoesNotWinItsGroup(t *testing.T) {
 
 func TestSpending_CardDailyLimit(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.MaxSpend = 100 * kopilka.PercentScale
 			p.Spending.CardDailyLimit = 300
 		}))
@@ -443,7 +445,7 @@ func TestSpending_CardDailyLimit(t *testing.T) {
 			return r
 		}
 		e.confirm(byCard("a", 200))
-		_, err := e.svc.Confirm(e.ctx, byCard("b", 200))
+		_, err := e.svc.Purchases.Confirm(e.ctx, byCard("b", 200))
 		var pe *kopilka.Error
 		if !errorAs(err, &pe) || pe.Code != kopilka.ESPENDLIMIT || pe.Extra["max_spend"] != int64(100) || !strings.Contains(pe.Message, "card may spend 100 more points today") {
 			t.Fatalf("over the card's day: %v", err)
@@ -461,7 +463,7 @@ func TestSpending_CardDailyLimit(t *testing.T) {
 
 func TestRules_WinBackReadsTheDaysSinceTheLastPurchase(t *testing.T) {
 	eachDialect(t, func(t *testing.T, dialect string) {
-		e := newEnv(t, dialect, programme(func(p *kopilka.Programme) {
+		e := newEnv(t, dialect, testProgramme(func(p *kopilka.Programme) {
 			p.Rules = []kopilka.Rule{{ID: "win-back", Kind: kopilka.RulePerReceipt, Points: 70, Condition: "member.days_since_last_purchase >= 30"}}
 		}))
 		m := e.member("+79160000015")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // The rules engine, kind by kind and mode by mode, priced without a database.
@@ -28,11 +29,11 @@ func basket(spend int64) kopilka.Receipt {
 
 func price(t *testing.T, p kopilka.Programme, r kopilka.Receipt, m *kopilka.Member, available int64) kopilka.Quote {
 	t.Helper()
-	e, err := p.Compile()
+	e, err := pricing.Compile(p)
 	if err != nil {
 		t.Fatalf("compile: %v", err)
 	}
-	q, err := e.Price(context.Background(), kopilka.PriceInput{Receipt: r, Member: m, Available: available, Now: r.OccurredAt}, nil)
+	q, err := e.Price(context.Background(), pricing.PriceInput{Receipt: r, Member: m, Available: available, Now: r.OccurredAt}, nil)
 	if err != nil {
 		t.Fatalf("price: %v", err)
 	}
@@ -40,7 +41,7 @@ func price(t *testing.T, p kopilka.Programme, r kopilka.Receipt, m *kopilka.Memb
 }
 
 func withRules(rules ...kopilka.Rule) kopilka.Programme {
-	return programme(func(p *kopilka.Programme) { p.TimeZone = "Europe/Moscow"; p.Rules = rules })
+	return testProgramme(func(p *kopilka.Programme) { p.TimeZone = "Europe/Moscow"; p.Rules = rules })
 }
 
 // ruleGave sums what the rule gave over the quote's lines and awards.
@@ -149,7 +150,7 @@ func TestRules_BadConditionIsRefusedWithItsPosition(t *testing.T) {
 		{"member.age > 18 &&\n  member.tier ==", "line 2"},
 	} {
 		p := withRules(kopilka.Rule{ID: "r", Kind: kopilka.RulePerReceipt, Points: 1, Condition: tc.cond})
-		err := p.Validate()
+		err := pricing.Validate(p)
 		var e *kopilka.Error
 		if err == nil || !errorAs(err, &e) || e.Code != kopilka.EINVALID || len(e.Fields) != 1 ||
 			e.Fields[0].Field != "rules[0].condition" || !strings.Contains(e.Fields[0].Detail, tc.want) {
@@ -219,7 +220,7 @@ func TestRules_QuoteExplainsEveryLine(t *testing.T) {
 }
 
 func TestSpending_ExcludedCategoriesSharesTiersAndMinimumBalance(t *testing.T) {
-	p := programme(func(p *kopilka.Programme) {
+	p := testProgramme(func(p *kopilka.Programme) {
 		p.MaxSpend = 5000 // 50 %
 		p.Spending = kopilka.SpendRules{ExcludedCategories: []string{"tobacco"},
 			Categories: []kopilka.CategoryShare{{Category: "coffee", MaxSpend: 1000}}}
@@ -234,7 +235,7 @@ func TestSpending_ExcludedCategoriesSharesTiersAndMinimumBalance(t *testing.T) {
 		t.Errorf("reasons %q do not name tobacco", q.SpendLimit.Reasons)
 	}
 	// Asking for more is refused with the reasons, or cut with spend_mode up_to.
-	_, err := p.Price(basket(700), 10_000)
+	_, err := pricing.PriceReceipt(p, basket(700), 10_000)
 	var e *kopilka.Error
 	if !errorAs(err, &e) || e.Code != kopilka.ESPENDLIMIT || e.Extra["max_spend"] != int64(600) {
 		t.Fatalf("700 points: %v", err)
@@ -269,7 +270,7 @@ func TestSpending_ExcludedCategoriesSharesTiersAndMinimumBalance(t *testing.T) {
 }
 
 func TestTiers_BenefitMultipliesEarnings(t *testing.T) {
-	p := programme(func(p *kopilka.Programme) {
+	p := testProgramme(func(p *kopilka.Programme) {
 		p.Tiers = kopilka.TierPlan{Basis: "spend", Window: "rolling", Months: 12,
 			Levels: []kopilka.Tier{{Name: "silver", Threshold: 100}, {Name: "gold", Threshold: 200, EarnMultiplier: 1500}}}
 	})
@@ -289,7 +290,7 @@ func TestRules_InvalidRulesAreRefusedFieldByField(t *testing.T) {
 		kopilka.Rule{ID: "base", Kind: kopilka.RuleMultiplier, Factor: 1000, CapPerMember: &kopilka.MemberCap{Points: 0, Period: "fortnight"}},
 	)
 	p.Campaigns = []kopilka.Campaign{{ID: "c", StartsAt: "2026-12-02", EndsAt: "2026-12-01", Rules: []kopilka.Rule{{ID: "c1", Kind: kopilka.RulePerReceipt, Points: 1}}, Segment: "member.tags > 1"}}
-	err := p.Validate()
+	err := pricing.Validate(p)
 	var e *kopilka.Error
 	if !errorAs(err, &e) {
 		t.Fatalf("got %v", err)
@@ -306,7 +307,7 @@ func TestRules_InvalidRulesAreRefusedFieldByField(t *testing.T) {
 	}
 	// Campaign times and segments are checked once the fields are sound.
 	p.Rules = nil
-	err = p.Validate()
+	err = pricing.Validate(p)
 	if !errorAs(err, &e) || !hasField(e, "campaigns[0].ends_at") || !hasField(e, "campaigns[0].segment") {
 		t.Fatalf("campaign: %v", err)
 	}

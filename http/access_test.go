@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 type failingSender struct{}
@@ -40,7 +41,7 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			}
 			a.do(t, "POST", "/v1/operators", adminKey, map[string]any{"email": "help@example.com", "name": "Twin", "role": "support",
 				"password": "correct horse battery"}).problem(t, 409, kopilka.ECONFLICT, "email")
-			stored, err := a.svc.Operator(context.Background(), op.ID)
+			stored, err := a.svc.Access.Operator(context.Background(), op.ID)
 			if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 				t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
 			}
@@ -50,7 +51,7 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			}
 			var s session
 			login("correct horse battery").ok(t, 200, &s)
-			if !strings.HasPrefix(s.Token, kopilka.OperatorTokenPrefix) {
+			if !strings.HasPrefix(s.Token, access.OperatorTokenPrefix) {
 				t.Fatalf("token %q", s.Token)
 			}
 			var who map[string]any
@@ -78,7 +79,7 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			}
 
 			// Five wrong passwords lock the account; then even the right one is refused.
-			for i := range kopilka.MaxFailedLogins {
+			for i := range access.MaxFailedLogins {
 				login("wrong password "+strconv.Itoa(i)).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 			}
 			r = login("correct horse battery")
@@ -91,13 +92,13 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			// An admin unlocks; the lock also ends by itself after LockOut.
 			a.do(t, "POST", "/v1/operators/"+op.ID+"/unlock", adminKey, nil).ok(t, 200, nil)
 			login("correct horse battery").ok(t, 200, &s)
-			for i := range kopilka.MaxFailedLogins {
+			for i := range access.MaxFailedLogins {
 				login("wrong again "+strconv.Itoa(i)).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 			}
 			login("correct horse battery").problem(t, 423, kopilka.ELOCKED, "")
-			a.svc.Now = func() time.Time { return time.Now().Add(kopilka.LockOut + time.Second) }
+			a.svc.Env.Now = func() time.Time { return time.Now().Add(access.LockOut + time.Second) }
 			login("correct horse battery").ok(t, 200, &s)
-			a.svc.Now = time.Now
+			a.svc.Env.Now = time.Now
 
 			// Logging out ends the session; disabling the operator ends the others.
 			var other session
@@ -124,8 +125,8 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79162220001"}).ok(t, 201, &other)
 			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", adminKey, map[string]any{"points": 300, "reason": "welcome"}).ok(t, 201, nil)
 			clock := time.Now()
-			a.svc.Now = func() time.Time { return clock }
-			defer func() { a.svc.Now = time.Now }()
+			a.svc.Env.Now = func() time.Time { return clock }
+			defer func() { a.svc.Env.Now = time.Now }()
 
 			// Asking for a code answers the same for a member and for nobody.
 			var yes, no map[string]any
@@ -150,18 +151,18 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 			if code == wrong {
 				wrong = "111111"
 			}
-			for range kopilka.OTPAttempts {
+			for range access.OTPAttempts {
 				verify(wrong).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 			}
 			verify(code).problem(t, 401, kopilka.EUNAUTHORIZED, "") // five wrong: the code is void
 
-			clock = clock.Add(kopilka.OTPResendAfter)
+			clock = clock.Add(access.OTPResendAfter)
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000"}).ok(t, 202, nil)
 			code = a.sent.code("+79162220000")
 			var s session
 			verify(code).ok(t, 200, &s)
 			verify(code).problem(t, 401, kopilka.EUNAUTHORIZED, "") // used once
-			if s.MemberID != m.ID || !strings.HasPrefix(s.Token, kopilka.MemberTokenPrefix) {
+			if s.MemberID != m.ID || !strings.HasPrefix(s.Token, access.MemberTokenPrefix) {
 				t.Fatalf("session %+v", s)
 			}
 			// The member's own balance, history and cards; nothing else.
@@ -186,18 +187,18 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 			// A code by e-mail, then the code expires after five minutes.
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"email": "Ivan@Example.com"}).ok(t, 202, nil)
 			mailed := a.sent.code("ivan@example.com")
-			clock = clock.Add(kopilka.OTPLifetime)
+			clock = clock.Add(access.OTPLifetime)
 			a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"email": "ivan@example.com", "code": mailed}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 
 			// A sender that fails is answered as if it had sent: the caller cannot tell.
-			a.svc.Sender = failingSender{}
-			clock = clock.Add(kopilka.OTPResendAfter)
+			a.svc.Access.Sender = failingSender{}
+			clock = clock.Add(access.OTPResendAfter)
 			var failed map[string]any
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000"}).ok(t, 202, &failed)
 			if jsonString(t, failed) != jsonString(t, yes) {
 				t.Errorf("answer when sending failed %v, when it worked %v", failed, yes)
 			}
-			a.svc.Sender = a.sent
+			a.svc.Access.Sender = a.sent
 
 			// A blocked member's session stops working, and stays stopped when unblocked.
 			a.do(t, "POST", "/v1/members/"+m.ID+"/block", adminKey, nil).ok(t, 200, nil)
@@ -216,29 +217,29 @@ func TestMembers_CodesAreLimitedPerDay(t *testing.T) {
 	a := newAPI(t, "sqlite")
 	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79164440000"}).ok(t, 201, nil)
 	clock := time.Now()
-	a.svc.Now = func() time.Time { return clock }
-	defer func() { a.svc.Now = time.Now }()
+	a.svc.Env.Now = func() time.Time { return clock }
+	defer func() { a.svc.Env.Now = time.Now }()
 	ask := func() string {
-		clock = clock.Add(kopilka.OTPResendAfter)
+		clock = clock.Add(access.OTPResendAfter)
 		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}).ok(t, 202, nil)
 		return a.sent.code("+79164440000")
 	}
 	verify := func(code string) reply {
 		return a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79164440000", "code": code})
 	}
-	for range kopilka.OTPDailyFailures / kopilka.OTPAttempts {
+	for range access.OTPDailyFailures / access.OTPAttempts {
 		code := ask()
 		wrong := "000000"
 		if code == wrong {
 			wrong = "111111"
 		}
-		for range kopilka.OTPAttempts {
+		for range access.OTPAttempts {
 			verify(wrong).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 		}
 	}
 	sent := len(a.sent.sent)
 	a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}) // within the minute: 429
-	clock = clock.Add(kopilka.OTPResendAfter)
+	clock = clock.Add(access.OTPResendAfter)
 	a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}).ok(t, 202, nil)
 	if len(a.sent.sent) != sent {
 		t.Fatalf("a code was sent to an address shut for the day")
@@ -282,7 +283,7 @@ func TestKeys_ScopedToStores(t *testing.T) {
 		t.Errorf("another store's purchase says %q, a missing one %q: they must read the same", p1.Detail, p2.Detail)
 	}
 	a.do(t, "POST", "/v1/purchases/a-1/cancel", k.Secret, nil).problem(t, 404, kopilka.ENOTFOUND, "")
-	if q, err := a.svc.Purchase(context.Background(), "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
+	if q, err := a.svc.Purchases.Purchase(context.Background(), "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
 		t.Fatalf("purchase a-1 after the refused cancel: %+v %v", q, err)
 	}
 }

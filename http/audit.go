@@ -98,16 +98,16 @@ func scrub(v any, secrets []string) any {
 // before reads the resource a write is about to change, as its GET route
 // would show it (nil when there is none or it does not exist).
 func (s *Server) before(ctx context.Context, rt Route, r *http.Request) any {
-	svc := s.Service
+	svc := s.App
 	id, number := r.PathValue("id"), r.PathValue("number")
 	p := rt.Pattern
 	var v any
 	var err error
 	switch {
 	case p == "/v1/programme" || p == "/v1/programme/import":
-		v, err = svc.Programme(ctx)
+		v, err = svc.Programme.Programme(ctx)
 	case strings.HasPrefix(p, "/v1/programme/rules/{id}"):
-		prog, e := svc.Programme(ctx)
+		prog, e := svc.Programme.Programme(ctx)
 		for _, rule := range prog.Rules {
 			if rule.ID == id {
 				v = rule
@@ -115,7 +115,7 @@ func (s *Server) before(ctx context.Context, rt Route, r *http.Request) any {
 		}
 		err = e
 	case strings.HasPrefix(p, "/v1/programme/campaigns/{id}") && rt.Method != "POST":
-		prog, e := svc.Programme(ctx)
+		prog, e := svc.Programme.Programme(ctx)
 		for _, c := range prog.Campaigns {
 			if c.ID == id {
 				v = c
@@ -123,21 +123,21 @@ func (s *Server) before(ctx context.Context, rt Route, r *http.Request) any {
 		}
 		err = e
 	case p == "/v1/members/{id}/adjustments":
-		v, err = svc.Balance(ctx, id)
+		v, err = svc.Ledger.Balance(ctx, id)
 	case strings.HasPrefix(p, "/v1/members/{id}"):
-		v, err = svc.Member(ctx, id)
+		v, err = svc.Members.Member(ctx, id)
 	case strings.HasPrefix(p, "/v1/cards/{number}"):
-		v, err = svc.Card(ctx, number)
+		v, err = svc.Members.Card(ctx, number)
 	case strings.HasPrefix(p, "/v1/partners/{id}") && !strings.Contains(p, "settlements"):
-		v, err = svc.Partner(ctx, id)
+		v, err = svc.Coalition.Partner(ctx, id)
 	case p == "/v1/stores/{id}":
-		v, err = svc.Outlet(ctx, id)
+		v, err = svc.Coalition.Store(ctx, id)
 	case strings.HasPrefix(p, "/v1/purchases/{id}/"):
-		v, err = svc.Purchase(ctx, id)
+		v, err = svc.Purchases.Purchase(ctx, id)
 	case strings.HasPrefix(p, "/v1/operators/{id}"):
-		v, err = svc.Operator(ctx, id)
+		v, err = svc.Access.Operator(ctx, id)
 	case p == "/v1/keys/{id}":
-		ks, e := svc.Keys(ctx)
+		ks, e := svc.Access.Keys(ctx)
 		for _, k := range ks {
 			if k.ID == id {
 				v = k
@@ -193,10 +193,10 @@ func (s *Server) record(ctx context.Context, a *kopilka.AuditEntry, status int, 
 		for i, p := range batch {
 			es[i] = p.entry
 		}
-		err := s.Service.RecordAudit(context.WithoutCancel(ctx), es...)
+		err := s.App.Access.RecordAudit(context.WithoutCancel(ctx), es...)
 		for i, p := range batch {
 			if err != nil && len(batch) > 1 { // one bad entry must not lose the others
-				p.done <- s.Service.RecordAudit(context.WithoutCancel(ctx), es[i])
+				p.done <- s.App.Access.RecordAudit(context.WithoutCancel(ctx), es[i])
 				continue
 			}
 			p.done <- err

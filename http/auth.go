@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // Operators log in with a password; members with a one-time code. Both
@@ -25,7 +26,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if a := auditOf(r.Context()); a != nil {
 		a.ActorKind, a.Actor = "anonymous", "login:"+strings.ToLower(strings.TrimSpace(in.Email))
 	}
-	sess, o, err := s.Service.Login(r.Context(), in.Email, in.Password)
+	sess, o, err := s.App.Access.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
 		if e, ok := err.(*kopilka.Error); ok && e.Code == kopilka.ELOCKED {
 			if until, err := time.Parse(time.RFC3339, e.Extra["locked_until"].(string)); err == nil {
@@ -43,10 +44,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	secret, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !strings.HasPrefix(secret, kopilka.OperatorTokenPrefix) && !strings.HasPrefix(secret, kopilka.MemberTokenPrefix) {
+	if !strings.HasPrefix(secret, access.OperatorTokenPrefix) && !strings.HasPrefix(secret, access.MemberTokenPrefix) {
 		return kopilka.Errorf(kopilka.EINVALID, "only a session token can log out; revoke a key with DELETE /v1/keys/{id}")
 	}
-	if err := s.Service.Logout(r.Context(), secret); err != nil {
+	if err := s.App.Access.Logout(r.Context(), secret); err != nil {
 		return err
 	}
 	s.keyMu.Lock()
@@ -77,8 +78,8 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) error {
 	if in.Code != "" {
 		return kopilka.Invalid("code", "is not sent here: POST it to /v1/auth/otp/verify")
 	}
-	if err := s.Service.SendCode(r.Context(), in.Phone, in.Email); err != nil {
-		var notSent *kopilka.NotSentError
+	if err := s.App.Access.SendCode(r.Context(), in.Phone, in.Email); err != nil {
+		var notSent *access.NotSentError
 		switch e, ok := err.(*kopilka.Error); {
 		case errors.As(err, &notSent):
 			// Answered as if sent: a failure only for members would tell who is one.
@@ -90,7 +91,7 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"sent": true, "expires_in": int(kopilka.OTPLifetime.Seconds()),
+	writeJSON(w, http.StatusAccepted, map[string]any{"sent": true, "expires_in": int(access.OTPLifetime.Seconds()),
 		"detail": "if a member has this phone or e-mail, a code is on its way"})
 	return nil
 }
@@ -103,7 +104,7 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 	if a := auditOf(r.Context()); a != nil {
 		a.Actor = "code:" + strings.ToLower(strings.TrimSpace(in.Phone+in.Email))
 	}
-	sess, err := s.Service.VerifyCode(r.Context(), in.Phone, in.Email, in.Code)
+	sess, err := s.App.Access.VerifyCode(r.Context(), in.Phone, in.Email, in.Code)
 	if err != nil {
 		return err
 	}
@@ -117,7 +118,7 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 // The member app's routes: the member's own, and nothing else.
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.Service.Member(r.Context(), principalOf(r.Context()).MemberID)
+	m, err := s.App.Members.Member(r.Context(), principalOf(r.Context()).MemberID)
 	if err != nil {
 		return err
 	}
@@ -126,7 +127,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myBalance(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.Service.Balance(r.Context(), principalOf(r.Context()).MemberID)
+	b, err := s.App.Ledger.Balance(r.Context(), principalOf(r.Context()).MemberID)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (s *Server) myTransactions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) error {
-	os, err := s.Service.Operators(r.Context())
+	os, err := s.App.Access.Operators(r.Context())
 	if err != nil {
 		return err
 	}
@@ -148,11 +149,11 @@ func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createOperator(w http.ResponseWriter, r *http.Request) error {
-	var in kopilka.OperatorInput
+	var in access.OperatorInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	o, err := s.Service.CreateOperator(r.Context(), in)
+	o, err := s.App.Access.CreateOperator(r.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func (s *Server) createOperator(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getOperator(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.Service.Operator(r.Context(), r.PathValue("id"))
+	o, err := s.App.Access.Operator(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -171,11 +172,11 @@ func (s *Server) getOperator(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) patchOperator(w http.ResponseWriter, r *http.Request) error {
-	var in kopilka.OperatorInput
+	var in access.OperatorInput
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	o, err := s.Service.UpdateOperator(r.Context(), r.PathValue("id"), in)
+	o, err := s.App.Access.UpdateOperator(r.Context(), r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}
@@ -185,7 +186,7 @@ func (s *Server) patchOperator(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) unlockOperator(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.Service.UnlockOperator(r.Context(), r.PathValue("id"))
+	o, err := s.App.Access.UnlockOperator(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -222,7 +223,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if f.Before, err = decodeCursor(q.Get("cursor")); err != nil {
 		return err
 	}
-	items, next, err := s.Service.Audit(r.Context(), f)
+	items, next, err := s.App.Access.Audit(r.Context(), f)
 	if err != nil {
 		return err
 	}

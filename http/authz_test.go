@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	khttp "github.com/kopilka/kopilka/http"
 )
 
@@ -243,10 +244,10 @@ func routeName(rt khttp.Route) string { return rt.Method + " " + rt.Pattern }
 func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 	a := newAPI(t, dialect)
 	ctx := context.Background()
-	if _, err := a.svc.PutPartner(ctx, kopilka.Partner{ID: "other", Name: "Other"}); err != nil {
+	if _, err := a.svc.Coalition.PutPartner(ctx, kopilka.Partner{ID: "other", Name: "Other"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.svc.PutStore(ctx, kopilka.Outlet{ID: "o-1", PartnerID: "other", Name: "Other 1"}); err != nil {
+	if _, err := a.svc.Coalition.PutStore(ctx, kopilka.Store{ID: "o-1", PartnerID: "other", Name: "Other 1"}); err != nil {
 		t.Fatal(err)
 	}
 	var ps []principal
@@ -259,7 +260,7 @@ func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 		{name: "pos of main", role: kopilka.RolePOS, partner: "main"},
 		{name: "pos of every partner", role: kopilka.RolePOS},
 	} {
-		k, err := a.svc.CreateKey(ctx, kopilka.APIKey{Name: p.name, Role: p.role, PartnerID: p.partner}, "")
+		k, err := a.svc.Access.CreateKey(ctx, kopilka.APIKey{Name: p.name, Role: p.role, PartnerID: p.partner}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,7 +272,7 @@ func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 	// People who sign in: a marketing and a support operator, and the owner member.
 	password := "correct horse battery"
 	for _, o := range []struct{ email, role string }{{"login@example.com", "admin"}, {"mkt@example.com", "marketing"}, {"help@example.com", "support"}} {
-		op, err := a.svc.CreateOperator(ctx, kopilka.OperatorInput{Email: &o.email, Role: &o.role, Password: &password})
+		op, err := a.svc.Access.CreateOperator(ctx, access.OperatorInput{Email: &o.email, Role: &o.role, Password: &password})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,15 +290,15 @@ func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 	var m kopilka.Member
 	a.do(t, "GET", "/v1/members/"+f.owner, adminKey, nil).ok(t, 200, &m)
 	memberLogin := func() string {
-		a.svc.Now = func() time.Time { return time.Now().Add(time.Duration(f.n.Add(1)) * kopilka.OTPResendAfter) } // past the resend limit
-		defer func() { a.svc.Now = time.Now }()
+		a.svc.Env.Now = func() time.Time { return time.Now().Add(time.Duration(f.n.Add(1)) * access.OTPResendAfter) } // past the resend limit
+		defer func() { a.svc.Env.Now = time.Now }()
 		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": m.Phone}).ok(t, 202, nil)
 		var s struct{ Token string }
 		a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": m.Phone, "code": a.sent.code(m.Phone)}).ok(t, 200, &s)
 		return s.Token
 	}
 	ps = append(ps, principal{name: "member (session)", role: kopilka.RoleMember, secret: memberLogin(), renew: memberLogin})
-	if _, err := a.svc.Adjust(ctx, f.owner, kopilka.Adjustment{Points: 1000, Reason: "test"}, "test", ""); err != nil {
+	if _, err := a.svc.Ledger.Adjust(ctx, f.owner, kopilka.Adjustment{Points: 1000, Reason: "test"}, "test", ""); err != nil {
 		t.Fatal(err)
 	}
 	return f, ps
@@ -309,7 +310,7 @@ func TestAuthz_EveryRouteWithEveryRole(t *testing.T) {
 			f, principals := newAuthz(t, d)
 			ctx := context.Background()
 			// The audit log as it stands; no route may change what is in it.
-			before, _, err := f.a.svc.Audit(ctx, kopilka.AuditFilter{Limit: 1000})
+			before, _, err := f.a.svc.Access.Audit(ctx, kopilka.AuditFilter{Limit: 1000})
 			if err != nil || len(before) < 3 {
 				t.Fatalf("audit log before: %d entries, %v", len(before), err)
 			}
@@ -352,7 +353,7 @@ func TestAuthz_EveryRouteWithEveryRole(t *testing.T) {
 					}
 				}
 			}
-			after, _, err := f.a.svc.Audit(ctx, kopilka.AuditFilter{Limit: 1000})
+			after, _, err := f.a.svc.Access.Audit(ctx, kopilka.AuditFilter{Limit: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -419,7 +420,7 @@ func TestAuthz_AnotherPartnersKeyGets404(t *testing.T) {
 					}
 					if rt.Scope == khttp.ScopeReceipt && rt.Method == "POST" {
 						id := strings.Split(path, "/")[3]
-						if q, err := f.a.svc.Purchase(context.Background(), id); err != nil || q.Status != kopilka.PurchaseConfirmed {
+						if q, err := f.a.svc.Purchases.Purchase(context.Background(), id); err != nil || q.Status != kopilka.PurchaseConfirmed {
 							t.Errorf("%s by %s: purchase %s is now %q (%v), want confirmed", name, p.name, id, q.Status, err)
 						}
 					}
@@ -429,7 +430,7 @@ func TestAuthz_AnotherPartnersKeyGets404(t *testing.T) {
 				t.Errorf("only %d requests tried", tried)
 			}
 			// The other partner's store and purchases are as they were.
-			o, err := f.a.svc.Outlet(context.Background(), "o-1")
+			o, err := f.a.svc.Coalition.Store(context.Background(), "o-1")
 			if err != nil || o.Name != "Other 1" {
 				t.Errorf("store o-1 after the attempts: %+v %v", o, err)
 			}

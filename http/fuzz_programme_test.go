@@ -6,6 +6,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	khttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // FuzzDecodeProgramme feeds programme documents, YAML and JSON, to the
@@ -31,14 +32,14 @@ func FuzzDecodeProgramme(f *testing.F) {
 			refusal(t, err)
 			return
 		}
-		e, err := p.Compile()
+		e, err := pricing.Compile(p)
 		if err != nil {
 			t.Fatalf("a valid programme does not compile: %v", err)
 		}
 		r := kopilka.Receipt{ReceiptID: "r", StoreID: "s", MemberID: "m", OccurredAt: fuzzNow, Lines: []kopilka.Line{
 			{Line: 1, SKU: "a", Category: "tea", Quantity: 2000, Price: 5000, Amount: 10000},
 			{Line: 2, SKU: "b", Category: "tobacco", Quantity: 1000, Price: 30000, Amount: 30000}}}
-		q, err := e.Price(context.Background(), kopilka.PriceInput{Receipt: r, Member: &kopilka.Member{Tags: []string{"x"}}, Now: fuzzNow}, nil)
+		q, err := e.Price(context.Background(), pricing.PriceInput{Receipt: r, Member: &kopilka.Member{Tags: []string{"x"}}, Now: fuzzNow}, nil)
 		if err != nil {
 			refusal(t, err)
 			return

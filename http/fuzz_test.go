@@ -9,6 +9,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	khttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // receiptSeeds are a valid receipt and broken ones; the files under
@@ -104,7 +105,7 @@ func FuzzDecodeReceipt(f *testing.F) {
 			t.Fatalf("the receipt's own JSON reads back as another receipt:\n%+v\n%+v", r, back)
 		}
 
-		q, err := p.Price(r, balance)
+		q, err := pricing.PriceReceipt(p, r, balance)
 		if err != nil {
 			code := kopilka.ErrorCode(err)
 			if code != kopilka.ESPENDLIMIT && code != kopilka.EINSUFFICIENT {
@@ -118,7 +119,7 @@ func FuzzDecodeReceipt(f *testing.F) {
 			}
 			// The most the till is told it may spend must be accepted.
 			r.SpendPoints = e.Extra["max_spend"].(int64)
-			if q, err = p.Price(r, balance); err != nil {
+			if q, err = pricing.PriceReceipt(p, r, balance); err != nil {
 				t.Fatalf("Price refuses max_spend %d it offered: %v", r.SpendPoints, err)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
 	khttp "github.com/kopilka/kopilka/http"
 	"github.com/kopilka/kopilka/store/storetest"
 )
@@ -35,7 +36,7 @@ func dialects(t *testing.T) []string {
 type api struct {
 	url    string
 	client *http.Client
-	svc    *kopilka.Service
+	svc    *app.App
 	sent   *outbox
 }
 
@@ -74,22 +75,22 @@ func newAPI(t *testing.T, dialect string) *api {
 	t.Helper()
 	ctx := context.Background()
 	db := storetest.Open(t, dialect) // PostgreSQL: a schema of the test's own, or a skip
-	svc := kopilka.NewService(db)
+	svc := app.New(db)
 	box := &outbox{}
-	svc.Sender = box
+	svc.Access.Sender = box
 	for _, k := range []struct{ name, role, secret string }{
 		{"test admin", kopilka.RoleAdmin, adminKey},
 		{"test till", kopilka.RolePOS, posKey},
 	} {
-		if _, err := svc.CreateKey(ctx, kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
+		if _, err := svc.Access.CreateKey(ctx, kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
 			t.Fatalf("create %s key: %v", k.role, err)
 		}
 	}
-	if _, err := svc.PutPartner(ctx, kopilka.Partner{ID: "main", Name: "Main"}); err != nil {
+	if _, err := svc.Coalition.PutPartner(ctx, kopilka.Partner{ID: "main", Name: "Main"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"store-1", "s1"} {
-		if _, err := svc.PutStore(ctx, kopilka.Outlet{ID: s, PartnerID: "main", Name: s}); err != nil {
+		if _, err := svc.Coalition.PutStore(ctx, kopilka.Store{ID: s, PartnerID: "main", Name: s}); err != nil {
 			t.Fatal(err)
 		}
 	}

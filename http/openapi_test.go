@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // The OpenAPI document is checked against the code: the route table, the
@@ -565,10 +566,10 @@ var oasSchemaTypes = []struct {
 	{schema: "APIKey", typ: reflect.TypeFor[kopilka.APIKey](), response: true},
 	{schema: "Partner", typ: reflect.TypeFor[kopilka.Partner](), response: true},
 	{schema: "Operator", typ: reflect.TypeFor[kopilka.Operator](), response: true},
-	{schema: "OperatorInput", typ: reflect.TypeFor[kopilka.OperatorInput](), request: true},
+	{schema: "OperatorInput", typ: reflect.TypeFor[access.OperatorInput](), request: true},
 	{schema: "AuditEntry", typ: reflect.TypeFor[kopilka.AuditEntry](), response: true},
 	{schema: "PartnerUpdate", typ: reflect.TypeFor[partnerJSON](), request: true},
-	{schema: "Store", typ: reflect.TypeFor[kopilka.Outlet](), response: true},
+	{schema: "Store", typ: reflect.TypeFor[kopilka.Store](), response: true},
 	{schema: "StoreUpdate", typ: reflect.TypeFor[storeJSON](), request: true},
 	{schema: "OpeningHours", typ: reflect.TypeFor[kopilka.OpeningHours]()},
 	{schema: "Statement", typ: reflect.TypeFor[kopilka.Statement](), response: true},

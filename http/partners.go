@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/coalition"
 )
 
 // A principal scoped to a partner (a pos or partner-admin key) sees only
@@ -33,7 +34,7 @@ func (s *Server) ownStore(ctx context.Context, storeID string) error {
 	if !p.Scoped() {
 		return nil
 	}
-	site, err := s.Service.Site(ctx, storeID)
+	site, err := s.App.Coalition.Site(ctx, storeID)
 	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
 		return notFound("store")
 	} else if err != nil {
@@ -52,7 +53,7 @@ func (s *Server) ownReceipt(ctx context.Context, receiptID string) error {
 	if !p.Scoped() {
 		return nil
 	}
-	q, err := s.Service.Purchase(ctx, receiptID)
+	q, err := s.App.Purchases.Purchase(ctx, receiptID)
 	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
 		return notFound("purchase") // the same words as for another partner's
 	} else if err != nil {
@@ -65,7 +66,7 @@ func (s *Server) ownReceipt(ctx context.Context, receiptID string) error {
 }
 
 func (s *Server) listPartners(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.Service.Partners(r.Context())
+	ps, err := s.App.Coalition.Partners(r.Context())
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (s *Server) getPartner(w http.ResponseWriter, r *http.Request) error {
 	if err := ownPartner(r.Context(), id); err != nil {
 		return err
 	}
-	p, err := s.Service.Partner(r.Context(), id)
+	p, err := s.App.Coalition.Partner(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -103,7 +104,7 @@ func (s *Server) putPartner(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p, err := s.Service.PutPartner(r.Context(), kopilka.Partner{ID: r.PathValue("id"), Name: in.Name, LegalID: in.LegalID,
+	p, err := s.App.Coalition.PutPartner(r.Context(), kopilka.Partner{ID: r.PathValue("id"), Name: in.Name, LegalID: in.LegalID,
 		Status: in.Status, EarnRate: in.EarnRate, MaxSpend: in.MaxSpend, Categories: in.Categories})
 	if err != nil {
 		return err
@@ -124,7 +125,7 @@ func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p, err := s.Service.SetPartnerRates(r.Context(), id, in.EarnRate, in.MaxSpend)
+	p, err := s.App.Coalition.SetPartnerRates(r.Context(), id, in.EarnRate, in.MaxSpend)
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,7 @@ func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
 	if err := ownPartner(r.Context(), id); err != nil {
 		return err
 	}
-	if _, err := s.Service.Partner(r.Context(), id); err != nil {
+	if _, err := s.App.Coalition.Partner(r.Context(), id); err != nil {
 		return err
 	}
 	limit, err := queryInt(r, "limit", 100)
@@ -147,7 +148,7 @@ func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
 	if limit < 1 || limit > 1000 {
 		return kopilka.Invalid("limit", "must be from 1 to 1000")
 	}
-	os, err := s.Service.Outlets(r.Context(), id, r.URL.Query().Get("after"), limit)
+	os, err := s.App.Coalition.Stores(r.Context(), id, r.URL.Query().Get("after"), limit)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func (s *Server) getStore(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ownStore(r.Context(), id); err != nil {
 		return err
 	}
-	o, err := s.Service.Outlet(r.Context(), id)
+	o, err := s.App.Coalition.Store(r.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (s *Server) putStore(w http.ResponseWriter, r *http.Request) error {
 	if p := principalOf(r.Context()); p.Scoped() {
 		// Another partner's existing store is not found; a new id is the partner's to take.
 		if err := s.ownStore(r.Context(), id); err != nil {
-			if _, err2 := s.Service.Outlet(r.Context(), id); kopilka.ErrorCode(err2) != kopilka.ENOTFOUND {
+			if _, err2 := s.App.Coalition.Store(r.Context(), id); kopilka.ErrorCode(err2) != kopilka.ENOTFOUND {
 				return err
 			}
 		}
@@ -200,7 +201,7 @@ func (s *Server) putStore(w http.ResponseWriter, r *http.Request) error {
 			return kopilka.Invalid("partner_id", "must be your own partner's id, "+p.PartnerID)
 		}
 	}
-	o, err := s.Service.PutStore(r.Context(), kopilka.Outlet{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
+	o, err := s.App.Coalition.PutStore(r.Context(), kopilka.Store{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
 		Lat: in.Lat, Lon: in.Lon, TimeZone: in.TimeZone, Hours: in.Hours, Status: in.Status})
 	if err != nil {
 		return err
@@ -235,7 +236,7 @@ func queryFloat(r *http.Request, name string) (float64, error) {
 }
 
 func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
-	var q kopilka.NearbyQuery
+	var q coalition.NearbyQuery
 	var err error
 	if q.Lat, err = queryFloat(r, "lat"); err != nil {
 		return err
@@ -258,7 +259,7 @@ func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 		return kopilka.Invalid("open_now", `must be "true" or "false"`)
 	}
 	q.PartnerID = principalOf(r.Context()).PartnerID
-	stores, err := s.Service.Nearby(r.Context(), q)
+	stores, err := s.App.Coalition.Nearby(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -281,7 +282,7 @@ func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
 		}
 		bounds[i] = t.UTC()
 	}
-	st, err := s.Service.Statement(r.Context(), id, "", bounds[0], bounds[1])
+	st, err := s.App.Coalition.Statement(r.Context(), id, "", bounds[0], bounds[1])
 	if err != nil {
 		return err
 	}
@@ -293,7 +294,7 @@ func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request) error {
 	if err := ownPartner(r.Context(), id); err != nil {
 		return err
 	}
-	st, err := s.Service.Statement(r.Context(), id, r.PathValue("period"), time.Time{}, time.Time{})
+	st, err := s.App.Coalition.Statement(r.Context(), id, r.PathValue("period"), time.Time{}, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -307,7 +308,7 @@ func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	st, err := s.Service.CloseSettlement(r.Context(), r.PathValue("id"), in.Period, actor(r.Context()))
+	st, err := s.App.Coalition.CloseSettlement(r.Context(), r.PathValue("id"), in.Period, actor(r.Context()))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
+	"github.com/kopilka/kopilka/programme"
 )
 
 // The programme as one document, for version control: exported and
@@ -43,7 +45,7 @@ func programmeDocument(p kopilka.Programme) (map[string]any, error) {
 }
 
 func (s *Server) exportProgramme(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Service.Programme(r.Context())
+	p, err := s.App.Programme.Programme(r.Context())
 	if err != nil {
 		return err
 	}
@@ -113,7 +115,7 @@ func DecodeProgramme(body []byte, isYAML bool) (kopilka.Programme, error) {
 	if err := decodeMaybeYAML(body, isYAML, &doc); err != nil {
 		return kopilka.Programme{}, err
 	}
-	return doc.Programme, doc.Programme.Validate()
+	return doc.Programme, pricing.Validate(doc.Programme)
 }
 
 func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
@@ -129,7 +131,7 @@ func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, p)
 		return nil
 	}
-	saved, err := s.Service.SetProgramme(r.Context(), p)
+	saved, err := s.App.Programme.SetProgramme(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -138,7 +140,7 @@ func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Service.Programme(r.Context())
+	p, err := s.App.Programme.Programme(r.Context())
 	if err != nil {
 		return err
 	}
@@ -154,7 +156,7 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) error {
 	if err := pathID(&rule.ID, r); err != nil {
 		return err
 	}
-	if _, err := s.Service.PutRule(r.Context(), rule); err != nil {
+	if _, err := s.App.Programme.PutRule(r.Context(), rule); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, rule) // stored as given
@@ -162,7 +164,7 @@ func (s *Server) putRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.Service.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.App.Programme.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -170,7 +172,7 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Service.Programme(r.Context())
+	p, err := s.App.Programme.Programme(r.Context())
 	if err != nil {
 		return err
 	}
@@ -186,7 +188,7 @@ func (s *Server) putCampaign(w http.ResponseWriter, r *http.Request) error {
 	if err := pathID(&c.ID, r); err != nil {
 		return err
 	}
-	if _, err := s.Service.PutCampaign(r.Context(), c); err != nil {
+	if _, err := s.App.Programme.PutCampaign(r.Context(), c); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, c) // stored as given
@@ -194,7 +196,7 @@ func (s *Server) putCampaign(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteCampaign(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.Service.DeleteCampaign(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.App.Programme.DeleteCampaign(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -202,11 +204,11 @@ func (s *Server) deleteCampaign(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) simulate(w http.ResponseWriter, r *http.Request) error {
-	var pr kopilka.Proposal
+	var pr programme.Proposal
 	if err := decodeDocument(r, &pr); err != nil {
 		return err
 	}
-	sim, err := s.Service.Simulate(r.Context(), pr)
+	sim, err := s.App.Programme.Simulate(r.Context(), pr)
 	if err != nil {
 		return err
 	}
@@ -224,13 +226,13 @@ func (s *Server) simulateCampaign(w http.ResponseWriter, r *http.Request) error 
 		}
 		days = n
 	}
-	p, err := s.Service.Programme(r.Context())
+	p, err := s.App.Programme.Programme(r.Context())
 	if err != nil {
 		return err
 	}
 	for _, c := range p.Campaigns {
 		if c.ID == r.PathValue("id") {
-			sim, err := s.Service.Simulate(r.Context(), kopilka.Proposal{Days: days, Campaign: &c})
+			sim, err := s.App.Programme.Simulate(r.Context(), programme.Proposal{Days: days, Campaign: &c})
 			if err != nil {
 				return err
 			}
@@ -242,7 +244,7 @@ func (s *Server) simulateCampaign(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) tier(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.Service.Tier(r.Context(), r.PathValue("id"))
+	t, err := s.App.Programme.Tier(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -257,7 +259,7 @@ func (s *Server) putCategories(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, err := s.Service.SetCategories(r.Context(), r.PathValue("id"), in.Categories)
+	m, err := s.App.Programme.SetCategories(r.Context(), r.PathValue("id"), in.Categories)
 	if err != nil {
 		return err
 	}

@@ -17,21 +17,21 @@ var (
 	role = struct{ admin, operator, marketing, support, partnerAdmin, pos, member string }{
 		kopilka.RoleAdmin, kopilka.RoleOperator, kopilka.RoleMarketing, kopilka.RoleSupport,
 		kopilka.RolePartnerAdmin, kopilka.RolePOS, kopilka.RoleMember}
-	adminOnly     = []string{role.admin}
-	programme     = []string{role.admin, role.operator, role.marketing}
-	backOffice    = []string{role.admin, role.operator, role.support}
-	memberAdmin   = []string{role.admin, role.operator}
-	till          = []string{role.admin, role.operator, role.pos}
-	tillLookup    = []string{role.admin, role.operator, role.support, role.pos}
-	purchaseRead  = []string{role.admin, role.operator, role.support, role.pos, role.partnerAdmin}
-	partnersRead  = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin}
-	partnersWrite = []string{role.admin, role.operator}
-	partnerOwn    = []string{role.admin, role.operator, role.partnerAdmin}
-	storesRead    = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos}
-	reports       = []string{role.admin, role.operator, role.marketing, role.partnerAdmin}
-	everyone      = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos, role.member}
-	memberOnly    = []string{role.member}
-	auditors      = []string{role.admin}
+	adminOnly      = []string{role.admin}
+	programmeRoles = []string{role.admin, role.operator, role.marketing}
+	backOffice     = []string{role.admin, role.operator, role.support}
+	memberAdmin    = []string{role.admin, role.operator}
+	till           = []string{role.admin, role.operator, role.pos}
+	tillLookup     = []string{role.admin, role.operator, role.support, role.pos}
+	purchaseRead   = []string{role.admin, role.operator, role.support, role.pos, role.partnerAdmin}
+	partnersRead   = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin}
+	partnersWrite  = []string{role.admin, role.operator}
+	partnerOwn     = []string{role.admin, role.operator, role.partnerAdmin}
+	storesRead     = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos}
+	reports        = []string{role.admin, role.operator, role.marketing, role.partnerAdmin}
+	everyone       = []string{role.admin, role.operator, role.marketing, role.support, role.partnerAdmin, role.pos, role.member}
+	memberOnly     = []string{role.member}
+	auditors       = []string{role.admin}
 )
 
 // Scopes: what a route's path or body names that belongs to one partner.
@@ -52,18 +52,18 @@ func (s *Server) Routes() []Route {
 		{"GET", "/readyz", nil, "", s.readyz},
 		{"GET", "/openapi.yaml", nil, "", s.openapi},
 
-		{"GET", "/v1/programme", programme, "", s.getProgramme},
-		{"PUT", "/v1/programme", programme, "", s.putProgramme},
-		{"GET", "/v1/programme/export", programme, "", s.exportProgramme},
-		{"PUT", "/v1/programme/import", programme, "", s.importProgramme},
-		{"GET", "/v1/programme/rules", programme, "", s.listRules},
-		{"PUT", "/v1/programme/rules/{id}", programme, "", s.putRule},
-		{"DELETE", "/v1/programme/rules/{id}", programme, "", s.deleteRule},
-		{"GET", "/v1/programme/campaigns", programme, "", s.listCampaigns},
-		{"PUT", "/v1/programme/campaigns/{id}", programme, "", s.putCampaign},
-		{"DELETE", "/v1/programme/campaigns/{id}", programme, "", s.deleteCampaign},
-		{"POST", "/v1/programme/campaigns/{id}/simulate", programme, "", s.simulateCampaign},
-		{"POST", "/v1/programme/simulate", programme, "", s.simulate},
+		{"GET", "/v1/programme", programmeRoles, "", s.getProgramme},
+		{"PUT", "/v1/programme", programmeRoles, "", s.putProgramme},
+		{"GET", "/v1/programme/export", programmeRoles, "", s.exportProgramme},
+		{"PUT", "/v1/programme/import", programmeRoles, "", s.importProgramme},
+		{"GET", "/v1/programme/rules", programmeRoles, "", s.listRules},
+		{"PUT", "/v1/programme/rules/{id}", programmeRoles, "", s.putRule},
+		{"DELETE", "/v1/programme/rules/{id}", programmeRoles, "", s.deleteRule},
+		{"GET", "/v1/programme/campaigns", programmeRoles, "", s.listCampaigns},
+		{"PUT", "/v1/programme/campaigns/{id}", programmeRoles, "", s.putCampaign},
+		{"DELETE", "/v1/programme/campaigns/{id}", programmeRoles, "", s.deleteCampaign},
+		{"POST", "/v1/programme/campaigns/{id}/simulate", programmeRoles, "", s.simulateCampaign},
+		{"POST", "/v1/programme/simulate", programmeRoles, "", s.simulate},
 
 		{"POST", "/v1/members", memberAdmin, "", s.createMember},
 		{"GET", "/v1/members", tillLookup, "", s.findMember},
@@ -128,7 +128,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Service.Store.Ping(r.Context()); err != nil {
+	if err := s.App.DB.Ping(r.Context()); err != nil {
 		s.Logger.Warn("not ready", "err", err)
 		return kopilka.Errorf(kopilka.EUNAVAILABLE, "the database does not answer")
 	}
@@ -143,7 +143,7 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getProgramme(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Service.Programme(r.Context())
+	p, err := s.App.Programme.Programme(r.Context())
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (s *Server) putProgramme(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p, err := s.Service.UpdateProgramme(r.Context(), in.apply)
+	p, err := s.App.Programme.UpdateProgramme(r.Context(), in.apply)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	m, err := s.Service.CreateMember(r.Context(), kopilka.Member{Phone: in.Phone, Email: in.Email, Name: in.Name,
+	m, err := s.App.Members.CreateMember(r.Context(), kopilka.Member{Phone: in.Phone, Email: in.Email, Name: in.Name,
 		BirthDate: in.BirthDate, Consents: in.Consents, ReferredBy: in.ReferredBy, Tags: in.Tags,
 		PhoneVerified: in.PhoneVerified, EmailVerified: in.EmailVerified})
 	if err != nil {
@@ -201,7 +201,7 @@ func (s *Server) findMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, key := range keys {
 		if v := q.Get(key); v != "" {
-			m, err := s.Service.FindMember(r.Context(), key, v)
+			m, err := s.App.Members.FindMember(r.Context(), key, v)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func (s *Server) findMember(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.Service.Member(r.Context(), r.PathValue("id"))
+	m, err := s.App.Members.Member(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &p); err != nil {
 		return err
 	}
-	m, err := s.Service.UpdateMember(r.Context(), r.PathValue("id"), p)
+	m, err := s.App.Members.UpdateMember(r.Context(), r.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) memberStatus(status string) func(w http.ResponseWriter, r *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		m, err := s.Service.SetMemberStatus(r.Context(), r.PathValue("id"), status)
+		m, err := s.App.Members.SetMemberStatus(r.Context(), r.PathValue("id"), status)
 		if err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (s *Server) issueCard(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
-	c, err := s.Service.IssueCard(r.Context(), r.PathValue("id"), in.Kind, in.Number)
+	c, err := s.App.Members.IssueCard(r.Context(), r.PathValue("id"), in.Kind, in.Number)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ func (s *Server) issueCard(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getCard(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.Service.Card(r.Context(), r.PathValue("number"))
+	c, err := s.App.Members.Card(r.Context(), r.PathValue("number"))
 	if err != nil {
 		return err
 	}
@@ -286,7 +286,7 @@ func (s *Server) getCard(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) blockCard(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.Service.BlockCard(r.Context(), r.PathValue("number"))
+	c, err := s.App.Members.BlockCard(r.Context(), r.PathValue("number"))
 	if err != nil {
 		return err
 	}
@@ -301,7 +301,7 @@ func (s *Server) replaceCard(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
-	c, err := s.Service.ReplaceCard(r.Context(), r.PathValue("number"), in.Number)
+	c, err := s.App.Members.ReplaceCard(r.Context(), r.PathValue("number"), in.Number)
 	if err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (s *Server) replaceCard(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) balance(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.Service.Balance(r.Context(), r.PathValue("id"))
+	b, err := s.App.Ledger.Balance(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, memberID string
 	if err != nil {
 		return err
 	}
-	items, next, err := s.Service.History(r.Context(), memberID, cur, limit)
+	items, next, err := s.App.Ledger.History(r.Context(), memberID, cur, limit)
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (s *Server) adjust(w http.ResponseWriter, r *http.Request) error {
 		return &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: fmt.Sprintf("the support role may adjust at most %d points at a time; ask an operator", s.SupportAdjustLimit),
 			Fields: []kopilka.FieldError{{Field: "points", Detail: fmt.Sprintf("at most %d either way for the support role", s.SupportAdjustLimit)}}}
 	}
-	t, err := s.Service.Adjust(r.Context(), r.PathValue("id"), in, actor(r.Context()), r.Header.Get("Idempotency-Key"))
+	t, err := s.App.Ledger.Adjust(r.Context(), r.PathValue("id"), in, actor(r.Context()), r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (s *Server) calculate(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ownStore(r.Context(), rc.StoreID); err != nil {
 		return err
 	}
-	q, err := s.Service.Calculate(r.Context(), rc)
+	q, err := s.App.Purchases.Calculate(r.Context(), rc)
 	if err != nil {
 		return err
 	}
@@ -409,7 +409,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ownStore(r.Context(), rc.StoreID); err != nil {
 		return err
 	}
-	q, err := s.Service.Confirm(r.Context(), rc)
+	q, err := s.App.Purchases.Confirm(r.Context(), rc)
 	if err != nil {
 		return err
 	}
@@ -423,7 +423,7 @@ func (s *Server) getPurchase(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ownReceipt(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	q, err := s.Service.Purchase(r.Context(), r.PathValue("id"))
+	q, err := s.App.Purchases.Purchase(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -443,7 +443,7 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ownReceipt(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	res, err := s.Service.Refund(r.Context(), r.PathValue("id"), req)
+	res, err := s.App.Purchases.Refund(r.Context(), r.PathValue("id"), req)
 	if err != nil {
 		return err
 	}
@@ -455,7 +455,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ownReceipt(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
-	res, err := s.Service.Cancel(r.Context(), r.PathValue("id"))
+	res, err := s.App.Purchases.Cancel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -464,7 +464,7 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	ks, err := s.Service.Keys(r.Context())
+	ks, err := s.App.Access.Keys(r.Context())
 	if err != nil {
 		return err
 	}
@@ -483,7 +483,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	k, err := s.Service.CreateKey(r.Context(), kopilka.APIKey{Name: in.Name, Role: in.Role, PartnerID: in.PartnerID,
+	k, err := s.App.Access.CreateKey(r.Context(), kopilka.APIKey{Name: in.Name, Role: in.Role, PartnerID: in.PartnerID,
 		StoreIDs: in.StoreIDs, ExpiresAt: in.ExpiresAt}, "")
 	if err != nil {
 		return err
@@ -493,7 +493,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Service.RevokeKey(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.App.Access.RevokeKey(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
 	s.forgetPrincipals() // this instance stops honouring it at once

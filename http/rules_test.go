@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/programme"
 )
 
 const programmeYAML = `
@@ -179,13 +180,13 @@ personal_categories: {offered: [tea, coffee], picks: 1, percent: "3", change_eve
 	if tp.Tier != "silver" || tp.Next != "gold" || tp.Needed != 350000 {
 		t.Fatalf("tier %+v", tp)
 	}
-	var sim kopilka.Simulation
+	var sim programme.Simulation
 	a.do(t, "POST", "/v1/programme/campaigns/winter/simulate?days=30", adminKey, nil).ok(t, 200, &sim)
 	if sim.Receipts != 1 || sim.ExtraPoints != 0 {
 		t.Fatalf("an enabled campaign simulated as a change: %+v", sim)
 	}
 	// 1 point per 10.00 of tea: 150, and the winter x3 adds twice that.
-	var simRule kopilka.Simulation
+	var simRule programme.Simulation
 	a.do(t, "POST", "/v1/programme/simulate", adminKey, map[string]any{"days": 30,
 		"rule": map[string]any{"id": "tea-5", "kind": "per_amount", "points": 1, "per": 1000, "categories": []string{"tea"}}}).ok(t, 200, &simRule)
 	if simRule.ExtraPoints != 450 || simRule.ExtraCost != 45000 || simRule.MembersAffected != 1 || len(simRule.Rules) != 3 || simRule.Rules[1].Rule != "tea-5" || simRule.Rules[1].Points != 150 {

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
 )
 
 //go:embed openapi.yaml
@@ -37,7 +38,7 @@ func OpenAPI() []byte { return openAPI }
 
 // Server is the HTTP API over a service.
 type Server struct {
-	Service *kopilka.Service
+	App     *app.App
 	Logger  *slog.Logger
 	Version string
 	// MaxBody limits request bodies, in bytes.
@@ -87,8 +88,8 @@ type Route struct {
 }
 
 // NewServer builds the server and its routes.
-func NewServer(svc *kopilka.Service, logger *slog.Logger, version string) *Server {
-	s := &Server{Service: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second, SupportAdjustLimit: 1000,
+func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
+	s := &Server{App: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second, SupportAdjustLimit: 1000,
 		mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
 		keys: map[string]cachedKey{}, touched: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -290,7 +291,7 @@ func (s *Server) authenticate(r *http.Request) (kopilka.Principal, error) {
 		s.touch(c.key, now)
 		return c.key, nil
 	}
-	k, err := s.Service.Authenticate(r.Context(), secret)
+	k, err := s.App.Access.Authenticate(r.Context(), secret)
 	if err != nil {
 		return kopilka.Principal{}, err
 	}
@@ -321,7 +322,7 @@ func (s *Server) touch(p kopilka.Principal, now time.Time) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := s.Service.TouchKey(ctx, id); err != nil {
+			if err := s.App.Access.TouchKey(ctx, id); err != nil {
 				s.Logger.Warn("record key use", "err", err)
 			}
 		}()

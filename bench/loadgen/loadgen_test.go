@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
 	"github.com/kopilka/kopilka/bench/loadgen"
 	kopilkahttp "github.com/kopilka/kopilka/http"
 	"github.com/kopilka/kopilka/store/sqlite"
@@ -27,9 +27,9 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc := kopilka.NewService(db)
+	svc := app.New(db)
 	const key = "bench-test-key-0123456789"
-	if _, err := svc.EnsureKey(ctx, "bootstrap", key); err != nil {
+	if _, err := svc.Access.EnsureKey(ctx, "bootstrap", key); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(kopilkahttp.NewServer(svc, slog.New(slog.DiscardHandler), "test"))
@@ -72,7 +72,7 @@ func TestRunRefusesBadKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	srv := httptest.NewServer(kopilkahttp.NewServer(kopilka.NewService(db), slog.New(slog.DiscardHandler), "test"))
+	srv := httptest.NewServer(kopilkahttp.NewServer(app.New(db), slog.New(slog.DiscardHandler), "test"))
 	defer srv.Close()
 	_, err = loadgen.Run(ctx, loadgen.Config{BaseURL: srv.URL, Key: "wrong", Members: 2, Tills: 1,
 		Duration: 100 * time.Millisecond, Log: io.Discard})

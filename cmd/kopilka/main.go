@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/app"
 	kopilkahttp "github.com/kopilka/kopilka/http"
 	"github.com/kopilka/kopilka/notify"
 	"github.com/kopilka/kopilka/store/postgres"
@@ -158,9 +160,9 @@ func openFromFlags(ctx context.Context, name string, args []string) (*sqlstore.D
 	return db, c, err
 }
 
-func newService(db kopilka.Store, c config) *kopilka.Service {
-	svc := kopilka.NewService(db)
-	svc.Region = c.region
+func newService(db *sqlstore.DB, c config) *app.App {
+	svc := app.New(db)
+	svc.SetRegion(c.region)
 	return svc
 }
 
@@ -196,9 +198,9 @@ func serve(ctx context.Context, args []string) error {
 	api := kopilkahttp.NewServer(svc, logger, Version)
 	api.RateLimit, api.RateBurst, api.SupportAdjustLimit = *rateLimit, *rateBurst, *supportLimit
 	if *otpWebhook != "" {
-		svc.Sender = notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken}
+		svc.Access.Sender = notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken}
 	} else {
-		svc.Sender = kopilka.LogSender{Logger: logger}
+		svc.Access.Sender = access.LogSender{Logger: logger}
 		logger.Warn("members' one-time codes are written to this log, not sent: set KOPILKA_OTP_WEBHOOK to send them")
 	}
 	srv := &http.Server{Addr: *addr, Handler: api, ReadHeaderTimeout: 5 * time.Second,
@@ -226,9 +228,9 @@ func serve(ctx context.Context, args []string) error {
 
 // bootstrapKey makes sure an admin key exists: KOPILKA_BOOTSTRAP_KEY if set,
 // else a generated one that is printed once.
-func bootstrapKey(ctx context.Context, svc *kopilka.Service, logger *slog.Logger) error {
+func bootstrapKey(ctx context.Context, svc *app.App, logger *slog.Logger) error {
 	if secret := env("BOOTSTRAP_KEY", ""); secret != "" {
-		created, err := svc.EnsureKey(ctx, "bootstrap", secret)
+		created, err := svc.Access.EnsureKey(ctx, "bootstrap", secret)
 		if err != nil {
 			return fmt.Errorf("bootstrap key: %w", err)
 		}
@@ -237,11 +239,11 @@ func bootstrapKey(ctx context.Context, svc *kopilka.Service, logger *slog.Logger
 		}
 		return nil
 	}
-	has, err := svc.HasKeys(ctx)
+	has, err := svc.Access.HasKeys(ctx)
 	if err != nil || has {
 		return err
 	}
-	k, err := svc.CreateKey(ctx, kopilka.APIKey{Name: "bootstrap", Role: kopilka.RoleAdmin}, "")
+	k, err := svc.Access.CreateKey(ctx, kopilka.APIKey{Name: "bootstrap", Role: kopilka.RoleAdmin}, "")
 	if err != nil {
 		return err
 	}
@@ -249,11 +251,11 @@ func bootstrapKey(ctx context.Context, svc *kopilka.Service, logger *slog.Logger
 	return nil
 }
 
-func runJobs(ctx context.Context, svc *kopilka.Service, logger *slog.Logger, every time.Duration) {
+func runJobs(ctx context.Context, svc *app.App, logger *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		rep, err := svc.RunJobs(ctx)
+		rep, err := svc.Jobs.RunJobs(ctx)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("points job", "err", err)
 		} else if rep.Activated+rep.Expired+rep.TiersReviewed+rep.Birthdays > 0 {
@@ -305,7 +307,7 @@ func jobsRunOnce(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	rep, err := newService(db, c).RunJobs(ctx)
+	rep, err := newService(db, c).Jobs.RunJobs(ctx)
 	if err != nil {
 		return err
 	}

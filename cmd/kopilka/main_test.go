@@ -70,17 +70,17 @@ func TestBootstrapKey_ARevokedKeyStaysRevokedAndTheServerStarts(t *testing.T) {
 	if err := bootstrapKey(ctx, svc, logger); err != nil {
 		t.Fatal(err)
 	}
-	k, err := svc.Authenticate(ctx, "boot-secret")
+	k, err := svc.Access.Authenticate(ctx, "boot-secret")
 	if err != nil || k.Role != "admin" {
 		t.Fatalf("bootstrap key: %+v, %v", k, err)
 	}
-	if err := svc.RevokeKey(ctx, k.ID); err != nil {
+	if err := svc.Access.RevokeKey(ctx, k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := bootstrapKey(ctx, svc, logger); err != nil {
 		t.Fatalf("start with a revoked bootstrap key: %v", err)
 	}
-	if _, err := svc.Authenticate(ctx, "boot-secret"); err == nil {
+	if _, err := svc.Access.Authenticate(ctx, "boot-secret"); err == nil {
 		t.Fatal("the revoked bootstrap key works again")
 	}
 }

@@ -27,12 +27,12 @@ func scanOperator(s Scanner) (kopilka.Operator, error) {
 	return o, err
 }
 
-func (t *tx) InsertOperator(ctx context.Context, o kopilka.Operator) error {
+func (t *Tx) InsertOperator(ctx context.Context, o kopilka.Operator) error {
 	_, err := t.execNow(ctx, `INSERT INTO operators (`+operatorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, operatorArgs(o)...)
 	return t.mapErr(err, "operator")
 }
 
-func (t *tx) UpdateOperator(ctx context.Context, o kopilka.Operator) error {
+func (t *Tx) UpdateOperator(ctx context.Context, o kopilka.Operator) error {
 	n, err := t.execNow(ctx, `UPDATE operators SET email = $2, name = $3, role = $4, status = $5, password_hash = $6,
 		failed_logins = $7, locked_until = $8, last_login_at = $9 WHERE id = $1`, operatorArgs(o)[:9]...)
 	if err != nil {
@@ -41,34 +41,34 @@ func (t *tx) UpdateOperator(ctx context.Context, o kopilka.Operator) error {
 	return mustAffect(n, "operator")
 }
 
-func (t *tx) Operator(ctx context.Context, id string) (kopilka.Operator, error) {
+func (t *Tx) Operator(ctx context.Context, id string) (kopilka.Operator, error) {
 	o, err := scanOperator(t.row(ctx, `SELECT `+operatorColumns+` FROM operators WHERE id = $1`, id))
 	return o, notFound(err, "operator")
 }
 
-func (t *tx) LockOperator(ctx context.Context, id string) (kopilka.Operator, error) {
+func (t *Tx) LockOperator(ctx context.Context, id string) (kopilka.Operator, error) {
 	o, err := scanOperator(t.row(ctx, `SELECT `+operatorColumns+` FROM operators WHERE id = $1`+t.lock(), id))
 	return o, notFound(err, "operator")
 }
 
-func (t *tx) OperatorIDByEmail(ctx context.Context, email string) (string, error) {
+func (t *Tx) OperatorIDByEmail(ctx context.Context, email string) (string, error) {
 	var id string
 	err := t.row(ctx, `SELECT id FROM operators WHERE email = $1`, email).Scan(&id)
 	return id, notFound(err, "operator")
 }
 
-func (t *tx) Operators(ctx context.Context) ([]kopilka.Operator, error) {
+func (t *Tx) Operators(ctx context.Context) ([]kopilka.Operator, error) {
 	rows, err := t.query(ctx, `SELECT `+operatorColumns+` FROM operators ORDER BY email`)
 	return collect(rows, err, "operators", scanOperator)
 }
 
-func (t *tx) InsertSession(ctx context.Context, s kopilka.Session) error {
+func (t *Tx) InsertSession(ctx context.Context, s kopilka.Session) error {
 	_, err := t.execNow(ctx, `INSERT INTO sessions (hash, kind, subject_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		s.Hash, s.Kind, s.SubjectID, micros(s.CreatedAt), micros(s.ExpiresAt))
 	return t.mapErr(err, "session")
 }
 
-func (t *tx) Session(ctx context.Context, hash string) (kopilka.Session, error) {
+func (t *Tx) Session(ctx context.Context, hash string) (kopilka.Session, error) {
 	var s kopilka.Session
 	var created, expires int64
 	err := t.row(ctx, `SELECT hash, kind, subject_id, created_at, expires_at FROM sessions WHERE hash = $1 AND revoked_at IS NULL`, hash).
@@ -77,7 +77,7 @@ func (t *tx) Session(ctx context.Context, hash string) (kopilka.Session, error) 
 	return s, notFound(err, "session")
 }
 
-func (t *tx) RevokeSession(ctx context.Context, hash string, at time.Time) error {
+func (t *Tx) RevokeSession(ctx context.Context, hash string, at time.Time) error {
 	n, err := t.execNow(ctx, `UPDATE sessions SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL`, hash, micros(at))
 	if err != nil {
 		return err
@@ -85,12 +85,12 @@ func (t *tx) RevokeSession(ctx context.Context, hash string, at time.Time) error
 	return mustAffect(n, "live session")
 }
 
-func (t *tx) RevokeSessions(ctx context.Context, subjectID string, at time.Time) error {
+func (t *Tx) RevokeSessions(ctx context.Context, subjectID string, at time.Time) error {
 	_, err := t.execNow(ctx, `UPDATE sessions SET revoked_at = $2 WHERE subject_id = $1 AND revoked_at IS NULL`, subjectID, micros(at))
 	return err
 }
 
-func (t *tx) PutOTP(ctx context.Context, o kopilka.OTP) error {
+func (t *Tx) PutOTP(ctx context.Context, o kopilka.OTP) error {
 	_, err := t.execNow(ctx, `INSERT INTO otp_codes (address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (address) DO UPDATE SET member_id = excluded.member_id, hash = excluded.hash, attempts = excluded.attempts,
@@ -99,7 +99,7 @@ func (t *tx) PutOTP(ctx context.Context, o kopilka.OTP) error {
 	return t.mapErr(err, "one-time code")
 }
 
-func (t *tx) otp(ctx context.Context, address, lock string) (kopilka.OTP, error) {
+func (t *Tx) otp(ctx context.Context, address, lock string) (kopilka.OTP, error) {
 	var o kopilka.OTP
 	var sent, expires, since int64
 	err := t.row(ctx, `SELECT address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since FROM otp_codes WHERE address = $1`+lock, address).
@@ -108,11 +108,11 @@ func (t *tx) otp(ctx context.Context, address, lock string) (kopilka.OTP, error)
 	return o, notFound(err, "one-time code")
 }
 
-func (t *tx) OTP(ctx context.Context, address string) (kopilka.OTP, error) {
+func (t *Tx) OTP(ctx context.Context, address string) (kopilka.OTP, error) {
 	return t.otp(ctx, address, "")
 }
 
-func (t *tx) LockOTP(ctx context.Context, address string) (kopilka.OTP, error) {
+func (t *Tx) LockOTP(ctx context.Context, address string) (kopilka.OTP, error) {
 	return t.otp(ctx, address, t.lock())
 }
 
@@ -120,7 +120,7 @@ func rawOrNull(b json.RawMessage) sql.NullString {
 	return sql.NullString{String: string(b), Valid: len(b) > 0}
 }
 
-func (t *tx) InsertAudit(ctx context.Context, es ...kopilka.AuditEntry) error {
+func (t *Tx) InsertAudit(ctx context.Context, es ...kopilka.AuditEntry) error {
 	args := make([]any, 0, 16*len(es))
 	for _, e := range es {
 		args = append(args, e.ID, micros(e.At), e.ActorKind, e.ActorID, e.Actor, e.Role, nullString(e.PartnerID), e.Action, e.Path,
@@ -132,7 +132,7 @@ func (t *tx) InsertAudit(ctx context.Context, es ...kopilka.AuditEntry) error {
 	return t.mapErr(t.exec(ctx, b), "audit entries")
 }
 
-func (t *tx) AuditEntries(ctx context.Context, f kopilka.AuditFilter) ([]kopilka.AuditEntry, error) {
+func (t *Tx) AuditEntries(ctx context.Context, f kopilka.AuditFilter) ([]kopilka.AuditEntry, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }

@@ -11,7 +11,7 @@ import (
 	"github.com/kopilka/kopilka"
 )
 
-func (t *tx) AddCounters(ctx context.Context, memberID string, deltas []kopilka.Counter) error {
+func (t *Tx) AddCounters(ctx context.Context, memberID string, deltas []kopilka.Counter) error {
 	// One row per key: an upsert may not touch a row twice.
 	type key struct{ name, bucket string }
 	sum := map[key]int64{}
@@ -43,7 +43,7 @@ func (t *tx) AddCounters(ctx context.Context, memberID string, deltas []kopilka.
 	return t.mapErr(t.exec(ctx, b), "counter")
 }
 
-func (t *tx) SumCounter(ctx context.Context, memberID, name, from, to string) (int64, error) {
+func (t *Tx) SumCounter(ctx context.Context, memberID, name, from, to string) (int64, error) {
 	var v sql.NullInt64
 	err := t.row(ctx, `SELECT SUM(value) FROM member_counters
 		WHERE member_id = $1 AND name = $2 AND bucket >= $3 AND bucket <= $4`, memberID, name, from, to).Scan(&v)
@@ -53,7 +53,7 @@ func (t *tx) SumCounter(ctx context.Context, memberID, name, from, to string) (i
 	return v.Int64, nil
 }
 
-func (t *tx) LastPurchase(ctx context.Context, memberID string) (time.Time, error) {
+func (t *Tx) LastPurchase(ctx context.Context, memberID string) (time.Time, error) {
 	var v sql.NullInt64
 	if err := t.row(ctx, `SELECT MAX(occurred_at) FROM purchases WHERE member_id = $1 AND status <> 'cancelled'`, memberID).Scan(&v); err != nil {
 		return time.Time{}, fmt.Errorf("last purchase: %w", err)
@@ -64,7 +64,7 @@ func (t *tx) LastPurchase(ctx context.Context, memberID string) (time.Time, erro
 	return fromMicros(v.Int64), nil
 }
 
-func (t *tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer int, want int64) (int64, error) {
+func (t *Tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer int, want int64) (int64, error) {
 	// What each slice has used, read without locks: a spent slice stays
 	// spent, so it is passed over without ever being locked.
 	used := make([]int64, len(limits))
@@ -130,7 +130,7 @@ func (t *tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer
 }
 
 // readSlices reads (slice, used) rows into used and counts them.
-func (t *tx) readSlices(ctx context.Context, used []int64, q string, args ...any) (int, error) {
+func (t *Tx) readSlices(ctx context.Context, used []int64, q string, args ...any) (int, error) {
 	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("budget: %w", err)
@@ -160,7 +160,7 @@ func withZeros(pairs []any) []any {
 	return out
 }
 
-func (t *tx) BudgetUsed(ctx context.Context, name string) (int64, error) {
+func (t *Tx) BudgetUsed(ctx context.Context, name string) (int64, error) {
 	var v sql.NullInt64
 	if err := t.row(ctx, `SELECT SUM(used) FROM budgets WHERE name = $1`, name).Scan(&v); err != nil {
 		return 0, fmt.Errorf("budget %s: %w", name, err)
@@ -168,7 +168,7 @@ func (t *tx) BudgetUsed(ctx context.Context, name string) (int64, error) {
 	return v.Int64, nil
 }
 
-func (t *tx) PurchasesBetween(ctx context.Context, from, to time.Time, after *kopilka.Cursor, limit int) ([]*kopilka.Purchase, error) {
+func (t *Tx) PurchasesBetween(ctx context.Context, from, to time.Time, after *kopilka.Cursor, limit int) ([]*kopilka.Purchase, error) {
 	afterAt, afterID := micros(from)-1, ""
 	if after != nil {
 		afterAt, afterID = micros(after.CreatedAt), after.ID

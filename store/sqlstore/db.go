@@ -1,4 +1,4 @@
-// Package sqlstore implements kopilka.Store in plain SQL over database/sql.
+// Package sqlstore is the storage of every use case, in plain SQL over database/sql.
 // The SQL is kept to what SQLite, PostgreSQL and the PostgreSQL-compatible
 // distributed databases (CockroachDB, YugabyteDB) all run; what differs
 // between them (row locks, error codes, migrations) is a Dialect, supplied
@@ -46,7 +46,8 @@ type Dialect struct {
 	Migrations fs.FS
 }
 
-// DB is a kopilka.Store over a *sql.DB.
+// DB is Kopilka's database over a *sql.DB. For gives each use-case
+// package its narrow view of it.
 type DB struct {
 	SQL     *sql.DB
 	dialect Dialect
@@ -60,7 +61,27 @@ func New(db *sql.DB, d Dialect) *DB {
 	return &DB{SQL: db, dialect: d, MaxRetries: 20}
 }
 
-var _ kopilka.Store = (*DB)(nil)
+// For returns the database as the port T of a use-case package (for
+// example purchases.Tx): Update and View hand fn the transaction through T.
+// It panics when Tx does not implement T, so a wiring mistake stops the
+// program at start-up, not at the first request.
+func For[T any](db *DB) kopilka.Transactor[T] {
+	if _, ok := any((*Tx)(nil)).(T); !ok {
+		var zero *T
+		panic(fmt.Sprintf("sqlstore: *Tx does not implement %T", zero))
+	}
+	return port[T]{db}
+}
+
+type port[T any] struct{ db *DB }
+
+func (p port[T]) Update(ctx context.Context, fn func(T) error) error {
+	return p.db.Update(ctx, func(t *Tx) error { return fn(any(t).(T)) })
+}
+
+func (p port[T]) View(ctx context.Context, fn func(T) error) error {
+	return p.db.View(ctx, func(t *Tx) error { return fn(any(t).(T)) })
+}
 
 // Close closes the database.
 func (db *DB) Close() error { return db.SQL.Close() }
@@ -133,8 +154,9 @@ type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { _ = r.Rows.Close() }
 
-// tx implements kopilka.Tx over a querier.
-type tx struct {
+// Tx is one transaction (or, in View, one session without a transaction)
+// over a querier; it implements every use-case package's Tx port.
+type Tx struct {
 	q       Querier
 	d       *Dialect
 	locking bool // inside a read-write transaction: lock what LockBalance reads
@@ -145,21 +167,21 @@ type tx struct {
 
 // row, query and execNow send pending writes first, so that every statement
 // sees the transaction's own writes.
-func (t *tx) row(ctx context.Context, q string, args ...any) Scanner {
+func (t *Tx) row(ctx context.Context, q string, args ...any) Scanner {
 	if err := t.flush(ctx); err != nil {
 		return errRow{err}
 	}
 	return t.q.QueryRow(ctx, q, args...)
 }
 
-func (t *tx) query(ctx context.Context, q string, args ...any) (Rows, error) {
+func (t *Tx) query(ctx context.Context, q string, args ...any) (Rows, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
 	return t.q.Query(ctx, q, args...)
 }
 
-func (t *tx) execNow(ctx context.Context, q string, args ...any) (int64, error) {
+func (t *Tx) execNow(ctx context.Context, q string, args ...any) (int64, error) {
 	if err := t.flush(ctx); err != nil {
 		return 0, err
 	}
@@ -171,7 +193,7 @@ type errRow struct{ err error }
 func (r errRow) Scan(...any) error { return r.err }
 
 // flush sends the pending writes; a broken constraint becomes its domain error.
-func (t *tx) flush(ctx context.Context) error {
+func (t *Tx) flush(ctx context.Context) error {
 	if len(t.pending) == 0 {
 		return nil
 	}
@@ -181,14 +203,14 @@ func (t *tx) flush(ctx context.Context) error {
 }
 
 // View runs fn over the database without a transaction.
-func (db *DB) View(ctx context.Context, fn func(kopilka.Tx) error) error {
-	return fn(&tx{q: SQLQuerier{db.SQL}, d: &db.dialect})
+func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
+	return fn(&Tx{q: SQLQuerier{db.SQL}, d: &db.dialect})
 }
 
 // Update runs fn in one transaction and commits it; a serialization
 // failure, deadlock or busy database runs it again, at most MaxRetries times,
 // after a short random pause.
-func (db *DB) Update(ctx context.Context, fn func(kopilka.Tx) error) error {
+func (db *DB) Update(ctx context.Context, fn func(*Tx) error) error {
 	if db.dialect.SerializeWrites {
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
@@ -210,10 +232,10 @@ func (db *DB) Update(ctx context.Context, fn func(kopilka.Tx) error) error {
 	}
 }
 
-func (db *DB) update(ctx context.Context, fn func(kopilka.Tx) error) error {
+func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 	if db.dialect.Session != nil {
 		return db.dialect.Session(ctx, db.SQL, func(s Session) error {
-			t := &tx{q: s, d: &db.dialect, locking: true}
+			t := &Tx{q: s, d: &db.dialect, locking: true}
 			if err := fn(t); err != nil {
 				_ = s.Rollback(ctx)
 				return err
@@ -227,7 +249,7 @@ func (db *DB) update(ctx context.Context, fn func(kopilka.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{q: SQLQuerier{sqlTx}, d: &db.dialect, locking: true}
+	t := &Tx{q: SQLQuerier{sqlTx}, d: &db.dialect, locking: true}
 	err = fn(t)
 	if err == nil {
 		err = t.flush(ctx)
@@ -420,7 +442,7 @@ var violations = map[string]*kopilka.Error{
 // mapErr turns a broken constraint into its domain error. A unique
 // constraint not in the table is a plain ECONFLICT; any other broken CHECK
 // is a bug in the code above the store, and stays an internal error.
-func (t *tx) mapErr(err error, what string) error {
+func (t *Tx) mapErr(err error, what string) error {
 	if err == nil {
 		return nil
 	}
@@ -532,7 +554,7 @@ func renumber(sql string, offset int) string {
 // writes of a read-write transaction wait in pending and join the writes
 // after them, so that a purchase's ledger entry and its record travel as one
 // statement; an error then surfaces at the next statement or at commit.
-func (t *tx) exec(ctx context.Context, b batch) error {
+func (t *Tx) exec(ctx context.Context, b batch) error {
 	if t.d.WritableCTE && t.locking {
 		// One statement must not write a table twice: the CTEs share one
 		// snapshot, so a second update of a balance row would be lost.
@@ -549,7 +571,7 @@ func (t *tx) exec(ctx context.Context, b batch) error {
 	return t.run(ctx, b)
 }
 
-func (t *tx) run(ctx context.Context, b batch) error {
+func (t *Tx) run(ctx context.Context, b batch) error {
 	if !t.d.WritableCTE || len(b) < 2 {
 		for _, s := range b {
 			if _, err := t.q.Exec(ctx, s.sql, s.args...); err != nil {

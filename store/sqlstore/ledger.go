@@ -9,16 +9,17 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/ledger"
 )
 
-func (t *tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance, error) {
+func (t *Tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance, error) {
 	q := `SELECT available, pending FROM balances WHERE member_id = $1` + t.lock()
 	var b kopilka.Balance
 	err := t.row(ctx, q, memberID).Scan(&b.Available, &b.Pending)
 	return b, notFound(err, "member")
 }
 
-func (t *tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string) (kopilka.Holder, error) {
+func (t *Tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string) (kopilka.Holder, error) {
 	var h kopilka.Holder
 	var hash, quote sql.NullString
 	const cols = `SELECT m.id, m.status, %s, b.available, b.pending, p.request_hash, p.quote `
@@ -46,7 +47,7 @@ func (t *tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string)
 }
 
 // lock locks the rows a single-table SELECT reads, inside a read-write transaction.
-func (t *tx) lock() string {
+func (t *Tx) lock() string {
 	if !t.locking {
 		return ""
 	}
@@ -54,7 +55,7 @@ func (t *tx) lock() string {
 }
 
 // lockOf locks the rows of one table of a join, inside a read-write transaction.
-func (t *tx) lockOf(alias string) string {
+func (t *Tx) lockOf(alias string) string {
 	if !t.locking || t.d.ForUpdate == "" {
 		return ""
 	}
@@ -82,7 +83,7 @@ func scanLots(rows Rows, err error) ([]*kopilka.Lot, error) {
 	return lots, rows.Err()
 }
 
-func (t *tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, error) {
+func (t *Tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, error) {
 	if state == "" {
 		return scanLots(t.query(ctx, `SELECT `+lotColumns+` FROM lots
 			WHERE member_id = $1 AND remaining > 0`, memberID))
@@ -91,7 +92,7 @@ func (t *tx) Lots(ctx context.Context, memberID, state string) ([]*kopilka.Lot, 
 		WHERE member_id = $1 AND state = $2 AND remaining > 0`, memberID, state))
 }
 
-func (t *tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error) {
+func (t *Tx) LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error) {
 	var out []*kopilka.Lot
 	for len(ids) > 0 {
 		n := min(len(ids), rowsPerStatement)
@@ -127,7 +128,7 @@ func addRows(b *batch, table, prefix, suffix string, n int, args []any) {
 
 // Post writes a ledger entry: one statement per table it touches, sent as
 // one batch (see batch).
-func (t *tx) Post(ctx context.Context, e *kopilka.Entry) error {
+func (t *Tx) Post(ctx context.Context, e *ledger.Entry) error {
 	var b batch
 	x := e.Tx
 	b.add("transactions", `INSERT INTO transactions
@@ -190,7 +191,7 @@ func scanTx(s Scanner) (kopilka.Transaction, error) {
 	return x, err
 }
 
-func (t *tx) Transactions(ctx context.Context, memberID string, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, error) {
+func (t *Tx) Transactions(ctx context.Context, memberID string, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, error) {
 	q := `SELECT ` + txColumns + ` FROM transactions WHERE member_id = $1`
 	args := []any{memberID}
 	if before != nil {
@@ -202,13 +203,13 @@ func (t *tx) Transactions(ctx context.Context, memberID string, before *kopilka.
 	return collect(rows, err, "transactions", scanTx)
 }
 
-func (t *tx) TransactionByKey(ctx context.Context, memberID, key string) (kopilka.Transaction, error) {
+func (t *Tx) TransactionByKey(ctx context.Context, memberID, key string) (kopilka.Transaction, error) {
 	x, err := scanTx(t.row(ctx, `SELECT `+txColumns+` FROM transactions
 		WHERE member_id = $1 AND idempotency_key = $2`, memberID, key))
 	return x, notFound(err, "transaction")
 }
 
-func (t *tx) Expiring(ctx context.Context, memberID string, until time.Time) ([]kopilka.Expiring, error) {
+func (t *Tx) Expiring(ctx context.Context, memberID string, until time.Time) ([]kopilka.Expiring, error) {
 	rows, err := t.query(ctx, `SELECT expires_at, SUM(remaining) FROM lots
 		WHERE member_id = $1 AND state = 'active' AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= $2
 		GROUP BY expires_at ORDER BY expires_at`, memberID, micros(until))
@@ -227,7 +228,7 @@ func (t *tx) Expiring(ctx context.Context, memberID string, until time.Time) ([]
 	return out, rows.Err()
 }
 
-func (t *tx) DueMembers(ctx context.Context, now time.Time, limit int) (activate, expire []string, err error) {
+func (t *Tx) DueMembers(ctx context.Context, now time.Time, limit int) (activate, expire []string, err error) {
 	ids := func(q string) ([]string, error) {
 		rows, err := t.query(ctx, q, micros(now), limit)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/kopilka/kopilka"
 )
 
-func (t *tx) Programme(ctx context.Context) (kopilka.Programme, error) {
+func (t *Tx) Programme(ctx context.Context) (kopilka.Programme, error) {
 	var raw string
 	if t.locking {
 		// A row to lock, so that two changes of the settings queue up.
@@ -34,7 +34,7 @@ func (t *tx) Programme(ctx context.Context) (kopilka.Programme, error) {
 	return p, nil
 }
 
-func (t *tx) SetProgramme(ctx context.Context, p kopilka.Programme) error {
+func (t *Tx) SetProgramme(ctx context.Context, p kopilka.Programme) error {
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func boolInt(b bool) int64 {
 	return 0
 }
 
-func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
+func (t *Tx) InsertMember(ctx context.Context, m kopilka.Member) error {
 	args := append([]any{m.ID, micros(m.CreatedAt)}, memberArgs(m)...)
 	_, err := t.execNow(ctx, `INSERT INTO members (id, created_at, `+memberColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, args...)
@@ -91,7 +91,7 @@ func (t *tx) InsertMember(ctx context.Context, m kopilka.Member) error {
 	return t.mapErr(err, "balance")
 }
 
-func (t *tx) UpdateMember(ctx context.Context, m kopilka.Member) error {
+func (t *Tx) UpdateMember(ctx context.Context, m kopilka.Member) error {
 	args := append([]any{m.ID}, memberArgs(m)...)
 	n, err := t.execNow(ctx, `UPDATE members SET phone = $2, email = $3, name = $4, birth_date = $5, consents = $6,
 		status = $7, phone_verified = $8, email_verified = $9, tags = $10, referred_by = $11, tier = $12,
@@ -110,7 +110,7 @@ func mustAffect(n int64, what string) error {
 	return nil
 }
 
-func (t *tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
+func (t *Tx) Member(ctx context.Context, id string) (kopilka.Member, error) {
 	var m kopilka.Member
 	var phone, email, birth, referrer, md sql.NullString
 	var consents, tags, cats string
@@ -162,7 +162,7 @@ func scanCard(s Scanner) (kopilka.Card, error) {
 	return c, nil
 }
 
-func (t *tx) MemberIDBy(ctx context.Context, key, value string) (string, error) {
+func (t *Tx) MemberIDBy(ctx context.Context, key, value string) (string, error) {
 	var q string
 	switch key {
 	case "phone":
@@ -179,13 +179,13 @@ func (t *tx) MemberIDBy(ctx context.Context, key, value string) (string, error) 
 	return id, notFound(err, "member")
 }
 
-func (t *tx) InsertCard(ctx context.Context, c kopilka.Card) error {
+func (t *Tx) InsertCard(ctx context.Context, c kopilka.Card) error {
 	_, err := t.execNow(ctx, `INSERT INTO cards (number, member_id, kind, status, replaced_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, c.Number, c.MemberID, c.Kind, c.Status, nullString(c.ReplacedBy), micros(c.CreatedAt))
 	return t.mapErr(err, "card")
 }
 
-func (t *tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
+func (t *Tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
 	n, err := t.execNow(ctx, `UPDATE cards SET status = $2, replaced_by = $3 WHERE number = $1`,
 		c.Number, c.Status, nullString(c.ReplacedBy))
 	if err != nil {
@@ -194,13 +194,13 @@ func (t *tx) UpdateCard(ctx context.Context, c kopilka.Card) error {
 	return mustAffect(n, "card")
 }
 
-func (t *tx) Card(ctx context.Context, number string) (kopilka.Card, error) {
+func (t *Tx) Card(ctx context.Context, number string) (kopilka.Card, error) {
 	c, err := scanCard(t.row(ctx, `SELECT number, member_id, kind, status, replaced_by, created_at
 		FROM cards WHERE number = $1`+t.lock(), number))
 	return c, notFound(err, "card")
 }
 
-func (t *tx) InsertKey(ctx context.Context, k kopilka.APIKey) error {
+func (t *Tx) InsertKey(ctx context.Context, k kopilka.APIKey) error {
 	stores, _ := json.Marshal(nonNil(k.StoreIDs))
 	_, err := t.execNow(ctx, `INSERT INTO api_keys (id, name, role, hash, prefix, created_at, expires_at, partner_id, store_ids)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, k.ID, k.Name, k.Role, k.Hash, k.Prefix, micros(k.CreatedAt), ptrMicros(k.ExpiresAt),
@@ -230,17 +230,17 @@ func scanKey(s Scanner) (kopilka.APIKey, error) {
 	return k, nil
 }
 
-func (t *tx) KeyByHash(ctx context.Context, hash string) (kopilka.APIKey, error) {
+func (t *Tx) KeyByHash(ctx context.Context, hash string) (kopilka.APIKey, error) {
 	k, err := scanKey(t.row(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE hash = $1`, hash))
 	return k, notFound(err, "api key")
 }
 
-func (t *tx) Keys(ctx context.Context) ([]kopilka.APIKey, error) {
+func (t *Tx) Keys(ctx context.Context) ([]kopilka.APIKey, error) {
 	rows, err := t.query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_at, id`)
 	return collect(rows, err, "api keys", scanKey)
 }
 
-func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
+func (t *Tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	n, err := t.execNow(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, micros(at))
 	if err != nil {
 		return err
@@ -248,12 +248,12 @@ func (t *tx) RevokeKey(ctx context.Context, id string, at time.Time) error {
 	return mustAffect(n, "live api key")
 }
 
-func (t *tx) TouchKey(ctx context.Context, id string, at time.Time) error {
+func (t *Tx) TouchKey(ctx context.Context, id string, at time.Time) error {
 	_, err := t.execNow(ctx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`, id, micros(at))
 	return err
 }
 
-func (t *tx) BirthdayMembers(ctx context.Context, days []string, year, limit int) ([]string, error) {
+func (t *Tx) BirthdayMembers(ctx context.Context, days []string, year, limit int) ([]string, error) {
 	if len(days) == 0 {
 		return nil, nil
 	}
@@ -267,13 +267,13 @@ func (t *tx) BirthdayMembers(ctx context.Context, days []string, year, limit int
 		AND status = 'active' AND (birthday_year IS NULL OR birthday_year < $1) ORDER BY id LIMIT $2`, args...)
 }
 
-func (t *tx) TierReviews(ctx context.Context, now time.Time, limit int) ([]string, error) {
+func (t *Tx) TierReviews(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return t.ids(ctx, `SELECT id FROM members WHERE tier_review_at IS NOT NULL AND tier_review_at <= $1
 		ORDER BY tier_review_at, id LIMIT $2`, micros(now), limit)
 }
 
 // ids runs a query that returns one text column.
-func (t *tx) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+func (t *Tx) ids(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ func fromNullPercent(v sql.NullInt64) *kopilka.Percent {
 	return &p
 }
 
-func (t *tx) PutPartner(ctx context.Context, p kopilka.Partner) error {
+func (t *Tx) PutPartner(ctx context.Context, p kopilka.Partner) error {
 	cats, _ := json.Marshal(nonNil(p.Categories))
 	_, err := t.execNow(ctx, `INSERT INTO partners (id, name, legal_id, status, earn_rate, max_spend, categories, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -51,17 +51,17 @@ func scanPartner(s Scanner) (kopilka.Partner, error) {
 	return p, json.Unmarshal([]byte(cats), &p.Categories)
 }
 
-func (t *tx) Partner(ctx context.Context, id string) (kopilka.Partner, error) {
+func (t *Tx) Partner(ctx context.Context, id string) (kopilka.Partner, error) {
 	p, err := scanPartner(t.row(ctx, `SELECT `+partnerColumns+` FROM partners WHERE id = $1`, id))
 	return p, notFound(err, "partner")
 }
 
-func (t *tx) Partners(ctx context.Context) ([]kopilka.Partner, error) {
+func (t *Tx) Partners(ctx context.Context) ([]kopilka.Partner, error) {
 	rows, err := t.query(ctx, `SELECT `+partnerColumns+` FROM partners ORDER BY id`)
 	return collect(rows, err, "partners", scanPartner)
 }
 
-func (t *tx) PutOutlet(ctx context.Context, o kopilka.Outlet) error {
+func (t *Tx) PutStore(ctx context.Context, o kopilka.Store) error {
 	hours, _ := json.Marshal(o.Hours)
 	_, err := t.execNow(ctx, `INSERT INTO stores (id, partner_id, name, address, lat, lon, time_zone, hours, status, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -80,10 +80,10 @@ func nullFloat(v *float64) sql.NullFloat64 {
 	return sql.NullFloat64{Float64: *v, Valid: true}
 }
 
-const outletColumns = `s.id, s.partner_id, s.name, s.address, s.lat, s.lon, s.time_zone, s.hours, s.status, s.created_at, s.updated_at`
+const storeColumns = `s.id, s.partner_id, s.name, s.address, s.lat, s.lon, s.time_zone, s.hours, s.status, s.created_at, s.updated_at`
 
-func scanOutlet(s Scanner, extra ...any) (kopilka.Outlet, error) {
-	var o kopilka.Outlet
+func scanStore(s Scanner, extra ...any) (kopilka.Store, error) {
+	var o kopilka.Store
 	var lat, lon sql.NullFloat64
 	var hours string
 	var created, updated int64
@@ -97,24 +97,24 @@ func scanOutlet(s Scanner, extra ...any) (kopilka.Outlet, error) {
 	return o, json.Unmarshal([]byte(hours), &o.Hours)
 }
 
-func (t *tx) Outlet(ctx context.Context, id string) (kopilka.Outlet, error) {
-	o, err := scanOutlet(t.row(ctx, `SELECT `+outletColumns+` FROM stores s WHERE s.id = $1`, id))
+func (t *Tx) Store(ctx context.Context, id string) (kopilka.Store, error) {
+	o, err := scanStore(t.row(ctx, `SELECT `+storeColumns+` FROM stores s WHERE s.id = $1`, id))
 	return o, notFound(err, "store")
 }
 
-func (t *tx) Outlets(ctx context.Context, partnerID, after string, limit int) ([]kopilka.Outlet, error) {
-	q := `SELECT ` + outletColumns + ` FROM stores s WHERE s.id > $1`
+func (t *Tx) Stores(ctx context.Context, partnerID, after string, limit int) ([]kopilka.Store, error) {
+	q := `SELECT ` + storeColumns + ` FROM stores s WHERE s.id > $1`
 	args := []any{after}
 	if partnerID != "" {
 		q += ` AND s.partner_id = $2`
 		args = append(args, partnerID)
 	}
 	rows, err := t.query(ctx, q+fmt.Sprintf(` ORDER BY s.id LIMIT %d`, limit), args...)
-	return collect(rows, err, "stores", func(s Scanner) (kopilka.Outlet, error) { return scanOutlet(s) })
+	return collect(rows, err, "stores", func(s Scanner) (kopilka.Store, error) { return scanStore(s) })
 }
 
-func (t *tx) OutletsIn(ctx context.Context, b kopilka.Box, partnerID string, limit int) ([]kopilka.Outlet, error) {
-	q := `SELECT ` + outletColumns + `, p.categories FROM stores s JOIN partners p ON p.id = s.partner_id
+func (t *Tx) StoresIn(ctx context.Context, b kopilka.Box, partnerID string, limit int) ([]kopilka.Store, error) {
+	q := `SELECT ` + storeColumns + `, p.categories FROM stores s JOIN partners p ON p.id = s.partner_id
 		WHERE s.lat BETWEEN $1 AND $2 AND s.lon BETWEEN $3 AND $4 AND s.status = 'open' AND p.status = 'active'`
 	args := []any{b.MinLat, b.MaxLat, b.MinLon, b.MaxLon}
 	if partnerID != "" {
@@ -122,9 +122,9 @@ func (t *tx) OutletsIn(ctx context.Context, b kopilka.Box, partnerID string, lim
 		args = append(args, partnerID)
 	}
 	rows, err := t.query(ctx, q+fmt.Sprintf(` LIMIT %d`, limit), args...)
-	return collect(rows, err, "stores", func(s Scanner) (kopilka.Outlet, error) {
+	return collect(rows, err, "stores", func(s Scanner) (kopilka.Store, error) {
 		var cats string
-		o, err := scanOutlet(s, &cats)
+		o, err := scanStore(s, &cats)
 		if err != nil {
 			return o, err
 		}
@@ -132,7 +132,7 @@ func (t *tx) OutletsIn(ctx context.Context, b kopilka.Box, partnerID string, lim
 	})
 }
 
-func (t *tx) PartnerEntries(ctx context.Context, partnerID string, from, to time.Time, after *kopilka.Cursor, limit int) ([]kopilka.PartnerEntry, error) {
+func (t *Tx) PartnerEntries(ctx context.Context, partnerID string, from, to time.Time, after *kopilka.Cursor, limit int) ([]kopilka.PartnerEntry, error) {
 	q := `SELECT t.id, t.kind, t.receipt_id, t.refund_id, t.store_id, t.created_at,
 			COALESCE(SUM(CASE WHEN p.account = 'issuance' THEN -p.amount ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN p.account = 'redemption' THEN p.amount ELSE 0 END), 0)
@@ -156,7 +156,7 @@ func (t *tx) PartnerEntries(ctx context.Context, partnerID string, from, to time
 	})
 }
 
-func (t *tx) InsertSettlement(ctx context.Context, st kopilka.Statement) error {
+func (t *Tx) InsertSettlement(ctx context.Context, st kopilka.Statement) error {
 	st.Entries = nil
 	raw, err := json.Marshal(st)
 	if err != nil {
@@ -167,7 +167,7 @@ func (t *tx) InsertSettlement(ctx context.Context, st kopilka.Statement) error {
 	return t.mapErr(err, "settlement")
 }
 
-func (t *tx) Settlement(ctx context.Context, partnerID, period string) (kopilka.Statement, error) {
+func (t *Tx) Settlement(ctx context.Context, partnerID, period string) (kopilka.Statement, error) {
 	var raw string
 	err := t.row(ctx, `SELECT statement FROM settlements WHERE partner_id = $1 AND period = $2`, partnerID, period).Scan(&raw)
 	if err != nil {

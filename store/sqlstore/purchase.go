@@ -9,7 +9,7 @@ import (
 	"github.com/kopilka/kopilka"
 )
 
-func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
+func (t *Tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
 	quote, _ := json.Marshal(p.Quote)
 	var b batch
@@ -27,7 +27,7 @@ func (t *tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 	return t.mapErr(t.exec(ctx, b), "purchase")
 }
 
-func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error) {
+func (t *Tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error) {
 	p := &kopilka.Purchase{}
 	var card, lot, partner sql.NullString
 	var spends, quote string
@@ -64,7 +64,7 @@ func (t *tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 	return p, rows.Err()
 }
 
-func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
+func (t *Tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
 	n, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3, earned_reversed = $4 WHERE receipt_id = $1`,
 		p.ReceiptID, p.Status, string(spends), p.EarnedReversed)
@@ -83,14 +83,14 @@ func (t *tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 	return nil
 }
 
-func (t *tx) InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error {
+func (t *Tx) InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error {
 	result, _ := json.Marshal(r.Result)
 	_, err := t.execNow(ctx, `INSERT INTO refunds (receipt_id, refund_id, request_hash, tx_id, result, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, r.ReceiptID, r.RefundID, r.RequestHash, r.TxID, string(result), micros(r.CreatedAt))
 	return t.mapErr(err, "refund")
 }
 
-func (t *tx) Refund(ctx context.Context, receiptID, refundID string) (*kopilka.RefundRecord, error) {
+func (t *Tx) Refund(ctx context.Context, receiptID, refundID string) (*kopilka.RefundRecord, error) {
 	r := &kopilka.RefundRecord{}
 	var result string
 	var created int64

@@ -3,7 +3,6 @@ package storetest
 import (
 	"testing"
 
-	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/store/postgres"
 	"github.com/kopilka/kopilka/store/sqlite"
 	"github.com/kopilka/kopilka/store/sqlstore"
@@ -12,7 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	for _, d := range Dialects() {
 		t.Run(d, func(t *testing.T) {
-			Run(t, func(t *testing.T) kopilka.Store { return Open(t, d) })
+			Run(t, func(t *testing.T) *sqlstore.DB { return Open(t, d) })
 		})
 	}
 }

@@ -1,5 +1,5 @@
 // Package storetest opens fresh test databases of every dialect and holds
-// the conformance suite every kopilka.Store implementation must pass.
+// the conformance suite every dialect must pass.
 //
 // SQLite always runs, in a file under t.TempDir(). PostgreSQL runs when
 // KOPILKA_TEST_DATABASE_URL is set; each test gets a schema of its own,

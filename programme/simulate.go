@@ -1,15 +1,18 @@
-package kopilka
+package programme
 
 import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // PutRule adds a programme rule or replaces the one with the same id.
-func (s *Service) PutRule(ctx context.Context, r Rule) (Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *Programme) error {
-		if i := slices.IndexFunc(p.Rules, func(x Rule) bool { return x.ID == r.ID }); i >= 0 {
+func (s *Service) PutRule(ctx context.Context, r kopilka.Rule) (kopilka.Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
+		if i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == r.ID }); i >= 0 {
 			p.Rules[i] = r
 		} else {
 			p.Rules = append(p.Rules, r)
@@ -19,11 +22,11 @@ func (s *Service) PutRule(ctx context.Context, r Rule) (Programme, error) {
 }
 
 // DeleteRule removes a programme rule.
-func (s *Service) DeleteRule(ctx context.Context, id string) (Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *Programme) error {
-		i := slices.IndexFunc(p.Rules, func(x Rule) bool { return x.ID == id })
+func (s *Service) DeleteRule(ctx context.Context, id string) (kopilka.Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
+		i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == id })
 		if i < 0 {
-			return Errorf(ENOTFOUND, "no rule has id %q", id)
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no rule has id %q", id)
 		}
 		p.Rules = slices.Delete(p.Rules, i, i+1)
 		return nil
@@ -31,16 +34,16 @@ func (s *Service) DeleteRule(ctx context.Context, id string) (Programme, error) 
 }
 
 // PutCampaign adds a campaign or replaces the one with the same id.
-func (s *Service) PutCampaign(ctx context.Context, c Campaign) (Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *Programme) error {
+func (s *Service) PutCampaign(ctx context.Context, c kopilka.Campaign) (kopilka.Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
 		p.Campaigns = withCampaign(p.Campaigns, c)
 		return nil
 	})
 }
 
-func withCampaign(cs []Campaign, c Campaign) []Campaign {
+func withCampaign(cs []kopilka.Campaign, c kopilka.Campaign) []kopilka.Campaign {
 	cs = slices.Clone(cs)
-	if i := slices.IndexFunc(cs, func(x Campaign) bool { return x.ID == c.ID }); i >= 0 {
+	if i := slices.IndexFunc(cs, func(x kopilka.Campaign) bool { return x.ID == c.ID }); i >= 0 {
 		cs[i] = c
 		return cs
 	}
@@ -48,11 +51,11 @@ func withCampaign(cs []Campaign, c Campaign) []Campaign {
 }
 
 // DeleteCampaign removes a campaign.
-func (s *Service) DeleteCampaign(ctx context.Context, id string) (Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *Programme) error {
-		i := slices.IndexFunc(p.Campaigns, func(x Campaign) bool { return x.ID == id })
+func (s *Service) DeleteCampaign(ctx context.Context, id string) (kopilka.Programme, error) {
+	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
+		i := slices.IndexFunc(p.Campaigns, func(x kopilka.Campaign) bool { return x.ID == id })
 		if i < 0 {
-			return Errorf(ENOTFOUND, "no campaign has id %q", id)
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no campaign has id %q", id)
 		}
 		p.Campaigns = slices.Delete(p.Campaigns, i, i+1)
 		return nil
@@ -62,10 +65,10 @@ func (s *Service) DeleteCampaign(ctx context.Context, id string) (Programme, err
 // Proposal is a change to simulate: a whole programme, or one campaign or
 // one rule added to (or replacing one in) the current programme.
 type Proposal struct {
-	Days      int        `json:"days"`
-	Programme *Programme `json:"programme,omitempty"`
-	Campaign  *Campaign  `json:"campaign,omitempty"`
-	Rule      *Rule      `json:"rule,omitempty"`
+	Days      int                `json:"days"`
+	Programme *kopilka.Programme `json:"programme,omitempty"`
+	Campaign  *kopilka.Campaign  `json:"campaign,omitempty"`
+	Rule      *kopilka.Rule      `json:"rule,omitempty"`
 }
 
 // Simulation is what a proposal would have given over the receipts of the
@@ -103,7 +106,7 @@ type RuleTotal struct {
 // in the order they occurred, starting unused.
 func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error) {
 	if pr.Days < 1 || pr.Days > 400 {
-		return Simulation{}, Invalid("days", "must be between 1 and 400")
+		return Simulation{}, kopilka.Invalid("days", "must be between 1 and 400")
 	}
 	cur, err := s.Engine(ctx)
 	if err != nil {
@@ -119,30 +122,30 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 		c.Enabled = true // simulate it switched on
 		proposed.Campaigns = withCampaign(proposed.Campaigns, c)
 	case pr.Rule != nil:
-		if i := slices.IndexFunc(proposed.Rules, func(x Rule) bool { return x.ID == pr.Rule.ID }); i >= 0 {
+		if i := slices.IndexFunc(proposed.Rules, func(x kopilka.Rule) bool { return x.ID == pr.Rule.ID }); i >= 0 {
 			proposed.Rules[i] = *pr.Rule
 		} else {
 			proposed.Rules = append(proposed.Rules, *pr.Rule)
 		}
 	default:
-		return Simulation{}, Invalid("programme", "give a programme, a campaign or a rule to simulate")
+		return Simulation{}, kopilka.Invalid("programme", "give a programme, a campaign or a rule to simulate")
 	}
-	next, err := proposed.Compile()
+	next, err := pricing.Compile(proposed)
 	if err != nil {
 		return Simulation{}, err
 	}
-	now := s.now()
+	now := s.Env.Time()
 	sim := Simulation{From: now.AddDate(0, 0, -pr.Days), To: now, Rules: []RuleTotal{}}
-	members := map[string]*Member{}
+	members := map[string]*kopilka.Member{}
 	affected := map[string]bool{}
 	ruleMembers := map[string]map[string]bool{}
 	totals := map[string]*RuleTotal{}
 	var order []string
 	curLimits, nextLimits := newMemoryLimits(), newMemoryLimits()
-	var cursor *Cursor
+	var cursor *kopilka.Cursor
 	for {
-		var page []*Purchase
-		err := s.Store.View(ctx, func(tx Tx) (err error) {
+		var page []*kopilka.Purchase
+		err := s.DB.View(ctx, func(tx Tx) (err error) {
 			if page, err = tx.PurchasesBetween(ctx, sim.From, sim.To, cursor, 500); err != nil {
 				return err
 			}
@@ -161,25 +164,25 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 			return Simulation{}, err
 		}
 		for _, p := range page {
-			if p.Status == PurchaseCancelled {
+			if p.Status == kopilka.PurchaseCancelled {
 				continue
 			}
 			m := members[p.MemberID]
-			r := Receipt{ReceiptID: p.ReceiptID, StoreID: p.StoreID, PartnerID: p.PartnerID, MemberID: p.MemberID, OccurredAt: p.OccurredAt,
-				SpendPoints: p.Quote.Spent, SpendMode: SpendUpTo}
-			var partner *Partner // the store's partner as it is now
-			if site, err := s.Site(ctx, p.StoreID); err == nil {
+			r := kopilka.Receipt{ReceiptID: p.ReceiptID, StoreID: p.StoreID, PartnerID: p.PartnerID, MemberID: p.MemberID, OccurredAt: p.OccurredAt,
+				SpendPoints: p.Quote.Spent, SpendMode: kopilka.SpendUpTo}
+			var partner *kopilka.Partner // the store's partner as it is now
+			if site, err := s.Sites.Site(ctx, p.StoreID); err == nil {
 				partner = &site.Partner
 			}
 			for _, l := range p.Lines {
 				r.Lines = append(r.Lines, l.Line)
 			}
-			in := PriceInput{Receipt: r, Partner: partner, Member: m, Available: p.Quote.Spent, Now: p.OccurredAt}
-			a, err := cur.Price(ctx, in, curLimits.of(m.ID, p.OccurredAt, cur.loc))
+			in := pricing.PriceInput{Receipt: r, Partner: partner, Member: m, Available: p.Quote.Spent, Now: p.OccurredAt}
+			a, err := cur.Price(ctx, in, curLimits.of(m.ID, p.OccurredAt, cur.Loc))
 			if err != nil {
 				continue // a receipt the current rules cannot price now counts in neither
 			}
-			b, err := next.Price(ctx, in, nextLimits.of(m.ID, p.OccurredAt, next.loc))
+			b, err := next.Price(ctx, in, nextLimits.of(m.ID, p.OccurredAt, next.Loc))
 			if err != nil {
 				continue
 			}
@@ -218,7 +221,7 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 			break
 		}
 		last := page[len(page)-1]
-		cursor = &Cursor{CreatedAt: last.OccurredAt, ID: last.ReceiptID}
+		cursor = &kopilka.Cursor{CreatedAt: last.OccurredAt, ID: last.ReceiptID}
 	}
 	sim.Members = len(members)
 	sim.MembersAffected = len(affected)
@@ -240,7 +243,7 @@ type memoryLimits struct {
 func newMemoryLimits() *memoryLimits { return &memoryLimits{used: map[string]int64{}} }
 
 // of returns the limits for one member's receipt at a time.
-func (l *memoryLimits) of(memberID string, at time.Time, loc *time.Location) Limits {
+func (l *memoryLimits) of(memberID string, at time.Time, loc *time.Location) pricing.Limits {
 	return memberLimits{l, memberID, at.In(loc)}
 }
 
@@ -250,11 +253,11 @@ type memberLimits struct {
 	at       time.Time
 }
 
-func (l memberLimits) capKey(r *Rule) string {
-	return l.memberID + "|rule:" + r.ID + "|" + periodStart(r.CapPerMember.Period, l.at).Format(time.DateOnly)
+func (l memberLimits) capKey(r *kopilka.Rule) string {
+	return l.memberID + "|rule:" + r.ID + "|" + kopilka.PeriodStart(r.CapPerMember.Period, l.at).Format(time.DateOnly)
 }
 
-func (l memberLimits) Left(_ context.Context, r *Rule, budgetName string, budget int64) (int64, error) {
+func (l memberLimits) Left(_ context.Context, r *kopilka.Rule, budgetName string, budget int64) (int64, error) {
 	left := int64(1<<63 - 1)
 	if c := r.CapPerMember; c != nil {
 		left = c.Points - l.used[l.capKey(r)]
@@ -265,7 +268,7 @@ func (l memberLimits) Left(_ context.Context, r *Rule, budgetName string, budget
 	return max(left, 0), nil
 }
 
-func (l memberLimits) Take(ctx context.Context, r *Rule, budgetName string, budget, want int64) (int64, error) {
+func (l memberLimits) Take(ctx context.Context, r *kopilka.Rule, budgetName string, budget, want int64) (int64, error) {
 	left, _ := l.Left(ctx, r, budgetName, budget)
 	got := min(want, left)
 	if r.CapPerMember != nil {

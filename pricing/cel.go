@@ -1,4 +1,4 @@
-package kopilka
+package pricing
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/interpreter"
+	"github.com/kopilka/kopilka"
 )
 
 // The variables a rule's condition may read. Each is a typed variable with
@@ -81,7 +82,7 @@ func envs() (rule, segment *cel.Env, err error) {
 func compileCEL(src string, segment bool) (compiled, error) {
 	rule, seg, err := envs()
 	if err != nil {
-		return compiled{}, Errorf(EINTERNAL, "cel: %v", err)
+		return compiled{}, kopilka.Errorf(kopilka.EINTERNAL, "cel: %v", err)
 	}
 	env, key := rule, "r:"+src
 	if segment {
@@ -134,12 +135,12 @@ func compileWith(env *cel.Env, src string) compiled {
 // vars is the activation a condition reads: the member and receipt once
 // per receipt, the line fields for each line.
 type vars struct {
-	member *Member
+	member *kopilka.Member
 	age    int64
 	sinceP int64
 	sinceR int64
 
-	receipt    *Receipt
+	receipt    *kopilka.Receipt
 	total      int64
 	categories []string
 	skus       []string
@@ -147,18 +148,18 @@ type vars struct {
 	hour       int64
 	date       string
 
-	line *Line
+	line *kopilka.Line
 	// The line's fields boxed once per line, not once per condition.
 	lineVals [6]any
 }
 
 // setLine makes l the line conditions read.
-func (v *vars) setLine(l *Line, boxed bool) {
+func (v *vars) setLine(l *kopilka.Line, boxed bool) {
 	v.line = l
 	if boxed {
 		// CEL values, so the interpreter need not convert them on each read.
 		v.lineVals = [6]any{types.Int(l.Line), types.String(l.SKU), types.String(l.Category),
-			types.Double(float64(l.Quantity) / QuantityScale), types.Int(l.Price), types.Int(l.Amount)}
+			types.Double(float64(l.Quantity) / kopilka.QuantityScale), types.Int(l.Price), types.Int(l.Amount)}
 	}
 }
 

@@ -1,4 +1,4 @@
-package kopilka
+package pricing
 
 import (
 	"context"
@@ -6,27 +6,23 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// Rules the engine makes from the programme's own settings.
-const (
-	baseRuleID     = "base"     // the programme's earn rate, in group "base"
-	personalRuleID = "personal" // the raised rate on a member's chosen categories
+	"github.com/kopilka/kopilka"
 )
 
 // Engine is a programme compiled for pricing: its rules in evaluation
 // order, their conditions compiled, its times read in its zone. Compile
 // builds it once per change of the programme.
 type Engine struct {
-	Programme Programme
-	loc       *time.Location
+	Programme kopilka.Programme
+	Loc       *time.Location
 	rules     []*crule
-	tiers     map[string]*Tier
+	tiers     map[string]*kopilka.Tier
 	// needsMember: some rule reads the member (tier, tags, categories, …),
 	// so a purchase must load the member before pricing.
-	needsMember bool
+	NeedsMember bool
 	// needsLastPurchase: some condition reads member.days_since_last_purchase.
-	needsLastPurchase bool
+	NeedsLastPurchase bool
 	// Rules by the category or SKU they are limited to (indexes into rules,
 	// ascending); anyLine are the rules limited to neither.
 	byCat, bySKU map[string][]int
@@ -35,7 +31,7 @@ type Engine struct {
 
 // crule is a compiled rule.
 type crule struct {
-	*Rule
+	*kopilka.Rule
 	campaign *ccampaign
 	cats     map[string]bool // nil: any
 	skus     map[string]bool
@@ -58,7 +54,7 @@ type crule struct {
 }
 
 type ccampaign struct {
-	*Campaign
+	*kopilka.Campaign
 	starts, ends time.Time
 	segment      compiled
 }
@@ -75,27 +71,27 @@ func set(vs []string) map[string]bool {
 }
 
 func lineKind(kind string) bool {
-	return kind == RulePercent || kind == RulePerAmount || kind == RulePerUnit
+	return kind == kopilka.RulePercent || kind == kopilka.RulePerAmount || kind == kopilka.RulePerUnit
 }
 
 // compile builds the engine of a programme whose fields are sound: it
 // compiles the conditions and reads the times.
-func (p Programme) compile() (*Engine, error) {
-	loc, err := loadZone(p.TimeZone)
+func compileProgramme(p kopilka.Programme) (*Engine, error) {
+	loc, err := kopilka.LoadZone(p.TimeZone)
 	if err != nil {
-		return nil, Invalid("time_zone", err.Error())
+		return nil, kopilka.Invalid("time_zone", err.Error())
 	}
-	e := &Engine{Programme: p, loc: loc, tiers: map[string]*Tier{}}
-	var pr Problems
-	add := func(r *Rule, field string, c *ccampaign) {
+	e := &Engine{Programme: p, Loc: loc, tiers: map[string]*kopilka.Tier{}}
+	var pr kopilka.Problems
+	add := func(r *kopilka.Rule, field string, c *ccampaign) {
 		cr := &crule{Rule: r, campaign: c, cats: set(r.Categories), skus: set(r.SKUs), stores: set(r.Stores), partners: set(r.Partners),
 			channels: set(r.Channels), tiers: set(r.Tiers), anyDay: len(r.Days) == 0, from: -1, to: -1}
 		for _, d := range r.Days {
-			cr.days[slices.Index(weekdays, d)] = true
+			cr.days[slices.Index(kopilka.Weekdays, d)] = true
 		}
 		if r.Hours != nil {
-			cr.from, _ = clock(r.Hours.From)
-			cr.to, _ = clock(r.Hours.To)
+			cr.from, _ = kopilka.Clock(r.Hours.From)
+			cr.to, _ = kopilka.Clock(r.Hours.To)
 		}
 		for _, t := range []struct {
 			name, v string
@@ -105,7 +101,7 @@ func (p Programme) compile() (*Engine, error) {
 				continue
 			}
 			var err error
-			if *t.dst, err = localTime(t.v, loc); err != nil {
+			if *t.dst, err = kopilka.LocalTime(t.v, loc); err != nil {
 				pr.Add(field+"."+t.name, err.Error())
 			}
 		}
@@ -115,10 +111,10 @@ func (p Programme) compile() (*Engine, error) {
 				pr.Add(field+".condition", err.Error())
 			}
 			cr.cond = c
-			e.needsMember = e.needsMember || c.member
-			e.needsLastPurchase = e.needsLastPurchase || c.lastPurchase
+			e.NeedsMember = e.NeedsMember || c.member
+			e.NeedsLastPurchase = e.NeedsLastPurchase || c.lastPurchase
 		}
-		e.needsMember = e.needsMember || len(r.Tiers) > 0
+		e.NeedsMember = e.NeedsMember || len(r.Tiers) > 0
 		switch {
 		case r.Budget > 0:
 			cr.budgetKey, cr.budget = "rule:"+r.ID, r.Budget
@@ -126,26 +122,26 @@ func (p Programme) compile() (*Engine, error) {
 			cr.budgetKey, cr.budget = "campaign:"+c.ID, c.Budget
 		}
 		cr.groupKey = r.Group
-		if r.Kind == RuleMultiplier {
+		if r.Kind == kopilka.RuleMultiplier {
 			cr.groupKey = "×" + r.Group
 		}
 		e.rules = append(e.rules, cr)
 	}
 	// The base rule stands even at a zero rate: a partner's own rate replaces it.
 	{
-		add(&Rule{ID: baseRuleID, Name: "earn rate", Kind: RulePercent, Percent: p.EarnRate, Group: baseRuleID}, "earn_rate_percent", nil)
+		add(&kopilka.Rule{ID: kopilka.BaseRuleID, Name: "earn rate", Kind: kopilka.RulePercent, Percent: p.EarnRate, Group: kopilka.BaseRuleID}, "earn_rate_percent", nil)
 	}
 	if len(p.Personal.Offered) > 0 {
-		add(&Rule{ID: personalRuleID, Name: "chosen categories", Kind: RulePercent, Percent: p.Personal.Percent, Categories: p.Personal.Offered}, "personal_categories", nil)
+		add(&kopilka.Rule{ID: kopilka.PersonalRuleID, Name: "chosen categories", Kind: kopilka.RulePercent, Percent: p.Personal.Percent, Categories: p.Personal.Offered}, "personal_categories", nil)
 		e.rules[len(e.rules)-1].personal = true
-		e.needsMember = true
+		e.NeedsMember = true
 	}
 	for i := range p.Tiers.Levels {
 		t := &p.Tiers.Levels[i]
 		e.tiers[t.Name] = t
-		e.needsMember = true
-		if t.EarnMultiplier > QuantityScale {
-			add(&Rule{ID: "tier:" + t.Name, Name: "tier " + t.Name, Kind: RuleMultiplier, Factor: t.EarnMultiplier, Tiers: []string{t.Name}}, fmt.Sprintf("tiers.levels[%d]", i), nil)
+		e.NeedsMember = true
+		if t.EarnMultiplier > kopilka.QuantityScale {
+			add(&kopilka.Rule{ID: "tier:" + t.Name, Name: "tier " + t.Name, Kind: kopilka.RuleMultiplier, Factor: t.EarnMultiplier, Tiers: []string{t.Name}}, fmt.Sprintf("tiers.levels[%d]", i), nil)
 		}
 	}
 	for i := range p.Rules {
@@ -155,10 +151,10 @@ func (p Programme) compile() (*Engine, error) {
 		c := &ccampaign{Campaign: &p.Campaigns[i]}
 		field := fmt.Sprintf("campaigns[%d]", i)
 		var err error
-		if c.starts, err = localTime(c.StartsAt, loc); err != nil {
+		if c.starts, err = kopilka.LocalTime(c.StartsAt, loc); err != nil {
 			pr.Add(field+".starts_at", err.Error())
 		}
-		if c.ends, err = localTime(c.EndsAt, loc); err != nil {
+		if c.ends, err = kopilka.LocalTime(c.EndsAt, loc); err != nil {
 			pr.Add(field+".ends_at", err.Error())
 		} else if !c.ends.After(c.starts) {
 			pr.Add(field+".ends_at", "must be after starts_at")
@@ -167,8 +163,8 @@ func (p Programme) compile() (*Engine, error) {
 			if c.segment, err = compileCEL(c.Segment, true); err != nil {
 				pr.Add(field+".segment", err.Error())
 			}
-			e.needsMember = true
-			e.needsLastPurchase = e.needsLastPurchase || c.segment.lastPurchase
+			e.NeedsMember = true
+			e.NeedsLastPurchase = e.NeedsLastPurchase || c.segment.lastPurchase
 		}
 		for j := range c.Rules {
 			add(&c.Rules[j], fmt.Sprintf("%s.rules[%d]", field, j), c)
@@ -199,7 +195,7 @@ func (p Programme) compile() (*Engine, error) {
 }
 
 // Location is the programme's time zone.
-func (e *Engine) Location() *time.Location { return e.loc }
+func (e *Engine) Location() *time.Location { return e.Loc }
 
 // Limits are the limits kept outside a receipt: a member's cap per period
 // and budgets. Pricing asks Left of every capped rule before it chooses the
@@ -208,19 +204,19 @@ func (e *Engine) Location() *time.Location { return e.loc }
 type Limits interface {
 	// Left is how many points the rule may still give (budgetKey: the
 	// budget it draws on, "" for none).
-	Left(ctx context.Context, r *Rule, budgetKey string, budget int64) (int64, error)
+	Left(ctx context.Context, r *kopilka.Rule, budgetKey string, budget int64) (int64, error)
 	// Take gives up to want points and returns how many it gave.
-	Take(ctx context.Context, r *Rule, budgetKey string, budget int64, want int64) (int64, error)
+	Take(ctx context.Context, r *kopilka.Rule, budgetKey string, budget int64, want int64) (int64, error)
 }
 
 // PriceInput is what pricing reads besides the programme.
 type PriceInput struct {
-	Receipt Receipt
+	Receipt kopilka.Receipt
 	// Partner is the store's partner (nil: none): its earn rate and spend
 	// share replace the programme's, and lines outside its categories
 	// neither earn nor take points.
-	Partner   *Partner
-	Member    *Member // nil: a member with no tier, tags or choices
+	Partner   *kopilka.Partner
+	Member    *kopilka.Member // nil: a member with no tier, tags or choices
 	Available int64
 	// CardLeft is what the receipt's card may still spend today (nil: no limit).
 	CardLeft *int64
@@ -235,20 +231,20 @@ type PriceInput struct {
 // Spending: points pay for lines in proportion to their amounts, never more
 // than a line's cap (its amount, less for capped categories, zero for
 // excluded ones). Earning: see docs/rules.md for the order and the modes.
-func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote, error) {
+func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (kopilka.Quote, error) {
 	p := &e.Programme
 	r := &in.Receipt
 	m := in.Member
 	if m == nil {
-		m = &Member{}
+		m = &kopilka.Member{}
 	}
-	q := Quote{ReceiptID: r.ReceiptID, MemberID: r.MemberID, Tier: m.Tier, Lines: make([]QuoteLine, len(r.Lines))}
+	q := kopilka.Quote{ReceiptID: r.ReceiptID, MemberID: r.MemberID, Tier: m.Tier, Lines: make([]kopilka.QuoteLine, len(r.Lines))}
 	n := len(r.Lines)
 	amounts := make([]int64, n)
 	caps := make([]int64, n)
 	var capacity int64
 	excluded := map[string]int{}
-	shares := map[string]Percent{}
+	shares := map[string]kopilka.Percent{}
 	for _, c := range p.Spending.Categories {
 		shares[c.Category] = c.MaxSpend
 	}
@@ -258,7 +254,7 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 		ql := &q.Lines[i]
 		ql.Line = l.Line
 		switch {
-		case !in.Partner.sells(l.Category):
+		case !in.Partner.Sells(l.Category):
 			ql.SpendNote = "partner " + in.Partner.ID + " does not sell category " + l.Category + " under the programme"
 			excluded[l.Category]++
 		case slices.Contains(p.Spending.ExcludedSKUs, l.SKU):
@@ -270,7 +266,7 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 		default:
 			caps[i] = l.Amount / p.PointValue
 			if s, ok := shares[l.Category]; ok && l.Category != "" {
-				caps[i], _ = RoundDown.div(l.Amount, int64(s), 100*PercentScale*p.PointValue)
+				caps[i], _ = kopilka.RoundDown.Div(l.Amount, int64(s), 100*kopilka.PercentScale*p.PointValue)
 				ql.SpendNote = fmt.Sprintf("points may pay at most %s%% of category %s", s, l.Category)
 			}
 		}
@@ -284,7 +280,7 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 	if t := e.tiers[m.Tier]; t != nil && t.MaxSpend != nil && (in.Partner == nil || in.Partner.MaxSpend == nil || *t.MaxSpend < share) {
 		share, who = *t.MaxSpend, "tier "+t.Name
 	}
-	shareMax, _ := RoundDown.div(q.Total, int64(share), 100*PercentScale*p.PointValue)
+	shareMax, _ := kopilka.RoundDown.Div(q.Total, int64(share), 100*kopilka.PercentScale*p.PointValue)
 	q.MaxSpend = min(shareMax, capacity, in.Available)
 	limit := &q.SpendLimit
 	if in.Available < p.Spending.MinBalance {
@@ -316,22 +312,22 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 	limit.Max, limit.Requested = q.MaxSpend, r.SpendPoints
 	spend := r.SpendPoints
 	if spend > q.MaxSpend {
-		if r.SpendMode != SpendUpTo {
-			e := &Error{
-				Code:   ESPENDLIMIT,
-				Fields: []FieldError{{"spend_points", fmt.Sprintf("at most %d points may pay for this receipt: %s", q.MaxSpend, strings.Join(limit.Reasons, "; "))}},
+		if r.SpendMode != kopilka.SpendUpTo {
+			e := &kopilka.Error{
+				Code:   kopilka.ESPENDLIMIT,
+				Fields: []kopilka.FieldError{{Field: "spend_points", Detail: fmt.Sprintf("at most %d points may pay for this receipt: %s", q.MaxSpend, strings.Join(limit.Reasons, "; "))}},
 				Extra:  map[string]any{"max_spend": q.MaxSpend, "available": in.Available, "reasons": limit.Reasons},
 			}
 			if r.SpendPoints > in.Available {
-				e.Code = EINSUFFICIENT
+				e.Code = kopilka.EINSUFFICIENT
 				e.Fields[0].Detail = fmt.Sprintf("the member has %d points available", in.Available)
 			}
 			e.Message = e.Fields[0].Detail
-			return Quote{}, e
+			return kopilka.Quote{}, e
 		}
 		spend, limit.Cut = q.MaxSpend, true
 	}
-	spent := allocate(spend, amounts, caps)
+	spent := kopilka.Allocate(spend, amounts, caps)
 	paid := make([]int64, n)
 	for i := range r.Lines {
 		paid[i] = amounts[i] - spent[i]*p.PointValue
@@ -340,23 +336,23 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (Quote
 	}
 	q.Spent = spend
 	if err := e.earn(ctx, &q, in, m, paid, limits); err != nil {
-		return Quote{}, err
+		return kopilka.Quote{}, err
 	}
 	return q, nil
 }
 
 // earn gives the points of every rule that applies: see docs/rules.md.
-func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, paid []int64, limits Limits) error {
+func (e *Engine) earn(ctx context.Context, q *kopilka.Quote, in PriceInput, m *kopilka.Member, paid []int64, limits Limits) error {
 	p := &e.Programme
 	r := &in.Receipt
 	at := r.OccurredAt
 	if at.IsZero() {
 		at = in.Now
 	}
-	lt := at.In(e.loc)
-	v := &vars{member: m, receipt: r, total: q.Total, weekday: weekdays[lt.Weekday()], hour: int64(lt.Hour()), date: lt.Format(time.DateOnly),
+	lt := at.In(e.Loc)
+	v := &vars{member: m, receipt: r, total: q.Total, weekday: kopilka.Weekdays[lt.Weekday()], hour: int64(lt.Hour()), date: lt.Format(time.DateOnly),
 		age: -1, sinceP: -1, sinceR: int64(in.Now.Sub(m.CreatedAt) / (24 * time.Hour))}
-	if b, err := time.ParseInLocation(time.DateOnly, m.BirthDate, e.loc); err == nil {
+	if b, err := time.ParseInLocation(time.DateOnly, m.BirthDate, e.Loc); err == nil {
 		v.age = int64(lt.Year() - b.Year())
 		if lt.Month() < b.Month() || lt.Month() == b.Month() && lt.Day() < b.Day() {
 			v.age--
@@ -398,7 +394,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	candidates := make([]int, 0, len(e.rules))
 	for li := range r.Lines {
 		l := &r.Lines[li]
-		if !in.Partner.sells(l.Category) {
+		if !in.Partner.Sells(l.Category) {
 			continue // not the partner's to sell: no rule gives it points
 		}
 		v.setLine(l, perLine)
@@ -409,7 +405,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 			if !active[ci] || !cr.matchLine(l, m, v) {
 				continue
 			}
-			if cr.Group != "" && cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold {
+			if cr.Group != "" && cr.Kind != kopilka.RulePerReceipt && cr.Kind != kopilka.RuleThreshold {
 				// Best of the group on this line; the first wins a tie.
 				val := cr.estimate(p, in.Partner, paid[li], l.Quantity)
 				if groups == nil {
@@ -431,7 +427,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	}
 	v.line = nil
 
-	lineRules := make([][]RulePoints, len(r.Lines))
+	lineRules := make([][]kopilka.RulePoints, len(r.Lines))
 	base := make([]int64, len(r.Lines))
 	give := func(cr *crule, want int64) (int64, error) {
 		if cr.CapPerReceipt > 0 {
@@ -450,10 +446,10 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		for i, li := range lines {
 			w[i] = weight(li)
 		}
-		parts := allocate(points, w, nil)
+		parts := kopilka.Allocate(points, w, nil)
 		for i, li := range lines {
 			if parts[i] > 0 {
-				lineRules[li] = append(lineRules[li], RulePoints{Rule: cr.ID, Campaign: cr.campaignID(), Points: parts[i]})
+				lineRules[li] = append(lineRules[li], kopilka.RulePoints{Rule: cr.ID, Campaign: cr.campaignID(), Points: parts[i]})
 				q.Lines[li].Earned += parts[i]
 			}
 		}
@@ -467,7 +463,7 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		}
 		var sum int64
 		weight := func(li int) int64 { return paid[li] }
-		if cr.Kind == RulePerUnit {
+		if cr.Kind == kopilka.RulePerUnit {
 			weight = func(li int) int64 { return int64(r.Lines[li].Quantity) }
 		}
 		for _, li := range lines {
@@ -476,15 +472,15 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 		var want int64
 		var ok bool
 		switch cr.Kind {
-		case RulePercent:
-			want, ok = p.Rounding.div(sum, int64(cr.percent(in.Partner)), 100*PercentScale*p.PointValue)
-		case RulePerAmount:
-			want, ok = RoundDown.div(sum/cr.Per, cr.Points, 1)
-		case RulePerUnit:
-			want, ok = RoundDown.div(sum, cr.Points, QuantityScale)
+		case kopilka.RulePercent:
+			want, ok = p.Rounding.Div(sum, int64(cr.percent(in.Partner)), 100*kopilka.PercentScale*p.PointValue)
+		case kopilka.RulePerAmount:
+			want, ok = kopilka.RoundDown.Div(sum/cr.Per, cr.Points, 1)
+		case kopilka.RulePerUnit:
+			want, ok = kopilka.RoundDown.Div(sum, cr.Points, kopilka.QuantityScale)
 		}
 		if !ok {
-			return Invalid("lines", "the receipt is too large")
+			return kopilka.Invalid("lines", "the receipt is too large")
 		}
 		got, err := give(cr, want)
 		if err != nil {
@@ -501,16 +497,16 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	}
 	for i, cr := range e.rules {
 		lines := applies[i]
-		if len(lines) == 0 || cr.Kind != RuleMultiplier {
+		if len(lines) == 0 || cr.Kind != kopilka.RuleMultiplier {
 			continue
 		}
 		var sum int64
 		for _, li := range lines {
 			sum += base[li]
 		}
-		want, ok := p.Rounding.div(sum, int64(cr.Factor)-QuantityScale, QuantityScale)
+		want, ok := p.Rounding.Div(sum, int64(cr.Factor)-kopilka.QuantityScale, kopilka.QuantityScale)
 		if !ok {
-			return Invalid("lines", "the receipt is too large")
+			return kopilka.Invalid("lines", "the receipt is too large")
 		}
 		got, err := give(cr, want)
 		if err != nil {
@@ -521,21 +517,21 @@ func (e *Engine) earn(ctx context.Context, q *Quote, in PriceInput, m *Member, p
 	// Receipt awards: best of each group, then in order.
 	type candidate struct {
 		cr    *crule
-		award Award
+		award kopilka.Award
 	}
 	var awards []candidate
 	bestOf := map[string]int{}
 	for i, cr := range e.rules {
 		lines := applies[i]
-		if len(lines) == 0 || (cr.Kind != RulePerReceipt && cr.Kind != RuleThreshold) {
+		if len(lines) == 0 || (cr.Kind != kopilka.RulePerReceipt && cr.Kind != kopilka.RuleThreshold) {
 			continue
 		}
-		a := Award{Rule: cr.ID, Campaign: cr.campaignID(), Kind: cr.Kind, Each: cr.Points, Threshold: cr.Threshold, Repeat: cr.Repeat}
+		a := kopilka.Award{Rule: cr.ID, Campaign: cr.campaignID(), Kind: cr.Kind, Each: cr.Points, Threshold: cr.Threshold, Repeat: cr.Repeat}
 		for _, li := range lines {
 			a.Lines = append(a.Lines, r.Lines[li].Line)
 			a.Basis += paid[li]
 		}
-		a.Points = a.value(a.Basis)
+		a.Points = a.Value(a.Basis)
 		if a.Points == 0 {
 			continue
 		}
@@ -602,7 +598,7 @@ func (cr *crule) campaignID() string {
 }
 
 // activeAt checks what a rule needs of the receipt, the time and the member.
-func (cr *crule) activeAt(at, lt time.Time, minute int, r *Receipt, m *Member, v *vars) bool {
+func (cr *crule) activeAt(at, lt time.Time, minute int, r *kopilka.Receipt, m *kopilka.Member, v *vars) bool {
 	if cr.Disabled {
 		return false
 	}
@@ -643,7 +639,7 @@ func (cr *crule) activeAt(at, lt time.Time, minute int, r *Receipt, m *Member, v
 }
 
 // matchLine checks what a rule needs of one line.
-func (cr *crule) matchLine(l *Line, m *Member, v *vars) bool {
+func (cr *crule) matchLine(l *kopilka.Line, m *kopilka.Member, v *vars) bool {
 	if cr.cats != nil && !cr.cats[l.Category] {
 		return false
 	}
@@ -661,8 +657,8 @@ func (cr *crule) matchLine(l *Line, m *Member, v *vars) bool {
 
 // percent is a percent rule's rate: the partner's own earn rate replaces
 // the programme's in the base rule.
-func (cr *crule) percent(partner *Partner) Percent {
-	if cr.ID == baseRuleID && partner != nil && partner.EarnRate != nil {
+func (cr *crule) percent(partner *kopilka.Partner) kopilka.Percent {
+	if cr.ID == kopilka.BaseRuleID && partner != nil && partner.EarnRate != nil {
 		return *partner.EarnRate
 	}
 	return cr.Percent
@@ -670,34 +666,17 @@ func (cr *crule) percent(partner *Partner) Percent {
 
 // estimate is what a rule would give one line, in thousandths of a point,
 // to choose the best of a group.
-func (cr *crule) estimate(p *Programme, partner *Partner, paid int64, qty Quantity) int64 {
+func (cr *crule) estimate(p *kopilka.Programme, partner *kopilka.Partner, paid int64, qty kopilka.Quantity) int64 {
 	var v int64
 	switch cr.Kind {
-	case RulePercent:
-		v, _, _ = mulDiv(paid, int64(cr.percent(partner))*1000, 100*PercentScale*p.PointValue)
-	case RulePerAmount:
-		v, _, _ = mulDiv(paid, cr.Points*1000, cr.Per)
-	case RulePerUnit:
-		v, _, _ = mulDiv(int64(qty), cr.Points, 1)
-	case RuleMultiplier:
+	case kopilka.RulePercent:
+		v, _, _ = kopilka.MulDiv(paid, int64(cr.percent(partner))*1000, 100*kopilka.PercentScale*p.PointValue)
+	case kopilka.RulePerAmount:
+		v, _, _ = kopilka.MulDiv(paid, cr.Points*1000, cr.Per)
+	case kopilka.RulePerUnit:
+		v, _, _ = kopilka.MulDiv(int64(qty), cr.Points, 1)
+	case kopilka.RuleMultiplier:
 		v = int64(cr.Factor)
 	}
 	return v
-}
-
-// value is what an award gives for a paid basis.
-func (a Award) value(basis int64) int64 {
-	switch a.Kind {
-	case RulePerReceipt:
-		return a.Each
-	case RuleThreshold:
-		if a.Threshold <= 0 || basis < a.Threshold {
-			return 0
-		}
-		if a.Repeat {
-			return basis / a.Threshold * a.Each
-		}
-		return a.Each
-	}
-	return 0
 }

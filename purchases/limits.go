@@ -1,13 +1,12 @@
-package kopilka
+package purchases
 
 import (
 	"context"
 	"hash/fnv"
 	"time"
-)
 
-// The limits a purchase's rules draw on outside the receipt: members' caps
-// per period and budgets (Limits in engine.go).
+	"github.com/kopilka/kopilka"
+)
 
 // txLimits keeps members' caps in their counters and budgets in their
 // slices, inside the purchase's transaction. Without take (a quote) it
@@ -18,7 +17,7 @@ type txLimits struct {
 	memberID string
 	at       time.Time // the receipt's time in the programme's zone
 	take     bool
-	counters []Counter // the capped rules' points, to add on confirmation
+	counters []kopilka.Counter // the capped rules' points, to add on confirmation
 
 	caps    map[string]capLeft // by rule id
 	budgets map[string]int64   // points left, by budget name
@@ -30,11 +29,11 @@ type capLeft struct {
 }
 
 // capOf is what the member's cap on the rule leaves in the receipt's period.
-func (l *txLimits) capOf(ctx context.Context, rule *Rule) (capLeft, error) {
+func (l *txLimits) capOf(ctx context.Context, rule *kopilka.Rule) (capLeft, error) {
 	if c, ok := l.caps[rule.ID]; ok {
 		return c, nil
 	}
-	bucket := periodStart(rule.CapPerMember.Period, l.at).Format(time.DateOnly)
+	bucket := kopilka.PeriodStart(rule.CapPerMember.Period, l.at).Format(time.DateOnly)
 	used, err := l.tx.SumCounter(ctx, l.memberID, "rule:"+rule.ID, bucket, bucket)
 	if err != nil {
 		return capLeft{}, err
@@ -63,7 +62,7 @@ func (l *txLimits) budgetLeft(ctx context.Context, name string, budget int64) (i
 	return budget - used, nil
 }
 
-func (l *txLimits) Left(ctx context.Context, rule *Rule, budgetName string, budget int64) (int64, error) {
+func (l *txLimits) Left(ctx context.Context, rule *kopilka.Rule, budgetName string, budget int64) (int64, error) {
 	left := int64(1<<63 - 1)
 	if rule.CapPerMember != nil {
 		c, err := l.capOf(ctx, rule)
@@ -82,7 +81,7 @@ func (l *txLimits) Left(ctx context.Context, rule *Rule, budgetName string, budg
 	return max(left, 0), nil
 }
 
-func (l *txLimits) Take(ctx context.Context, rule *Rule, budgetName string, budget, want int64) (int64, error) {
+func (l *txLimits) Take(ctx context.Context, rule *kopilka.Rule, budgetName string, budget, want int64) (int64, error) {
 	got := want
 	var bucket string
 	if rule.CapPerMember != nil {
@@ -106,7 +105,7 @@ func (l *txLimits) Take(ctx context.Context, rule *Rule, budgetName string, budg
 		}
 	}
 	if bucket != "" && got > 0 {
-		l.counters = append(l.counters, Counter{"rule:" + rule.ID, bucket, got})
+		l.counters = append(l.counters, kopilka.Counter{Name: "rule:" + rule.ID, Bucket: bucket, Delta: got})
 	}
 	return got, nil
 }

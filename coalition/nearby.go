@@ -1,4 +1,4 @@
-package kopilka
+package coalition
 
 import (
 	"context"
@@ -6,12 +6,9 @@ import (
 	"math"
 	"slices"
 	"sort"
-)
 
-// Nearest-store search: a bounding box around the point narrows the stores
-// by an index on (lat, lon); the exact great-circle distance then keeps
-// those within the radius and orders them. docs/stores.md says how this
-// moves to PostGIS.
+	"github.com/kopilka/kopilka"
+)
 
 // Limits of a nearby search.
 const (
@@ -21,7 +18,7 @@ const (
 	MaxNearbyCandidates = 20_000
 )
 
-const earthRadius = 6_371_008.8 // mean radius, metres
+const earthRadius = 6_371_008.8
 
 // NearbyQuery asks for the stores within RadiusM metres of a point.
 type NearbyQuery struct {
@@ -36,14 +33,9 @@ type NearbyQuery struct {
 
 // NearbyStore is a store with its distance from the point asked about.
 type NearbyStore struct {
-	Outlet
+	kopilka.Store
 	DistanceM int64 `json:"distance_m"`
 	OpenNow   bool  `json:"open_now"`
-}
-
-// Box is a range of latitudes and longitudes, in degrees.
-type Box struct {
-	MinLat, MaxLat, MinLon, MaxLon float64
 }
 
 // Distance is the great-circle (haversine) distance in metres.
@@ -57,30 +49,30 @@ func Distance(lat1, lon1, lat2, lon2 float64) float64 {
 // boxes are the boxes that hold every point within r metres of (lat, lon):
 // two when the range of longitudes crosses the antimeridian, one reaching
 // every longitude near a pole.
-func boxes(lat, lon, r float64) []Box {
+func boxes(lat, lon, r float64) []kopilka.Box {
 	dlat := r / earthRadius * 180 / math.Pi
 	minLat, maxLat := lat-dlat, lat+dlat
 	if minLat <= -90 || maxLat >= 90 {
-		return []Box{{max(minLat, -90), min(maxLat, 90), -180, 180}}
+		return []kopilka.Box{{MinLat: max(minLat, -90), MaxLat: min(maxLat, 90), MinLon: -180, MaxLon: 180}}
 	}
 	// The widest longitude span is at the box's latitude farthest from the equator.
 	far := max(math.Abs(minLat), math.Abs(maxLat)) * math.Pi / 180
 	dlon := math.Asin(math.Min(1, math.Sin(r/earthRadius)/math.Cos(far))) * 180 / math.Pi
 	if dlon >= 180 || math.IsNaN(dlon) {
-		return []Box{{minLat, maxLat, -180, 180}}
+		return []kopilka.Box{{MinLat: minLat, MaxLat: maxLat, MinLon: -180, MaxLon: 180}}
 	}
 	minLon, maxLon := lon-dlon, lon+dlon
 	switch {
 	case minLon < -180:
-		return []Box{{minLat, maxLat, minLon + 360, 180}, {minLat, maxLat, -180, maxLon}}
+		return []kopilka.Box{{MinLat: minLat, MaxLat: maxLat, MinLon: minLon + 360, MaxLon: 180}, {MinLat: minLat, MaxLat: maxLat, MinLon: -180, MaxLon: maxLon}}
 	case maxLon > 180:
-		return []Box{{minLat, maxLat, minLon, 180}, {minLat, maxLat, -180, maxLon - 360}}
+		return []kopilka.Box{{MinLat: minLat, MaxLat: maxLat, MinLon: minLon, MaxLon: 180}, {MinLat: minLat, MaxLat: maxLat, MinLon: -180, MaxLon: maxLon - 360}}
 	}
-	return []Box{{minLat, maxLat, minLon, maxLon}}
+	return []kopilka.Box{{MinLat: minLat, MaxLat: maxLat, MinLon: minLon, MaxLon: maxLon}}
 }
 
 func (q *NearbyQuery) validate() error {
-	var pr Problems
+	var pr kopilka.Problems
 	if !(q.Lat >= -90 && q.Lat <= 90) {
 		pr.Add("lat", "must be from -90 to 90")
 	}
@@ -100,7 +92,7 @@ func (q *NearbyQuery) validate() error {
 		pr.Add("limit", "must be from 1 to 100")
 	}
 	if q.Category != "" {
-		checkID(&pr, "category", q.Category, false)
+		kopilka.CheckID(&pr, "category", q.Category, false)
 	}
 	return pr.Err()
 }
@@ -111,16 +103,16 @@ func (s *Service) Nearby(ctx context.Context, q NearbyQuery) ([]NearbyStore, err
 	if err := q.validate(); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	now := s.Env.Time()
 	found := []NearbyStore{}
-	err := s.Store.View(ctx, func(tx Tx) error {
+	err := s.DB.View(ctx, func(tx Tx) error {
 		for _, b := range boxes(q.Lat, q.Lon, float64(q.RadiusM)) {
-			os, err := tx.OutletsIn(ctx, b, q.PartnerID, MaxNearbyCandidates)
+			os, err := tx.StoresIn(ctx, b, q.PartnerID, MaxNearbyCandidates)
 			if err != nil {
 				return err
 			}
 			if len(os) == MaxNearbyCandidates { // some were left unread: the nearest may be among them
-				return Invalid("radius_m", fmt.Sprintf("more than %d stores lie around this point: ask for a smaller radius", MaxNearbyCandidates))
+				return kopilka.Invalid("radius_m", fmt.Sprintf("more than %d stores lie around this point: ask for a smaller radius", MaxNearbyCandidates))
 			}
 			for _, o := range os {
 				if o.Lat == nil || o.Lon == nil {
@@ -134,7 +126,7 @@ func (s *Service) Nearby(ctx context.Context, q NearbyQuery) ([]NearbyStore, err
 				if q.OpenNow && !open {
 					continue
 				}
-				found = append(found, NearbyStore{Outlet: o, DistanceM: int64(math.Round(d)), OpenNow: open})
+				found = append(found, NearbyStore{Store: o, DistanceM: int64(math.Round(d)), OpenNow: open})
 			}
 		}
 		return nil

@@ -1,0 +1,330 @@
+package access
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"golang.org/x/crypto/argon2"
+)
+
+// OperatorRoles are the roles an operator may have.
+var OperatorRoles = []string{kopilka.RoleAdmin, kopilka.RoleOperator, kopilka.RoleMarketing, kopilka.RoleSupport}
+
+// Lock-out and sessions.
+const (
+	MaxFailedLogins = 5
+	LockOut         = 15 * time.Minute
+	OperatorSession = 12 * time.Hour
+	MinPassword     = 12
+)
+
+// Secret prefixes of session tokens, so that a leaked one is easy to find.
+const (
+	OperatorTokenPrefix = "kps_"
+	MemberTokenPrefix   = "kpm_"
+)
+
+// argon2id parameters: OWASP's choice of 19 MiB, two passes, one lane.
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024
+	argonThreads = 1
+	argonKeyLen  = 32
+)
+
+// HashPassword returns the password's argon2id hash in the PHC string form.
+func (s *Service) HashPassword(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := io.ReadFull(s.Env.Random, salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// checkPassword reports whether the password matches a PHC argon2id hash.
+func checkPassword(hash, password string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	want, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummyHash is checked when the e-mail is unknown, so that the answer
+// takes as long as for a known one.
+var dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$2Zk3wJ5bXc0H8hC3m3pQb0oWm9V0cX3hT2Yv0gJ8mYs"
+
+func checkPasswordRule(pr *kopilka.Problems, password string) {
+	if len([]rune(password)) < MinPassword || len(password) > 200 {
+		pr.Add("password", fmt.Sprintf("must be %d to 200 characters", MinPassword))
+	}
+}
+
+// OperatorInput creates or changes an operator; nil fields stay as they are.
+type OperatorInput struct {
+	Email    *string `json:"email"`
+	Name     *string `json:"name"`
+	Role     *string `json:"role"`
+	Status   *string `json:"status"`
+	Password *string `json:"password"`
+}
+
+func (in OperatorInput) apply(o *kopilka.Operator, s *Service) error {
+	var pr kopilka.Problems
+	if in.Email != nil {
+		e, err := kopilka.NormalizeEmail(*in.Email)
+		if err != nil || e == "" {
+			pr.Add("email", "must be an e-mail address")
+		}
+		o.Email = e
+	}
+	if in.Name != nil {
+		kopilka.CheckText(&pr, "name", *in.Name, true, 200)
+		o.Name = strings.TrimSpace(*in.Name)
+	}
+	if in.Role != nil {
+		if !slices.Contains(OperatorRoles, *in.Role) {
+			pr.Add("role", "must be one of "+strings.Join(OperatorRoles, ", "))
+		}
+		o.Role = *in.Role
+	}
+	if in.Status != nil {
+		if *in.Status != kopilka.StatusActive && *in.Status != StatusDisabled {
+			pr.Add("status", `must be "active" or "disabled"`)
+		}
+		o.Status = *in.Status
+	}
+	if in.Password != nil {
+		checkPasswordRule(&pr, *in.Password)
+	}
+	if o.Email == "" && in.Email == nil {
+		pr.Add("email", "is required")
+	}
+	if o.Role == "" && in.Role == nil {
+		pr.Add("role", "is required")
+	}
+	if o.PasswordHash == "" && in.Password == nil {
+		pr.Add("password", "is required")
+	}
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	if in.Password != nil {
+		h, err := s.HashPassword(*in.Password)
+		if err != nil {
+			return err
+		}
+		o.PasswordHash = h
+		o.FailedLogins, o.LockedUntil = 0, nil // a new password unlocks
+	}
+	return nil
+}
+
+// StatusDisabled is an operator who may no longer log in.
+const StatusDisabled = "disabled"
+
+// CreateOperator adds a person to the back office.
+func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (kopilka.Operator, error) {
+	o := kopilka.Operator{ID: s.Env.NewID(), Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
+	if err := in.apply(&o, s); err != nil {
+		return kopilka.Operator{}, err
+	}
+	err := s.DB.Update(ctx, func(tx Tx) error { return tx.InsertOperator(ctx, o) })
+	return o, err
+}
+
+// UpdateOperator changes an operator; a new password also unlocks them.
+func (s *Service) UpdateOperator(ctx context.Context, id string, in OperatorInput) (o kopilka.Operator, err error) {
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		if o, err = tx.Operator(ctx, id); err != nil {
+			return err
+		}
+		if err := in.apply(&o, s); err != nil {
+			return err
+		}
+		if err := tx.UpdateOperator(ctx, o); err != nil {
+			return err
+		}
+		// Disabled, or a new password: every session of theirs ends, for good.
+		if o.Status != kopilka.StatusActive || in.Password != nil {
+			return tx.RevokeSessions(ctx, o.ID, s.Env.Time())
+		}
+		return nil
+	})
+	return o, err
+}
+
+// UnlockOperator clears an operator's failed logins.
+func (s *Service) UnlockOperator(ctx context.Context, id string) (o kopilka.Operator, err error) {
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		if o, err = tx.Operator(ctx, id); err != nil {
+			return err
+		}
+		o.FailedLogins, o.LockedUntil = 0, nil
+		return tx.UpdateOperator(ctx, o)
+	})
+	return o, err
+}
+
+// Operators lists every operator.
+func (s *Service) Operators(ctx context.Context) (os []kopilka.Operator, err error) {
+	err = s.DB.View(ctx, func(tx Tx) error {
+		os, err = tx.Operators(ctx)
+		return err
+	})
+	return os, err
+}
+
+// Operator returns one operator, or ENOTFOUND.
+func (s *Service) Operator(ctx context.Context, id string) (o kopilka.Operator, err error) {
+	err = s.DB.View(ctx, func(tx Tx) error {
+		o, err = tx.Operator(ctx, id)
+		return err
+	})
+	return o, err
+}
+
+var errLogin = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the e-mail or the password is wrong")
+
+// Login checks an operator's password and opens a session. After
+// MaxFailedLogins failures in a row the account is locked for LockOut;
+// while locked, even the right password is refused with ELOCKED.
+func (s *Service) Login(ctx context.Context, email, password string) (kopilka.Session, kopilka.Operator, error) {
+	e, err := kopilka.NormalizeEmail(email)
+	if err != nil || e == "" || password == "" {
+		checkPassword(dummyHash, password)
+		return kopilka.Session{}, kopilka.Operator{}, errLogin
+	}
+	var o kopilka.Operator
+	var sess kopilka.Session
+	now := s.Env.Time()
+	var outcome error
+	err = s.DB.Update(ctx, func(tx Tx) (err error) {
+		outcome = nil
+		id, err := tx.OperatorIDByEmail(ctx, e)
+		if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+			checkPassword(dummyHash, password)
+			outcome = errLogin
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if o, err = tx.LockOperator(ctx, id); err != nil {
+			return err
+		}
+		switch {
+		case o.Status != kopilka.StatusActive:
+			checkPassword(dummyHash, password)
+			outcome = errLogin
+			return nil
+		case o.LockedUntil != nil && o.LockedUntil.After(now):
+			checkPassword(dummyHash, password) // as long as any other answer
+			outcome = &kopilka.Error{Code: kopilka.ELOCKED, Message: fmt.Sprintf("too many failed logins: the account is locked until %s", o.LockedUntil.Format(time.RFC3339)),
+				Extra: map[string]any{"locked_until": o.LockedUntil.Format(time.RFC3339)}}
+			return nil
+		case !checkPassword(o.PasswordHash, password):
+			o.FailedLogins++
+			if o.FailedLogins >= MaxFailedLogins {
+				until := now.Add(LockOut)
+				o.LockedUntil, o.FailedLogins = &until, 0
+			}
+			outcome = errLogin
+			return tx.UpdateOperator(ctx, o)
+		}
+		o.FailedLogins, o.LockedUntil, o.LastLoginAt = 0, nil, &now
+		if err := tx.UpdateOperator(ctx, o); err != nil {
+			return err
+		}
+		sess, err = s.newSession(ctx, tx, "operator", o.ID, OperatorTokenPrefix, now.Add(OperatorSession))
+		return err
+	})
+	if err != nil {
+		return kopilka.Session{}, kopilka.Operator{}, err
+	}
+	if outcome != nil {
+		return kopilka.Session{}, kopilka.Operator{}, outcome
+	}
+	return sess, o, nil
+}
+
+// newSession stores a session with a fresh token and returns it with the token.
+func (s *Service) newSession(ctx context.Context, tx Tx, kind, subject, prefix string, expires time.Time) (kopilka.Session, error) {
+	var b [24]byte
+	if _, err := io.ReadFull(s.Env.Random, b[:]); err != nil {
+		return kopilka.Session{}, err
+	}
+	token := prefix + base64.RawURLEncoding.EncodeToString(b[:])
+	sess := kopilka.Session{Hash: kopilka.HashKey(token), Kind: kind, SubjectID: subject, CreatedAt: s.Env.Time(), ExpiresAt: expires}
+	if err := tx.InsertSession(ctx, sess); err != nil {
+		return kopilka.Session{}, err
+	}
+	sess.Token = token
+	return sess, nil
+}
+
+// Logout ends the session of this token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.DB.Update(ctx, func(tx Tx) error { return tx.RevokeSession(ctx, kopilka.HashKey(token), s.Env.Time()) })
+}
+
+// sessionPrincipal returns who holds a live session token.
+func (s *Service) sessionPrincipal(ctx context.Context, token string) (kopilka.Principal, error) {
+	var p kopilka.Principal
+	err := s.DB.View(ctx, func(tx Tx) error {
+		sess, err := tx.Session(ctx, kopilka.HashKey(token))
+		if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+			return kopilka.Errorf(kopilka.EUNAUTHORIZED, "the session token is not valid")
+		} else if err != nil {
+			return err
+		}
+		if !sess.ExpiresAt.After(s.Env.Time()) {
+			return kopilka.Errorf(kopilka.EUNAUTHORIZED, "the session has ended: log in again")
+		}
+		switch sess.Kind {
+		case "operator":
+			o, err := tx.Operator(ctx, sess.SubjectID)
+			if err != nil {
+				return err
+			}
+			if o.Status != kopilka.StatusActive {
+				return kopilka.Errorf(kopilka.EUNAUTHORIZED, "the operator is disabled")
+			}
+			p = kopilka.Principal{Kind: "operator", ID: o.ID, Name: o.Email, Role: o.Role}
+		case "member":
+			m, err := tx.Member(ctx, sess.SubjectID)
+			if err != nil {
+				return err
+			}
+			if m.Status != kopilka.StatusActive {
+				return kopilka.Errorf(kopilka.EUNAUTHORIZED, "the member is blocked")
+			}
+			p = kopilka.Principal{Kind: "member", ID: m.ID, Name: "member", Role: kopilka.RoleMember, MemberID: m.ID}
+		default:
+			return kopilka.Errorf(kopilka.EUNAUTHORIZED, "the session token is not valid")
+		}
+		return nil
+	})
+	return p, err
+}

@@ -1,0 +1,215 @@
+package access
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// One-time codes.
+const (
+	OTPLength      = 6
+	OTPLifetime    = 5 * time.Minute
+	OTPAttempts    = 5           // wrong codes before the code is void
+	OTPResendAfter = time.Minute // the least time between two codes to one address
+	// OTPDailyFailures is how many wrong codes one address may take in a
+	// day, over all its codes; past it, no code is sent or accepted until
+	// the day since the first of them is over.
+	OTPDailyFailures = 15
+	MemberSession    = 30 * 24 * time.Hour
+)
+
+// Sender delivers a one-time code. Channel is "sms" or "email"; to is the
+// E.164 phone or the e-mail address.
+type Sender interface {
+	Send(ctx context.Context, channel, to, text string) error
+}
+
+// LogSender writes codes to the log instead of sending them: for development only.
+type LogSender struct{ Logger *slog.Logger }
+
+// Send logs the message.
+func (l LogSender) Send(ctx context.Context, channel, to, text string) error {
+	l.Logger.Warn("one-time code (log sender: not delivered; development only)", "channel", channel, "to", to, "text", text)
+	return nil
+}
+
+// otpAddress reads a phone or an e-mail as the address a code goes to.
+func (s *Service) otpAddress(phone, email string) (address, channel, to string, err error) {
+	switch {
+	case phone != "" && email != "":
+		return "", "", "", kopilka.Invalid("phone", "give a phone or an e-mail, not both")
+	case phone != "":
+		p, err := kopilka.NormalizePhone(phone, s.Region)
+		if err != nil || p == "" {
+			return "", "", "", kopilka.Invalid("phone", "is not a phone number")
+		}
+		return "phone:" + p, "sms", p, nil
+	case email != "":
+		e, err := kopilka.NormalizeEmail(email)
+		if err != nil || e == "" {
+			return "", "", "", kopilka.Invalid("email", "is not an e-mail address")
+		}
+		return "email:" + e, "email", e, nil
+	}
+	return "", "", "", kopilka.Invalid("phone", "give a phone or an e-mail")
+}
+
+// SendCode sends a one-time code to the member with this phone or e-mail.
+// It answers the same whether or not such a member exists, so that it
+// cannot be used to find out who is a member; a second code to the same
+// address within OTPResendAfter is ERATELIMIT.
+func (s *Service) SendCode(ctx context.Context, phone, email string) error {
+	address, channel, to, err := s.otpAddress(phone, email)
+	if err != nil {
+		return err
+	}
+	now := s.Env.Time()
+	var code string
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		code = ""
+		prev, err := tx.OTP(ctx, address)
+		found := err == nil
+		if found && now.Sub(prev.SentAt) < OTPResendAfter {
+			wait := int((OTPResendAfter - now.Sub(prev.SentAt) + time.Second - 1) / time.Second)
+			return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("a code was sent a moment ago; ask again in %d s", wait),
+				Extra: map[string]any{"retry_after": wait}}
+		} else if err != nil && kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			return err
+		}
+		key, value := "phone", to
+		if channel == "email" {
+			key = "email"
+		}
+		id, err := tx.MemberIDBy(ctx, key, value)
+		if err != nil && kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			return err
+		}
+		c, err := s.newCode()
+		if err != nil {
+			return err
+		}
+		next := kopilka.OTP{Address: address, MemberID: id, Hash: kopilka.HashKey(address + ":" + c), SentAt: now, ExpiresAt: now.Add(OTPLifetime)}
+		if found && now.Sub(prev.FailuresSince) < 24*time.Hour { // a new code does not forgive earlier guesses
+			next.Failures, next.FailuresSince = prev.Failures, prev.FailuresSince
+		}
+		if id != "" && next.Failures < OTPDailyFailures {
+			code = c
+		}
+		// An address of nobody gets a row too, with no member and no code
+		// sent, so that it is limited the same: the caller cannot tell.
+		return tx.PutOTP(ctx, next)
+	})
+	if err != nil || code == "" {
+		return err
+	}
+	text := fmt.Sprintf("Your %s code: %s. It is valid for %d minutes. Do not tell it to anyone.", "loyalty", code, int(OTPLifetime/time.Minute))
+	if s.Sender == nil {
+		return &NotSentError{channel, errors.New("no sender of one-time codes is set up")}
+	}
+	if err := s.Sender.Send(ctx, channel, to, text); err != nil {
+		return &NotSentError{channel, err}
+	}
+	return nil
+}
+
+// NotSentError is a code stored but not delivered. Callers should answer
+// as if it was sent (a failure for members only would tell who is one)
+// and report it to the operator.
+type NotSentError struct {
+	Channel string
+	Err     error
+}
+
+func (e *NotSentError) Error() string {
+	return "one-time code not sent by " + e.Channel + ": " + e.Err.Error()
+}
+
+func (e *NotSentError) Unwrap() error { return e.Err }
+
+// newCode draws a uniform code of OTPLength digits.
+func (s *Service) newCode() (string, error) {
+	var b [8]byte
+	limit := uint64(1)
+	for range OTPLength {
+		limit *= 10
+	}
+	for {
+		if _, err := io.ReadFull(s.Env.Random, b[:]); err != nil {
+			return "", err
+		}
+		v := binary.BigEndian.Uint64(b[:])
+		if v < (^uint64(0)/limit)*limit { // no modulo bias
+			return fmt.Sprintf("%0*d", OTPLength, v%limit), nil
+		}
+	}
+}
+
+var errCode = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the code is wrong or has expired: ask for a new one")
+
+// VerifyCode trades a code for a member session. A wrong code counts an
+// attempt; after OTPAttempts the code is void, as it is once used.
+func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (kopilka.Session, error) {
+	address, _, _, err := s.otpAddress(phone, email)
+	if err != nil {
+		return kopilka.Session{}, err
+	}
+	if code == "" {
+		return kopilka.Session{}, kopilka.Invalid("code", "is required")
+	}
+	now := s.Env.Time()
+	var sess kopilka.Session
+	var outcome error
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		outcome = nil
+		o, err := tx.LockOTP(ctx, address)
+		if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+			outcome = errCode
+			return nil
+		} else if err != nil {
+			return err
+		}
+		daily := now.Sub(o.FailuresSince) < 24*time.Hour && o.Failures >= OTPDailyFailures
+		if !o.ExpiresAt.After(now) || o.Attempts >= OTPAttempts || o.MemberID == "" || daily {
+			outcome = errCode
+			return nil
+		}
+		if subtle.ConstantTimeCompare([]byte(kopilka.HashKey(address+":"+code)), []byte(o.Hash)) != 1 {
+			o.Attempts++
+			if now.Sub(o.FailuresSince) >= 24*time.Hour {
+				o.Failures, o.FailuresSince = 0, now
+			}
+			o.Failures++
+			outcome = errCode
+			return tx.PutOTP(ctx, o)
+		}
+		o.Attempts, o.ExpiresAt = OTPAttempts, now // used: void
+		if err := tx.PutOTP(ctx, o); err != nil {
+			return err
+		}
+		m, err := tx.Member(ctx, o.MemberID)
+		if err != nil {
+			return err
+		}
+		if m.Status != kopilka.StatusActive {
+			outcome = kopilka.FieldErr(kopilka.EBLOCKEDMEMBER, "phone", "the member is blocked")
+			return nil
+		}
+		sess, err = s.newSession(ctx, tx, "member", m.ID, MemberTokenPrefix, now.Add(MemberSession))
+		return err
+	})
+	if err != nil {
+		return kopilka.Session{}, err
+	}
+	if outcome != nil {
+		return kopilka.Session{}, outcome
+	}
+	return sess, nil
+}

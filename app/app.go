@@ -1,0 +1,68 @@
+// Package app wires Kopilka's use cases together over one database: each
+// domain package gets its narrow view of the storage (sqlstore.For), the
+// shared clock and randomness, and the other packages' services it
+// declares ports for. The command and the tests build an App; the HTTP
+// server serves one.
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/coalition"
+	"github.com/kopilka/kopilka/jobs"
+	"github.com/kopilka/kopilka/ledger"
+	"github.com/kopilka/kopilka/members"
+	"github.com/kopilka/kopilka/programme"
+	"github.com/kopilka/kopilka/purchases"
+	"github.com/kopilka/kopilka/store/sqlstore"
+)
+
+// App is every use case of the programme over one database.
+type App struct {
+	DB  *sqlstore.DB
+	Env *kopilka.Env
+
+	Programme *programme.Service
+	Members   *members.Service
+	Ledger    *ledger.Service
+	Purchases *purchases.Service
+	Coalition *coalition.Service
+	Access    *access.Service
+	Jobs      *jobs.Service
+}
+
+// New wires the use cases over db with the real clock and randomness, the
+// Russian region for national phone numbers, and settings and stores
+// reused for five seconds.
+func New(db *sqlstore.DB) *App {
+	env := kopilka.NewEnv()
+	const ttl = 5 * time.Second
+	a := &App{DB: db, Env: env}
+	a.Coalition = &coalition.Service{DB: sqlstore.For[coalition.Tx](db), Env: env, TTL: ttl}
+	a.Programme = &programme.Service{DB: sqlstore.For[programme.Tx](db), Env: env, TTL: ttl, Sites: a.Coalition}
+	a.Coalition.Live = a.Programme
+	a.Members = &members.Service{DB: sqlstore.For[members.Tx](db), Env: env, Region: "RU", Live: a.Programme}
+	a.Ledger = &ledger.Service{DB: sqlstore.For[ledger.Tx](db), Env: env, Live: a.Programme}
+	a.Purchases = &purchases.Service{DB: sqlstore.For[purchases.Tx](db), Env: env, Live: a.Programme, Sites: a.Coalition}
+	a.Access = &access.Service{DB: sqlstore.For[access.Tx](db), Env: env, Region: "RU"}
+	a.Jobs = &jobs.Service{DB: sqlstore.For[jobs.Tx](db), Env: env, Live: a.Programme}
+	return a
+}
+
+// SetRegion sets how national phone numbers are read ("RU": 8 916 … is +7 916 …).
+func (a *App) SetRegion(region string) {
+	a.Members.Region, a.Access.Region = region, region
+}
+
+// SetTTL sets how long the programme and the stores read for receipts are
+// reused before they are read again (zero: read every time).
+func (a *App) SetTTL(d time.Duration) {
+	a.Programme.TTL, a.Coalition.TTL = d, d
+}
+
+// Verify checks the ledger's invariants over the whole database and
+// returns every breach it finds.
+func (a *App) Verify(ctx context.Context) ([]kopilka.Breach, error) { return a.DB.Verify(ctx) }

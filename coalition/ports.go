@@ -1,0 +1,34 @@
+package coalition
+
+import (
+	"context"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Tx is the storage partners, stores and settlements need inside a transaction.
+type Tx interface {
+	// InsertSettlement stores a closed statement; an existing one is ECONFLICT.
+	InsertSettlement(ctx context.Context, st kopilka.Statement) error
+	// Partner returns the partner, or ENOTFOUND.
+	Partner(ctx context.Context, id string) (kopilka.Partner, error)
+	// PartnerEntries lists up to limit ledger transactions at the
+	// partner's stores posted in [from, to), oldest first, after the cursor.
+	PartnerEntries(ctx context.Context, partnerID string, from, to time.Time, after *kopilka.Cursor, limit int) ([]kopilka.PartnerEntry, error)
+	Partners(ctx context.Context) ([]kopilka.Partner, error)
+	// PutPartner inserts the partner or replaces the one with its id.
+	PutPartner(ctx context.Context, p kopilka.Partner) error
+	// PutStore inserts the store or replaces the one with its id.
+	PutStore(ctx context.Context, o kopilka.Store) error
+	// Settlement returns the closed statement of the period, or ENOTFOUND.
+	Settlement(ctx context.Context, partnerID, period string) (kopilka.Statement, error)
+	// Store returns the store, or ENOTFOUND.
+	Store(ctx context.Context, id string) (kopilka.Store, error)
+	// Stores lists up to limit stores of a partner ("": all) with ids after after, by id.
+	Stores(ctx context.Context, partnerID, after string, limit int) ([]kopilka.Store, error)
+	// StoresIn lists up to limit open stores of active partners (of one
+	// partner when partnerID is set) whose coordinates lie in the box, with
+	// their partner's categories. It must use an index on the coordinates.
+	StoresIn(ctx context.Context, b kopilka.Box, partnerID string, limit int) ([]kopilka.Store, error)
+}

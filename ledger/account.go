@@ -1,0 +1,187 @@
+package ledger
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Adjust credits or debits a member's available points by hand, recording
+// who did it and why. A credit is a new lot that expires like earned points;
+// a debit consumes lots like spending. With a key, a repeat of the same
+// adjustment returns the first transaction; another body is EIDEMPOTENCY.
+func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustment, actor, key string) (kopilka.Transaction, error) {
+	var pr kopilka.Problems
+	a.Reason = strings.TrimSpace(a.Reason)
+	if a.Points == 0 {
+		pr.Add("points", "must not be zero")
+	}
+	if a.Points > 1_000_000_000 || a.Points < -1_000_000_000 {
+		pr.Add("points", "must be within ±1000000000")
+	}
+	if a.Reason == "" || utf8.RuneCountInString(a.Reason) > 500 || !kopilka.CleanText(a.Reason) {
+		pr.Add("reason", "is required: at most 500 characters of text without control characters")
+	}
+	kopilka.CheckID(&pr, "Idempotency-Key", key, false)
+	if err := pr.Err(); err != nil {
+		return kopilka.Transaction{}, err
+	}
+	p, err := s.Live.Programme(ctx)
+	if err != nil {
+		return kopilka.Transaction{}, err
+	}
+	hash := kopilka.HashJSON(a)
+	now := s.Env.Time()
+	var t kopilka.Transaction
+	err = kopilka.RetryRace(func() error {
+		return s.DB.Update(ctx, func(tx Tx) error {
+			bal, err := tx.LockBalance(ctx, memberID) // ENOTFOUND for an unknown member
+			if err != nil {
+				return err
+			}
+			// Under the member's lock a replay sees the adjustment its twin committed.
+			if key != "" {
+				prev, err := tx.TransactionByKey(ctx, memberID, key)
+				if err == nil {
+					if prev.RequestHash != hash {
+						return kopilka.FieldErr(kopilka.EIDEMPOTENCY, "Idempotency-Key", "was used for a different adjustment")
+					}
+					t = prev
+					return nil
+				} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+					return err
+				}
+			}
+			e := NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: memberID, Kind: kopilka.KindAdjustment, Reason: a.Reason,
+				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
+			if a.Points > 0 {
+				e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, p.ExpiresAfter(now), now)
+			} else {
+				d, err := SettleDue(ctx, tx, s.Env, memberID, bal, now, true)
+				if err != nil {
+					return err
+				}
+				if -a.Points > d.Balance.Available {
+					return &kopilka.Error{Code: kopilka.EINSUFFICIENT, Message: "the member has fewer points available than the debit",
+						Fields: []kopilka.FieldError{{Field: "points", Detail: "is more than the available balance"}}, Extra: map[string]any{"available": d.Balance.Available}}
+				}
+				if !e.Consume(d.Spendable, -a.Points, kopilka.AccountAdjustment) {
+					return kopilka.Errorf(kopilka.EINTERNAL, "ledger: lots of member %s hold less than the balance", memberID)
+				}
+			}
+			if err := tx.Post(ctx, e); err != nil {
+				return err // ECONFLICT: a twin won the key; retryRace runs again
+			}
+			t = e.Tx
+			return nil
+		})
+	})
+	return t, err
+}
+
+// Balance returns a member's balance and the points that expire soon.
+func (s *Service) Balance(ctx context.Context, memberID string) (kopilka.BalanceView, error) {
+	p, err := s.Live.Programme(ctx)
+	if err != nil {
+		return kopilka.BalanceView{}, err
+	}
+	v := kopilka.BalanceView{MemberID: memberID, Expiring: []kopilka.Expiring{}}
+	err = s.DB.View(ctx, func(tx Tx) error {
+		b, err := tx.LockBalance(ctx, memberID)
+		if err != nil {
+			return err
+		}
+		v.Available, v.Pending = b.Available, b.Pending
+		exp, err := tx.Expiring(ctx, memberID, s.Env.Time().AddDate(0, 0, p.ExpiringSoonDays))
+		if exp != nil {
+			v.Expiring = exp
+		}
+		return err
+	})
+	return v, err
+}
+
+// History returns up to limit of a member's transactions, newest first,
+// and the cursor of the next page (nil at the end).
+func (s *Service) History(ctx context.Context, memberID string, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, *kopilka.Cursor, error) {
+	if limit <= 0 || limit > 500 {
+		return nil, nil, kopilka.Invalid("limit", "must be between 1 and 500")
+	}
+	var items []kopilka.Transaction
+	err := s.DB.View(ctx, func(tx Tx) error {
+		if _, err := tx.Member(ctx, memberID); err != nil {
+			return err
+		}
+		var err error
+		items, err = tx.Transactions(ctx, memberID, before, limit+1)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var next *kopilka.Cursor
+	if len(items) > limit {
+		items = items[:limit]
+		last := items[limit-1]
+		next = &kopilka.Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+	}
+	return items, next, nil
+}
+
+// Due is a member's ledger after its due lots were settled.
+type Due struct {
+	Balance            kopilka.Balance
+	Spendable          []*kopilka.Lot // active lots that hold points, in spend order
+	Activated, Expired bool
+}
+
+// SettleDue activates the member's pending lots whose time has come and
+// expires active lots whose time has passed, with the balance lock held,
+// so that spending never uses expired points nor misses points that became
+// spendable, whether or not the job has run yet. With post false it only
+// computes (for a quote). Activation is posted before expiry, so that the
+// balance never dips below zero between the two.
+func SettleDue(ctx context.Context, tx SettleTx, env *kopilka.Env, memberID string, bal kopilka.Balance, now time.Time, post bool) (Due, error) {
+	lots, err := tx.Lots(ctx, memberID, "")
+	if err != nil {
+		return Due{}, err
+	}
+	// Ids are drawn only for an entry that is posted: usually nothing is due.
+	act := NewEntry(kopilka.Transaction{MemberID: memberID, Kind: kopilka.KindActivation, CreatedAt: now})
+	exp := NewEntry(kopilka.Transaction{MemberID: memberID, Kind: kopilka.KindExpiry, CreatedAt: now})
+	d := Due{}
+	for _, l := range lots {
+		if l.State == kopilka.LotPending && !l.ActivatesAt.After(now) {
+			l.State = kopilka.LotActive
+			act.Lots[l.ID] = l
+			act.Post(kopilka.AccountPending, kopilka.AccountAvailable, l.Remaining)
+		}
+		switch {
+		case l.State == kopilka.LotActive && !l.ExpiresAt.IsZero() && !l.ExpiresAt.After(now):
+			l.Expired += l.Remaining
+			exp.Consume([]*kopilka.Lot{l}, l.Remaining, kopilka.AccountExpiry)
+		case l.State == kopilka.LotActive:
+			d.Spendable = append(d.Spendable, l)
+		}
+	}
+	SpendOrder(d.Spendable)
+	d.Activated, d.Expired = len(act.Lots) > 0, len(exp.Lots) > 0
+	for _, e := range []*Entry{act, exp} {
+		if len(e.Lots) == 0 {
+			continue
+		}
+		bal.Available += e.Tx.Available
+		bal.Pending += e.Tx.Pending
+		if post {
+			e.Tx.ID = env.NewID()
+			if err := tx.Post(ctx, e); err != nil {
+				return Due{}, err
+			}
+		}
+	}
+	d.Balance = bal
+	return d, nil
+}

@@ -1,0 +1,103 @@
+package ledger
+
+import (
+	"sort"
+	"time"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Entry is a ledger transaction being built: its postings, the lots it
+// creates and the changes to existing lots. The store writes it at once.
+type Entry struct {
+	Tx       kopilka.Transaction
+	Postings []kopilka.Posting
+	Moves    []kopilka.LotMove
+	NewLots  []kopilka.Lot
+	// Lots holds the new remaining points (and state) of lots it changed.
+	Lots map[string]*kopilka.Lot
+}
+
+func NewEntry(tx kopilka.Transaction) *Entry {
+	return &Entry{Tx: tx, Lots: map[string]*kopilka.Lot{}}
+}
+
+// Post moves points from one account to another.
+func (e *Entry) Post(from, to string, points int64) {
+	if points == 0 {
+		return
+	}
+	e.Postings = append(e.Postings, kopilka.Posting{Account: from, Amount: -points}, kopilka.Posting{Account: to, Amount: points})
+	for _, p := range []kopilka.Posting{{Account: from, Amount: -points}, {Account: to, Amount: points}} {
+		switch p.Account {
+		case kopilka.AccountAvailable:
+			e.Tx.Available += p.Amount
+		case kopilka.AccountPending:
+			e.Tx.Pending += p.Amount
+		}
+	}
+}
+
+// AddLot creates a lot of points from the counter account.
+func (e *Entry) AddLot(id string, points int64, from string, activates, expires, now time.Time) *kopilka.Lot {
+	l := kopilka.Lot{ID: id, MemberID: e.Tx.MemberID, TxID: e.Tx.ID, Points: points, Remaining: points,
+		State: kopilka.LotActive, ActivatesAt: activates, ExpiresAt: expires, CreatedAt: now}
+	to := kopilka.AccountAvailable
+	if activates.After(now) {
+		l.State, to = kopilka.LotPending, kopilka.AccountPending
+	}
+	e.NewLots = append(e.NewLots, l)
+	e.Post(from, to, points)
+	return &e.NewLots[len(e.NewLots)-1]
+}
+
+// Move changes a lot's remaining points and records it.
+func (e *Entry) Move(l *kopilka.Lot, delta int64) {
+	if delta == 0 {
+		return
+	}
+	l.Remaining += delta
+	e.Lots[l.ID] = l
+	e.Moves = append(e.Moves, kopilka.LotMove{LotID: l.ID, Delta: delta})
+}
+
+// Consume takes points from the lots in order (oldest to expire first) and
+// posts them from the lots' account to the counter account. It reports
+// whether the lots held enough; on false the entry must be discarded.
+func (e *Entry) Consume(lots []*kopilka.Lot, points int64, to string) bool {
+	for _, l := range lots {
+		if points == 0 {
+			break
+		}
+		take := min(l.Remaining, points)
+		if take <= 0 {
+			continue
+		}
+		e.Move(l, -take)
+		from := kopilka.AccountAvailable
+		if l.State == kopilka.LotPending {
+			from = kopilka.AccountPending
+		}
+		e.Post(from, to, take)
+		points -= take
+	}
+	return points == 0
+}
+
+// SpendOrder sorts lots the way spending consumes them: the soonest to
+// expire first (never-expiring last), then the oldest.
+func SpendOrder(lots []*kopilka.Lot) {
+	sort.SliceStable(lots, func(i, j int) bool {
+		a, b := lots[i], lots[j]
+		if !a.ExpiresAt.Equal(b.ExpiresAt) {
+			if a.ExpiresAt.IsZero() || b.ExpiresAt.IsZero() {
+				return b.ExpiresAt.IsZero()
+			}
+			return a.ExpiresAt.Before(b.ExpiresAt)
+		}
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.ID < b.ID
+	})
+}

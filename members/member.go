@@ -1,0 +1,302 @@
+package members
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/programme"
+)
+
+// CreateMember registers a member and issues a virtual card.
+func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (kopilka.Member, error) {
+	if err := m.Normalize(s.Region); err != nil {
+		return kopilka.Member{}, err
+	}
+	var pr kopilka.Problems
+	if kopilka.CheckID(&pr, "referred_by", m.ReferredBy, false); pr.Err() != nil {
+		return kopilka.Member{}, pr.Err()
+	}
+	p, err := s.Live.Programme(ctx)
+	if err != nil {
+		return kopilka.Member{}, err
+	}
+	now := s.Env.Time()
+	m.ID, m.Status, m.CreatedAt = s.Env.NewID(), kopilka.StatusActive, now
+	m.Tier, m.TierReviewAt, m.Categories, m.CategoriesAt = "", nil, []string{}, nil
+	card := kopilka.Card{MemberID: m.ID, Kind: kopilka.CardVirtual, Status: kopilka.StatusActive, CreatedAt: now}
+	err = s.retryCardNumber(func() error {
+		card.Number = s.newCardNumber()
+		return s.DB.Update(ctx, func(tx Tx) error {
+			if m.ReferredBy != "" {
+				ref, err := tx.Member(ctx, m.ReferredBy)
+				if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && ref.Status != kopilka.StatusActive {
+					return kopilka.Invalid("referred_by", "no active member has this id")
+				} else if err != nil {
+					return err
+				}
+			}
+			if err := tx.InsertMember(ctx, m); err != nil {
+				return err
+			}
+			if err := tx.InsertCard(ctx, card); err != nil {
+				return err
+			}
+			b := p.Bonuses.Welcome
+			if _, err := programme.Bonus(ctx, tx, s.Env, p, m.ID, programme.BonusWelcome, "bonus:"+programme.BonusWelcome, b.Points, b.ExpiresDays, now); err != nil {
+				return err
+			}
+			return programme.ProfileBonus(ctx, tx, s.Env, p, m, now)
+		})
+	})
+	if err != nil {
+		return kopilka.Member{}, err
+	}
+	m.Cards = []kopilka.Card{card}
+	return m, nil
+}
+
+// retryCardNumber runs fn again when a generated card number was taken.
+func (s *Service) retryCardNumber(fn func() error) error {
+	for range 5 {
+		err := fn()
+		var e *kopilka.Error
+		if !errors.As(err, &e) || e.Code != kopilka.ECONFLICT || len(e.Fields) == 0 || e.Fields[0].Field != "card_number" {
+			return err
+		}
+	}
+	return kopilka.Errorf(kopilka.EINTERNAL, "could not generate a free card number")
+}
+
+func (s *Service) newCardNumber() string {
+	var b [15]byte
+	if _, err := io.ReadFull(s.Env.Random, b[:]); err != nil {
+		panic(fmt.Sprintf("kopilka: randomness failed: %v", err))
+	}
+	return kopilka.NewCardNumber(b[:])
+}
+
+// Member returns a member with its cards.
+func (s *Service) Member(ctx context.Context, id string) (m kopilka.Member, err error) {
+	err = s.DB.View(ctx, func(tx Tx) error {
+		m, err = tx.Member(ctx, id)
+		return err
+	})
+	return m, err
+}
+
+// FindMember finds a member by "phone", "email" or "card".
+func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Member, error) {
+	var err error
+	switch key {
+	case "phone":
+		value, err = kopilka.NormalizePhone(value, s.Region)
+	case "email":
+		value, err = kopilka.NormalizeEmail(value)
+	case "card":
+		value, err = kopilka.NormalizeCardNumber("card", value)
+	default:
+		return kopilka.Member{}, kopilka.Invalid(key, "search by phone, email or card")
+	}
+	if err != nil {
+		return kopilka.Member{}, err
+	}
+	if value == "" {
+		return kopilka.Member{}, kopilka.Invalid(key, "is empty")
+	}
+	var m kopilka.Member
+	err = s.DB.View(ctx, func(tx Tx) error {
+		id, err := tx.MemberIDBy(ctx, key, value)
+		if err != nil {
+			return err
+		}
+		m, err = tx.Member(ctx, id)
+		return err
+	})
+	return m, err
+}
+
+// UpdateMember changes a member's profile.
+func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberPatch) (m kopilka.Member, err error) {
+	prog, err := s.Live.Programme(ctx)
+	if err != nil {
+		return kopilka.Member{}, err
+	}
+	now := s.Env.Time()
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		// The balance first, as a purchase takes it: the profile bonus
+		// needs it, and locks taken in one order cannot deadlock.
+		if _, err := tx.LockBalance(ctx, id); err != nil {
+			return err
+		}
+		if m, err = tx.Member(ctx, id); err != nil {
+			return err
+		}
+		phone, email := m.Phone, m.Email
+		p.Apply(&m)
+		if err := m.Normalize(s.Region); err != nil {
+			return err
+		}
+		// A changed contact is not verified until it is proved again.
+		if m.Phone != phone && p.PhoneVerified == nil {
+			m.PhoneVerified = false
+		}
+		if m.Email != email && p.EmailVerified == nil {
+			m.EmailVerified = false
+		}
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+		return programme.ProfileBonus(ctx, tx, s.Env, prog, m, now)
+	})
+	return m, err
+}
+
+// SetMemberStatus blocks ("blocked") or unblocks ("active") a member.
+func (s *Service) SetMemberStatus(ctx context.Context, id, status string) (m kopilka.Member, err error) {
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		if m, err = tx.Member(ctx, id); err != nil {
+			return err
+		}
+		m.Status = status
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+		if status != kopilka.StatusActive { // a blocked member's app sessions end for good
+			return tx.RevokeSessions(ctx, m.ID, s.Env.Time())
+		}
+		return nil
+	})
+	return m, err
+}
+
+// IssueCard gives a member another card: a new virtual card when number is
+// empty, else binds the physical (or additional) card with that number.
+func (s *Service) IssueCard(ctx context.Context, memberID, kind, number string) (kopilka.Card, error) {
+	switch kind {
+	case "":
+		kind = kopilka.CardVirtual
+		if number != "" {
+			kind = kopilka.CardPhysical
+		}
+	case kopilka.CardVirtual, kopilka.CardPhysical, kopilka.CardAdditional:
+	default:
+		return kopilka.Card{}, kopilka.Invalid("kind", `must be "virtual", "physical" or "additional"`)
+	}
+	if kind == kopilka.CardPhysical && number == "" {
+		return kopilka.Card{}, kopilka.Invalid("number", "a physical card needs its number")
+	}
+	if number != "" {
+		n, err := kopilka.NormalizeCardNumber("number", number)
+		if err != nil {
+			return kopilka.Card{}, err
+		}
+		number = n
+	}
+	c := kopilka.Card{MemberID: memberID, Kind: kind, Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
+	issue := func() error {
+		c.Number = number
+		if c.Number == "" {
+			c.Number = s.newCardNumber()
+		}
+		return s.DB.Update(ctx, func(tx Tx) error {
+			m, err := tx.Member(ctx, memberID)
+			if err != nil {
+				return err
+			}
+			if m.Status != kopilka.StatusActive {
+				return kopilka.Errorf(kopilka.EBLOCKEDMEMBER, "the member is blocked")
+			}
+			return tx.InsertCard(ctx, c)
+		})
+	}
+	if number != "" {
+		return c, issue()
+	}
+	return c, s.retryCardNumber(issue)
+}
+
+// cardNumber normalises a card number named in a path: a malformed one can
+// name no card.
+func cardNumber(number string) (string, error) {
+	n, err := kopilka.NormalizeCardNumber("number", number)
+	if err != nil {
+		return "", kopilka.Errorf(kopilka.ENOTFOUND, "card not found")
+	}
+	return n, nil
+}
+
+// Card returns a card.
+func (s *Service) Card(ctx context.Context, number string) (c kopilka.Card, err error) {
+	if number, err = cardNumber(number); err != nil {
+		return c, err
+	}
+	err = s.DB.View(ctx, func(tx Tx) error {
+		c, err = tx.Card(ctx, number)
+		return err
+	})
+	return c, err
+}
+
+// BlockCard stops a card; the member's account and other cards are untouched.
+func (s *Service) BlockCard(ctx context.Context, number string) (c kopilka.Card, err error) {
+	if number, err = cardNumber(number); err != nil {
+		return c, err
+	}
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		if c, err = tx.Card(ctx, number); err != nil {
+			return err
+		}
+		if c.Status == kopilka.StatusReplaced {
+			return kopilka.Errorf(kopilka.EBLOCKEDCARD, "the card was replaced by %s", c.ReplacedBy)
+		}
+		c.Status = kopilka.StatusBlocked
+		return tx.UpdateCard(ctx, c)
+	})
+	return c, err
+}
+
+// ReplaceCard issues a new card (virtual when newNumber is empty) that takes
+// over the old card's account; the old card stops working.
+func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (kopilka.Card, error) {
+	number, err := cardNumber(number)
+	if err != nil {
+		return kopilka.Card{}, err
+	}
+	if newNumber != "" {
+		n, err := kopilka.NormalizeCardNumber("number", newNumber)
+		if err != nil {
+			return kopilka.Card{}, err
+		}
+		newNumber = n
+	}
+	var fresh kopilka.Card
+	replace := func() error {
+		return s.DB.Update(ctx, func(tx Tx) error {
+			old, err := tx.Card(ctx, number)
+			if err != nil {
+				return err
+			}
+			if old.Status == kopilka.StatusReplaced {
+				return kopilka.Errorf(kopilka.ECONFLICT, "the card was already replaced by %s", old.ReplacedBy)
+			}
+			fresh = kopilka.Card{Number: newNumber, MemberID: old.MemberID, Kind: old.Kind, Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
+			if fresh.Number == "" {
+				fresh.Number, fresh.Kind = s.newCardNumber(), kopilka.CardVirtual
+			} else if old.Kind == kopilka.CardVirtual {
+				fresh.Kind = kopilka.CardPhysical
+			}
+			if err := tx.InsertCard(ctx, fresh); err != nil {
+				return err
+			}
+			old.Status, old.ReplacedBy = kopilka.StatusReplaced, fresh.Number
+			return tx.UpdateCard(ctx, old)
+		})
+	}
+	if newNumber != "" {
+		return fresh, replace()
+	}
+	return fresh, s.retryCardNumber(replace)
+}

@@ -1,0 +1,25 @@
+// Package members keeps the programme's members and their cards:
+// registration with its welcome and profile bonuses, contacts, status, and
+// cards issued, blocked and replaced with their balance kept.
+package members
+
+import (
+	"context"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Service runs the member and card use cases over the database.
+type Service struct {
+	DB  kopilka.Transactor[Tx]
+	Env *kopilka.Env
+	// Region reads national phone numbers ("RU": 8 916 … is +7 916 …).
+	Region string
+	// Live is the programme in force (its bonuses).
+	Live Live
+}
+
+// Live reads the programme in force.
+type Live interface {
+	Programme(ctx context.Context) (kopilka.Programme, error)
+}

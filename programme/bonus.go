@@ -1,0 +1,125 @@
+package programme
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/ledger"
+)
+
+// KindBonus is the transaction kind of an event bonus.
+const KindBonus = "bonus"
+
+// Event bonus kinds, each given once (birthday: once a year).
+const (
+	BonusWelcome  = "welcome"
+	BonusProfile  = "profile_complete"
+	BonusBirthday = "birthday"
+	BonusReferral = "referral"
+)
+
+// Bonus gives a member points once per key: a new active lot from the
+// issuance account, living expiresDays (zero: as earned points do). The
+// member's balance is locked first. It reports whether it gave them now.
+func Bonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programme, memberID, kind, key string, points int64, expiresDays int, now time.Time) (bool, error) {
+	if points <= 0 {
+		return false, nil
+	}
+	if _, err := tx.LockBalance(ctx, memberID); err != nil {
+		return false, err
+	}
+	if _, err := tx.TransactionByKey(ctx, memberID, key); err == nil {
+		return false, nil
+	} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+		return false, err
+	}
+	expires := p.ExpiresAfter(now)
+	if expiresDays > 0 {
+		expires = now.AddDate(0, 0, expiresDays)
+	}
+	e := ledger.NewEntry(kopilka.Transaction{ID: env.NewID(), MemberID: memberID, Kind: KindBonus, Reason: kind,
+		IdempotencyKey: key, RequestHash: key, CreatedAt: now})
+	e.AddLot(env.NewID(), points, kopilka.AccountIssuance, now, expires, now)
+	return true, tx.Post(ctx, e)
+}
+
+// ProfileBonus gives the profile bonus once both contacts are verified.
+func ProfileBonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programme, m kopilka.Member, now time.Time) error {
+	if !m.PhoneVerified || !m.EmailVerified {
+		return nil
+	}
+	b := p.Bonuses.Profile
+	_, err := Bonus(ctx, tx, env, p, m.ID, BonusProfile, "bonus:"+BonusProfile, b.Points, b.ExpiresDays, now)
+	return err
+}
+
+// Referral gives both sides their bonus after the referred member's first
+// purchase; each is given once.
+// It returns the points the referred member got now.
+func Referral(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programme, m *kopilka.Member, now time.Time) (int64, error) {
+	b := p.Bonuses.Referral
+	if m.ReferredBy == "" || (b.ReferrerPoints == 0 && b.RefereePoints == 0) {
+		return 0, nil
+	}
+	last, err := tx.LastPurchase(ctx, m.ID)
+	if err != nil || !last.IsZero() {
+		return 0, err // not the first purchase
+	}
+	given, err := Bonus(ctx, tx, env, p, m.ID, BonusReferral, "bonus:referral", b.RefereePoints, b.ExpiresDays, now)
+	if err != nil {
+		return 0, err
+	}
+	if _, err = Bonus(ctx, tx, env, p, m.ReferredBy, BonusReferral, "bonus:referral:"+m.ID, b.ReferrerPoints, b.ExpiresDays, now); err != nil {
+		return 0, err
+	}
+	if !given {
+		return 0, nil
+	}
+	return b.RefereePoints, nil
+}
+
+// SetCategories records the member's choice of personal categories. A
+// member may change it once per the programme's period; the raised rate
+// applies from the next purchase.
+func (s *Service) SetCategories(ctx context.Context, memberID string, cats []string) (kopilka.Member, error) {
+	e, err := s.Engine(ctx)
+	if err != nil {
+		return kopilka.Member{}, err
+	}
+	pc := e.Programme.Personal
+	var pr kopilka.Problems
+	if len(pc.Offered) == 0 {
+		return kopilka.Member{}, kopilka.Errorf(kopilka.ECONFLICT, "the programme offers no personal categories")
+	}
+	if len(cats) > pc.Picks {
+		pr.Add("categories", fmt.Sprintf("a member may choose at most %d categories", pc.Picks))
+	}
+	for i, c := range cats {
+		if !slices.Contains(pc.Offered, c) {
+			pr.Add(fmt.Sprintf("categories[%d]", i), "is not one of the offered categories")
+		} else if slices.Index(cats, c) != i {
+			pr.Add(fmt.Sprintf("categories[%d]", i), "appears twice")
+		}
+	}
+	if err := pr.Err(); err != nil {
+		return kopilka.Member{}, err
+	}
+	now := s.Env.Time()
+	var m kopilka.Member
+	err = s.DB.Update(ctx, func(tx Tx) (err error) {
+		if m, err = tx.Member(ctx, memberID); err != nil {
+			return err
+		}
+		if at := m.CategoriesAt; at != nil && !at.Before(kopilka.PeriodStart(pc.ChangeEvery, now.In(e.Loc))) {
+			next := kopilka.PeriodStart(pc.ChangeEvery, now.In(e.Loc)).AddDate(0, map[string]int{"month": 1, "quarter": 3, "year": 12}[pc.ChangeEvery], 0)
+			return &kopilka.Error{Code: kopilka.ECONFLICT, Message: fmt.Sprintf("the choice may change once a %s; the next change is possible from %s", pc.ChangeEvery, next.Format(time.DateOnly)),
+				Fields: []kopilka.FieldError{{Field: "categories", Detail: "was already changed this " + pc.ChangeEvery}}}
+		}
+		m.Categories, m.CategoriesAt = cats, &now
+		return tx.UpdateMember(ctx, m)
+	})
+	return m, err
+}

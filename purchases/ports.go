@@ -1,0 +1,47 @@
+package purchases
+
+import (
+	"context"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/ledger"
+	"github.com/kopilka/kopilka/pricing"
+	"github.com/kopilka/kopilka/programme"
+)
+
+// Tx is the storage the purchase flow needs inside a transaction.
+type Tx interface {
+	ledger.SettleTx
+	programme.BonusTx
+	pricing.Counters
+	// AddCounters adds the deltas to the member's counters, creating them.
+	AddCounters(ctx context.Context, memberID string, deltas []kopilka.Counter) error
+	// BudgetUsed sums what every slice of the budget has given.
+	BudgetUsed(ctx context.Context, name string) (int64, error)
+	// Holder finds the member a receipt names (by card number, else by member
+	// id), locks the member's balance as LockBalance does, and returns any
+	// purchase already stored under receiptID: one round trip for the till's
+	// hot path. An unknown card or member is ENOTFOUND.
+	Holder(ctx context.Context, cardNumber, memberID, receiptID string) (kopilka.Holder, error)
+	// InsertPurchase stores a confirmed purchase; an existing receipt id is ECONFLICT.
+	InsertPurchase(ctx context.Context, p *kopilka.Purchase) error
+	// InsertRefund stores a refund; an existing refund id is ECONFLICT.
+	InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error
+	// LotsByID returns the named lots.
+	LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error)
+	// Member returns the member with its cards, or ENOTFOUND.
+	Member(ctx context.Context, id string) (kopilka.Member, error)
+	// Purchase returns the purchase with its lines, or ENOTFOUND.
+	Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error)
+	// Refund returns the refund, or ENOTFOUND.
+	Refund(ctx context.Context, receiptID, refundID string) (*kopilka.RefundRecord, error)
+	// TakeBudget takes up to want points of a budget split into slices,
+	// slice i holding at most limits[i]: from slice prefer first, then from
+	// the slices with the most room. It locks only the slices it takes from,
+	// in ascending order, so concurrent takers never deadlock; it returns
+	// what it took (less than want only when the slices it chose ran out).
+	TakeBudget(ctx context.Context, name string, limits []int64, prefer int, want int64) (int64, error)
+	UpdateMember(ctx context.Context, m kopilka.Member) error
+	// UpdatePurchase stores the purchase's status, spends and refunded quantities.
+	UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error
+}

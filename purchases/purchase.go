@@ -1,0 +1,564 @@
+package purchases
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/ledger"
+	"github.com/kopilka/kopilka/pricing"
+	"github.com/kopilka/kopilka/programme"
+)
+
+// holder finds the member a receipt is for, locks its balance, and refuses
+// unknown or blocked cards and blocked members. With replay set, a receipt
+// already confirmed is returned in Prior before any check: a replay gets its
+// first answer even if the card has been blocked since.
+func holder(ctx context.Context, tx Tx, r *kopilka.Receipt, replay bool) (kopilka.Holder, error) {
+	h, err := tx.Holder(ctx, r.CardNumber, r.MemberID, r.ReceiptID)
+	switch {
+	case kopilka.ErrorCode(err) == kopilka.ENOTFOUND && r.CardNumber != "":
+		return h, kopilka.FieldErr(kopilka.EUNKNOWNCARD, "card_number", "no card has this number")
+	case kopilka.ErrorCode(err) == kopilka.ENOTFOUND:
+		return h, kopilka.FieldErr(kopilka.ENOTFOUND, "member_id", "no member has this id")
+	case err != nil:
+		return h, err
+	case replay && h.Prior != nil:
+		return h, nil
+	case h.CardStatus == kopilka.StatusReplaced:
+		return h, kopilka.FieldErr(kopilka.EBLOCKEDCARD, "card_number", "the card was replaced by another card")
+	case h.CardStatus != "" && h.CardStatus != kopilka.StatusActive:
+		return h, kopilka.FieldErr(kopilka.EBLOCKEDCARD, "card_number", "the card is blocked")
+	case h.MemberStatus != kopilka.StatusActive:
+		return h, kopilka.FieldErr(kopilka.EBLOCKEDMEMBER, "member_id", "the member is blocked")
+	}
+	r.MemberID = h.MemberID
+	return h, nil
+}
+
+// projected is the balance after the quote is posted.
+func projected(q *kopilka.Quote, b kopilka.Balance, now time.Time, p kopilka.Programme) kopilka.Balance {
+	b.Available -= q.Spent
+	if activates, _ := p.LotDates(now); activates.After(now) {
+		b.Pending += q.Earned
+	} else {
+		b.Available += q.Earned
+	}
+	return b
+}
+
+// Calculate quotes a receipt. It changes nothing.
+func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quote, error) {
+	now := s.Env.Time()
+	if err := r.Validate(now); err != nil {
+		return kopilka.Quote{}, err
+	}
+	site, err := s.Sites.SiteFor(ctx, &r, now)
+	if err != nil {
+		return kopilka.Quote{}, err
+	}
+	e, err := s.Live.Engine(ctx)
+	if err != nil {
+		return kopilka.Quote{}, err
+	}
+	var q kopilka.Quote
+	err = s.DB.View(ctx, func(tx Tx) error {
+		h, err := holder(ctx, tx, &r, false)
+		if err != nil {
+			return err
+		}
+		// The balance as the confirmation will see it: due lots settled.
+		d, err := ledger.SettleDue(ctx, tx, s.Env, r.MemberID, h.Balance, now, false)
+		if err != nil {
+			return err
+		}
+		pc, err := s.price(ctx, tx, e, r, &site.Partner, d.Balance.Available, now, false)
+		if err != nil {
+			return err
+		}
+		q = pc.quote
+		q.MemberID, q.Balance, q.Status = r.MemberID, projected(&q, d.Balance, now, e.Programme), "quote"
+		q.StoreID, q.PartnerID = r.StoreID, r.PartnerID
+		return nil
+	})
+	return q, err
+}
+
+// priced is a quote with what confirming it must also write.
+type priced struct {
+	quote    kopilka.Quote
+	member   *kopilka.Member // loaded when the rules read it
+	counters []kopilka.Counter
+}
+
+// price prices a receipt inside a transaction: it loads what the rules read
+// of the member and asks the member's caps and the budgets for capped
+// points, taking them when take is set (a confirmation) and only reading
+// them otherwise (a quote).
+func (s *Service) price(ctx context.Context, tx Tx, e *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, available int64, now time.Time, take bool) (priced, error) {
+	var pc priced
+	in := pricing.PriceInput{Receipt: r, Partner: partner, Available: available, Now: now}
+	p := &e.Programme
+	var cardDay string // set when the card's daily spend is limited
+	if limit := p.Spending.CardDailyLimit; limit > 0 && r.CardNumber != "" {
+		day := pricing.DayBucket(now, e.Loc)
+		used, err := tx.SumCounter(ctx, r.MemberID, "card:"+r.CardNumber, day, day)
+		if err != nil {
+			return pc, err
+		}
+		left := max(0, limit-used)
+		in.CardLeft, cardDay = &left, day
+	}
+	if e.NeedsMember || p.Bonuses.Referral.ReferrerPoints > 0 || p.Bonuses.Referral.RefereePoints > 0 {
+		m, err := tx.Member(ctx, r.MemberID)
+		if err != nil {
+			return pc, err
+		}
+		pc.member, in.Member = &m, &m
+	}
+	if e.NeedsLastPurchase {
+		var err error
+		if in.LastPurchase, err = tx.LastPurchase(ctx, r.MemberID); err != nil {
+			return pc, err
+		}
+	}
+	at := r.OccurredAt
+	if at.IsZero() {
+		at = now
+	}
+	lim := &txLimits{tx: tx, memberID: r.MemberID, at: at.In(e.Loc), take: take}
+	q, err := e.Price(ctx, in, lim)
+	pc.quote, pc.counters = q, lim.counters
+	if cardDay != "" {
+		pc.counters = append(pc.counters, kopilka.Counter{Name: "card:" + r.CardNumber, Bucket: cardDay, Delta: q.Spent})
+	}
+	return pc, err
+}
+
+// Confirm posts a purchase. It is idempotent by receipt id: the same receipt
+// again returns the first result and changes nothing; another receipt with
+// the same id is ERECEIPT.
+func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (kopilka.Quote, error) {
+	now := s.Env.Time()
+	if err := r.Validate(now); err != nil {
+		return kopilka.Quote{}, err
+	}
+	hash := r.Hash() // before defaults: a retry without occurred_at is the same receipt
+	if r.OccurredAt.IsZero() {
+		r.OccurredAt = now
+	}
+	// A replay gets its first answer even if the store has closed since;
+	// anything else at an unknown or closed store is refused.
+	site, siteErr := s.Sites.SiteFor(ctx, &r, now)
+	if c := kopilka.ErrorCode(siteErr); c != "" && c != kopilka.EUNKNOWNSTORE && c != kopilka.ESTORECLOSED {
+		return kopilka.Quote{}, siteErr
+	}
+	e, err := s.Live.Engine(ctx)
+	if err != nil {
+		return kopilka.Quote{}, err
+	}
+	var q kopilka.Quote
+	err = kopilka.RetryRace(func() error {
+		return s.DB.Update(ctx, func(tx Tx) error {
+			h, err := holder(ctx, tx, &r, true)
+			if err != nil {
+				return err
+			}
+			if h.Prior != nil {
+				if h.Prior.RequestHash != hash {
+					return kopilka.FieldErr(kopilka.ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
+				}
+				q = h.Prior.Quote
+				return nil
+			}
+			if siteErr != nil {
+				return siteErr
+			}
+			q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now)
+			return err
+		})
+	})
+	return q, err
+}
+
+func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, bal kopilka.Balance, hash string, now time.Time) (kopilka.Quote, error) {
+	p := eng.Programme
+	var d ledger.Due
+	if r.SpendPoints > 0 {
+		var err error
+		if d, err = ledger.SettleDue(ctx, tx, s.Env, r.MemberID, bal, now, true); err != nil {
+			return kopilka.Quote{}, err
+		}
+		bal = d.Balance
+	}
+	pc, err := s.price(ctx, tx, eng, r, partner, bal.Available, now, true)
+	q := pc.quote
+	if err != nil {
+		// The prior-receipt check in Holder may have read before the lock was
+		// ours: a twin of this request may have committed while we waited and
+		// spent the points. Look again now that we hold the lock.
+		if prev, perr := tx.Purchase(ctx, r.ReceiptID); perr == nil {
+			if prev.RequestHash != hash {
+				return kopilka.Quote{}, kopilka.FieldErr(kopilka.ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
+			}
+			return prev.Quote, nil
+		}
+		return kopilka.Quote{}, err
+	}
+	e := ledger.NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: r.MemberID, Kind: kopilka.KindPurchase, ReceiptID: r.ReceiptID,
+		StoreID: r.StoreID, PartnerID: r.PartnerID, CreatedAt: now})
+	pur := &kopilka.Purchase{ReceiptID: r.ReceiptID, MemberID: r.MemberID, StoreID: r.StoreID, PartnerID: r.PartnerID, CardNumber: r.CardNumber,
+		RequestHash: hash, Status: kopilka.PurchaseConfirmed, TxID: e.Tx.ID, OccurredAt: r.OccurredAt, CreatedAt: now}
+	if q.Spent > 0 {
+		if !e.Consume(d.Spendable, q.Spent, kopilka.AccountRedemption) {
+			return kopilka.Quote{}, kopilka.Errorf(kopilka.EINTERNAL, "ledger: lots of member %s hold less than the balance", r.MemberID)
+		}
+		for _, m := range e.Moves {
+			pur.Spends = append(pur.Spends, kopilka.Spend{LotID: m.LotID, Points: -m.Delta})
+		}
+	}
+	if q.Earned > 0 {
+		activates, expires := p.LotDates(now)
+		pur.EarnLotID = e.AddLot(s.Env.NewID(), q.Earned, kopilka.AccountIssuance, activates, expires, now).ID
+	}
+	if err := tx.Post(ctx, e); err != nil {
+		return kopilka.Quote{}, err
+	}
+	var bonus int64
+	if m := pc.member; m != nil {
+		// Before the purchase is stored: the referral looks for a first purchase.
+		if bonus, err = programme.Referral(ctx, tx, s.Env, p, m, now); err != nil {
+			return kopilka.Quote{}, err
+		}
+		basis := q.Paid
+		if p.Tiers.Basis == pricing.CounterPoints {
+			basis = q.Earned
+		}
+		if up, err := eng.Upgrade(ctx, tx, m, r.OccurredAt, basis); err != nil {
+			return kopilka.Quote{}, err
+		} else if up {
+			if err := tx.UpdateMember(ctx, *m); err != nil {
+				return kopilka.Quote{}, err
+			}
+		}
+	}
+	day := pricing.DayBucket(r.OccurredAt, eng.Loc)
+	pc.counters = append(pc.counters, kopilka.Counter{Name: pricing.CounterSpend, Bucket: day, Delta: q.Paid}, kopilka.Counter{Name: pricing.CounterPoints, Bucket: day, Delta: q.Earned})
+	if err := tx.AddCounters(ctx, r.MemberID, pc.counters); err != nil {
+		return kopilka.Quote{}, err
+	}
+	q.MemberID, q.StoreID, q.PartnerID, q.Status = r.MemberID, r.StoreID, r.PartnerID, kopilka.PurchaseConfirmed
+	q.Balance = kopilka.Balance{Available: bal.Available + e.Tx.Available + bonus, Pending: bal.Pending + e.Tx.Pending}
+	pur.Quote = q
+	for i, l := range r.Lines {
+		pur.Lines = append(pur.Lines, kopilka.PurchaseLine{Line: l, Earned: q.Lines[i].Earned, Spent: q.Lines[i].Spent})
+	}
+	if err := tx.InsertPurchase(ctx, pur); err != nil {
+		return kopilka.Quote{}, err // ECONFLICT: a twin won; retryRace runs again
+	}
+	return q, nil
+}
+
+// Purchase returns a confirmed purchase's current state as a quote.
+func (s *Service) Purchase(ctx context.Context, receiptID string) (q kopilka.Quote, err error) {
+	err = s.DB.View(ctx, func(tx Tx) error {
+		p, err := tx.Purchase(ctx, receiptID)
+		if err != nil {
+			return err
+		}
+		q = p.Quote
+		q.Status, q.StoreID, q.PartnerID = p.Status, p.StoreID, p.PartnerID
+		return nil
+	})
+	return q, err
+}
+
+// Refund returns some lines or quantities of a purchase. Earned points of the
+// returned part are taken back and spent points of it given back, in
+// proportion; when every line is returned the member is where they were
+// before the purchase. Idempotent by refund id.
+func (s *Service) Refund(ctx context.Context, receiptID string, req kopilka.RefundRequest) (kopilka.RefundResult, error) {
+	if err := req.Validate(); err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	return s.refund(ctx, receiptID, req, kopilka.KindRefund)
+}
+
+// Cancel voids a purchase at the till: everything not yet refunded is returned.
+func (s *Service) Cancel(ctx context.Context, receiptID string) (kopilka.RefundResult, error) {
+	return s.refund(ctx, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel)
+}
+
+func (s *Service) refund(ctx context.Context, receiptID string, req kopilka.RefundRequest, kind string) (kopilka.RefundResult, error) {
+	hash := kopilka.HashJSON(req)
+	now := s.Env.Time()
+	eng, err := s.Live.Engine(ctx)
+	if err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	var res kopilka.RefundResult
+	err = kopilka.RetryRace(func() error {
+		return s.DB.Update(ctx, func(tx Tx) error {
+			pur, err := tx.Purchase(ctx, receiptID)
+			if err != nil {
+				return err
+			}
+			bal, err := tx.LockBalance(ctx, pur.MemberID)
+			if err != nil {
+				return err
+			}
+			// Under the member's lock, refunds of one purchase queue: a replay
+			// sees the refund its twin has just committed.
+			prev, err := tx.Refund(ctx, receiptID, req.RefundID)
+			if err == nil {
+				if prev.RequestHash != hash {
+					return kopilka.FieldErr(kopilka.ERECEIPT, "refund_id", "a different refund was made with this id")
+				}
+				res = prev.Result
+				return nil
+			} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+				return err
+			}
+			if pur, err = tx.Purchase(ctx, receiptID); err != nil {
+				return err
+			}
+			res, err = s.postRefund(ctx, tx, pur, bal, req, hash, kind, now, eng.Loc)
+			return err
+		})
+	})
+	return res, err
+}
+
+// returned is the share of total that belongs to the first done of all units,
+// so that successive refunds of a line add up to exactly total.
+func returned(total int64, done, all kopilka.Quantity) int64 {
+	q, _, _ := kopilka.MulDiv(total, int64(done), int64(all))
+	return q
+}
+
+func (s *Service) postRefund(ctx context.Context, tx Tx, pur *kopilka.Purchase, bal kopilka.Balance, req kopilka.RefundRequest, hash, kind string, now time.Time, loc *time.Location) (kopilka.RefundResult, error) {
+	if pur.Status == kopilka.PurchaseCancelled {
+		return kopilka.RefundResult{}, kopilka.Errorf(kopilka.ESTATE, "the purchase was cancelled")
+	}
+	res := kopilka.RefundResult{RefundID: req.RefundID, ReceiptID: pur.ReceiptID, Lines: []kopilka.RefundResultLine{}}
+	byLine := map[int]*kopilka.PurchaseLine{}
+	refundedBefore := map[int]kopilka.Quantity{}
+	for i := range pur.Lines {
+		byLine[pur.Lines[i].Line.Line] = &pur.Lines[i]
+		refundedBefore[pur.Lines[i].Line.Line] = pur.Lines[i].Refunded
+	}
+	want := req.Lines
+	if len(want) == 0 {
+		for _, l := range pur.Lines {
+			if l.Refunded < l.Quantity {
+				want = append(want, kopilka.RefundLine{Line: l.Line.Line})
+			}
+		}
+	}
+	var pr kopilka.Problems
+	for i, w := range want {
+		l, ok := byLine[w.Line]
+		if !ok {
+			pr.Add(fmt.Sprintf("lines[%d].line", i), fmt.Sprintf("the receipt has no line %d", w.Line))
+			continue
+		}
+		left := l.Quantity - l.Refunded
+		qty := left
+		if w.Quantity != nil {
+			qty = *w.Quantity
+		}
+		if qty > left || left == 0 {
+			pr.Add(fmt.Sprintf("lines[%d].quantity", i), fmt.Sprintf("only %s of line %d is left to return", left, w.Line))
+			continue
+		}
+		before := l.Refunded
+		l.Refunded += qty
+		rl := kopilka.RefundResultLine{Line: w.Line, Quantity: qty,
+			EarnedReversed: returned(l.Earned, l.Refunded, l.Quantity) - returned(l.Earned, before, l.Quantity),
+			SpentReturned:  returned(l.Spent, l.Refunded, l.Quantity) - returned(l.Spent, before, l.Quantity)}
+		res.Lines = append(res.Lines, rl)
+		res.EarnedReversed += rl.EarnedReversed
+		res.SpentReturned += rl.SpentReturned
+	}
+	if err := pr.Err(); err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	if len(want) == 0 {
+		return kopilka.RefundResult{}, kopilka.Errorf(kopilka.ESTATE, "every line of the purchase was already returned")
+	}
+	// Receipt awards shrink to what the lines kept still earn: a threshold
+	// no longer reached is taken back whole.
+	paidOf := map[int]int64{}
+	for _, ql := range pur.Quote.Lines {
+		paidOf[ql.Line] = ql.Paid
+	}
+	kept := func(a kopilka.Award, refunded func(int) kopilka.Quantity) int64 {
+		var basis int64
+		keeps := false
+		for _, n := range a.Lines {
+			l := byLine[n]
+			if l == nil {
+				continue
+			}
+			basis += paidOf[n] - returned(paidOf[n], refunded(n), l.Quantity)
+			keeps = keeps || refunded(n) < l.Quantity
+		}
+		if a.Kind == kopilka.RulePerReceipt && !keeps {
+			return 0 // every line it counted is back
+		}
+		return min(a.Points, a.Value(basis))
+	}
+	for _, a := range pur.Quote.Awards {
+		back := kept(a, func(n int) kopilka.Quantity { return refundedBefore[n] }) - kept(a, func(n int) kopilka.Quantity { return byLine[n].Refunded })
+		res.AwardsReversed += back
+		res.EarnedReversed += back
+	}
+	var paidBack int64
+	for n, l := range byLine {
+		paidBack += returned(paidOf[n], l.Refunded, l.Quantity) - returned(paidOf[n], refundedBefore[n], l.Quantity)
+	}
+	e := ledger.NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: pur.MemberID, Kind: kind, ReceiptID: pur.ReceiptID, RefundID: req.RefundID,
+		StoreID: pur.StoreID, PartnerID: pur.PartnerID, CreatedAt: now})
+	if err := s.giveBackSpent(ctx, tx, e, pur, res.SpentReturned); err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	taken, err := s.takeBackEarned(ctx, tx, e, pur, res.EarnedReversed)
+	if err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	if res.EarnedExpired = res.EarnedReversed - taken; res.EarnedExpired > 0 {
+		// Report per line what was really taken back, the awards and then the last lines first.
+		left := res.EarnedExpired
+		cut := min(left, res.AwardsReversed)
+		res.AwardsReversed -= cut
+		left -= cut
+		for i := len(res.Lines) - 1; i >= 0 && left > 0; i-- {
+			cut := min(left, res.Lines[i].EarnedReversed)
+			res.Lines[i].EarnedReversed -= cut
+			left -= cut
+		}
+		res.EarnedReversed = taken
+	}
+	pur.EarnedReversed += taken
+	if err := tx.Post(ctx, e); err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	pur.Status = kopilka.PurchaseRefunded
+	for _, l := range pur.Lines {
+		if l.Refunded < l.Quantity {
+			pur.Status = kopilka.PurchaseConfirmed
+		}
+	}
+	if kind == kopilka.KindCancel {
+		pur.Status = kopilka.PurchaseCancelled
+	}
+	if err := tx.UpdatePurchase(ctx, pur); err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	// The purchase's day counts less toward tiers.
+	day := pricing.DayBucket(pur.OccurredAt, loc)
+	if err := tx.AddCounters(ctx, pur.MemberID, []kopilka.Counter{{Name: pricing.CounterSpend, Bucket: day, Delta: -paidBack}, {Name: pricing.CounterPoints, Bucket: day, Delta: -taken}}); err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	res.Status = pur.Status
+	res.Balance = kopilka.Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
+	rec := &kopilka.RefundRecord{ReceiptID: pur.ReceiptID, RefundID: req.RefundID, RequestHash: hash, TxID: e.Tx.ID, Result: res, CreatedAt: now}
+	if err := tx.InsertRefund(ctx, rec); err != nil {
+		return kopilka.RefundResult{}, err // ECONFLICT: a twin won; retryRace runs again
+	}
+	return res, nil
+}
+
+// giveBackSpent restores points to the lots the purchase took them from,
+// the last taken first. A lot whose expiry has passed gets them back too;
+// the expiry job takes them again, as it would have without the purchase.
+func (s *Service) giveBackSpent(ctx context.Context, tx Tx, e *ledger.Entry, pur *kopilka.Purchase, points int64) error {
+	if points == 0 {
+		return nil
+	}
+	ids := make([]string, len(pur.Spends))
+	for i, sp := range pur.Spends {
+		ids[i] = sp.LotID
+	}
+	lots, err := tx.LotsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	byID := map[string]*kopilka.Lot{}
+	for _, l := range lots {
+		byID[l.ID] = l
+	}
+	for i := len(pur.Spends) - 1; i >= 0 && points > 0; i-- {
+		sp := &pur.Spends[i]
+		give := min(sp.Points-sp.Restored, points)
+		if give <= 0 {
+			continue
+		}
+		l := byID[sp.LotID]
+		if l == nil {
+			return kopilka.Errorf(kopilka.EINTERNAL, "ledger: lot %s of purchase %s is missing", sp.LotID, pur.ReceiptID)
+		}
+		e.Move(l, give)
+		e.Post(kopilka.AccountRedemption, kopilka.AccountAvailable, give)
+		sp.Restored += give
+		points -= give
+	}
+	if points != 0 {
+		return kopilka.Errorf(kopilka.EINTERNAL, "ledger: purchase %s has fewer spent points to return than its lines say", pur.ReceiptID)
+	}
+	return nil
+}
+
+// takeBackEarned takes back points the purchase earned: from its own lot
+// first, then from the member's other active lots, the soonest to expire first.
+//
+// Earned points that have expired are not taken back again: expiry already
+// returned them to the programme. It returns how many points it took.
+func (s *Service) takeBackEarned(ctx context.Context, tx Tx, e *ledger.Entry, pur *kopilka.Purchase, points int64) (int64, error) {
+	if points == 0 {
+		return 0, nil
+	}
+	var order []*kopilka.Lot
+	if pur.EarnLotID != "" {
+		own, err := tx.LotsByID(ctx, []string{pur.EarnLotID})
+		if err != nil {
+			return 0, err
+		}
+		for _, l := range own {
+			points = max(0, min(points, l.Points-l.Expired-pur.EarnedReversed))
+		}
+		order = append(order, own...)
+	}
+	if points == 0 {
+		return 0, nil
+	}
+	active, err := tx.Lots(ctx, pur.MemberID, kopilka.LotActive)
+	if err != nil {
+		return 0, err
+	}
+	// Lots this refund has just given spent points back to count too: in the
+	// database they may still be empty.
+	others := map[string]*kopilka.Lot{}
+	for _, l := range active {
+		others[l.ID] = l
+	}
+	for id, l := range e.Lots {
+		others[id] = l
+	}
+	delete(others, pur.EarnLotID)
+	rest := make([]*kopilka.Lot, 0, len(others))
+	for _, l := range others {
+		if l.State == kopilka.LotActive && l.Remaining > 0 {
+			rest = append(rest, l)
+		}
+	}
+	ledger.SpendOrder(rest)
+	order = append(order, rest...)
+	if !e.Consume(order, points, kopilka.AccountIssuance) {
+		return 0, &kopilka.Error{Code: kopilka.EINSUFFICIENT,
+			Message: fmt.Sprintf("the member no longer holds the %d points this refund must take back", points),
+			Extra:   map[string]any{"earned_reversed": points}}
+	}
+	return points, nil
+}
