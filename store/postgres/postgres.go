@@ -6,22 +6,14 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/kopilka/kopilka/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations are the dialect's schema changes.
-func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
 // Dialect describes PostgreSQL to the shared store.
 func Dialect() sqlstore.Dialect {
@@ -43,7 +35,6 @@ func Dialect() sqlstore.Dialect {
 			}
 			return "", false, false
 		},
-		Migrations: Migrations(),
 	}
 }
 

@@ -5,10 +5,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"strings"
 
@@ -17,12 +15,6 @@ import (
 
 	"github.com/kopilka/kopilka/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Migrations are the dialect's schema changes.
-func Migrations() fs.FS { sub, _ := fs.Sub(migrations, "migrations"); return sub }
 
 // Dialect describes SQLite to the shared store.
 func Dialect() sqlstore.Dialect {
@@ -61,7 +53,6 @@ func Dialect() sqlstore.Dialect {
 			}
 			return "", false, false
 		},
-		Migrations: Migrations(),
 	}
 }
 

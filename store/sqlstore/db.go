@@ -1,13 +1,15 @@
 // Package sqlstore is the storage of every use case, in plain SQL over database/sql.
 // The SQL is kept to what SQLite, PostgreSQL and the PostgreSQL-compatible
 // distributed databases (CockroachDB, YugabyteDB) all run; what differs
-// between them (row locks, error codes, migrations) is a Dialect, supplied
-// by store/sqlite and store/postgres.
+// between them (row locks, error codes) is a Dialect, supplied by
+// store/sqlite and store/postgres. The migrations are one set for every
+// dialect, in migrations/ here (see Migrations).
 package sqlstore
 
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +26,8 @@ import (
 
 // Dialect is what one database does differently.
 type Dialect struct {
+	// Name is "sqlite" or "postgres"; it also picks the migration files
+	// written for this dialect alone (see Migrations).
 	Name string
 	// ForUpdate is appended to a SELECT that must lock the rows it reads.
 	ForUpdate string
@@ -42,8 +46,6 @@ type Dialect struct {
 	// own connection (PostgreSQL: pgx pipelines that send BEGIN with the
 	// first statement and COMMIT with the last writes).
 	Session func(ctx context.Context, db *sql.DB, fn func(Session) error) error
-	// Migrations holds NNNN_name.sql files, applied in order.
-	Migrations fs.FS
 }
 
 // DB is Kopilka's database over a *sql.DB. For gives each use-case
@@ -272,14 +274,14 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	ms, err := Migrations(db.dialect.Migrations)
+	ms, err := Migrations(db.dialect.Name)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range ms {
 		done, err := db.applyMigration(ctx, m)
 		if err != nil {
-			return applied, fmt.Errorf("migration %s: %w", m.Name, err)
+			return applied, fmt.Errorf("migration %s: %w", m.File, err)
 		}
 		if done {
 			applied = append(applied, m.Name)
@@ -317,30 +319,110 @@ func (db *DB) applyMigration(ctx context.Context, m Migration) (bool, error) {
 // Migration is one schema change.
 type Migration struct {
 	Version int
-	Name    string
-	SQL     string
+	// Name is the file's name without the dialect and ".sql", "0003_partners":
+	// what schema_migrations records, the same in every dialect.
+	Name string
+	// File is the file it was read from, "0003_partners.postgres.sql".
+	File string
+	SQL  string
 }
 
-// Migrations reads NNNN_name.sql files from fsys in version order.
-func Migrations(fsys fs.FS) ([]Migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
+// The migrations of every dialect. A file NNNN_name.sql holds SQL that every
+// dialect runs. Where one dialect needs other SQL, a file
+// NNNN_name.<dialect>.sql ("0003_partners.sqlite.sql", the dialect being
+// Dialect.Name) sits beside the shared file of the same version and name and
+// replaces it, whole, for that dialect; the other dialects keep running the
+// shared file. A change only one dialect needs is a shared file with no
+// statements (comments only) and that dialect's variant, so that every
+// dialect counts the same versions under the same names.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// MigrationFiles returns the migrations directory: the shared files and the
+// dialect variants.
+func MigrationFiles() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// Migrations returns the migrations the dialect runs, in version order: the
+// shared files, each replaced by the dialect's variant where it has one.
+func Migrations(dialect string) ([]Migration, error) {
+	return readMigrations(MigrationFiles(), dialect)
+}
+
+// readMigrations reads the dialect's migrations from fsys (see Migrations).
+func readMigrations(fsys fs.FS, dialect string) ([]Migration, error) {
+	files, err := fs.Glob(fsys, "*.sql")
 	if err != nil {
 		return nil, err
 	}
 	var ms []Migration
-	for _, n := range names {
-		v, err := strconv.Atoi(strings.SplitN(path.Base(n), "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a version number", n)
-		}
-		b, err := fs.ReadFile(fsys, n)
+	variants := map[string]string{} // the dialect a variant is for, by its file
+	byVersion := map[int]string{}
+	for _, f := range files {
+		v, name, d, err := ParseMigrationFile(f)
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(n, ".sql"), SQL: string(b)})
+		if d != "" {
+			variants[f] = d
+			continue
+		}
+		if other, ok := byVersion[v]; ok {
+			return nil, fmt.Errorf("migrations %s and %s have one version", other, f)
+		}
+		byVersion[v] = f
+		ms = append(ms, Migration{Version: v, Name: name, File: f})
+	}
+	shared := map[string]*Migration{}
+	for i := range ms {
+		shared[ms[i].Name] = &ms[i]
+	}
+	for f, d := range variants {
+		_, name, _, _ := ParseMigrationFile(f)
+		m, ok := shared[name]
+		if !ok {
+			return nil, fmt.Errorf("migration %s: no shared file %s.sql beside it", f, name)
+		}
+		if d == dialect {
+			m.File = f
+		}
+	}
+	for i := range ms {
+		b, err := fs.ReadFile(fsys, ms[i].File)
+		if err != nil {
+			return nil, err
+		}
+		ms[i].SQL = string(b)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
+}
+
+// ParseMigrationFile splits a migration file's name, "0003_partners.sql" or
+// "0003_partners.postgres.sql", into its version, 3, the migration's name,
+// "0003_partners", and the dialect it is written for ("" when shared).
+func ParseMigrationFile(file string) (version int, name, dialect string, err error) {
+	bad := fmt.Errorf("migration %s: name must be NNNN_name.sql or NNNN_name.<dialect>.sql", file)
+	base, ok := strings.CutSuffix(path.Base(file), ".sql")
+	digits, rest, _ := strings.Cut(base, "_")
+	if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || rest == "" {
+		return 0, "", "", bad
+	}
+	name, dialect, dotted := strings.Cut(base, ".")
+	if dotted && (dialect == "" || strings.Contains(dialect, ".")) {
+		return 0, "", "", bad
+	}
+	version, err = strconv.Atoi(digits)
+	if err != nil {
+		return 0, "", "", bad
+	}
+	return version, name, dialect, nil
 }
 
 // splitStatements splits a migration on semicolons at line ends; our
