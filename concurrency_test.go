@@ -118,7 +118,7 @@ func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 		}
 		// A debit of more than half the balance, replayed under one key.
 		run(func() (any, error) {
-			x, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -60, Reason: "chargeback"}, "test", "key-1")
+			x, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -60, Reason: "chargeback"}, "key-1")
 			return x.ID, err
 		})
 		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 40}) {

@@ -46,7 +46,7 @@ func newEnv(t testing.TB, dialect string, p kopilka.Programme) *env {
 	svc := app.New(storetest.Open(t, dialect))
 	svc.Env.Now = c.Now
 	svc.SetTTL(0)
-	e := &env{t: t, ctx: context.Background(), svc: svc, clock: c}
+	e := &env{t: t, ctx: kopilka.NewContextWithPrincipal(context.Background(), kopilka.System("test")), svc: svc, clock: c}
 	if _, err := svc.Programme.SetProgramme(e.ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func (e *env) member(phone string) kopilka.Member {
 
 func (e *env) credit(memberID string, points int64) {
 	e.t.Helper()
-	if _, err := e.svc.Ledger.Adjust(e.ctx, memberID, kopilka.Adjustment{Points: points, Reason: "test credit"}, "test", ""); err != nil {
+	if _, err := e.svc.Ledger.Adjust(e.ctx, memberID, kopilka.Adjustment{Points: points, Reason: "test credit"}, ""); err != nil {
 		e.t.Fatalf("credit: %v", err)
 	}
 }

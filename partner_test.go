@@ -331,11 +331,11 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 			}
 			total += st.NetIssued
 			// Closing freezes it; closing again and reading again give the same.
-			closed, err := e.svc.Coalition.CloseSettlement(e.ctx, id, "2026-10", "test")
+			closed, err := e.svc.Coalition.CloseSettlement(e.ctx, id, "2026-10")
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := e.svc.Coalition.CloseSettlement(e.ctx, id, "2026-10", "someone else")
+			again, err := e.svc.Coalition.CloseSettlement(e.ctx, id, "2026-10")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,7 +343,7 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st.Status, st.ClosedAt, st.ClosedBy = kopilka.StatementClosed, closed.ClosedAt, "test"
+			st.Status, st.ClosedAt, st.ClosedBy = kopilka.StatementClosed, closed.ClosedAt, kopilka.System("test").Actor()
 			for _, x := range []kopilka.Statement{closed, again, read} {
 				if a, b := jsonOf(t, x), jsonOf(t, st); a != b {
 					t.Errorf("partner %s: closed statement\n%s\nwant\n%s", id, a, b)
@@ -379,9 +379,9 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 			}
 		}
 		// A month not yet over, or over by less than the grace, cannot be closed.
-		_, err := e.svc.Coalition.CloseSettlement(e.ctx, "a", "2026-11", "test")
+		_, err := e.svc.Coalition.CloseSettlement(e.ctx, "a", "2026-11")
 		wantCode(t, err, kopilka.EINVALID, "period")
-		_, err = e.svc.Coalition.CloseSettlement(e.ctx, "nobody", "2026-10", "test")
+		_, err = e.svc.Coalition.CloseSettlement(e.ctx, "nobody", "2026-10")
 		wantCode(t, err, kopilka.ENOTFOUND, "")
 	})
 }

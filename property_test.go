@@ -137,7 +137,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 			if pts == 0 {
 				pts = 1
 			}
-			x, err := e.svc.Ledger.Adjust(e.ctx, id, kopilka.Adjustment{Points: pts, Reason: "property"}, "test", "")
+			x, err := e.svc.Ledger.Adjust(e.ctx, id, kopilka.Adjustment{Points: pts, Reason: "property"}, "")
 			if err != nil {
 				refused(step, err, before)
 				break

@@ -319,22 +319,23 @@ func TestAdjust_CreditDebitAndIdempotencyKey(t *testing.T) {
 		e := newEnv(t, d, testProgramme(nil))
 		m := e.member("+79160000001")
 		a := kopilka.Adjustment{Points: 40, Reason: "goodwill"}
-		t1, err := e.svc.Ledger.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
-		if err != nil || t1.Actor != "support:anna" {
+		anna := kopilka.NewContextWithPrincipal(e.ctx, kopilka.Principal{Kind: "operator", ID: "anna", Name: "anna@example.com", Role: kopilka.RoleSupport})
+		t1, err := e.svc.Ledger.Adjust(anna, m.ID, a, "k1")
+		if err != nil || t1.Actor != "operator:anna (anna@example.com)" {
 			t.Fatal(t1, err)
 		}
-		t2, err := e.svc.Ledger.Adjust(e.ctx, m.ID, a, "support:anna", "k1")
+		t2, err := e.svc.Ledger.Adjust(anna, m.ID, a, "k1")
 		if err != nil || t2.ID != t1.ID || e.balance(m.ID).Available != 40 {
 			t.Fatalf("replay: %+v %v, balance %+v", t2, err, e.balance(m.ID))
 		}
-		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 41, Reason: "goodwill"}, "x", "k1"); kopilka.ErrorCode(err) != kopilka.EIDEMPOTENCY {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 41, Reason: "goodwill"}, "k1"); kopilka.ErrorCode(err) != kopilka.EIDEMPOTENCY {
 			t.Fatalf("key reuse: %v", err)
 		}
-		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -41, Reason: "fraud"}, "x", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -41, Reason: "fraud"}, ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("debit beyond balance: %v", err)
 		}
 		e.clock.Add(time.Minute)
-		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -40, Reason: "fraud"}, "x", ""); err != nil {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -40, Reason: "fraud"}, ""); err != nil {
 			t.Fatal(err)
 		}
 		items, _, err := e.svc.Ledger.History(e.ctx, m.ID, nil, 10)
@@ -393,7 +394,7 @@ func TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -lots, Reason: "all of it"}, "test", ""); err != nil {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -lots, Reason: "all of it"}, ""); err != nil {
 			t.Fatalf("debit of %d lots: %v", lots, err)
 		}
 		e.clock.AddDate(0, 1, 1)
@@ -445,7 +446,7 @@ func TestSpend_DueLotsSettleAtTheTillBeforeTheJobRuns(t *testing.T) {
 		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 51, 100000)); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("spending expired points: %v, want insufficient-points", err)
 		}
-		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -51, Reason: "x"}, "test", ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: -51, Reason: "x"}, ""); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("debiting expired points: %v, want insufficient-points", err)
 		}
 		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r2", m.ID, 50, 100000)); err != nil {

@@ -6,19 +6,11 @@ import (
 	"github.com/kopilka/kopilka"
 )
 
-// RecordAudit appends entries in one transaction.
-func (s *Service) RecordAudit(ctx context.Context, es ...kopilka.AuditEntry) error {
-	for i := range es {
-		es[i].ID = s.Env.NewID()
-		if es[i].At.IsZero() {
-			es[i].At = s.Env.Time()
-		}
-	}
-	return s.DB.Update(ctx, func(tx Tx) error { return tx.InsertAudit(ctx, es...) })
-}
-
 // Audit reads entries, newest first, and the cursor of the next page.
 func (s *Service) Audit(ctx context.Context, f kopilka.AuditFilter) ([]kopilka.AuditEntry, *kopilka.Cursor, error) {
+	if err := Allow(ctx, AuditRead); err != nil {
+		return nil, nil, err
+	}
 	if f.Limit == 0 {
 		f.Limit = 100
 	}

@@ -13,7 +13,12 @@ import (
 
 // CreateKey makes a key with a new random secret (or the given one, for the
 // bootstrap key) and returns it with the secret.
-func (s *Service) CreateKey(ctx context.Context, k kopilka.APIKey, secret string) (kopilka.APIKey, error) {
+func (s *Service) CreateKey(ctx context.Context, k kopilka.APIKey, secret string) (_ kopilka.APIKey, err error) {
+	a := Begin(ctx, s.Env, KeysCreate, "")
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.APIKey{}, err
+	}
 	var pr kopilka.Problems
 	k.Name = strings.TrimSpace(k.Name)
 	if k.Name == "" || len(k.Name) > 100 || !kopilka.CleanText(k.Name) {
@@ -46,7 +51,7 @@ func (s *Service) CreateKey(ctx context.Context, k kopilka.APIKey, secret string
 	}
 	k.ID, k.Hash, k.Prefix, k.CreatedAt = s.Env.NewID(), kopilka.HashKey(secret), secret[:min(8, len(secret))], s.Env.Time()
 	k.RevokedAt, k.LastUsedAt = nil, nil
-	err := s.DB.Update(ctx, func(tx Tx) error {
+	err = s.DB.Update(ctx, func(tx Tx) error {
 		if k.PartnerID != "" {
 			if _, err := tx.Partner(ctx, k.PartnerID); kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
 				return kopilka.Invalid("partner_id", "no partner has this id")
@@ -62,7 +67,13 @@ func (s *Service) CreateKey(ctx context.Context, k kopilka.APIKey, secret string
 				return err
 			}
 		}
-		return tx.InsertKey(ctx, k)
+		if err := tx.InsertKey(ctx, k); err != nil {
+			return err
+		}
+		a.SetTarget(k.ID)
+		shown := k // as the answer shows it; the log keeps "(removed)" for the secret
+		shown.Secret = secret
+		return a.Record(ctx, tx, nil, shown)
 	})
 	if err != nil {
 		return kopilka.APIKey{}, err
@@ -110,6 +121,13 @@ func (s *Service) TouchKey(ctx context.Context, id string) error {
 
 // Keys lists every key without secrets.
 func (s *Service) Keys(ctx context.Context) (ks []kopilka.APIKey, err error) {
+	if err := Allow(ctx, KeysList); err != nil {
+		return nil, err
+	}
+	return s.keys(ctx)
+}
+
+func (s *Service) keys(ctx context.Context) (ks []kopilka.APIKey, err error) {
 	err = s.DB.View(ctx, func(tx Tx) error {
 		ks, err = tx.Keys(ctx)
 		return err
@@ -117,9 +135,32 @@ func (s *Service) Keys(ctx context.Context) (ks []kopilka.APIKey, err error) {
 	return ks, err
 }
 
-// RevokeKey stops a key at once.
-func (s *Service) RevokeKey(ctx context.Context, id string) error {
-	return s.DB.Update(ctx, func(tx Tx) error { return tx.RevokeKey(ctx, id, s.Env.Time()) })
+// RevokeKey stops a key at once; an unknown key is ENOTFOUND.
+func (s *Service) RevokeKey(ctx context.Context, id string) (err error) {
+	a := Begin(ctx, s.Env, KeysRevoke, id)
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx Tx) error {
+		ks, err := tx.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(ks, func(k kopilka.APIKey) bool { return k.ID == id })
+		if i < 0 {
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no key has this id")
+		}
+		now := s.Env.Time()
+		if err := tx.RevokeKey(ctx, id, now); err != nil {
+			return err
+		}
+		after := ks[i]
+		if after.RevokedAt == nil {
+			after.RevokedAt = &now
+		}
+		return a.Record(ctx, tx, ks[i], after)
+	})
 }
 
 // EnsureKey stores the key with this secret as admin unless it exists;
@@ -141,6 +182,6 @@ func (s *Service) EnsureKey(ctx context.Context, name, secret string) (bool, err
 
 // HasKeys reports whether any key exists.
 func (s *Service) HasKeys(ctx context.Context) (bool, error) {
-	ks, err := s.Keys(ctx)
+	ks, err := s.keys(ctx)
 	return len(ks) > 0, err
 }

@@ -146,21 +146,38 @@ func (in OperatorInput) apply(o *kopilka.Operator, s *Service) error {
 const StatusDisabled = "disabled"
 
 // CreateOperator adds a person to the back office.
-func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (kopilka.Operator, error) {
+func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (_ kopilka.Operator, err error) {
+	a := Begin(ctx, s.Env, OperatorsCreate, "")
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Operator{}, err
+	}
 	o := kopilka.Operator{ID: s.Env.NewID(), Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
 	if err := in.apply(&o, s); err != nil {
 		return kopilka.Operator{}, err
 	}
-	err := s.DB.Update(ctx, func(tx Tx) error { return tx.InsertOperator(ctx, o) })
+	a.SetTarget(o.ID)
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		if err := tx.InsertOperator(ctx, o); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, nil, o)
+	})
 	return o, err
 }
 
 // UpdateOperator changes an operator; a new password also unlocks them.
 func (s *Service) UpdateOperator(ctx context.Context, id string, in OperatorInput) (o kopilka.Operator, err error) {
+	a := Begin(ctx, s.Env, OperatorsUpdate, id)
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return o, err
+	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		if o, err = tx.Operator(ctx, id); err != nil {
 			return err
 		}
+		before := o
 		if err := in.apply(&o, s); err != nil {
 			return err
 		}
@@ -169,27 +186,41 @@ func (s *Service) UpdateOperator(ctx context.Context, id string, in OperatorInpu
 		}
 		// Disabled, or a new password: every session of theirs ends, for good.
 		if o.Status != kopilka.StatusActive || in.Password != nil {
-			return tx.RevokeSessions(ctx, o.ID, s.Env.Time())
+			if err := tx.RevokeSessions(ctx, o.ID, s.Env.Time()); err != nil {
+				return err
+			}
 		}
-		return nil
+		return a.Record(ctx, tx, before, o)
 	})
 	return o, err
 }
 
 // UnlockOperator clears an operator's failed logins.
 func (s *Service) UnlockOperator(ctx context.Context, id string) (o kopilka.Operator, err error) {
+	a := Begin(ctx, s.Env, OperatorsUnlock, id)
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return o, err
+	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		if o, err = tx.Operator(ctx, id); err != nil {
 			return err
 		}
+		before := o
 		o.FailedLogins, o.LockedUntil = 0, nil
-		return tx.UpdateOperator(ctx, o)
+		if err := tx.UpdateOperator(ctx, o); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, o)
 	})
 	return o, err
 }
 
 // Operators lists every operator.
 func (s *Service) Operators(ctx context.Context) (os []kopilka.Operator, err error) {
+	if err := Allow(ctx, OperatorsList); err != nil {
+		return nil, err
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
 		os, err = tx.Operators(ctx)
 		return err
@@ -199,6 +230,9 @@ func (s *Service) Operators(ctx context.Context) (os []kopilka.Operator, err err
 
 // Operator returns one operator, or ENOTFOUND.
 func (s *Service) Operator(ctx context.Context, id string) (o kopilka.Operator, err error) {
+	if err := Allow(ctx, OperatorsRead); err != nil {
+		return o, err
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
 		o, err = tx.Operator(ctx, id)
 		return err
@@ -211,7 +245,13 @@ var errLogin = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the e-mail or the password
 // Login checks an operator's password and opens a session. After
 // MaxFailedLogins failures in a row the account is locked for LockOut;
 // while locked, even the right password is refused with ELOCKED.
-func (s *Service) Login(ctx context.Context, email, password string) (kopilka.Session, kopilka.Operator, error) {
+//
+// Every attempt is in the audit log, named by the address it was tried
+// with; a failed one is recorded with the failure it counts.
+func (s *Service) Login(ctx context.Context, email, password string) (_ kopilka.Session, _ kopilka.Operator, err error) {
+	a := Begin(ctx, s.Env, AuthLogin, "")
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	a.SetActor("anonymous", "", "login:"+strings.ToLower(strings.TrimSpace(email)), "")
 	e, err := kopilka.NormalizeEmail(email)
 	if err != nil || e == "" || password == "" {
 		checkPassword(dummyHash, password)
@@ -227,7 +267,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (kopilka.Se
 		if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
 			checkPassword(dummyHash, password)
 			outcome = errLogin
-			return nil
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		} else if err != nil {
 			return err
 		}
@@ -238,12 +278,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (kopilka.Se
 		case o.Status != kopilka.StatusActive:
 			checkPassword(dummyHash, password)
 			outcome = errLogin
-			return nil
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		case o.LockedUntil != nil && o.LockedUntil.After(now):
 			checkPassword(dummyHash, password) // as long as any other answer
 			outcome = &kopilka.Error{Code: kopilka.ELOCKED, Message: fmt.Sprintf("too many failed logins: the account is locked until %s", o.LockedUntil.Format(time.RFC3339)),
 				Extra: map[string]any{"locked_until": o.LockedUntil.Format(time.RFC3339)}}
-			return nil
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		case !checkPassword(o.PasswordHash, password):
 			o.FailedLogins++
 			if o.FailedLogins >= MaxFailedLogins {
@@ -251,18 +291,25 @@ func (s *Service) Login(ctx context.Context, email, password string) (kopilka.Se
 				o.LockedUntil, o.FailedLogins = &until, 0
 			}
 			outcome = errLogin
-			return tx.UpdateOperator(ctx, o)
+			if err := tx.UpdateOperator(ctx, o); err != nil {
+				return err
+			}
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		}
 		o.FailedLogins, o.LockedUntil, o.LastLoginAt = 0, nil, &now
 		if err := tx.UpdateOperator(ctx, o); err != nil {
 			return err
 		}
-		sess, err = s.newSession(ctx, tx, "operator", o.ID, OperatorTokenPrefix, now.Add(OperatorSession))
-		return err
+		if sess, err = s.newSession(ctx, tx, "operator", o.ID, OperatorTokenPrefix, now.Add(OperatorSession)); err != nil {
+			return err
+		}
+		a.SetActor("operator", o.ID, "operator:"+o.ID+" ("+o.Email+")", o.Role)
+		return a.Record(ctx, tx, nil, map[string]any{"expires_at": sess.ExpiresAt, "operator": o})
 	})
 	if err != nil {
 		return kopilka.Session{}, kopilka.Operator{}, err
 	}
+	a.Committed()
 	if outcome != nil {
 		return kopilka.Session{}, kopilka.Operator{}, outcome
 	}
@@ -285,8 +332,18 @@ func (s *Service) newSession(ctx context.Context, tx Tx, kind, subject, prefix s
 }
 
 // Logout ends the session of this token.
-func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.DB.Update(ctx, func(tx Tx) error { return tx.RevokeSession(ctx, kopilka.HashKey(token), s.Env.Time()) })
+func (s *Service) Logout(ctx context.Context, token string) (err error) {
+	a := Begin(ctx, s.Env, AuthLogout, "")
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return err
+	}
+	return s.DB.Update(ctx, func(tx Tx) error {
+		if err := tx.RevokeSession(ctx, kopilka.HashKey(token), s.Env.Time()); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, nil, nil)
+	})
 }
 
 // sessionPrincipal returns who holds a live session token.
@@ -327,4 +384,12 @@ func (s *Service) sessionPrincipal(ctx context.Context, token string) (kopilka.P
 		return nil
 	})
 	return p, err
+}
+
+// Whoami returns the principal in ctx, for any principal signed in.
+func (s *Service) Whoami(ctx context.Context) (kopilka.Principal, error) {
+	if err := Allow(ctx, AuthWhoami); err != nil {
+		return kopilka.Principal{}, err
+	}
+	return kopilka.PrincipalFrom(ctx), nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -66,7 +67,9 @@ func (s *Service) otpAddress(phone, email string) (address, channel, to string, 
 // It answers the same whether or not such a member exists, so that it
 // cannot be used to find out who is a member; a second code to the same
 // address within OTPResendAfter is ERATELIMIT.
-func (s *Service) SendCode(ctx context.Context, phone, email string) error {
+func (s *Service) SendCode(ctx context.Context, phone, email string) (err error) {
+	a := Begin(ctx, s.Env, AuthCode, "")
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
 	address, channel, to, err := s.otpAddress(phone, email)
 	if err != nil {
 		return err
@@ -105,11 +108,15 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) error {
 		}
 		// An address of nobody gets a row too, with no member and no code
 		// sent, so that it is limited the same: the caller cannot tell.
-		return tx.PutOTP(ctx, next)
+		if err := tx.PutOTP(ctx, next); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, nil, nil)
 	})
 	if err != nil || code == "" {
 		return err
 	}
+	a.Committed() // a code not delivered is the operator's to hear of, not the log's
 	text := fmt.Sprintf("Your %s code: %s. It is valid for %d minutes. Do not tell it to anyone.", "loyalty", code, int(OTPLifetime/time.Minute))
 	if s.Sender == nil {
 		return &NotSentError{channel, errors.New("no sender of one-time codes is set up")}
@@ -156,7 +163,10 @@ var errCode = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the code is wrong or has ex
 
 // VerifyCode trades a code for a member session. A wrong code counts an
 // attempt; after OTPAttempts the code is void, as it is once used.
-func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (kopilka.Session, error) {
+func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (_ kopilka.Session, err error) {
+	a := Begin(ctx, s.Env, AuthVerify, "")
+	defer func() { err = Finish(ctx, s.DB, a, err) }()
+	a.SetActor("anonymous", "", "code:"+strings.ToLower(strings.TrimSpace(phone+email)), "")
 	address, _, _, err := s.otpAddress(phone, email)
 	if err != nil {
 		return kopilka.Session{}, err
@@ -172,14 +182,14 @@ func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (ko
 		o, err := tx.LockOTP(ctx, address)
 		if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
 			outcome = errCode
-			return nil
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		} else if err != nil {
 			return err
 		}
 		daily := now.Sub(o.FailuresSince) < 24*time.Hour && o.Failures >= OTPDailyFailures
 		if !o.ExpiresAt.After(now) || o.Attempts >= OTPAttempts || o.MemberID == "" || daily {
 			outcome = errCode
-			return nil
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		}
 		if subtle.ConstantTimeCompare([]byte(kopilka.HashKey(address+":"+code)), []byte(o.Hash)) != 1 {
 			o.Attempts++
@@ -188,7 +198,10 @@ func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (ko
 			}
 			o.Failures++
 			outcome = errCode
-			return tx.PutOTP(ctx, o)
+			if err := tx.PutOTP(ctx, o); err != nil {
+				return err
+			}
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		}
 		o.Attempts, o.ExpiresAt = OTPAttempts, now // used: void
 		if err := tx.PutOTP(ctx, o); err != nil {
@@ -200,14 +213,18 @@ func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (ko
 		}
 		if m.Status != kopilka.StatusActive {
 			outcome = kopilka.FieldErr(kopilka.EBLOCKEDMEMBER, "phone", "the member is blocked")
-			return nil
+			return a.RecordRefusal(ctx, tx, nil, outcome)
 		}
-		sess, err = s.newSession(ctx, tx, "member", m.ID, MemberTokenPrefix, now.Add(MemberSession))
-		return err
+		if sess, err = s.newSession(ctx, tx, "member", m.ID, MemberTokenPrefix, now.Add(MemberSession)); err != nil {
+			return err
+		}
+		a.SetActor("member", m.ID, "code:"+strings.ToLower(strings.TrimSpace(phone+email)), kopilka.RoleMember)
+		return a.Record(ctx, tx, nil, map[string]any{"expires_at": sess.ExpiresAt, "member_id": m.ID})
 	})
 	if err != nil {
 		return kopilka.Session{}, err
 	}
+	a.Committed()
 	if outcome != nil {
 		return kopilka.Session{}, outcome
 	}

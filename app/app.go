@@ -35,8 +35,9 @@ type App struct {
 }
 
 // New wires the use cases over db with the real clock and randomness, the
-// Russian region for national phone numbers, and settings and stores
-// reused for five seconds.
+// Russian region for national phone numbers, settings and stores reused
+// for five seconds, and adjustments by the support role limited to 1,000
+// points.
 func New(db *sqlstore.DB) *App {
 	env := kopilka.NewEnv()
 	const ttl = 5 * time.Second
@@ -45,7 +46,7 @@ func New(db *sqlstore.DB) *App {
 	a.Programme = &programme.Service{DB: sqlstore.For[programme.Tx](db), Env: env, TTL: ttl, Sites: a.Coalition}
 	a.Coalition.Live = a.Programme
 	a.Members = &members.Service{DB: sqlstore.For[members.Tx](db), Env: env, Region: "RU", Live: a.Programme}
-	a.Ledger = &ledger.Service{DB: sqlstore.For[ledger.Tx](db), Env: env, Live: a.Programme}
+	a.Ledger = &ledger.Service{DB: sqlstore.For[ledger.Tx](db), Env: env, Live: a.Programme, SupportLimit: 1000}
 	a.Purchases = &purchases.Service{DB: sqlstore.For[purchases.Tx](db), Env: env, Live: a.Programme, Sites: a.Coalition}
 	a.Access = &access.Service{DB: sqlstore.For[access.Tx](db), Env: env, Region: "RU"}
 	a.Jobs = &jobs.Service{DB: sqlstore.For[jobs.Tx](db), Env: env, Live: a.Programme}

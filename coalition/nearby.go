@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // Limits of a nearby search.
@@ -99,7 +100,15 @@ func (q *NearbyQuery) validate() error {
 
 // Nearby lists the open stores within the radius, nearest first, with
 // their distance; with OpenNow, only those open by their hours now.
+//
+// A principal of one partner finds only that partner's stores.
 func (s *Service) Nearby(ctx context.Context, q NearbyQuery) ([]NearbyStore, error) {
+	if err := access.Allow(ctx, access.StoresNearby); err != nil {
+		return nil, err
+	}
+	if p := kopilka.PrincipalFrom(ctx); p.Scoped() {
+		q.PartnerID = p.PartnerID
+	}
 	if err := q.validate(); err != nil {
 		return nil, err
 	}

@@ -2,19 +2,30 @@ package coalition
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // PutPartner creates the partner or changes it; its id is the caller's.
-func (s *Service) PutPartner(ctx context.Context, p kopilka.Partner) (kopilka.Partner, error) {
+func (s *Service) PutPartner(ctx context.Context, p kopilka.Partner) (_ kopilka.Partner, err error) {
+	a := access.Begin(ctx, s.Env, access.PartnersWrite, p.ID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Partner{}, err
+	}
 	if err := p.Validate(); err != nil {
 		return kopilka.Partner{}, err
 	}
-	err := s.DB.Update(ctx, func(tx Tx) error {
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		var before any
 		old, err := tx.Partner(ctx, p.ID)
+		if err == nil {
+			before = old
+		}
 		switch {
 		case kopilka.ErrorCode(err) == kopilka.ENOTFOUND:
 			p.CreatedAt = s.Env.Time()
@@ -24,7 +35,10 @@ func (s *Service) PutPartner(ctx context.Context, p kopilka.Partner) (kopilka.Pa
 			p.CreatedAt = old.CreatedAt
 		}
 		p.UpdatedAt = s.Env.Time()
-		return tx.PutPartner(ctx, p)
+		if err := tx.PutPartner(ctx, p); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, p)
 	})
 	if err != nil {
 		return kopilka.Partner{}, err
@@ -35,17 +49,25 @@ func (s *Service) PutPartner(ctx context.Context, p kopilka.Partner) (kopilka.Pa
 
 // SetPartnerRates changes only the partner's own earn rate and spend share
 // (nil: the programme's), which is what a partner's own staff may change.
-func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *kopilka.Percent) (kopilka.Partner, error) {
-	var p kopilka.Partner
-	err := s.DB.Update(ctx, func(tx Tx) (err error) {
-		if p, err = tx.Partner(ctx, id); err != nil {
+func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *kopilka.Percent) (p kopilka.Partner, err error) {
+	a := access.Begin(ctx, s.Env, access.PartnersRates, id)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return p, err
+	}
+	err = s.DB.Update(ctx, func(tx Tx) (err error) {
+		if p, err = s.partner(ctx, tx, id); err != nil {
 			return err
 		}
+		before := p
 		p.EarnRate, p.MaxSpend, p.UpdatedAt = earn, spend, s.Env.Time()
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		return tx.PutPartner(ctx, p)
+		if err := tx.PutPartner(ctx, p); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, p)
 	})
 	if err != nil {
 		return kopilka.Partner{}, err
@@ -54,38 +76,93 @@ func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *k
 	return p, nil
 }
 
-// Partner returns the partner, or ENOTFOUND.
+// Partner returns the partner, or ENOTFOUND (also for a principal of
+// another partner, in the same words).
 func (s *Service) Partner(ctx context.Context, id string) (p kopilka.Partner, err error) {
+	if err := access.Allow(ctx, access.PartnersRead); err != nil {
+		return p, err
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
-		p, err = tx.Partner(ctx, id)
+		p, err = s.partner(ctx, tx, id)
 		return err
 	})
 	return p, err
 }
 
-// Partners lists every partner by id.
+// errNoPartner and errNoStore answer for what does not exist and for what
+// belongs to a partner the principal may not see, in the same words.
+var (
+	errNoPartner = kopilka.Errorf(kopilka.ENOTFOUND, "no partner has this id")
+	errNoStore   = kopilka.Errorf(kopilka.ENOTFOUND, "no store has this id")
+)
+
+// partner reads a partner the principal in ctx may see.
+func (s *Service) partner(ctx context.Context, tx Tx, id string) (kopilka.Partner, error) {
+	if !access.Reaches(ctx, id, "") {
+		return kopilka.Partner{}, errNoPartner
+	}
+	p, err := tx.Partner(ctx, id)
+	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+		return p, errNoPartner
+	}
+	return p, err
+}
+
+// store reads a store the principal in ctx may see.
+func (s *Service) store(ctx context.Context, tx Tx, id string) (kopilka.Store, error) {
+	o, err := tx.Store(ctx, id)
+	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && !access.Reaches(ctx, o.PartnerID, id) {
+		return kopilka.Store{}, errNoStore
+	}
+	return o, err
+}
+
+// Partners lists every partner by id; a principal of one partner sees only its own.
 func (s *Service) Partners(ctx context.Context) (ps []kopilka.Partner, err error) {
+	if err := access.Allow(ctx, access.PartnersList); err != nil {
+		return nil, err
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
 		ps, err = tx.Partners(ctx)
 		return err
 	})
-	return ps, err
+	return slices.DeleteFunc(ps, func(p kopilka.Partner) bool { return !access.Reaches(ctx, p.ID, "") }), err
 }
 
 // PutStore creates a store of an existing partner or changes it. A store
 // does not move from one partner to another: its receipts are the first
 // partner's.
-func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (kopilka.Store, error) {
+//
+// A principal of one partner changes only that partner's stores: another
+// partner's store is not found, and a new store must name its own partner.
+func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (_ kopilka.Store, err error) {
+	a := access.Begin(ctx, s.Env, access.StoresWrite, o.ID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Store{}, err
+	}
 	if err := o.Validate(); err != nil {
 		return kopilka.Store{}, err
 	}
-	err := s.DB.Update(ctx, func(tx Tx) error {
+	err = s.DB.Update(ctx, func(tx Tx) error {
+		if _, err := s.store(ctx, tx, o.ID); err == errNoStore {
+			if _, err := tx.Store(ctx, o.ID); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+				return errNoStore // another partner's
+			}
+		}
+		if p := kopilka.PrincipalFrom(ctx); p.Scoped() && o.PartnerID != p.PartnerID {
+			return kopilka.Invalid("partner_id", "must be your own partner's id, "+p.PartnerID)
+		}
 		if _, err := tx.Partner(ctx, o.PartnerID); kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
 			return kopilka.Invalid("partner_id", "no partner has this id")
 		} else if err != nil {
 			return err
 		}
+		var before any
 		old, err := tx.Store(ctx, o.ID)
+		if err == nil {
+			before = old
+		}
 		switch {
 		case kopilka.ErrorCode(err) == kopilka.ENOTFOUND:
 			o.CreatedAt = s.Env.Time()
@@ -97,7 +174,10 @@ func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (kopilka.Store,
 			o.CreatedAt = old.CreatedAt
 		}
 		o.UpdatedAt = s.Env.Time()
-		return tx.PutStore(ctx, o)
+		if err := tx.PutStore(ctx, o); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, o)
 	})
 	if err != nil {
 		return kopilka.Store{}, err
@@ -106,19 +186,32 @@ func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (kopilka.Store,
 	return o, nil
 }
 
-// Store returns the store, or ENOTFOUND.
+// Store returns the store, or ENOTFOUND (also for a principal of another
+// partner, or of other stores, in the same words).
 func (s *Service) Store(ctx context.Context, id string) (o kopilka.Store, err error) {
+	if err := access.Allow(ctx, access.StoresRead); err != nil {
+		return o, err
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
-		o, err = tx.Store(ctx, id)
+		o, err = s.store(ctx, tx, id)
 		return err
 	})
 	return o, err
 }
 
-// Stores lists up to limit stores of a partner ("": every partner) with
-// ids after the cursor, by id.
+// Stores lists up to limit (1 to 1,000) stores of a partner with ids after
+// the cursor, by id; an unknown partner is ENOTFOUND.
 func (s *Service) Stores(ctx context.Context, partnerID, after string, limit int) (os []kopilka.Store, err error) {
+	if err := access.Allow(ctx, access.PartnersStores); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, kopilka.Invalid("limit", "must be from 1 to 1000")
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
+		if _, err := s.partner(ctx, tx, partnerID); err != nil {
+			return err
+		}
 		os, err = tx.Stores(ctx, partnerID, after, limit)
 		return err
 	})

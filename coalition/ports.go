@@ -5,10 +5,12 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // Tx is the storage partners, stores and settlements need inside a transaction.
 type Tx interface {
+	access.Auditor
 	// InsertSettlement stores a closed statement; an existing one is ECONFLICT.
 	InsertSettlement(ctx context.Context, st kopilka.Statement) error
 	// Partner returns the partner, or ENOTFOUND.

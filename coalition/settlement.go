@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // periodBounds reads a month "2026-10" in the programme's time zone.
@@ -43,6 +44,12 @@ func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, 
 // Statement reports a partner's points for a month ("2026-10"), or for
 // [from, to) when period is empty. A closed month gives its frozen totals.
 func (s *Service) Statement(ctx context.Context, partnerID, period string, from, to time.Time) (kopilka.Statement, error) {
+	if err := access.Allow(ctx, access.PartnersReports); err != nil {
+		return kopilka.Statement{}, err
+	}
+	if !access.Reaches(ctx, partnerID, "") {
+		return kopilka.Statement{}, errNoPartner
+	}
 	e, err := s.Live.Engine(ctx)
 	if err != nil {
 		return kopilka.Statement{}, err
@@ -56,7 +63,7 @@ func (s *Service) Statement(ctx context.Context, partnerID, period string, from,
 	}
 	var st kopilka.Statement
 	err = s.DB.View(ctx, func(tx Tx) error {
-		if _, err := tx.Partner(ctx, partnerID); err != nil {
+		if _, err := s.partner(ctx, tx, partnerID); err != nil {
 			return err
 		}
 		if period != "" {
@@ -86,7 +93,14 @@ func (s *Service) withEntries(ctx context.Context, tx Tx, closed kopilka.Stateme
 
 // CloseSettlement freezes a partner's statement of a month that ended at
 // least SettleGrace ago. Closing it again returns the frozen statement.
-func (s *Service) CloseSettlement(ctx context.Context, partnerID, period, by string) (kopilka.Statement, error) {
+// It is recorded as closed by the principal in ctx.
+func (s *Service) CloseSettlement(ctx context.Context, partnerID, period string) (_ kopilka.Statement, err error) {
+	a := access.Begin(ctx, s.Env, access.SettlementsClose, partnerID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Statement{}, err
+	}
+	by := kopilka.PrincipalFrom(ctx).Actor()
 	e, err := s.Live.Engine(ctx)
 	if err != nil {
 		return kopilka.Statement{}, err
@@ -102,12 +116,14 @@ func (s *Service) CloseSettlement(ctx context.Context, partnerID, period, by str
 	var st kopilka.Statement
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) (err error) {
-			if _, err := tx.Partner(ctx, partnerID); err != nil {
+			if _, err := s.partner(ctx, tx, partnerID); err != nil {
 				return err
 			}
 			if st, err = tx.Settlement(ctx, partnerID, period); err == nil {
-				st, err = s.withEntries(ctx, tx, st)
-				return err
+				if st, err = s.withEntries(ctx, tx, st); err != nil {
+					return err
+				}
+				return a.Record(ctx, tx, totals(st), totals(st))
 			} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 				return err
 			}
@@ -115,11 +131,21 @@ func (s *Service) CloseSettlement(ctx context.Context, partnerID, period, by str
 				return err
 			}
 			st.Period, st.Status, st.ClosedAt, st.ClosedBy = period, kopilka.StatementClosed, &now, by
-			return tx.InsertSettlement(ctx, st) // the totals; the entries stay in the ledger
+			if err := tx.InsertSettlement(ctx, st); err != nil { // the totals; the entries stay in the ledger
+				return err
+			}
+			return a.Record(ctx, tx, nil, totals(st))
 		})
 	})
 	if err != nil {
 		return kopilka.Statement{}, err
 	}
 	return st, nil
+}
+
+// totals is a statement without its entries, as the audit log keeps it:
+// the entries are the ledger's own transactions.
+func totals(st kopilka.Statement) kopilka.Statement {
+	st.Entries = nil
+	return st
 }

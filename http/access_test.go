@@ -41,7 +41,7 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			}
 			a.do(t, "POST", "/v1/operators", adminKey, map[string]any{"email": "help@example.com", "name": "Twin", "role": "support",
 				"password": "correct horse battery"}).problem(t, 409, kopilka.ECONFLICT, "email")
-			stored, err := a.svc.Access.Operator(context.Background(), op.ID)
+			stored, err := a.svc.Access.Operator(sysCtx(), op.ID)
 			if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 				t.Fatalf("stored hash %q, %v", stored.PasswordHash, err)
 			}
@@ -283,7 +283,7 @@ func TestKeys_ScopedToStores(t *testing.T) {
 		t.Errorf("another store's purchase says %q, a missing one %q: they must read the same", p1.Detail, p2.Detail)
 	}
 	a.do(t, "POST", "/v1/purchases/a-1/cancel", k.Secret, nil).problem(t, 404, kopilka.ENOTFOUND, "")
-	if q, err := a.svc.Purchases.Purchase(context.Background(), "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
+	if q, err := a.svc.Purchases.Purchase(sysCtx(), "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
 		t.Fatalf("purchase a-1 after the refused cancel: %+v %v", q, err)
 	}
 }

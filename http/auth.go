@@ -23,9 +23,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The audit log names who tried, even when the attempt fails.
-	if a := auditOf(r.Context()); a != nil {
-		a.ActorKind, a.Actor = "anonymous", "login:"+strings.ToLower(strings.TrimSpace(in.Email))
-	}
 	sess, o, err := s.App.Access.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
 		if e, ok := err.(*kopilka.Error); ok && e.Code == kopilka.ELOCKED {
@@ -34,9 +31,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		return err
-	}
-	if a := auditOf(r.Context()); a != nil {
-		a.ActorKind, a.ActorID, a.Actor, a.Role = "operator", o.ID, "operator:"+o.ID+" ("+o.Email+")", o.Role
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"token": sess.Token, "expires_at": sess.ExpiresAt, "operator": o})
 	return nil
@@ -58,7 +52,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r.Context())
+	p, err := s.App.Access.Whoami(r.Context())
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"kind": p.Kind, "id": p.ID, "name": p.Name, "role": p.Role,
 		"partner_id": p.PartnerID, "store_ids": p.StoreIDs, "member_id": p.MemberID})
 	return nil
@@ -101,15 +98,9 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if a := auditOf(r.Context()); a != nil {
-		a.Actor = "code:" + strings.ToLower(strings.TrimSpace(in.Phone+in.Email))
-	}
 	sess, err := s.App.Access.VerifyCode(r.Context(), in.Phone, in.Email, in.Code)
 	if err != nil {
 		return err
-	}
-	if a := auditOf(r.Context()); a != nil {
-		a.ActorKind, a.ActorID, a.Role = "member", sess.SubjectID, kopilka.RoleMember
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"token": sess.Token, "expires_at": sess.ExpiresAt, "member_id": sess.SubjectID})
 	return nil
@@ -118,7 +109,7 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 // The member app's routes: the member's own, and nothing else.
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.App.Members.Member(r.Context(), principalOf(r.Context()).MemberID)
+	m, err := s.App.Members.Me(r.Context())
 	if err != nil {
 		return err
 	}
@@ -127,7 +118,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myBalance(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.App.Ledger.Balance(r.Context(), principalOf(r.Context()).MemberID)
+	b, err := s.App.Ledger.MyBalance(r.Context())
 	if err != nil {
 		return err
 	}
@@ -136,7 +127,9 @@ func (s *Server) myBalance(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) myTransactions(w http.ResponseWriter, r *http.Request) error {
-	return s.history(w, r, principalOf(r.Context()).MemberID)
+	return s.history(w, r, func(cur *kopilka.Cursor, limit int) ([]kopilka.Transaction, *kopilka.Cursor, error) {
+		return s.App.Ledger.MyHistory(r.Context(), cur, limit)
+	})
 }
 
 func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) error {

@@ -73,7 +73,7 @@ var codeIn = regexp.MustCompile(`\b[0-9]{6}\b`)
 // admin key (adminKey) and a till key (posKey).
 func newAPI(t *testing.T, dialect string) *api {
 	t.Helper()
-	ctx := context.Background()
+	ctx := sysCtx()
 	db := storetest.Open(t, dialect) // PostgreSQL: a schema of the test's own, or a skip
 	svc := app.New(db)
 	box := &outbox{}
@@ -203,4 +203,10 @@ func (r reply) problem(t *testing.T, status int, code kopilka.Code, field string
 		t.Errorf("errors name fields %q, want %q among them; body: %s", fields, field, r.body)
 	}
 	return p
+}
+
+// sysCtx is the context of a test that calls the use cases directly, as
+// the command line does.
+func sysCtx() context.Context {
+	return kopilka.NewContextWithPrincipal(context.Background(), kopilka.System("test"))
 }

@@ -173,7 +173,7 @@ func oasOperations(doc map[string]any) (map[string]map[string]any, []string) {
 func oasRouteRoles(routes []Route) map[string][]string {
 	roles := map[string][]string{"GET /metrics": nil}
 	for _, rt := range routes {
-		roles[rt.Method+" "+rt.Pattern] = rt.Roles
+		roles[rt.Method+" "+rt.Pattern] = rt.Roles()
 	}
 	return roles
 }

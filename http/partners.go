@@ -1,10 +1,8 @@
 package http
 
 import (
-	"context"
 	"encoding/csv"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,65 +11,10 @@ import (
 	"github.com/kopilka/kopilka/coalition"
 )
 
-// A principal scoped to a partner (a pos or partner-admin key) sees only
-// that partner's business: anything of another partner is not found, in
-// the same words as something that does not exist.
-
-func notFound(what string) error { return kopilka.Errorf(kopilka.ENOTFOUND, "no %s has this id", what) }
-
-// ownPartner refuses a scoped principal another partner.
-func ownPartner(ctx context.Context, partnerID string) error {
-	if p := principalOf(ctx); p.Scoped() && p.PartnerID != partnerID {
-		return notFound("partner")
-	}
-	return nil
-}
-
-// ownStore refuses a scoped principal a store of another partner, or one
-// outside its stores.
-func (s *Server) ownStore(ctx context.Context, storeID string) error {
-	p := principalOf(ctx)
-	if !p.Scoped() {
-		return nil
-	}
-	site, err := s.App.Coalition.Site(ctx, storeID)
-	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
-		return notFound("store")
-	} else if err != nil {
-		return err
-	}
-	if site.Partner.ID != p.PartnerID || len(p.StoreIDs) > 0 && !slices.Contains(p.StoreIDs, storeID) {
-		return notFound("store")
-	}
-	return nil
-}
-
-// ownReceipt refuses a scoped principal a purchase made at another
-// partner's store (or at a store outside its own).
-func (s *Server) ownReceipt(ctx context.Context, receiptID string) error {
-	p := principalOf(ctx)
-	if !p.Scoped() {
-		return nil
-	}
-	q, err := s.App.Purchases.Purchase(ctx, receiptID)
-	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
-		return notFound("purchase") // the same words as for another partner's
-	} else if err != nil {
-		return err
-	}
-	if q.PartnerID != p.PartnerID || len(p.StoreIDs) > 0 && !slices.Contains(p.StoreIDs, q.StoreID) {
-		return notFound("purchase")
-	}
-	return nil
-}
-
 func (s *Server) listPartners(w http.ResponseWriter, r *http.Request) error {
 	ps, err := s.App.Coalition.Partners(r.Context())
 	if err != nil {
 		return err
-	}
-	if p := principalOf(r.Context()); p.Scoped() {
-		ps = slices.DeleteFunc(ps, func(x kopilka.Partner) bool { return x.ID != p.PartnerID })
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": ps})
 	return nil
@@ -79,9 +22,6 @@ func (s *Server) listPartners(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getPartner(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := ownPartner(r.Context(), id); err != nil {
-		return err
-	}
 	p, err := s.App.Coalition.Partner(r.Context(), id)
 	if err != nil {
 		return err
@@ -115,9 +55,6 @@ func (s *Server) putPartner(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := ownPartner(r.Context(), id); err != nil {
-		return err
-	}
 	var in struct {
 		EarnRate *kopilka.Percent `json:"earn_rate_percent"`
 		MaxSpend *kopilka.Percent `json:"max_spend_percent"`
@@ -135,18 +72,9 @@ func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := ownPartner(r.Context(), id); err != nil {
-		return err
-	}
-	if _, err := s.App.Coalition.Partner(r.Context(), id); err != nil {
-		return err
-	}
 	limit, err := queryInt(r, "limit", 100)
 	if err != nil {
 		return err
-	}
-	if limit < 1 || limit > 1000 {
-		return kopilka.Invalid("limit", "must be from 1 to 1000")
 	}
 	os, err := s.App.Coalition.Stores(r.Context(), id, r.URL.Query().Get("after"), limit)
 	if err != nil {
@@ -162,9 +90,6 @@ func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getStore(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := s.ownStore(r.Context(), id); err != nil {
-		return err
-	}
 	o, err := s.App.Coalition.Store(r.Context(), id)
 	if err != nil {
 		return err
@@ -190,17 +115,6 @@ func (s *Server) putStore(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
-	if p := principalOf(r.Context()); p.Scoped() {
-		// Another partner's existing store is not found; a new id is the partner's to take.
-		if err := s.ownStore(r.Context(), id); err != nil {
-			if _, err2 := s.App.Coalition.Store(r.Context(), id); kopilka.ErrorCode(err2) != kopilka.ENOTFOUND {
-				return err
-			}
-		}
-		if in.PartnerID != p.PartnerID {
-			return kopilka.Invalid("partner_id", "must be your own partner's id, "+p.PartnerID)
-		}
-	}
 	o, err := s.App.Coalition.PutStore(r.Context(), kopilka.Store{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
 		Lat: in.Lat, Lon: in.Lon, TimeZone: in.TimeZone, Hours: in.Hours, Status: in.Status})
 	if err != nil {
@@ -258,7 +172,6 @@ func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return kopilka.Invalid("open_now", `must be "true" or "false"`)
 	}
-	q.PartnerID = principalOf(r.Context()).PartnerID
 	stores, err := s.App.Coalition.Nearby(r.Context(), q)
 	if err != nil {
 		return err
@@ -270,9 +183,6 @@ func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 // statement answers a report over ?from=&to= (RFC 3339).
 func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := ownPartner(r.Context(), id); err != nil {
-		return err
-	}
 	var bounds [2]time.Time
 	for i, name := range []string{"from", "to"} {
 		v := r.URL.Query().Get(name)
@@ -291,9 +201,6 @@ func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if err := ownPartner(r.Context(), id); err != nil {
-		return err
-	}
 	st, err := s.App.Coalition.Statement(r.Context(), id, r.PathValue("period"), time.Time{}, time.Time{})
 	if err != nil {
 		return err
@@ -308,7 +215,7 @@ func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	st, err := s.App.Coalition.CloseSettlement(r.Context(), r.PathValue("id"), in.Period, actor(r.Context()))
+	st, err := s.App.Coalition.CloseSettlement(r.Context(), r.PathValue("id"), in.Period)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // statuses maps each error code to its HTTP status: the one place where
@@ -113,6 +114,12 @@ func StatusOf(err error) int {
 // writeError writes err as problem+json. Internal errors are logged with the
 // request id and shown to the client only as "internal".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var rec *access.RecordError
+	if errors.As(err, &rec) {
+		s.Logger.ErrorContext(r.Context(), "audit log: could not record a refused or failed write", "err", rec.Record,
+			"route", r.Pattern, "path", r.URL.Path, "request_id", requestID(r.Context()))
+		s.auditFailures.Inc()
+	}
 	code := kopilka.ErrorCode(err)
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {

@@ -128,6 +128,9 @@ func (s *Server) importProgramme(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if dry, _ := strconv.ParseBool(r.URL.Query().Get("dry_run")); dry {
+		if err := s.App.Programme.Check(r.Context(), p); err != nil {
+			return err
+		}
 		writeJSON(w, http.StatusOK, p)
 		return nil
 	}

@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http/httptest"
 	"strconv"
@@ -16,7 +15,7 @@ import (
 func TestRateLimit_AKeyOverItsRateGets429WithRetryAfter(t *testing.T) {
 	svc := app.New(storetest.Open(t, "sqlite"))
 	for _, k := range []struct{ name, role, secret string }{{"admin", kopilka.RoleAdmin, adminKey}, {"till", kopilka.RolePOS, posKey}} {
-		if _, err := svc.Access.CreateKey(context.Background(), kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
+		if _, err := svc.Access.CreateKey(sysCtx(), kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,7 +37,7 @@ func TestRateLimit_AKeyOverItsRateGets429WithRetryAfter(t *testing.T) {
 	}
 	// A refused write is not made; the limit is the key's, another key goes on.
 	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79165550000"}).problem(t, 429, kopilka.ERATELIMIT, "")
-	if _, err := svc.Members.FindMember(context.Background(), "phone", "+79165550000"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+	if _, err := svc.Members.FindMember(sysCtx(), "phone", "+79165550000"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 		t.Fatalf("a refused request created the member: %v", err)
 	}
 	if r := a.do(t, "GET", "/v1/members?card=0000000000", posKey, nil); r.status != 404 {

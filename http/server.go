@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/app"
 )
 
@@ -50,20 +50,15 @@ type Server struct {
 	// this instance, with bursts of RateBurst; zero means no limit.
 	RateLimit float64
 	RateBurst int
-	// SupportAdjustLimit is the most points one adjustment by the support
-	// role may add or take.
-	SupportAdjustLimit int64
 
 	mux      *http.ServeMux
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	points   *prometheus.CounterVec
-	// auditFailures counts writes whose audit entry could not be stored.
+	// auditFailures counts refused or failed writes whose audit entry
+	// could not be stored either.
 	auditFailures prometheus.Counter
-	auditMu       sync.Mutex // guards auditQueue
-	auditQueue    []pendingAudit
-	auditWriter   sync.Mutex // held by the request writing the queue
 
 	keyMu    sync.Mutex
 	keys     map[string]cachedKey
@@ -76,20 +71,29 @@ type cachedKey struct {
 	until time.Time
 }
 
-// Route is one route of the API and the roles that may call it; no roles
-// means the route is public.
+// Route is one route of the API.
 type Route struct {
 	Method  string
 	Pattern string
-	Roles   []string
-	// Scope says what of one partner's the route names (see ScopePartner).
-	Scope  string
+	// Action is the use case the route runs: access.Policy says who may
+	// take it, and the use case asks it. "" is a route outside the use
+	// cases (health, the API document), open to anybody.
+	Action access.Action
+	// Scope says what of one partner's the route names (see ScopePartner);
+	// the use case finds another partner's as missing.
+	Scope string
+	// Status is the status the route answers with on success; the audit
+	// entry of a write records it.
+	Status int
 	handle func(w http.ResponseWriter, r *http.Request) error
 }
 
+// Roles returns the roles that may call the route (nil: anybody).
+func (rt Route) Roles() []string { return access.Roles(rt.Action) }
+
 // NewServer builds the server and its routes.
 func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
-	s := &Server{App: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second, SupportAdjustLimit: 1000,
+	s := &Server{App: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second,
 		mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
 		keys: map[string]cachedKey{}, touched: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -103,7 +107,7 @@ func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
 		Name: "kopilka_points_total", Help: "Points earned and spent by confirmed purchases, and moved by refunds.",
 	}, []string{"kind"})
 	s.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "kopilka_audit_failures_total", Help: "Writes whose audit log entry could not be stored.",
+		Name: "kopilka_audit_failures_total", Help: "Refused or failed writes whose audit log entry could not be stored.",
 	})
 	s.registry.MustRegister(s.requests, s.duration, s.points, s.auditFailures,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
@@ -149,18 +153,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 type requestIDKey struct{}
-type principalKey struct{}
 
 func requestID(ctx context.Context) string { id, _ := ctx.Value(requestIDKey{}).(string); return id }
 
-// actor names who made a request, for the ledger's records.
-func actor(ctx context.Context) string { return principalOf(ctx).Actor() }
-
 // principalOf is who made the request (zero on a public route).
-func principalOf(ctx context.Context) kopilka.Principal {
-	p, _ := ctx.Value(principalKey{}).(kopilka.Principal)
-	return p
-}
+func principalOf(ctx context.Context) kopilka.Principal { return kopilka.PrincipalFrom(ctx) }
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -169,15 +166,15 @@ type statusWriter struct {
 
 func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
 
-// wrap adds what every route gets: the body limit, the key check, metrics and a log line.
+// wrap adds what every route gets: the body limit, the key check, the
+// description of the call that a write's audit entry records, the rate
+// limit, metrics and a log line. Who may do what is the use case's to ask.
 func (s *Server) wrap(rt Route) http.Handler {
 	name := rt.Method + " " + rt.Pattern
+	public := len(rt.Roles()) == 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		var out http.ResponseWriter = sw
-		var audit *kopilka.AuditEntry
-		var tee *teeWriter
 		r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBody)
 		err := func() error {
 			// Ids in the path are text the database must store: a NUL or bad
@@ -185,48 +182,39 @@ func (s *Server) wrap(rt Route) http.Handler {
 			if !kopilka.CleanText(r.URL.Path) {
 				return kopilka.Errorf(kopilka.ENOTFOUND, "no such resource")
 			}
-			var p kopilka.Principal
 			var who string // whose allowance the request takes
-			if len(rt.Roles) > 0 {
-				var err error
-				if p, err = s.authenticate(r); err != nil {
+			if !public {
+				p, err := s.authenticate(r)
+				if err != nil {
 					return err
 				}
-				r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+				r = r.WithContext(kopilka.NewContextWithPrincipal(r.Context(), p))
 				who = p.ID
 			} else if rt.Method == "POST" {
 				who = "ip:" + sourceOf(r) // logins and codes: limited per address
 			}
-			if audited(rt) {
+			if rt.Method != "GET" {
 				body, err := io.ReadAll(r.Body)
 				if err != nil {
 					return err
 				}
 				r.Body = io.NopCloser(bytes.NewReader(body))
-				audit = s.newAudit(r.Context(), rt, r, p, body)
-				r = r.WithContext(context.WithValue(r.Context(), auditKey{}, audit))
-				tee = &teeWriter{statusWriter: sw}
-				out = tee
+				r = r.WithContext(kopilka.NewContextWithCall(r.Context(), &kopilka.Call{Route: name,
+					Path: strings.ToValidUTF8(r.URL.RequestURI(), "\uFFFD"), RequestID: requestID(r.Context()),
+					Source: sourceOf(r), Request: body, Status: rt.Status, StatusOf: StatusOf}))
 			}
-			if len(rt.Roles) > 0 && !slices.Contains(rt.Roles, p.Role) {
-				return kopilka.Errorf(kopilka.EFORBIDDEN, "the %s role may not call %s", p.Role, name)
+			if who != "" {
+				if wait := s.throttle(who); wait > 0 {
+					secs := int(math.Ceil(wait.Seconds()))
+					sw.Header().Set("Retry-After", strconv.Itoa(secs))
+					return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("at most %g requests a second may be made with one key or session, or from one address to a public route; retry after %d s", s.RateLimit, secs),
+						Extra: map[string]any{"retry_after": secs}}
+				}
 			}
-			if who == "" {
-				return rt.handle(out, r)
-			}
-			if wait := s.throttle(who); wait > 0 {
-				secs := int(math.Ceil(wait.Seconds()))
-				sw.Header().Set("Retry-After", strconv.Itoa(secs))
-				return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("at most %g requests a second may be made with one key or session, or from one address to a public route; retry after %d s", s.RateLimit, secs),
-					Extra: map[string]any{"retry_after": secs}}
-			}
-			return rt.handle(out, r)
+			return rt.handle(sw, r)
 		}()
 		if err != nil {
-			s.writeError(out, r, err)
-		}
-		if audit != nil {
-			s.record(r.Context(), audit, sw.status, tee.buf.Bytes())
+			s.writeError(sw, r, err)
 		}
 		elapsed := time.Since(start)
 		s.requests.WithLabelValues(name, http.StatusText(sw.status)).Inc()
@@ -237,7 +225,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		}
 		s.Logger.Log(r.Context(), level, "request", "method", r.Method, "route", rt.Pattern, "path", r.URL.Path,
 			"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000, "request_id", requestID(r.Context()),
-			"key", actor(r.Context()))
+			"key", principalOf(r.Context()).Actor())
 	})
 }
 

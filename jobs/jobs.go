@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/ledger"
 )
 
@@ -23,8 +24,14 @@ type JobReport struct {
 // whose time has passed, one member per transaction, until none are due.
 // Several instances may run it at once: each change is re-checked under the
 // member's balance lock, so no lot is activated or expired twice.
+//
+// The caller must be allowed to run the jobs: the command line and the
+// server's own timer act as kopilka.System.
 func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 	var rep JobReport
+	if err := access.Allow(ctx, access.JobsRun); err != nil {
+		return rep, err
+	}
 	// A member whose settlement fails is left for the next run; the others
 	// are settled, and the errors are returned together at the end.
 	failed := map[string]error{}

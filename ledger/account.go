@@ -2,18 +2,32 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // Adjust credits or debits a member's available points by hand, recording
 // who did it and why. A credit is a new lot that expires like earned points;
 // a debit consumes lots like spending. With a key, a repeat of the same
 // adjustment returns the first transaction; another body is EIDEMPOTENCY.
-func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustment, actor, key string) (kopilka.Transaction, error) {
+// The support role may move at most SupportLimit points either way.
+func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustment, key string) (t kopilka.Transaction, err error) {
+	audit := access.Begin(ctx, s.Env, access.LedgerAdjust, memberID)
+	defer func() { err = access.Finish(ctx, s.DB, audit, err) }()
+	if err := audit.Err(); err != nil {
+		return t, err
+	}
+	p := kopilka.PrincipalFrom(ctx)
+	if p.Role == kopilka.RoleSupport && (a.Points > s.SupportLimit || a.Points < -s.SupportLimit) {
+		return t, &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: fmt.Sprintf("the support role may adjust at most %d points at a time; ask an operator", s.SupportLimit),
+			Fields: []kopilka.FieldError{{Field: "points", Detail: fmt.Sprintf("at most %d either way for the support role", s.SupportLimit)}}}
+	}
+	actor := p.Actor()
 	var pr kopilka.Problems
 	a.Reason = strings.TrimSpace(a.Reason)
 	if a.Points == 0 {
@@ -29,13 +43,13 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 	if err := pr.Err(); err != nil {
 		return kopilka.Transaction{}, err
 	}
-	p, err := s.Live.Programme(ctx)
+	eng, err := s.Live.Engine(ctx)
 	if err != nil {
 		return kopilka.Transaction{}, err
 	}
+	prog := eng.Programme
 	hash := kopilka.HashJSON(a)
 	now := s.Env.Time()
-	var t kopilka.Transaction
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
 			bal, err := tx.LockBalance(ctx, memberID) // ENOTFOUND for an unknown member
@@ -50,7 +64,7 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 						return kopilka.FieldErr(kopilka.EIDEMPOTENCY, "Idempotency-Key", "was used for a different adjustment")
 					}
 					t = prev
-					return nil
+					return audit.Record(ctx, tx, bal, t)
 				} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 					return err
 				}
@@ -58,7 +72,7 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 			e := NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: memberID, Kind: kopilka.KindAdjustment, Reason: a.Reason,
 				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
 			if a.Points > 0 {
-				e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, p.ExpiresAfter(now), now)
+				e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, prog.ExpiresAfter(now), now)
 			} else {
 				d, err := SettleDue(ctx, tx, s.Env, memberID, bal, now, true)
 				if err != nil {
@@ -76,7 +90,7 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 				return err // ECONFLICT: a twin won the key; retryRace runs again
 			}
 			t = e.Tx
-			return nil
+			return audit.Record(ctx, tx, bal, t)
 		})
 	})
 	return t, err
@@ -84,10 +98,26 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 
 // Balance returns a member's balance and the points that expire soon.
 func (s *Service) Balance(ctx context.Context, memberID string) (kopilka.BalanceView, error) {
-	p, err := s.Live.Programme(ctx)
+	if err := access.Allow(ctx, access.LedgerBalance); err != nil {
+		return kopilka.BalanceView{}, err
+	}
+	return s.balance(ctx, memberID)
+}
+
+// MyBalance is Balance for the member signed in.
+func (s *Service) MyBalance(ctx context.Context) (kopilka.BalanceView, error) {
+	if err := access.Allow(ctx, access.MeBalance); err != nil {
+		return kopilka.BalanceView{}, err
+	}
+	return s.balance(ctx, kopilka.PrincipalFrom(ctx).MemberID)
+}
+
+func (s *Service) balance(ctx context.Context, memberID string) (kopilka.BalanceView, error) {
+	eng, err := s.Live.Engine(ctx)
 	if err != nil {
 		return kopilka.BalanceView{}, err
 	}
+	p := eng.Programme
 	v := kopilka.BalanceView{MemberID: memberID, Expiring: []kopilka.Expiring{}}
 	err = s.DB.View(ctx, func(tx Tx) error {
 		b, err := tx.LockBalance(ctx, memberID)
@@ -107,6 +137,21 @@ func (s *Service) Balance(ctx context.Context, memberID string) (kopilka.Balance
 // History returns up to limit of a member's transactions, newest first,
 // and the cursor of the next page (nil at the end).
 func (s *Service) History(ctx context.Context, memberID string, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, *kopilka.Cursor, error) {
+	if err := access.Allow(ctx, access.LedgerHistory); err != nil {
+		return nil, nil, err
+	}
+	return s.history(ctx, memberID, before, limit)
+}
+
+// MyHistory is History for the member signed in.
+func (s *Service) MyHistory(ctx context.Context, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, *kopilka.Cursor, error) {
+	if err := access.Allow(ctx, access.MeHistory); err != nil {
+		return nil, nil, err
+	}
+	return s.history(ctx, kopilka.PrincipalFrom(ctx).MemberID, before, limit)
+}
+
+func (s *Service) history(ctx context.Context, memberID string, before *kopilka.Cursor, limit int) ([]kopilka.Transaction, *kopilka.Cursor, error) {
 	if limit <= 0 || limit > 500 {
 		return nil, nil, kopilka.Invalid("limit", "must be between 1 and 500")
 	}

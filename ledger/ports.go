@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 )
 
 // SettleTx is what settling a member's due lots needs: the lots, and posting.
@@ -18,6 +19,7 @@ type SettleTx interface {
 
 // Tx is the storage the ledger's use cases need inside a transaction.
 type Tx interface {
+	access.Auditor
 	SettleTx
 	// Expiring sums the member's active points that expire by until.
 	Expiring(ctx context.Context, memberID string, until time.Time) ([]kopilka.Expiring, error)

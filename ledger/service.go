@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // Service runs the ledger's use cases over the database.
@@ -16,9 +17,12 @@ type Service struct {
 	Env *kopilka.Env
 	// Live is the programme in force (expiry, expiring-soon window).
 	Live Live
+	// SupportLimit is the most points one adjustment by the support role
+	// may add or take.
+	SupportLimit int64
 }
 
 // Live reads the programme in force.
 type Live interface {
-	Programme(ctx context.Context) (kopilka.Programme, error)
+	Engine(ctx context.Context) (*pricing.Engine, error)
 }

@@ -7,11 +7,17 @@ import (
 	"io"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/programme"
 )
 
 // CreateMember registers a member and issues a virtual card.
-func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (kopilka.Member, error) {
+func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (_ kopilka.Member, err error) {
+	a := access.Begin(ctx, s.Env, access.MembersCreate, "")
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Member{}, err
+	}
 	if err := m.Normalize(s.Region); err != nil {
 		return kopilka.Member{}, err
 	}
@@ -19,7 +25,7 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (kopilka.M
 	if kopilka.CheckID(&pr, "referred_by", m.ReferredBy, false); pr.Err() != nil {
 		return kopilka.Member{}, pr.Err()
 	}
-	p, err := s.Live.Programme(ctx)
+	p, err := s.programme(ctx)
 	if err != nil {
 		return kopilka.Member{}, err
 	}
@@ -48,7 +54,13 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (kopilka.M
 			if _, err := programme.Bonus(ctx, tx, s.Env, p, m.ID, programme.BonusWelcome, "bonus:"+programme.BonusWelcome, b.Points, b.ExpiresDays, now); err != nil {
 				return err
 			}
-			return programme.ProfileBonus(ctx, tx, s.Env, p, m, now)
+			if err := programme.ProfileBonus(ctx, tx, s.Env, p, m, now); err != nil {
+				return err
+			}
+			created := m
+			created.Cards = []kopilka.Card{card}
+			a.SetTarget(m.ID)
+			return a.Record(ctx, tx, nil, created)
 		})
 	})
 	if err != nil {
@@ -56,6 +68,15 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (kopilka.M
 	}
 	m.Cards = []kopilka.Card{card}
 	return m, nil
+}
+
+// programme reads the programme in force.
+func (s *Service) programme(ctx context.Context) (kopilka.Programme, error) {
+	e, err := s.Live.Engine(ctx)
+	if err != nil {
+		return kopilka.Programme{}, err
+	}
+	return e.Programme, nil
 }
 
 // retryCardNumber runs fn again when a generated card number was taken.
@@ -80,6 +101,21 @@ func (s *Service) newCardNumber() string {
 
 // Member returns a member with its cards.
 func (s *Service) Member(ctx context.Context, id string) (m kopilka.Member, err error) {
+	if err := access.Allow(ctx, access.MembersRead); err != nil {
+		return m, err
+	}
+	return s.member(ctx, id)
+}
+
+// Me returns the member signed in, with its cards.
+func (s *Service) Me(ctx context.Context) (kopilka.Member, error) {
+	if err := access.Allow(ctx, access.MeRead); err != nil {
+		return kopilka.Member{}, err
+	}
+	return s.member(ctx, kopilka.PrincipalFrom(ctx).MemberID)
+}
+
+func (s *Service) member(ctx context.Context, id string) (m kopilka.Member, err error) {
 	err = s.DB.View(ctx, func(tx Tx) error {
 		m, err = tx.Member(ctx, id)
 		return err
@@ -89,6 +125,9 @@ func (s *Service) Member(ctx context.Context, id string) (m kopilka.Member, err 
 
 // FindMember finds a member by "phone", "email" or "card".
 func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Member, error) {
+	if err := access.Allow(ctx, access.MembersFind); err != nil {
+		return kopilka.Member{}, err
+	}
 	var err error
 	switch key {
 	case "phone":
@@ -120,7 +159,12 @@ func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Me
 
 // UpdateMember changes a member's profile.
 func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberPatch) (m kopilka.Member, err error) {
-	prog, err := s.Live.Programme(ctx)
+	a := access.Begin(ctx, s.Env, access.MembersUpdate, id)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return m, err
+	}
+	prog, err := s.programme(ctx)
 	if err != nil {
 		return kopilka.Member{}, err
 	}
@@ -134,6 +178,7 @@ func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberP
 		if m, err = tx.Member(ctx, id); err != nil {
 			return err
 		}
+		before := m
 		phone, email := m.Phone, m.Email
 		p.Apply(&m)
 		if err := m.Normalize(s.Region); err != nil {
@@ -149,32 +194,52 @@ func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberP
 		if err := tx.UpdateMember(ctx, m); err != nil {
 			return err
 		}
-		return programme.ProfileBonus(ctx, tx, s.Env, prog, m, now)
+		if err := programme.ProfileBonus(ctx, tx, s.Env, prog, m, now); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, m)
 	})
 	return m, err
 }
 
 // SetMemberStatus blocks ("blocked") or unblocks ("active") a member.
 func (s *Service) SetMemberStatus(ctx context.Context, id, status string) (m kopilka.Member, err error) {
+	act := access.MembersBlock
+	if status == kopilka.StatusActive {
+		act = access.MembersUnblock
+	}
+	a := access.Begin(ctx, s.Env, act, id)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return m, err
+	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		if m, err = tx.Member(ctx, id); err != nil {
 			return err
 		}
+		before := m
 		m.Status = status
 		if err := tx.UpdateMember(ctx, m); err != nil {
 			return err
 		}
 		if status != kopilka.StatusActive { // a blocked member's app sessions end for good
-			return tx.RevokeSessions(ctx, m.ID, s.Env.Time())
+			if err := tx.RevokeSessions(ctx, m.ID, s.Env.Time()); err != nil {
+				return err
+			}
 		}
-		return nil
+		return a.Record(ctx, tx, before, m)
 	})
 	return m, err
 }
 
 // IssueCard gives a member another card: a new virtual card when number is
 // empty, else binds the physical (or additional) card with that number.
-func (s *Service) IssueCard(ctx context.Context, memberID, kind, number string) (kopilka.Card, error) {
+func (s *Service) IssueCard(ctx context.Context, memberID, kind, number string) (_ kopilka.Card, err error) {
+	a := access.Begin(ctx, s.Env, access.MembersIssueCard, memberID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Card{}, err
+	}
 	switch kind {
 	case "":
 		kind = kopilka.CardVirtual
@@ -209,7 +274,10 @@ func (s *Service) IssueCard(ctx context.Context, memberID, kind, number string) 
 			if m.Status != kopilka.StatusActive {
 				return kopilka.Errorf(kopilka.EBLOCKEDMEMBER, "the member is blocked")
 			}
-			return tx.InsertCard(ctx, c)
+			if err := tx.InsertCard(ctx, c); err != nil {
+				return err
+			}
+			return a.Record(ctx, tx, m, c)
 		})
 	}
 	if number != "" {
@@ -230,6 +298,9 @@ func cardNumber(number string) (string, error) {
 
 // Card returns a card.
 func (s *Service) Card(ctx context.Context, number string) (c kopilka.Card, err error) {
+	if err := access.Allow(ctx, access.CardsRead); err != nil {
+		return c, err
+	}
 	if number, err = cardNumber(number); err != nil {
 		return c, err
 	}
@@ -242,6 +313,11 @@ func (s *Service) Card(ctx context.Context, number string) (c kopilka.Card, err 
 
 // BlockCard stops a card; the member's account and other cards are untouched.
 func (s *Service) BlockCard(ctx context.Context, number string) (c kopilka.Card, err error) {
+	a := access.Begin(ctx, s.Env, access.CardsBlock, number)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return c, err
+	}
 	if number, err = cardNumber(number); err != nil {
 		return c, err
 	}
@@ -252,16 +328,25 @@ func (s *Service) BlockCard(ctx context.Context, number string) (c kopilka.Card,
 		if c.Status == kopilka.StatusReplaced {
 			return kopilka.Errorf(kopilka.EBLOCKEDCARD, "the card was replaced by %s", c.ReplacedBy)
 		}
+		before := c
 		c.Status = kopilka.StatusBlocked
-		return tx.UpdateCard(ctx, c)
+		if err := tx.UpdateCard(ctx, c); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, c)
 	})
 	return c, err
 }
 
 // ReplaceCard issues a new card (virtual when newNumber is empty) that takes
 // over the old card's account; the old card stops working.
-func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (kopilka.Card, error) {
-	number, err := cardNumber(number)
+func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ kopilka.Card, err error) {
+	a := access.Begin(ctx, s.Env, access.CardsReplace, number)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Card{}, err
+	}
+	number, err = cardNumber(number)
 	if err != nil {
 		return kopilka.Card{}, err
 	}
@@ -291,8 +376,12 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (ko
 			if err := tx.InsertCard(ctx, fresh); err != nil {
 				return err
 			}
+			before := old
 			old.Status, old.ReplacedBy = kopilka.StatusReplaced, fresh.Number
-			return tx.UpdateCard(ctx, old)
+			if err := tx.UpdateCard(ctx, old); err != nil {
+				return err
+			}
+			return a.Record(ctx, tx, before, fresh)
 		})
 	}
 	if newNumber != "" {

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/programme"
 )
 
 // Tx is the storage the member and card use cases need inside a transaction.
 type Tx interface {
+	access.Auditor
 	programme.BonusTx
 	// Card returns the card, or ENOTFOUND.
 	Card(ctx context.Context, number string) (kopilka.Card, error)

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // Service runs the member and card use cases over the database.
@@ -21,5 +22,5 @@ type Service struct {
 
 // Live reads the programme in force.
 type Live interface {
-	Programme(ctx context.Context) (kopilka.Programme, error)
+	Engine(ctx context.Context) (*pricing.Engine, error)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/ledger"
 )
 
@@ -84,7 +85,12 @@ func Referral(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Progr
 // SetCategories records the member's choice of personal categories. A
 // member may change it once per the programme's period; the raised rate
 // applies from the next purchase.
-func (s *Service) SetCategories(ctx context.Context, memberID string, cats []string) (kopilka.Member, error) {
+func (s *Service) SetCategories(ctx context.Context, memberID string, cats []string) (m kopilka.Member, err error) {
+	a := access.Begin(ctx, s.Env, access.MembersCategories, memberID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return m, err
+	}
 	e, err := s.Engine(ctx)
 	if err != nil {
 		return kopilka.Member{}, err
@@ -108,7 +114,6 @@ func (s *Service) SetCategories(ctx context.Context, memberID string, cats []str
 		return kopilka.Member{}, err
 	}
 	now := s.Env.Time()
-	var m kopilka.Member
 	err = s.DB.Update(ctx, func(tx Tx) (err error) {
 		if m, err = tx.Member(ctx, memberID); err != nil {
 			return err
@@ -118,8 +123,12 @@ func (s *Service) SetCategories(ctx context.Context, memberID string, cats []str
 			return &kopilka.Error{Code: kopilka.ECONFLICT, Message: fmt.Sprintf("the choice may change once a %s; the next change is possible from %s", pc.ChangeEvery, next.Format(time.DateOnly)),
 				Fields: []kopilka.FieldError{{Field: "categories", Detail: "was already changed this " + pc.ChangeEvery}}}
 		}
+		before := m
 		m.Categories, m.CategoriesAt = cats, &now
-		return tx.UpdateMember(ctx, m)
+		if err := tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, m)
 	})
 	return m, err
 }

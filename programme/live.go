@@ -6,11 +6,15 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/pricing"
 )
 
-// Programme returns the programme settings, reused for ProgrammeTTL.
+// Programme returns the programme settings, reused for TTL.
 func (s *Service) Programme(ctx context.Context) (kopilka.Programme, error) {
+	if err := access.Allow(ctx, access.ProgrammeRead); err != nil {
+		return kopilka.Programme{}, err
+	}
 	e, err := s.Engine(ctx)
 	if err != nil {
 		return kopilka.Programme{}, err
@@ -18,8 +22,9 @@ func (s *Service) Programme(ctx context.Context) (kopilka.Programme, error) {
 	return e.Programme, nil
 }
 
-// Engine returns the programme compiled for pricing, reused for
-// ProgrammeTTL and compiled again only when the programme changed.
+// Engine returns the programme compiled for pricing, reused for TTL and
+// compiled again only when the programme changed. It is what the other use
+// cases read the programme through, so it asks no policy.
 func (s *Service) Engine(ctx context.Context) (*pricing.Engine, error) {
 	s.mu.Lock()
 	e, at := s.engine, s.loadedAt
@@ -49,12 +54,23 @@ func (s *Service) Engine(ctx context.Context) (*pricing.Engine, error) {
 // UpdateProgramme changes the programme settings by change, read and
 // written in one transaction so that concurrent changes do not undo each other.
 func (s *Service) UpdateProgramme(ctx context.Context, change func(*kopilka.Programme) error) (kopilka.Programme, error) {
-	var p kopilka.Programme
+	return s.update(ctx, "", change)
+}
+
+// update is UpdateProgramme of a change to target (a rule's or a
+// campaign's id; "": the programme's settings).
+func (s *Service) update(ctx context.Context, target string, change func(*kopilka.Programme) error) (p kopilka.Programme, err error) {
+	a := access.Begin(ctx, s.Env, access.ProgrammeWrite, target)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return p, err
+	}
 	var e *pricing.Engine
-	err := s.DB.Update(ctx, func(tx Tx) (err error) {
+	err = s.DB.Update(ctx, func(tx Tx) (err error) {
 		if p, err = tx.Programme(ctx); err != nil {
 			return err
 		}
+		before := p
 		if err := change(&p); err != nil {
 			return err
 		}
@@ -62,7 +78,10 @@ func (s *Service) UpdateProgramme(ctx context.Context, change func(*kopilka.Prog
 		if e, err = pricing.Compile(p); err != nil {
 			return err
 		}
-		return tx.SetProgramme(ctx, p)
+		if err := tx.SetProgramme(ctx, p); err != nil {
+			return err
+		}
+		return a.Record(ctx, tx, before, p)
 	})
 	if err != nil {
 		return kopilka.Programme{}, err
@@ -71,6 +90,15 @@ func (s *Service) UpdateProgramme(ctx context.Context, change func(*kopilka.Prog
 	s.engine, s.loadedAt = e, time.Now()
 	s.mu.Unlock()
 	return p, nil
+}
+
+// Check validates a programme as SetProgramme would, for a principal who
+// may change it, and stores nothing (a dry run of an import).
+func (s *Service) Check(ctx context.Context, p kopilka.Programme) error {
+	if err := access.Allow(ctx, access.ProgrammeWrite); err != nil {
+		return err
+	}
+	return pricing.Validate(p)
 }
 
 // SetProgramme validates and stores new programme settings in full.

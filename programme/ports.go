@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/pricing"
 )
@@ -26,6 +27,7 @@ type BonusTx interface {
 
 // Tx is the storage the programme's use cases need inside a transaction.
 type Tx interface {
+	access.Auditor
 	BonusTx
 	pricing.Counters
 	// Member returns the member with its cards, or ENOTFOUND.

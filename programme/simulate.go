@@ -6,61 +6,9 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/pricing"
 )
-
-// PutRule adds a programme rule or replaces the one with the same id.
-func (s *Service) PutRule(ctx context.Context, r kopilka.Rule) (kopilka.Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
-		if i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == r.ID }); i >= 0 {
-			p.Rules[i] = r
-		} else {
-			p.Rules = append(p.Rules, r)
-		}
-		return nil
-	})
-}
-
-// DeleteRule removes a programme rule.
-func (s *Service) DeleteRule(ctx context.Context, id string) (kopilka.Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
-		i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == id })
-		if i < 0 {
-			return kopilka.Errorf(kopilka.ENOTFOUND, "no rule has id %q", id)
-		}
-		p.Rules = slices.Delete(p.Rules, i, i+1)
-		return nil
-	})
-}
-
-// PutCampaign adds a campaign or replaces the one with the same id.
-func (s *Service) PutCampaign(ctx context.Context, c kopilka.Campaign) (kopilka.Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
-		p.Campaigns = withCampaign(p.Campaigns, c)
-		return nil
-	})
-}
-
-func withCampaign(cs []kopilka.Campaign, c kopilka.Campaign) []kopilka.Campaign {
-	cs = slices.Clone(cs)
-	if i := slices.IndexFunc(cs, func(x kopilka.Campaign) bool { return x.ID == c.ID }); i >= 0 {
-		cs[i] = c
-		return cs
-	}
-	return append(cs, c)
-}
-
-// DeleteCampaign removes a campaign.
-func (s *Service) DeleteCampaign(ctx context.Context, id string) (kopilka.Programme, error) {
-	return s.UpdateProgramme(ctx, func(p *kopilka.Programme) error {
-		i := slices.IndexFunc(p.Campaigns, func(x kopilka.Campaign) bool { return x.ID == id })
-		if i < 0 {
-			return kopilka.Errorf(kopilka.ENOTFOUND, "no campaign has id %q", id)
-		}
-		p.Campaigns = slices.Delete(p.Campaigns, i, i+1)
-		return nil
-	})
-}
 
 // Proposal is a change to simulate: a whole programme, or one campaign or
 // one rule added to (or replacing one in) the current programme.
@@ -105,6 +53,9 @@ type RuleTotal struct {
 // nothing. Caps per member and budgets are applied as the receipts come,
 // in the order they occurred, starting unused.
 func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error) {
+	if err := access.Allow(ctx, access.ProgrammeSimulate); err != nil {
+		return Simulation{}, err
+	}
 	if pr.Days < 1 || pr.Days > 400 {
 		return Simulation{}, kopilka.Invalid("days", "must be between 1 and 400")
 	}

@@ -4,11 +4,15 @@ import (
 	"context"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/pricing"
 )
 
 // Tier returns the member's progress toward the next tier.
 func (s *Service) Tier(ctx context.Context, memberID string) (kopilka.TierProgress, error) {
+	if err := access.Allow(ctx, access.MembersTier); err != nil {
+		return kopilka.TierProgress{}, err
+	}
 	e, err := s.Engine(ctx)
 	if err != nil {
 		return kopilka.TierProgress{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/pricing"
 	"github.com/kopilka/kopilka/programme"
@@ -11,6 +12,7 @@ import (
 
 // Tx is the storage the purchase flow needs inside a transaction.
 type Tx interface {
+	access.Auditor
 	ledger.SettleTx
 	programme.BonusTx
 	pricing.Counters

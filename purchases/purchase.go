@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/pricing"
 	"github.com/kopilka/kopilka/programme"
@@ -50,6 +51,12 @@ func projected(q *kopilka.Quote, b kopilka.Balance, now time.Time, p kopilka.Pro
 
 // Calculate quotes a receipt. It changes nothing.
 func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quote, error) {
+	if err := access.Allow(ctx, access.PurchasesQuote); err != nil {
+		return kopilka.Quote{}, err
+	}
+	if err := s.reachStore(ctx, r.StoreID); err != nil {
+		return kopilka.Quote{}, err
+	}
 	now := s.Env.Time()
 	if err := r.Validate(now); err != nil {
 		return kopilka.Quote{}, err
@@ -139,7 +146,15 @@ func (s *Service) price(ctx context.Context, tx Tx, e *pricing.Engine, r kopilka
 // Confirm posts a purchase. It is idempotent by receipt id: the same receipt
 // again returns the first result and changes nothing; another receipt with
 // the same id is ERECEIPT.
-func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (kopilka.Quote, error) {
+func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quote, err error) {
+	a := access.Begin(ctx, s.Env, access.PurchasesConfirm, r.ReceiptID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Quote{}, err
+	}
+	if err := s.reachStore(ctx, r.StoreID); err != nil {
+		return kopilka.Quote{}, err
+	}
 	now := s.Env.Time()
 	if err := r.Validate(now); err != nil {
 		return kopilka.Quote{}, err
@@ -158,7 +173,6 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (kopilka.Quote
 	if err != nil {
 		return kopilka.Quote{}, err
 	}
-	var q kopilka.Quote
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
 			h, err := holder(ctx, tx, &r, true)
@@ -170,13 +184,15 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (kopilka.Quote
 					return kopilka.FieldErr(kopilka.ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
 				}
 				q = h.Prior.Quote
-				return nil
+				return a.Record(ctx, tx, nil, q)
 			}
 			if siteErr != nil {
 				return siteErr
 			}
-			q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now)
-			return err
+			if q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now); err != nil {
+				return err
+			}
+			return a.Record(ctx, tx, nil, q)
 		})
 	})
 	return q, err
@@ -261,36 +277,88 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kop
 }
 
 // Purchase returns a confirmed purchase's current state as a quote.
+// A principal scoped to another partner (or to other stores) finds it as
+// missing as one that does not exist.
 func (s *Service) Purchase(ctx context.Context, receiptID string) (q kopilka.Quote, err error) {
+	if err := access.Allow(ctx, access.PurchasesRead); err != nil {
+		return kopilka.Quote{}, err
+	}
 	err = s.DB.View(ctx, func(tx Tx) error {
-		p, err := tx.Purchase(ctx, receiptID)
+		p, err := s.purchase(ctx, tx, receiptID)
 		if err != nil {
 			return err
 		}
-		q = p.Quote
-		q.Status, q.StoreID, q.PartnerID = p.Status, p.StoreID, p.PartnerID
+		q = view(p)
 		return nil
 	})
 	return q, err
+}
+
+// view is a purchase as its reader sees it: the confirmation's quote with
+// the purchase's status now.
+func view(p *kopilka.Purchase) kopilka.Quote {
+	q := p.Quote
+	q.Status, q.StoreID, q.PartnerID = p.Status, p.StoreID, p.PartnerID
+	return q
+}
+
+// errNoPurchase is the answer for a purchase that does not exist and for
+// one the principal may not see, in the same words.
+var errNoPurchase = kopilka.Errorf(kopilka.ENOTFOUND, "no purchase has this id")
+
+// purchase reads a purchase the principal in ctx may see.
+func (s *Service) purchase(ctx context.Context, tx Tx, receiptID string) (*kopilka.Purchase, error) {
+	p, err := tx.Purchase(ctx, receiptID)
+	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && !access.Reaches(ctx, p.PartnerID, p.StoreID) {
+		return nil, errNoPurchase
+	}
+	return p, err
+}
+
+// errNoStore is the answer for a store that does not exist and for one
+// the principal may not use, in the same words.
+var errNoStore = kopilka.Errorf(kopilka.ENOTFOUND, "no store has this id")
+
+// reachStore refuses a principal scoped to a partner a receipt at a store of
+// another partner, or at one of its stores outside the principal's.
+func (s *Service) reachStore(ctx context.Context, storeID string) error {
+	if !kopilka.PrincipalFrom(ctx).Scoped() {
+		return nil
+	}
+	site, err := s.Sites.Site(ctx, storeID)
+	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && !access.Reaches(ctx, site.Partner.ID, storeID) {
+		return errNoStore
+	}
+	return err
 }
 
 // Refund returns some lines or quantities of a purchase. Earned points of the
 // returned part are taken back and spent points of it given back, in
 // proportion; when every line is returned the member is where they were
 // before the purchase. Idempotent by refund id.
-func (s *Service) Refund(ctx context.Context, receiptID string, req kopilka.RefundRequest) (kopilka.RefundResult, error) {
+func (s *Service) Refund(ctx context.Context, receiptID string, req kopilka.RefundRequest) (res kopilka.RefundResult, err error) {
+	a := access.Begin(ctx, s.Env, access.PurchasesRefund, receiptID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return res, err
+	}
 	if err := req.Validate(); err != nil {
 		return kopilka.RefundResult{}, err
 	}
-	return s.refund(ctx, receiptID, req, kopilka.KindRefund)
+	return s.refund(ctx, a, receiptID, req, kopilka.KindRefund)
 }
 
 // Cancel voids a purchase at the till: everything not yet refunded is returned.
-func (s *Service) Cancel(ctx context.Context, receiptID string) (kopilka.RefundResult, error) {
-	return s.refund(ctx, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel)
+func (s *Service) Cancel(ctx context.Context, receiptID string) (res kopilka.RefundResult, err error) {
+	a := access.Begin(ctx, s.Env, access.PurchasesCancel, receiptID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return res, err
+	}
+	return s.refund(ctx, a, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel)
 }
 
-func (s *Service) refund(ctx context.Context, receiptID string, req kopilka.RefundRequest, kind string) (kopilka.RefundResult, error) {
+func (s *Service) refund(ctx context.Context, a *access.Audit, receiptID string, req kopilka.RefundRequest, kind string) (kopilka.RefundResult, error) {
 	hash := kopilka.HashJSON(req)
 	now := s.Env.Time()
 	eng, err := s.Live.Engine(ctx)
@@ -300,7 +368,7 @@ func (s *Service) refund(ctx context.Context, receiptID string, req kopilka.Refu
 	var res kopilka.RefundResult
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
-			pur, err := tx.Purchase(ctx, receiptID)
+			pur, err := s.purchase(ctx, tx, receiptID)
 			if err != nil {
 				return err
 			}
@@ -316,15 +384,18 @@ func (s *Service) refund(ctx context.Context, receiptID string, req kopilka.Refu
 					return kopilka.FieldErr(kopilka.ERECEIPT, "refund_id", "a different refund was made with this id")
 				}
 				res = prev.Result
-				return nil
+				return a.Record(ctx, tx, view(pur), res)
 			} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 				return err
 			}
 			if pur, err = tx.Purchase(ctx, receiptID); err != nil {
 				return err
 			}
-			res, err = s.postRefund(ctx, tx, pur, bal, req, hash, kind, now, eng.Loc)
-			return err
+			before := view(pur)
+			if res, err = s.postRefund(ctx, tx, pur, bal, req, hash, kind, now, eng.Loc); err != nil {
+				return err
+			}
+			return a.Record(ctx, tx, before, res)
 		})
 	})
 	return res, err

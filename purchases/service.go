@@ -30,5 +30,7 @@ type Live interface {
 // an unknown store (EUNKNOWNSTORE) and a closed one (ESTORECLOSED) at the
 // receipt's time, and sets the receipt's partner.
 type Sites interface {
+	// Site returns the store with its partner; an unknown store is ENOTFOUND.
+	Site(ctx context.Context, storeID string) (kopilka.Site, error)
 	SiteFor(ctx context.Context, r *kopilka.Receipt, now time.Time) (kopilka.Site, error)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
 	"github.com/kopilka/kopilka/bench/loadgen"
 	kopilkahttp "github.com/kopilka/kopilka/http"
@@ -29,7 +30,7 @@ func TestRun(t *testing.T) {
 	defer db.Close()
 	svc := app.New(db)
 	const key = "bench-test-key-0123456789"
-	if _, err := svc.Access.EnsureKey(ctx, "bootstrap", key); err != nil {
+	if _, err := svc.Access.EnsureKey(kopilka.NewContextWithPrincipal(ctx, kopilka.System("test")), "bootstrap", key); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(kopilkahttp.NewServer(svc, slog.New(slog.DiscardHandler), "test"))

@@ -196,7 +196,8 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	api := kopilkahttp.NewServer(svc, logger, Version)
-	api.RateLimit, api.RateBurst, api.SupportAdjustLimit = *rateLimit, *rateBurst, *supportLimit
+	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
+	svc.Ledger.SupportLimit = *supportLimit
 	if *otpWebhook != "" {
 		svc.Access.Sender = notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken}
 	} else {
@@ -229,6 +230,7 @@ func serve(ctx context.Context, args []string) error {
 // bootstrapKey makes sure an admin key exists: KOPILKA_BOOTSTRAP_KEY if set,
 // else a generated one that is printed once.
 func bootstrapKey(ctx context.Context, svc *app.App, logger *slog.Logger) error {
+	ctx = kopilka.NewContextWithPrincipal(ctx, kopilka.System("bootstrap"))
 	if secret := env("BOOTSTRAP_KEY", ""); secret != "" {
 		created, err := svc.Access.EnsureKey(ctx, "bootstrap", secret)
 		if err != nil {
@@ -252,6 +254,7 @@ func bootstrapKey(ctx context.Context, svc *app.App, logger *slog.Logger) error 
 }
 
 func runJobs(ctx context.Context, svc *app.App, logger *slog.Logger, every time.Duration) {
+	ctx = kopilka.NewContextWithPrincipal(ctx, kopilka.System("jobs"))
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -307,7 +310,7 @@ func jobsRunOnce(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	rep, err := newService(db, c).Jobs.RunJobs(ctx)
+	rep, err := newService(db, c).Jobs.RunJobs(kopilka.NewContextWithPrincipal(ctx, kopilka.System("jobs run-once")))
 	if err != nil {
 		return err
 	}

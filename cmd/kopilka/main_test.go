@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kopilka/kopilka"
 	_ "modernc.org/sqlite"
 )
 
@@ -74,7 +75,7 @@ func TestBootstrapKey_ARevokedKeyStaysRevokedAndTheServerStarts(t *testing.T) {
 	if err != nil || k.Role != "admin" {
 		t.Fatalf("bootstrap key: %+v, %v", k, err)
 	}
-	if err := svc.Access.RevokeKey(ctx, k.ID); err != nil {
+	if err := svc.Access.RevokeKey(kopilka.NewContextWithPrincipal(ctx, kopilka.System("test")), k.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := bootstrapKey(ctx, svc, logger); err != nil {

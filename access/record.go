@@ -1,0 +1,206 @@
+package access
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Every write a principal asks for is recorded in the audit log by the use
+// case itself: Begin asks the policy, Record appends the entry with the
+// exact state before and after inside the write's own transaction, so the
+// write and its entry commit together or not at all; Finish records a
+// write that was refused or failed, in a transaction of its own. Reads and
+// quotes record nothing.
+
+// Auditor appends audit entries inside a transaction.
+type Auditor interface {
+	// InsertAudit appends entries.
+	InsertAudit(ctx context.Context, es ...kopilka.AuditEntry) error
+}
+
+// Audit is the audit entry of one write being made.
+type Audit struct {
+	entry     kopilka.AuditEntry
+	env       *kopilka.Env
+	refused   error
+	committed bool
+}
+
+// Begin starts the entry of a write of action on target (the id the write
+// names, or "") by the principal in ctx, and asks the policy. Err reports
+// the refusal; Finish records it.
+func Begin(ctx context.Context, env *kopilka.Env, act Action, target string) *Audit {
+	p := kopilka.PrincipalFrom(ctx)
+	a := &Audit{env: env, refused: Allow(ctx, act)}
+	e := &a.entry
+	e.ActorKind, e.ActorID, e.Actor, e.Role, e.PartnerID = p.Kind, p.ID, p.Actor(), p.Role, p.PartnerID
+	if e.ActorKind == "" {
+		e.ActorKind = "anonymous"
+	}
+	e.Action, e.Target = string(act), target
+	if c := kopilka.CallFrom(ctx); c != nil {
+		e.Action, e.Path, e.RequestID, e.Source = c.Route, c.Path, c.RequestID, c.Source
+		e.Request = redact(c.Request, secretFields)
+	}
+	return a
+}
+
+// Err is the policy's refusal, or nil.
+func (a *Audit) Err() error { return a.refused }
+
+// SetActor names who acts when no principal does yet: a sign-in names the
+// address it was tried with, and a successful one the operator or member.
+func (a *Audit) SetActor(kind, id, actor, role string) {
+	a.entry.ActorKind, a.entry.ActorID, a.entry.Actor, a.entry.Role = kind, id, actor, role
+}
+
+// SetTarget names the id the write made (a new member's, say).
+func (a *Audit) SetTarget(id string) { a.entry.Target = id }
+
+// Record appends the entry, with the state before the write and after it
+// (nil: none), inside the write's transaction tx.
+func (a *Audit) Record(ctx context.Context, tx Auditor, before, after any) error {
+	e := a.entry
+	e.ID, e.At = a.env.NewID(), a.env.Time()
+	e.Before, e.After = state(before), state(after)
+	if c := kopilka.CallFrom(ctx); c != nil {
+		e.Status = c.Status
+	}
+	if err := tx.InsertAudit(ctx, e); err != nil {
+		return err
+	}
+	return nil
+}
+
+// RecordRefusal appends the entry of a write refused for err inside a
+// transaction that commits anyway (a failed sign-in counts the failure).
+// The caller calls Committed once the transaction has committed.
+func (a *Audit) RecordRefusal(ctx context.Context, tx Auditor, before any, err error) error {
+	e := a.entry
+	e.ID, e.At = a.env.NewID(), a.env.Time()
+	e.Before, e.After = state(before), state(problemOf(err))
+	if c := kopilka.CallFrom(ctx); c != nil && c.StatusOf != nil {
+		e.Status = c.StatusOf(err)
+	}
+	return tx.InsertAudit(ctx, e)
+}
+
+// Committed says that the transaction holding the entry has committed, so
+// that an error the use case returns after it (a refused sign-in, a code
+// not delivered) is not recorded a second time.
+func (a *Audit) Committed() { a.committed = true }
+
+// Finish returns err after recording a write that did not happen: refused
+// by the policy, or failed with err (its transaction, and the entry Record
+// put in it, rolled back). The entry goes in a transaction of its own. If
+// that fails too, the write's own error is still what Finish returns,
+// wrapped in a RecordError that the edge logs.
+func Finish[T Auditor](ctx context.Context, db kopilka.Transactor[T], a *Audit, err error) error {
+	if err == nil || a.committed {
+		return err
+	}
+	e := a.entry
+	e.ID, e.At = a.env.NewID(), a.env.Time()
+	if c := kopilka.CallFrom(ctx); c != nil && c.StatusOf != nil {
+		e.Status = c.StatusOf(err)
+	}
+	e.After = state(problemOf(err))
+	if rerr := db.Update(context.WithoutCancel(ctx), func(tx T) error { return tx.InsertAudit(ctx, e) }); rerr != nil {
+		return &RecordError{Err: err, Record: rerr}
+	}
+	return err
+}
+
+// RecordError is a refused or failed write whose audit entry could not be
+// stored either. It answers as the write's own error; the edge logs Record.
+type RecordError struct{ Err, Record error }
+
+func (e *RecordError) Error() string { return e.Err.Error() }
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// problemOf is what the log keeps of an error: its code and safe message.
+func problemOf(err error) any {
+	var e *kopilka.Error
+	if kopilka.ErrorCode(err) == kopilka.EINTERNAL || !asError(err, &e) {
+		return map[string]any{"code": string(kopilka.EINTERNAL)}
+	}
+	out := map[string]any{"code": string(e.Code), "detail": e.Message}
+	if len(e.Fields) > 0 {
+		out["errors"] = e.Fields
+	}
+	return out
+}
+
+// maxAuditBody bounds each of the request, before and after kept.
+const maxAuditBody = 64 << 10
+
+// secretText finds secret fields in text that is not a JSON document
+// (YAML, or JSON too long to parse whole).
+var secretText = regexp.MustCompile(`(?i)("?(?:secret|token|password|password_hash|code)"?\s*:\s*)("[^"]*"|'[^']*'|[^\s,}]+)`)
+
+// secretFields are removed from what the log keeps of requests; states
+// keep "code", which in them is a problem's code, not a one-time code.
+var (
+	secretFields      = []string{"secret", "token", "password", "password_hash", "code"}
+	secretStateFields = secretFields[:4]
+)
+
+// state is what the log keeps of a state: its JSON without secrets.
+func state(v any) json.RawMessage {
+	if v == nil {
+		return nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil || string(raw) == "null" {
+		return nil
+	}
+	return redact(raw, secretStateFields)
+}
+
+// redact returns a JSON document without secret fields, a long or non-JSON
+// body as a JSON string (cut to maxAuditBody), and nil for nothing.
+func redact(b []byte, secrets []string) json.RawMessage {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	var v any
+	if len(b) <= maxAuditBody && json.Unmarshal(b, &v) == nil {
+		out, err := json.Marshal(scrub(v, secrets))
+		if err == nil {
+			return out
+		}
+	}
+	s := secretText.ReplaceAllString(string(b[:min(len(b), maxAuditBody)]), `$1"(removed)"`)
+	if len(b) > maxAuditBody {
+		s += "…(cut)"
+	}
+	out, _ := json.Marshal(strings.ToValidUTF8(s, "\uFFFD"))
+	return out
+}
+
+func scrub(v any, secrets []string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if slices.Contains(secrets, k) {
+				x[k] = "(removed)"
+			} else {
+				x[k] = scrub(val, secrets)
+			}
+		}
+	case []any:
+		for i := range x {
+			x[i] = scrub(x[i], secrets)
+		}
+	}
+	return v
+}
+
+func asError(err error, target **kopilka.Error) bool { return errors.As(err, target) }

@@ -1,0 +1,61 @@
+package programme
+
+import (
+	"context"
+	"slices"
+
+	"github.com/kopilka/kopilka"
+)
+
+// PutRule adds a programme rule or replaces the one with the same id.
+func (s *Service) PutRule(ctx context.Context, r kopilka.Rule) (kopilka.Programme, error) {
+	return s.update(ctx, r.ID, func(p *kopilka.Programme) error {
+		if i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == r.ID }); i >= 0 {
+			p.Rules[i] = r
+		} else {
+			p.Rules = append(p.Rules, r)
+		}
+		return nil
+	})
+}
+
+// DeleteRule removes a programme rule.
+func (s *Service) DeleteRule(ctx context.Context, id string) (kopilka.Programme, error) {
+	return s.update(ctx, id, func(p *kopilka.Programme) error {
+		i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == id })
+		if i < 0 {
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no rule has id %q", id)
+		}
+		p.Rules = slices.Delete(p.Rules, i, i+1)
+		return nil
+	})
+}
+
+// PutCampaign adds a campaign or replaces the one with the same id.
+func (s *Service) PutCampaign(ctx context.Context, c kopilka.Campaign) (kopilka.Programme, error) {
+	return s.update(ctx, c.ID, func(p *kopilka.Programme) error {
+		p.Campaigns = withCampaign(p.Campaigns, c)
+		return nil
+	})
+}
+
+func withCampaign(cs []kopilka.Campaign, c kopilka.Campaign) []kopilka.Campaign {
+	cs = slices.Clone(cs)
+	if i := slices.IndexFunc(cs, func(x kopilka.Campaign) bool { return x.ID == c.ID }); i >= 0 {
+		cs[i] = c
+		return cs
+	}
+	return append(cs, c)
+}
+
+// DeleteCampaign removes a campaign.
+func (s *Service) DeleteCampaign(ctx context.Context, id string) (kopilka.Programme, error) {
+	return s.update(ctx, id, func(p *kopilka.Programme) error {
+		i := slices.IndexFunc(p.Campaigns, func(x kopilka.Campaign) bool { return x.ID == id })
+		if i < 0 {
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no campaign has id %q", id)
+		}
+		p.Campaigns = slices.Delete(p.Campaigns, i, i+1)
+		return nil
+	})
+}
