@@ -11,8 +11,8 @@ import (
 	"github.com/kopilka/kopilka/access"
 )
 
-// Operators log in with a password; members with a one-time code. Both
-// get a bearer token that the API reads like a key.
+// Sign-in: operators by password, members by one-time code; both get a
+// bearer token that the API reads like a key.
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
@@ -22,7 +22,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	// The audit log names who tried, even when the attempt fails.
 	sess, o, err := s.App.Access.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
 		if e, ok := err.(*kopilka.Error); ok && e.Code == kopilka.ELOCKED {
@@ -103,123 +102,5 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"token": sess.Token, "expires_at": sess.ExpiresAt, "member_id": sess.SubjectID})
-	return nil
-}
-
-// The member app's routes: the member's own, and nothing else.
-
-func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.App.Members.Me(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
-}
-
-func (s *Server) myBalance(w http.ResponseWriter, r *http.Request) error {
-	b, err := s.App.Ledger.MyBalance(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, b)
-	return nil
-}
-
-func (s *Server) myTransactions(w http.ResponseWriter, r *http.Request) error {
-	return s.history(w, r, func(cur *kopilka.Cursor, limit int) ([]kopilka.Transaction, *kopilka.Cursor, error) {
-		return s.App.Ledger.MyHistory(r.Context(), cur, limit)
-	})
-}
-
-func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) error {
-	os, err := s.App.Access.Operators(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": os})
-	return nil
-}
-
-func (s *Server) createOperator(w http.ResponseWriter, r *http.Request) error {
-	var in access.OperatorInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	o, err := s.App.Access.CreateOperator(r.Context(), in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/v1/operators/"+o.ID)
-	writeJSON(w, http.StatusCreated, o)
-	return nil
-}
-
-func (s *Server) getOperator(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.App.Access.Operator(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-func (s *Server) patchOperator(w http.ResponseWriter, r *http.Request) error {
-	var in access.OperatorInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	o, err := s.App.Access.UpdateOperator(r.Context(), r.PathValue("id"), in)
-	if err != nil {
-		return err
-	}
-	s.forgetPrincipals() // a disabled operator or a changed role counts at once here
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-func (s *Server) unlockOperator(w http.ResponseWriter, r *http.Request) error {
-	o, err := s.App.Access.UnlockOperator(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-// forgetPrincipals drops this instance's cache of checked keys and sessions.
-func (s *Server) forgetPrincipals() {
-	s.keyMu.Lock()
-	clear(s.keys)
-	s.keyMu.Unlock()
-}
-
-func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	f := kopilka.AuditFilter{ActorID: q.Get("actor_id"), Action: q.Get("action"), Target: q.Get("target"), PartnerID: q.Get("partner_id")}
-	for _, b := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(b.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return kopilka.Invalid(b.name, "must be a time in RFC 3339")
-			}
-			*b.dst = t
-		}
-	}
-	var err error
-	if f.Limit, err = queryInt(r, "limit", 100); err != nil {
-		return err
-	}
-	if f.Before, err = decodeCursor(q.Get("cursor")); err != nil {
-		return err
-	}
-	items, next, err := s.App.Access.Audit(r.Context(), f)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": encodeCursor(next)})
 	return nil
 }

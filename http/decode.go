@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -275,4 +277,41 @@ func (in programmeJSON) apply(p *kopilka.Programme) error {
 		p.Personal = *in.Personal
 	}
 	return pr.Err()
+}
+
+// decodeOptional decodes a body that may be empty.
+func decodeOptional(r *http.Request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil
+	}
+	return decodeBytes(body, v)
+}
+
+// queryInt reads an integer query parameter (def when absent).
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, kopilka.Invalid(name, "must be an integer")
+	}
+	return n, nil
+}
+
+func queryFloat(r *http.Request, name string) (float64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, kopilka.Invalid(name, "is required")
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, kopilka.Invalid(name, "must be a number of degrees")
+	}
+	return f, nil
 }

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
-	"github.com/kopilka/kopilka/coalition"
 )
+
+// Partners of the coalition: their own rates, statements and settlements.
 
 func (s *Server) listPartners(w http.ResponseWriter, r *http.Request) error {
 	ps, err := s.App.Coalition.Partners(r.Context())
@@ -67,116 +68,6 @@ func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, p)
-	return nil
-}
-
-func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	limit, err := queryInt(r, "limit", 100)
-	if err != nil {
-		return err
-	}
-	os, err := s.App.Coalition.Stores(r.Context(), id, r.URL.Query().Get("after"), limit)
-	if err != nil {
-		return err
-	}
-	next := ""
-	if len(os) == limit {
-		next = os[len(os)-1].ID
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": os, "next_after": next})
-	return nil
-}
-
-func (s *Server) getStore(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	o, err := s.App.Coalition.Store(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-type storeJSON struct {
-	PartnerID string                 `json:"partner_id"`
-	Name      string                 `json:"name"`
-	Address   string                 `json:"address"`
-	Lat       *float64               `json:"lat"`
-	Lon       *float64               `json:"lon"`
-	TimeZone  string                 `json:"time_zone"`
-	Hours     []kopilka.OpeningHours `json:"hours"`
-	Status    string                 `json:"status"`
-}
-
-func (s *Server) putStore(w http.ResponseWriter, r *http.Request) error {
-	var in storeJSON
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	o, err := s.App.Coalition.PutStore(r.Context(), kopilka.Store{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
-		Lat: in.Lat, Lon: in.Lon, TimeZone: in.TimeZone, Hours: in.Hours, Status: in.Status})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, o)
-	return nil
-}
-
-// queryInt reads an integer query parameter (def when absent).
-func queryInt(r *http.Request, name string, def int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, kopilka.Invalid(name, "must be an integer")
-	}
-	return n, nil
-}
-
-func queryFloat(r *http.Request, name string) (float64, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return 0, kopilka.Invalid(name, "is required")
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return 0, kopilka.Invalid(name, "must be a number of degrees")
-	}
-	return f, nil
-}
-
-func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
-	var q coalition.NearbyQuery
-	var err error
-	if q.Lat, err = queryFloat(r, "lat"); err != nil {
-		return err
-	}
-	if q.Lon, err = queryFloat(r, "lon"); err != nil {
-		return err
-	}
-	if q.RadiusM, err = queryInt(r, "radius_m", 5000); err != nil {
-		return err
-	}
-	if q.Limit, err = queryInt(r, "limit", 20); err != nil {
-		return err
-	}
-	q.Category = r.URL.Query().Get("category")
-	switch v := r.URL.Query().Get("open_now"); v {
-	case "", "false":
-	case "true":
-		q.OpenNow = true
-	default:
-		return kopilka.Invalid("open_now", `must be "true" or "false"`)
-	}
-	stores, err := s.App.Coalition.Nearby(r.Context(), q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": stores})
 	return nil
 }
 

@@ -269,3 +269,25 @@ func (s *Server) putCategories(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, m)
 	return nil
 }
+
+func (s *Server) getProgramme(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.App.Programme.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) putProgramme(w http.ResponseWriter, r *http.Request) error {
+	var in programmeJSON
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	p, err := s.App.Programme.UpdateProgramme(r.Context(), in.apply)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}

@@ -316,3 +316,10 @@ func (s *Server) touch(p kopilka.Principal, now time.Time) {
 		}()
 	}
 }
+
+// forgetPrincipals drops this instance's cache of checked keys and sessions.
+func (s *Server) forgetPrincipals() {
+	s.keyMu.Lock()
+	clear(s.keys)
+	s.keyMu.Unlock()
+}

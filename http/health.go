@@ -1,0 +1,29 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/kopilka/kopilka"
+)
+
+// Health and the API document: what a load balancer and a client's code generator read.
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.Version})
+	return nil
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.App.DB.Ping(r.Context()); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		return kopilka.Errorf(kopilka.EUNAVAILABLE, "the database does not answer")
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, err := w.Write(openAPI)
+	return err
+}
