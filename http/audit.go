@@ -35,6 +35,6 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": encodeCursor(next)})
+	writeJSON(w, http.StatusOK, auditPage{Items: items, NextCursor: encodeCursor(next)})
 	return nil
 }

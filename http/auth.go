@@ -15,10 +15,7 @@ import (
 // bearer token that the API reads like a key.
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var in loginJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -31,7 +28,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": sess.Token, "expires_at": sess.ExpiresAt, "operator": o})
+	writeJSON(w, http.StatusOK, operatorSession{Token: sess.Token, ExpiresAt: sess.ExpiresAt, Operator: o})
 	return nil
 }
 
@@ -55,8 +52,8 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"kind": p.Kind, "id": p.ID, "name": p.Name, "role": p.Role,
-		"partner_id": p.PartnerID, "store_ids": p.StoreIDs, "member_id": p.MemberID})
+	writeJSON(w, http.StatusOK, whoamiJSON{Kind: p.Kind, ID: p.ID, Name: p.Name, Role: p.Role,
+		PartnerID: p.PartnerID, StoreIDs: p.StoreIDs, MemberID: p.MemberID})
 	return nil
 }
 
@@ -87,8 +84,8 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"sent": true, "expires_in": int(access.OTPLifetime.Seconds()),
-		"detail": "if a member has this phone or e-mail, a code is on its way"})
+	writeJSON(w, http.StatusAccepted, codeSent{Sent: true, ExpiresIn: int(access.OTPLifetime.Seconds()),
+		Detail: "if a member has this phone or e-mail, a code is on its way"})
 	return nil
 }
 
@@ -101,6 +98,6 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": sess.Token, "expires_at": sess.ExpiresAt, "member_id": sess.SubjectID})
+	writeJSON(w, http.StatusOK, memberSession{Token: sess.Token, ExpiresAt: sess.ExpiresAt, MemberID: sess.SubjectID})
 	return nil
 }

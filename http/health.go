@@ -9,7 +9,7 @@ import (
 // Health and the API document: what a load balancer and a client's code generator read.
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.Version})
+	writeJSON(w, http.StatusOK, healthJSON{Status: "ok", Version: s.Version})
 	return nil
 }
 
@@ -18,7 +18,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		s.Logger.Warn("not ready", "err", err)
 		return kopilka.Errorf(kopilka.EUNAVAILABLE, "the database does not answer")
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, http.StatusOK, readyJSON{Status: "ready"})
 	return nil
 }
 

@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kopilka/kopilka"
 )
@@ -14,18 +13,12 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": ks})
+	writeJSON(w, http.StatusOK, apiKeyList{Items: ks})
 	return nil
 }
 
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name      string     `json:"name"`
-		Role      string     `json:"role"`
-		PartnerID string     `json:"partner_id"`
-		StoreIDs  []string   `json:"store_ids"`
-		ExpiresAt *time.Time `json:"expires_at"`
-	}
+	var in newKeyJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}

@@ -131,9 +131,7 @@ func (s *Server) blockCard(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) replaceCard(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Number string `json:"number"`
-	}
+	var in cardReplacementJSON
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
@@ -194,7 +192,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, page func(*kopi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": encodeCursor(next)})
+	writeJSON(w, http.StatusOK, transactionPage{Items: items, NextCursor: encodeCursor(next)})
 	return nil
 }
 

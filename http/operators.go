@@ -13,7 +13,7 @@ func (s *Server) listOperators(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": os})
+	writeJSON(w, http.StatusOK, operatorList{Items: os})
 	return nil
 }
 

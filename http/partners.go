@@ -17,7 +17,7 @@ func (s *Server) listPartners(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": ps})
+	writeJSON(w, http.StatusOK, partnerList{Items: ps})
 	return nil
 }
 
@@ -56,10 +56,7 @@ func (s *Server) putPartner(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	var in struct {
-		EarnRate *kopilka.Percent `json:"earn_rate_percent"`
-		MaxSpend *kopilka.Percent `json:"max_spend_percent"`
-	}
+	var in partnerRatesJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -100,9 +97,7 @@ func (s *Server) getSettlement(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Period string `json:"period"`
-	}
+	var in settlementJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}

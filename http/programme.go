@@ -29,30 +29,12 @@ func wantsYAML(r *http.Request) bool {
 	return strings.Contains(accept, "yaml") && !strings.Contains(accept, "json")
 }
 
-// programmeDocument is the programme without the time it last changed:
-// exporting twice gives the same file.
-func programmeDocument(p kopilka.Programme) (map[string]any, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	delete(doc, "updated_at")
-	return doc, nil
-}
-
 func (s *Server) exportProgramme(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.App.Programme.Programme(r.Context())
 	if err != nil {
 		return err
 	}
-	doc, err := programmeDocument(p)
-	if err != nil {
-		return err
-	}
+	doc := programmeDocument{Programme: p}
 	if !wantsYAML(r) {
 		writeJSON(w, http.StatusOK, doc)
 		return nil
@@ -147,7 +129,7 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rules": p.Rules})
+	writeJSON(w, http.StatusOK, ruleList{Rules: p.Rules})
 	return nil
 }
 
@@ -179,7 +161,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"campaigns": p.Campaigns})
+	writeJSON(w, http.StatusOK, campaignList{Campaigns: p.Campaigns})
 	return nil
 }
 
@@ -256,9 +238,7 @@ func (s *Server) tier(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putCategories(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Categories []string `json:"categories"`
-	}
+	var in categoriesJSON
 	if err := decode(r, &in); err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
 	if len(os) == limit {
 		next = os[len(os)-1].ID
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": os, "next_after": next})
+	writeJSON(w, http.StatusOK, storePage{Items: os, NextAfter: next})
 	return nil
 }
 
@@ -90,6 +90,6 @@ func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": stores})
+	writeJSON(w, http.StatusOK, nearbyList{Items: stores})
 	return nil
 }
