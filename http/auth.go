@@ -64,12 +64,9 @@ type codeJSON struct {
 }
 
 func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) error {
-	var in codeJSON
+	var in codeRequestJSON // a "code" is refused: it goes to /v1/auth/otp/verify
 	if err := decode(r, &in); err != nil {
 		return err
-	}
-	if in.Code != "" {
-		return kopilka.Invalid("code", "is not sent here: POST it to /v1/auth/otp/verify")
 	}
 	if err := s.App.Access.SendCode(r.Context(), in.Phone, in.Email); err != nil {
 		var notSent *access.NotSentError

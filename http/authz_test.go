@@ -23,7 +23,7 @@ import (
 // without roles fails unless it is listed as public.
 
 // publicRoutes answer without a key.
-var publicRoutes = []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml", "POST /v1/auth/login", "POST /v1/auth/otp", "POST /v1/auth/otp/verify"}
+var publicRoutes = []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics", "POST /v1/auth/login", "POST /v1/auth/otp", "POST /v1/auth/otp/verify"}
 
 // principal is a caller of the tests: a key of one role, maybe scoped to
 // partner "main".
@@ -87,6 +87,7 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /healthz":      func(f *authz, own bool) (string, any) { return "/healthz", nil },
 	"GET /readyz":       func(f *authz, own bool) (string, any) { return "/readyz", nil },
 	"GET /openapi.yaml": func(f *authz, own bool) (string, any) { return "/openapi.yaml", nil },
+	"GET /metrics":      func(f *authz, own bool) (string, any) { return "/metrics", nil },
 
 	"GET /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", nil },
 	"PUT /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", map[string]any{"pending_days": 0} },

@@ -163,11 +163,13 @@ func DecodeReceipt(body []byte) (kopilka.Receipt, error) {
 
 // refundJSON is the wire form of a refund request.
 type refundJSON struct {
-	RefundID *string `json:"refund_id"`
-	Lines    []struct {
-		Line     *int            `json:"line"`
-		Quantity json.RawMessage `json:"quantity"`
-	} `json:"lines"`
+	RefundID *string          `json:"refund_id"`
+	Lines    []refundLineJSON `json:"lines"`
+}
+
+type refundLineJSON struct {
+	Line     *int            `json:"line"`
+	Quantity json.RawMessage `json:"quantity"`
 }
 
 // decodeRefund reads a refund request, naming the field at fault.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kopilka/kopilka"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Health and the API document: what a load balancer and a client's code generator read.
@@ -26,4 +27,9 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
 	_, err := w.Write(openAPI)
 	return err
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
 }

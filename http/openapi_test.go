@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -818,4 +819,54 @@ func TestOpenAPIChecksCatchMistakes(t *testing.T) {
 	delete(at(doc, "components", "schemas", "Receipt"), "additionalProperties")
 	expect("schemas", oasCheckSchemas(doc), "Quote lacks max_spend", "Quote has discount", "Quote requires max_spend",
 		"Receipt: the request refuses unknown fields")
+}
+
+// The document is generated: openapi.yaml must be what `go generate ./http`
+// makes of the route table, the Go types and the prose today.
+func TestOpenAPIGenerated(t *testing.T) {
+	prose, err := os.ReadFile("openapi.prose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := GenerateOpenAPI(prose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := openAPI
+	if i := bytes.Index(served, []byte("\nopenapi: ")); i >= 0 {
+		served = served[i+1:]
+	}
+	if !bytes.Equal(doc, served) {
+		t.Fatal("http/openapi.yaml is stale: run `go generate ./http` and commit the result")
+	}
+}
+
+// A route without prose, prose of a route that does not exist, and prose
+// that says another type than the Go type each stop the generator.
+func TestOpenAPIGeneratorRefusesMistakes(t *testing.T) {
+	prose, err := os.ReadFile("openapi.prose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p yaml.Node
+	if err := yaml.Unmarshal(prose, &p); err != nil {
+		t.Fatal(err)
+	}
+	routes := append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/new", Summary: "New", Action: access.KeysList})
+	if err := checkProse(p.Content[0], routes); err == nil || !strings.Contains(err.Error(), "GET /v1/new has no description") {
+		t.Errorf("a route without prose: %v", err)
+	}
+	if err := checkProse(p.Content[0], routes[1:len(routes)-1]); err == nil || !strings.Contains(err.Error(), "which is not a route") {
+		t.Errorf("prose of a route that is gone: %v", err)
+	}
+	if _, err := generate(append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/new"})); err == nil {
+		t.Error("a route without a summary was generated")
+	}
+	if _, err := generate(append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/things/{id}", Summary: "x"})); err == nil {
+		t.Error("a path parameter without a component was generated")
+	}
+	wrong := strings.Replace(string(prose), "    Member:\n", "    Member:\n      required: [nobody]\n", 1)
+	if _, err := GenerateOpenAPI([]byte(wrong)); err == nil || !strings.Contains(err.Error(), "Member/required") {
+		t.Errorf("prose that contradicts the Go type: %v", err)
+	}
 }

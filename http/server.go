@@ -15,6 +15,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,7 +23,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 
 	"github.com/kopilka/kopilka"
@@ -85,7 +85,16 @@ type Route struct {
 	// Status is the status the route answers with on success; the audit
 	// entry of a write records it.
 	Status int
-	handle func(w http.ResponseWriter, r *http.Request) error
+	// In and Out are the Go types of the request body and of the answer on
+	// success (nil: none, or not JSON); the API document's schemas are
+	// made from them.
+	In, Out reflect.Type
+	// BodyOptional says that the request body may be left out.
+	BodyOptional bool
+	// Summary says in a line what the route does; the API document's prose
+	// is in openapi.prose.yaml.
+	Summary string
+	handle  func(w http.ResponseWriter, r *http.Request) error
 }
 
 // Roles returns the roles that may call the route (nil: anybody).
@@ -114,7 +123,6 @@ func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
 	for _, rt := range s.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
 	}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/", s.noRoute)
 	return s
 }

@@ -124,3 +124,8 @@ type settlementJSON struct {
 type categoriesJSON struct {
 	Categories []string `json:"categories"`
 }
+
+type codeRequestJSON struct {
+	Phone string `json:"phone"`
+	Email string `json:"email"`
+}
