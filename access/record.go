@@ -112,7 +112,8 @@ func Finish[T Auditor](ctx context.Context, db kopilka.Transactor[T], a *Audit, 
 		e.Status = c.StatusOf(err)
 	}
 	e.After = state(problemOf(err))
-	if rerr := db.Update(context.WithoutCancel(ctx), func(tx T) error { return tx.InsertAudit(ctx, e) }); rerr != nil {
+	bg := context.WithoutCancel(ctx) // a request given up on still leaves its record
+	if rerr := db.Update(bg, func(tx T) error { return tx.InsertAudit(bg, e) }); rerr != nil {
 		return &RecordError{Err: err, Record: rerr}
 	}
 	return err
@@ -145,8 +146,9 @@ const maxAuditBody = 64 << 10
 // (YAML, or JSON too long to parse whole).
 var secretText = regexp.MustCompile(`(?i)("?(?:secret|token|password|password_hash|code)"?\s*:\s*)("[^"]*"|'[^']*'|[^\s,}]+)`)
 
-// secretFields are removed from what the log keeps of requests; states
-// keep "code", which in them is a problem's code, not a one-time code.
+// secretFields are removed from what the log keeps of requests, in any
+// case ("Password" too: encoding/json reads names without regard to case);
+// states keep "code", which in them is a problem's code, not a one-time code.
 var (
 	secretFields      = []string{"secret", "token", "password", "password_hash", "code"}
 	secretStateFields = secretFields[:4]
@@ -189,7 +191,7 @@ func scrub(v any, secrets []string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if slices.Contains(secrets, k) {
+			if slices.ContainsFunc(secrets, func(s string) bool { return strings.EqualFold(s, k) }) {
 				x[k] = "(removed)"
 			} else {
 				x[k] = scrub(val, secrets)
@@ -204,3 +206,11 @@ func scrub(v any, secrets []string) any {
 }
 
 func asError(err error, target **kopilka.Error) bool { return errors.As(err, target) }
+
+// Refused records a write that the edge refused before its use case ran,
+// and returns err. The HTTP server asks the policy before it reads a body,
+// so that a caller without the role is told so (and recorded) whatever it
+// sent; the use case asks again, for every other caller.
+func (s *Service) Refused(ctx context.Context, act Action, target string, err error) error {
+	return Finish(ctx, s.DB, Begin(ctx, s.Env, act, target), err)
+}

@@ -1,10 +1,13 @@
 package http_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	khttp "github.com/kopilka/kopilka/http"
 )
 
@@ -78,5 +81,83 @@ func TestRoutes_EveryRouteNamingAPartnersThingHasItsScope(t *testing.T) {
 		if rt.Scope != scope {
 			t.Errorf("%s %s has scope %q, want %q", rt.Method, rt.Pattern, rt.Scope, scope)
 		}
+	}
+}
+
+// encoding/json reads member names without regard to case, so a password
+// sent as "Password" logs in; the log must not keep it either.
+func TestAudit_ASecretInAnotherCaseIsRemovedToo(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	email, role, pw := "vera@example.com", "support", "correct horse battery staple"
+	if _, err := a.svc.Access.CreateOperator(sysCtx(), access.OperatorInput{Email: &email, Role: &role, Password: &pw}); err != nil {
+		t.Fatal(err)
+	}
+	a.do(t, "POST", "/v1/auth/login", "", `{"email":"vera@example.com","Password":"`+pw+`"}`).ok(t, 200, nil)
+	a.do(t, "POST", "/v1/operators", adminKey, `{"email":"ivan@example.com","role":"support","PASSWORD":"ivans own secret pass"}`).ok(t, 201, nil)
+	es, _, err := a.svc.Access.Audit(sysCtx(), kopilka.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		for _, secret := range []string{pw, "ivans own secret pass"} {
+			if strings.Contains(string(e.Request), secret) || strings.Contains(string(e.After), secret) {
+				t.Errorf("audit entry %s (%s) keeps a password: %s", e.ID, e.Action, e.Request)
+			}
+		}
+	}
+}
+
+// A caller without the role is told so, and recorded, whatever it sent:
+// the policy comes before the body is read.
+func TestAudit_ACallerWithoutTheRoleIsRefusedAndRecordedWhateverItSent(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	before := auditCount(t, a)
+	for _, c := range []struct{ method, path, body string }{
+		{"PUT", "/v1/programme/rules/a", `{"id":"b","kind":"per_receipt","points":1}`},
+		{"PUT", "/v1/programme/import", `{"rules":[{"id":"x","kind":"nope"}]}`},
+		{"POST", "/v1/keys", `{"role":1}`},
+		{"POST", "/v1/members", `{"phone":1}`},
+		{"POST", "/v1/members", `{not json`},
+	} {
+		if r := a.do(t, c.method, c.path, posKey, c.body); r.status != 403 {
+			t.Errorf("%s %s by a till: %d %s, want 403", c.method, c.path, r.status, r.body)
+		}
+	}
+	if r := a.do(t, "GET", "/v1/audit?limit=nope", posKey, nil); r.status != 403 {
+		t.Errorf("a read with a bad query by a till: %d, want 403", r.status)
+	}
+	es, _, err := a.svc.Access.Audit(sysCtx(), kopilka.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != before+5 {
+		t.Fatalf("%d entries for 5 refused writes and a refused read", len(es)-before)
+	}
+	for _, e := range es[:5] {
+		if e.Status != 403 || e.Role != kopilka.RolePOS {
+			t.Errorf("entry %+v", e)
+		}
+	}
+}
+
+// A client that gives up on its request still leaves the record of its
+// refused write.
+func TestAudit_ARefusalIsRecordedWhenTheRequestIsCancelled(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			member := kopilka.Principal{Kind: "member", ID: "m1", Name: "member", Role: kopilka.RoleMember, MemberID: "m1"}
+			ctx, cancel := context.WithCancel(kopilka.NewContextWithPrincipal(context.Background(), member))
+			cancel()
+			before := auditCount(t, a)
+			_, err := a.svc.Access.CreateKey(ctx, kopilka.APIKey{Name: "x", Role: kopilka.RoleAdmin}, "")
+			var rec *access.RecordError
+			if kopilka.ErrorCode(err) != kopilka.EFORBIDDEN || errors.As(err, &rec) {
+				t.Fatalf("a member's key: %v", err)
+			}
+			if n := auditCount(t, a); n != before+1 {
+				t.Fatalf("%d entries for the refusal, want 1", n-before)
+			}
+		})
 	}
 }

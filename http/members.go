@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/members"
 )
 
 // Members, their cards and their accounts, for the back office and the till.
@@ -43,10 +44,7 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) findMember(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	keys := []string{"phone", "email", "card"}
-	if principalOf(r.Context()).Role == kopilka.RolePOS {
-		keys = []string{"card"} // a till looks members up by the card it is shown
-	}
+	keys := members.LookupKeys(r.Context())
 	for _, key := range keys {
 		if v := q.Get(key); v != "" {
 			m, err := s.App.Members.FindMember(r.Context(), key, v)

@@ -211,6 +211,18 @@ func (s *Server) wrap(rt Route) http.Handler {
 					Path: strings.ToValidUTF8(r.URL.RequestURI(), "\uFFFD"), RequestID: requestID(r.Context()),
 					Source: sourceOf(r), Request: body, Status: rt.Status, StatusOf: StatusOf}))
 			}
+			// The policy first, before a body or a query is read: a caller
+			// without the role learns nothing from the validation of its input.
+			if err := access.Allow(r.Context(), rt.Action); err != nil && rt.Action != "" {
+				if rt.Method != "GET" {
+					target := r.PathValue("id")
+					if target == "" {
+						target = r.PathValue("number")
+					}
+					err = s.App.Access.Refused(r.Context(), rt.Action, target, err)
+				}
+				return err
+			}
 			if who != "" {
 				if wait := s.throttle(who); wait > 0 {
 					secs := int(math.Ceil(wait.Seconds()))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
@@ -123,10 +125,22 @@ func (s *Service) member(ctx context.Context, id string) (m kopilka.Member, err 
 	return m, err
 }
 
-// FindMember finds a member by "phone", "email" or "card".
+// LookupKeys are what the principal in ctx may find a member by: "phone",
+// "email" or "card"; a till only by the card it is shown.
+func LookupKeys(ctx context.Context) []string {
+	if kopilka.PrincipalFrom(ctx).Role == kopilka.RolePOS {
+		return []string{"card"}
+	}
+	return []string{"phone", "email", "card"}
+}
+
+// FindMember finds a member by one of LookupKeys.
 func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Member, error) {
 	if err := access.Allow(ctx, access.MembersFind); err != nil {
 		return kopilka.Member{}, err
+	}
+	if keys := LookupKeys(ctx); !slices.Contains(keys, key) {
+		return kopilka.Member{}, kopilka.Invalid(keys[0], "give one of: "+strings.Join(keys, ", "))
 	}
 	var err error
 	switch key {
