@@ -9,6 +9,6 @@
 // is priced), ledger (where points are posted), purchases (the till's flow),
 // programme, members, coalition, access and jobs. Each declares the narrow
 // storage port it needs (its Tx) and reaches the database through a
-// Transactor; store/sqlstore implements them all, app wires them together,
+// Transactor; storage implements them all, app wires them together,
 // and http and cmd/kopilka are the edges. docs/architecture.md has the map.
 package kopilka

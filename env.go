@@ -44,7 +44,7 @@ func (e *Env) NewID() string {
 // deadlock, so fn must have no effect outside it), View outside a
 // transaction, for reads. T is the narrow port through which fn sees the
 // tables: each use-case package declares its own. Implemented by
-// store/sqlstore.For.
+// storage.For.
 type Transactor[T any] interface {
 	Update(ctx context.Context, fn func(T) error) error
 	View(ctx context.Context, fn func(T) error) error

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
-	"github.com/kopilka/kopilka/store/storetest"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 // clock is a test clock that moves only when told.
@@ -43,7 +43,7 @@ type env struct {
 func newEnv(t testing.TB, dialect string, p kopilka.Programme) *env {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	svc := app.New(storetest.Open(t, dialect))
+	svc := app.New(storagetest.Open(t, dialect))
 	svc.Env.Now = c.Now
 	svc.SetTTL(0)
 	e := &env{t: t, ctx: kopilka.NewContextWithPrincipal(context.Background(), kopilka.System("test")), svc: svc, clock: c}
@@ -69,7 +69,7 @@ func (e *env) partner(id string, stores ...string) {
 
 // eachDialect runs fn as a subtest per database.
 func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
-	for _, d := range storetest.Dialects() {
+	for _, d := range storagetest.Dialects() {
 		t.Run(d, func(t *testing.T) { fn(t, d) })
 	}
 }

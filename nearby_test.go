@@ -12,8 +12,8 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/coalition"
-	"github.com/kopilka/kopilka/store/sqlstore"
-	"github.com/kopilka/kopilka/store/storetest"
+	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 func TestDistance(t *testing.T) {
@@ -42,11 +42,11 @@ type storeAt struct {
 }
 
 // placeStores writes stores in one transaction per thousand.
-func placeStores(t testing.TB, ctx context.Context, s *sqlstore.DB, stores []storeAt) {
+func placeStores(t testing.TB, ctx context.Context, s *storage.DB, stores []storeAt) {
 	t.Helper()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < len(stores); i += 1000 {
-		err := s.Update(ctx, func(tx *sqlstore.Tx) error {
+		err := s.Update(ctx, func(tx *storage.Tx) error {
 			for _, st := range stores[i:min(i+1000, len(stores))] {
 				lat, lon := st.lat, st.lon
 				o := kopilka.Store{ID: st.id, PartnerID: st.partner, Name: st.id, Lat: &lat, Lon: &lon, TimeZone: "UTC",
@@ -219,7 +219,7 @@ func BenchmarkNearby(b *testing.B) {
 		c := cities[i%len(cities)]
 		return coalition.NearbyQuery{Lat: c[0] + rng.NormFloat64()*0.05, Lon: c[1] + rng.NormFloat64()*0.07, RadiusM: 2000, Limit: 20}
 	}
-	for _, dialect := range storetest.Dialects() {
+	for _, dialect := range storagetest.Dialects() {
 		b.Run(dialect, func(b *testing.B) {
 			e := newEnv(b, dialect, testProgramme(nil))
 			start := time.Now()
@@ -243,7 +243,7 @@ func BenchmarkNearby(b *testing.B) {
 				var found int
 				for i := 0; i < b.N; i++ {
 					q := query(i)
-					err := e.svc.DB.View(e.ctx, func(tx *sqlstore.Tx) error {
+					err := e.svc.DB.View(e.ctx, func(tx *storage.Tx) error {
 						all, err := tx.StoresIn(e.ctx, world, "", 2*n)
 						for _, o := range all {
 							if coalition.Distance(q.Lat, q.Lon, *o.Lat, *o.Lon) <= float64(q.RadiusM) {

@@ -10,7 +10,7 @@ import (
 	"github.com/kopilka/kopilka/jobs"
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/pricing"
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
 )
 
 func TestPrice_ThousandAtFivePercentEarnsFiftyPoints(t *testing.T) {
@@ -380,7 +380,7 @@ func TestLedger_AMemberWithThousandsOfLotsCanSpendAndExpire(t *testing.T) {
 		m := e.member("+79160000001")
 		n := e.member("+79160000002")
 		const lots = 3000
-		err := e.svc.DB.Update(e.ctx, func(tx *sqlstore.Tx) error {
+		err := e.svc.DB.Update(e.ctx, func(tx *storage.Tx) error {
 			for i := range lots {
 				for _, id := range []string{m.ID, n.ID} {
 					x := creditEntry(id, fmt.Sprintf("%s-%d", id, i), 1, e.clock.Now(), e.clock.Now().AddDate(0, 1, 0))

@@ -1,5 +1,5 @@
 // Package app wires Kopilka's use cases together over one database: each
-// domain package gets its narrow view of the storage (sqlstore.For), the
+// domain package gets its narrow view of the storage (storage.For), the
 // shared clock and randomness, and the other packages' services it
 // declares ports for. The command and the tests build an App; the HTTP
 // server serves one.
@@ -17,12 +17,12 @@ import (
 	"github.com/kopilka/kopilka/members"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/purchases"
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
 )
 
 // App is every use case of the programme over one database.
 type App struct {
-	DB  *sqlstore.DB
+	DB  *storage.DB
 	Env *kopilka.Env
 
 	Programme *programme.Service
@@ -38,18 +38,18 @@ type App struct {
 // Russian region for national phone numbers, settings and stores reused
 // for five seconds, and adjustments by the support role limited to 1,000
 // points.
-func New(db *sqlstore.DB) *App {
+func New(db *storage.DB) *App {
 	env := kopilka.NewEnv()
 	const ttl = 5 * time.Second
 	a := &App{DB: db, Env: env}
-	a.Coalition = &coalition.Service{DB: sqlstore.For[coalition.Tx](db), Env: env, TTL: ttl}
-	a.Programme = &programme.Service{DB: sqlstore.For[programme.Tx](db), Env: env, TTL: ttl, Sites: a.Coalition}
+	a.Coalition = &coalition.Service{DB: storage.For[coalition.Tx](db), Env: env, TTL: ttl}
+	a.Programme = &programme.Service{DB: storage.For[programme.Tx](db), Env: env, TTL: ttl, Sites: a.Coalition}
 	a.Coalition.Live = a.Programme
-	a.Members = &members.Service{DB: sqlstore.For[members.Tx](db), Env: env, Region: "RU", Live: a.Programme}
-	a.Ledger = &ledger.Service{DB: sqlstore.For[ledger.Tx](db), Env: env, Live: a.Programme, SupportLimit: 1000}
-	a.Purchases = &purchases.Service{DB: sqlstore.For[purchases.Tx](db), Env: env, Live: a.Programme, Sites: a.Coalition}
-	a.Access = &access.Service{DB: sqlstore.For[access.Tx](db), Env: env, Region: "RU"}
-	a.Jobs = &jobs.Service{DB: sqlstore.For[jobs.Tx](db), Env: env, Live: a.Programme}
+	a.Members = &members.Service{DB: storage.For[members.Tx](db), Env: env, Region: "RU", Live: a.Programme}
+	a.Ledger = &ledger.Service{DB: storage.For[ledger.Tx](db), Env: env, Live: a.Programme, SupportLimit: 1000}
+	a.Purchases = &purchases.Service{DB: storage.For[purchases.Tx](db), Env: env, Live: a.Programme, Sites: a.Coalition}
+	a.Access = &access.Service{DB: storage.For[access.Tx](db), Env: env, Region: "RU"}
+	a.Jobs = &jobs.Service{DB: storage.For[jobs.Tx](db), Env: env, Live: a.Programme}
 	return a
 }
 

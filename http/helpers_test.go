@@ -16,7 +16,7 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
 	khttp "github.com/kopilka/kopilka/http"
-	"github.com/kopilka/kopilka/store/storetest"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 // Secrets of the two keys every test API has.
@@ -74,7 +74,7 @@ var codeIn = regexp.MustCompile(`\b[0-9]{6}\b`)
 func newAPI(t *testing.T, dialect string) *api {
 	t.Helper()
 	ctx := sysCtx()
-	db := storetest.Open(t, dialect) // PostgreSQL: a schema of the test's own, or a skip
+	db := storagetest.Open(t, dialect) // PostgreSQL: a schema of the test's own, or a skip
 	svc := app.New(db)
 	box := &outbox{}
 	svc.Access.Sender = box

@@ -9,11 +9,11 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
 	khttp "github.com/kopilka/kopilka/http"
-	"github.com/kopilka/kopilka/store/storetest"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 func TestRateLimit_AKeyOverItsRateGets429WithRetryAfter(t *testing.T) {
-	svc := app.New(storetest.Open(t, "sqlite"))
+	svc := app.New(storagetest.Open(t, "sqlite"))
 	for _, k := range []struct{ name, role, secret string }{{"admin", kopilka.RoleAdmin, adminKey}, {"till", kopilka.RolePOS, posKey}} {
 		if _, err := svc.Access.CreateKey(sysCtx(), kopilka.APIKey{Name: k.name, Role: k.role}, k.secret); err != nil {
 			t.Fatal(err)

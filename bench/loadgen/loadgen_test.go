@@ -16,7 +16,7 @@ import (
 	"github.com/kopilka/kopilka/app"
 	"github.com/kopilka/kopilka/bench/loadgen"
 	kopilkahttp "github.com/kopilka/kopilka/http"
-	"github.com/kopilka/kopilka/store/sqlite"
+	"github.com/kopilka/kopilka/storage/sqlite"
 )
 
 // TestRun drives a real server on SQLite for a moment: every purchase is

@@ -27,9 +27,9 @@ import (
 	"github.com/kopilka/kopilka/app"
 	kopilkahttp "github.com/kopilka/kopilka/http"
 	"github.com/kopilka/kopilka/notify"
-	"github.com/kopilka/kopilka/store/postgres"
-	"github.com/kopilka/kopilka/store/sqlite"
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/storage/postgres"
+	"github.com/kopilka/kopilka/storage/sqlite"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=…".
@@ -134,7 +134,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 // openStore opens the database the URL names and migrates it.
-func openStore(ctx context.Context, c config) (*sqlstore.DB, error) {
+func openStore(ctx context.Context, c config) (*storage.DB, error) {
 	u := c.databaseURL
 	switch {
 	case u == "":
@@ -151,7 +151,7 @@ func openStore(ctx context.Context, c config) (*sqlstore.DB, error) {
 
 // openFromFlags parses the database flags of a command that only needs the
 // database, and opens (and migrates) it.
-func openFromFlags(ctx context.Context, name string, args []string) (*sqlstore.DB, config, error) {
+func openFromFlags(ctx context.Context, name string, args []string) (*storage.DB, config, error) {
 	var c config
 	if err := newFlags(name, &c).Parse(args); err != nil {
 		return nil, c, err
@@ -160,7 +160,7 @@ func openFromFlags(ctx context.Context, name string, args []string) (*sqlstore.D
 	return db, c, err
 }
 
-func newService(db *sqlstore.DB, c config) *app.App {
+func newService(db *storage.DB, c config) *app.App {
 	svc := app.New(db)
 	svc.SetRegion(c.region)
 	return svc
@@ -293,7 +293,7 @@ func verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("checked:\n" + sqlstore.Invariants())
+	fmt.Println("checked:\n" + storage.Invariants())
 	if len(breaches) == 0 {
 		fmt.Println("ledger ok: no breach")
 		return nil

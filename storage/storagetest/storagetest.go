@@ -1,10 +1,10 @@
-// Package storetest opens fresh test databases of every dialect and holds
+// Package storagetest opens fresh test databases of every dialect and holds
 // the conformance suite every dialect must pass.
 //
 // SQLite always runs, in a file under t.TempDir(). PostgreSQL runs when
 // KOPILKA_TEST_DATABASE_URL is set; each test gets a schema of its own,
 // dropped when the test ends.
-package storetest
+package storagetest
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kopilka/kopilka/store/postgres"
-	"github.com/kopilka/kopilka/store/sqlite"
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/storage/postgres"
+	"github.com/kopilka/kopilka/storage/sqlite"
 )
 
 // EnvURL names the variable that holds the test PostgreSQL's URL.
@@ -33,10 +33,10 @@ func Dialects() []string {
 
 // Open returns a migrated, empty store of the dialect, closed (and dropped)
 // when the test ends.
-func Open(t testing.TB, dialect string) *sqlstore.DB {
+func Open(t testing.TB, dialect string) *storage.DB {
 	t.Helper()
 	ctx := context.Background()
-	var db *sqlstore.DB
+	var db *storage.DB
 	var err error
 	switch dialect {
 	case "sqlite":

@@ -1,4 +1,4 @@
-// Package sqlite opens Kopilka's store on an embedded SQLite file through
+// Package sqlite opens Kopilka's database in an embedded SQLite file through
 // modernc.org/sqlite, a pure-Go SQLite: no cgo, one static binary.
 package sqlite
 
@@ -13,12 +13,12 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
 )
 
 // Dialect describes SQLite to the shared store.
-func Dialect() sqlstore.Dialect {
-	return sqlstore.Dialect{
+func Dialect() storage.Dialect {
+	return storage.Dialect{
 		Name: "sqlite",
 		// SQLite has no row locks: BEGIN IMMEDIATE takes the database's one
 		// write lock, which covers every row a transaction reads.
@@ -59,7 +59,7 @@ func Dialect() sqlstore.Dialect {
 // Open opens (creating if need be) the SQLite file at path and migrates it.
 // The database runs in WAL mode with full fsync, so that a confirmed
 // purchase survives a power cut; writers take turns in this process.
-func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+func Open(ctx context.Context, path string) (*storage.DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -71,7 +71,7 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	s := sqlstore.New(db, Dialect())
+	s := storage.New(db, Dialect())
 	if _, err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)

@@ -9,13 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
 )
 
 // runSession runs fn on the pgx connection beneath a pooled database/sql
 // connection. A transaction then costs fewer round trips: BEGIN travels in
 // one pipeline with the first statement, and COMMIT with the last writes.
-func runSession(ctx context.Context, db *sql.DB, fn func(sqlstore.Session) error) error {
+func runSession(ctx context.Context, db *sql.DB, fn func(storage.Session) error) error {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -73,7 +73,7 @@ func (s *session) Exec(ctx context.Context, query string, args ...any) (int64, e
 	return tag.RowsAffected(), err
 }
 
-func (s *session) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+func (s *session) Query(ctx context.Context, query string, args ...any) (storage.Rows, error) {
 	if !s.begun {
 		br, err := s.first(ctx, query, args)
 		if err != nil {
@@ -89,7 +89,7 @@ func (s *session) Query(ctx context.Context, query string, args ...any) (sqlstor
 	return s.conn.Query(ctx, query, args...)
 }
 
-func (s *session) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Scanner {
+func (s *session) QueryRow(ctx context.Context, query string, args ...any) storage.Scanner {
 	rows, err := s.Query(ctx, query, args...)
 	if err != nil {
 		return errRow{err}
@@ -153,7 +153,7 @@ func (r batchRows) Close() {
 }
 
 // row reads the first row of rows, like *sql.Row.
-type row struct{ rows sqlstore.Rows }
+type row struct{ rows storage.Rows }
 
 func (r row) Scan(dest ...any) error {
 	defer r.rows.Close()

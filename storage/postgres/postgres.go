@@ -1,4 +1,4 @@
-// Package postgres opens Kopilka's store on PostgreSQL through pgx v5.
+// Package postgres opens Kopilka's database on PostgreSQL through pgx v5.
 // The SQL it runs is also what CockroachDB and YugabyteDB accept: row locks
 // with FOR UPDATE, no advisory locks, and retries on 40001 and 40P01.
 package postgres
@@ -12,12 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
 )
 
 // Dialect describes PostgreSQL to the shared store.
-func Dialect() sqlstore.Dialect {
-	return sqlstore.Dialect{
+func Dialect() storage.Dialect {
+	return storage.Dialect{
 		Name:        "postgres",
 		ForUpdate:   " FOR UPDATE",
 		WritableCTE: true,
@@ -40,7 +40,7 @@ func Dialect() sqlstore.Dialect {
 
 // Open connects to the database at url ("postgres://…"; extra URL
 // parameters such as search_path become session settings) and migrates it.
-func Open(ctx context.Context, url string, maxConns int) (*sqlstore.DB, error) {
+func Open(ctx context.Context, url string, maxConns int) (*storage.DB, error) {
 	cfg, err := pgconnConfig(url)
 	if err != nil {
 		return nil, err
@@ -52,7 +52,7 @@ func Open(ctx context.Context, url string, maxConns int) (*sqlstore.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := sqlstore.New(db, Dialect())
+	s := storage.New(db, Dialect())
 	if _, err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -1,19 +1,19 @@
-package storetest
+package storagetest
 
 import (
 	"io/fs"
 	"slices"
 	"testing"
 
-	"github.com/kopilka/kopilka/store/postgres"
-	"github.com/kopilka/kopilka/store/sqlite"
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/storage/postgres"
+	"github.com/kopilka/kopilka/storage/sqlite"
 )
 
 func TestConformance(t *testing.T) {
 	for _, d := range Dialects() {
 		t.Run(d, func(t *testing.T) {
-			Run(t, func(t *testing.T) *sqlstore.DB { return Open(t, d) })
+			Run(t, func(t *testing.T) *storage.DB { return Open(t, d) })
 		})
 	}
 }
@@ -29,9 +29,9 @@ var released = []string{"0001_init", "0002_rules", "0003_partners", "0004_partne
 // names; and that every dialect-specific file is for a dialect we have.
 func TestMigrations_EveryDialectReachesOneLatestVersion(t *testing.T) {
 	dialects := []string{sqlite.Dialect().Name, postgres.Dialect().Name}
-	var first []sqlstore.Migration
+	var first []storage.Migration
 	for _, d := range dialects {
-		ms, err := sqlstore.Migrations(d)
+		ms, err := storage.Migrations(d)
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
@@ -59,12 +59,12 @@ func TestMigrations_EveryDialectReachesOneLatestVersion(t *testing.T) {
 			}
 		}
 	}
-	files, err := fs.Glob(sqlstore.MigrationFiles(), "*")
+	files, err := fs.Glob(storage.MigrationFiles(), "*")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		if _, _, d, err := sqlstore.ParseMigrationFile(f); err != nil {
+		if _, _, d, err := storage.ParseMigrationFile(f); err != nil {
 			t.Error(err)
 		} else if d != "" && !slices.Contains(dialects, d) {
 			t.Errorf("migration %s is for dialect %q; there are %v", f, d, dialects)

@@ -1,10 +1,10 @@
-// Package sqlstore is the storage of every use case, in plain SQL over database/sql.
+// Package storage is the database of every use case, in plain SQL over database/sql.
 // The SQL is kept to what SQLite, PostgreSQL and the PostgreSQL-compatible
 // distributed databases (CockroachDB, YugabyteDB) all run; what differs
 // between them (row locks, error codes) is a Dialect, supplied by
-// store/sqlite and store/postgres. The migrations are one set for every
+// storage/sqlite and storage/postgres. The migrations are one set for every
 // dialect, in migrations/ here (see Migrations).
-package sqlstore
+package storage
 
 import (
 	"context"
@@ -70,7 +70,7 @@ func New(db *sql.DB, d Dialect) *DB {
 func For[T any](db *DB) kopilka.Transactor[T] {
 	if _, ok := any((*Tx)(nil)).(T); !ok {
 		var zero *T
-		panic(fmt.Sprintf("sqlstore: *Tx does not implement %T", zero))
+		panic(fmt.Sprintf("storage: *Tx does not implement %T", zero))
 	}
 	return port[T]{db}
 }

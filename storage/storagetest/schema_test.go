@@ -1,4 +1,4 @@
-package storetest
+package storagetest
 
 import (
 	"context"
@@ -41,7 +41,7 @@ import (
 //   - A primary-key column counts as NOT NULL. PostgreSQL makes it so;
 //     SQLite, for old compatibility, lets a non-INTEGER key hold NULL unless
 //     the column says NOT NULL, and Kopilka never writes a NULL key.
-//   - Names matter (sqlstore maps errors by constraint name), so keys and
+//   - Names matter (storage maps errors by constraint name), so keys and
 //     checks are compared by name. A key or check SQLite leaves unnamed gets
 //     the name PostgreSQL would give it: T_pkey, and for a check T_C_check
 //     when it reads one column C, else T_check (then T_check1, …). SQLite

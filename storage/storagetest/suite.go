@@ -1,4 +1,4 @@
-package storetest
+package storagetest
 
 import (
 	"context"
@@ -10,31 +10,31 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/ledger"
-	"github.com/kopilka/kopilka/store/sqlstore"
+	"github.com/kopilka/kopilka/storage"
 )
 
 // Run is the conformance suite: what the database must do, on every dialect, checked
 // against a fresh store from open for each case.
-func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
+func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	member := func(id, phone, email string) kopilka.Member {
 		return kopilka.Member{ID: id, Phone: phone, Email: email, Name: "N", Status: kopilka.StatusActive, CreatedAt: t0}
 	}
-	update := func(t *testing.T, s *sqlstore.DB, fn func(*sqlstore.Tx) error) error {
+	update := func(t *testing.T, s *storage.DB, fn func(*storage.Tx) error) error {
 		t.Helper()
 		return s.Update(ctx, fn)
 	}
-	mustUpdate := func(t *testing.T, s *sqlstore.DB, fn func(*sqlstore.Tx) error) {
+	mustUpdate := func(t *testing.T, s *storage.DB, fn func(*storage.Tx) error) {
 		t.Helper()
 		if err := s.Update(ctx, fn); err != nil {
 			t.Fatal(err)
 		}
 	}
-	withMember := func(t *testing.T) *sqlstore.DB {
+	withMember := func(t *testing.T) *storage.DB {
 		t.Helper()
 		s := open(t)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			if err := tx.InsertMember(ctx, member("m1", "+79160000001", "a@example.com")); err != nil {
 				return err
 			}
@@ -54,16 +54,16 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 	t.Run("ProgrammeDefaultsThenStores", func(t *testing.T) {
 		s := open(t)
 		var p kopilka.Programme
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) { p, err = tx.Programme(ctx); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) { p, err = tx.Programme(ctx); return err })
 		if !reflect.DeepEqual(p, kopilka.DefaultProgramme()) {
 			t.Fatalf("fresh programme = %+v, want the default", p)
 		}
 		p.EarnRate, p.UpdatedAt, p.TimeZone = 150, t0, "Europe/Moscow"
 		p.Rules = []kopilka.Rule{{ID: "coffee", Kind: kopilka.RuleMultiplier, Factor: 3000, Categories: []string{"coffee"}, Condition: `"vip" in member.tags`}}
 		p.Tiers = kopilka.TierPlan{Basis: "spend", Window: "rolling", Months: 12, Levels: []kopilka.Tier{{Name: "gold", Threshold: 100}}}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.SetProgramme(ctx, p) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.SetProgramme(ctx, p) })
 		var got kopilka.Programme
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) { got, err = tx.Programme(ctx); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) { got, err = tx.Programme(ctx); return err })
 		if !reflect.DeepEqual(got, p) {
 			t.Fatalf("stored programme = %+v, want %+v", got, p)
 		}
@@ -78,13 +78,13 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			{member("m2", "+79160000001", ""), "phone"},
 			{member("m3", "", "a@example.com"), "email"},
 		} {
-			err := update(t, s, func(tx *sqlstore.Tx) error { return tx.InsertMember(ctx, c.m) })
+			err := update(t, s, func(tx *storage.Tx) error { return tx.InsertMember(ctx, c.m) })
 			var e *kopilka.Error
 			if !errors.As(err, &e) || e.Code != kopilka.ECONFLICT || len(e.Fields) == 0 || e.Fields[0].Field != c.field {
 				t.Errorf("duplicate %s: err = %v, want ECONFLICT on %s", c.field, err, c.field)
 			}
 		}
-		err := update(t, s, func(tx *sqlstore.Tx) error {
+		err := update(t, s, func(tx *storage.Tx) error {
 			if err := tx.InsertMember(ctx, member("m4", "+79160000004", "")); err != nil {
 				return err
 			}
@@ -94,12 +94,12 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			t.Fatalf("duplicate card: err = %v, want ECONFLICT", err)
 		}
 		// The failed transaction wrote nothing: m4 does not exist.
-		err = s.View(ctx, func(tx *sqlstore.Tx) error { _, err := tx.Member(ctx, "m4"); return err })
+		err = s.View(ctx, func(tx *storage.Tx) error { _, err := tx.Member(ctx, "m4"); return err })
 		if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 			t.Fatalf("member of a rolled-back transaction: err = %v, want ENOTFOUND", err)
 		}
 		// Members without phone or e-mail do not collide on NULL.
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			if err := tx.InsertMember(ctx, member("m5", "", "e5@example.com")); err != nil {
 				return err
 			}
@@ -111,13 +111,13 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		s := withMember(t)
 		for key, v := range map[string]string{"phone": "+79160000001", "email": "a@example.com", "card": "2000000000000001"} {
 			var id string
-			err := s.View(ctx, func(tx *sqlstore.Tx) (err error) { id, err = tx.MemberIDBy(ctx, key, v); return err })
+			err := s.View(ctx, func(tx *storage.Tx) (err error) { id, err = tx.MemberIDBy(ctx, key, v); return err })
 			if err != nil || id != "m1" {
 				t.Errorf("by %s: %q, %v", key, id, err)
 			}
 		}
 		var m kopilka.Member
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) {
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) {
 			if m, err = tx.Member(ctx, "m1"); err != nil {
 				return err
 			}
@@ -125,12 +125,12 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			return tx.UpdateMember(ctx, m)
 		})
 		var got kopilka.Member
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { got, err = tx.Member(ctx, "m1"); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { got, err = tx.Member(ctx, "m1"); return err })
 		if got.Name != "Anna" || got.BirthDate != "1990-05-01" || !got.Consents.SMS || got.Status != kopilka.StatusBlocked ||
 			len(got.Cards) != 1 || got.Cards[0].Number != "2000000000000001" || !got.CreatedAt.Equal(t0) {
 			t.Fatalf("member after update = %+v", got)
 		}
-		err := s.View(ctx, func(tx *sqlstore.Tx) error { _, err := tx.Member(ctx, "nobody"); return err })
+		err := s.View(ctx, func(tx *storage.Tx) error { _, err := tx.Member(ctx, "nobody"); return err })
 		if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 			t.Fatalf("unknown member: %v", err)
 		}
@@ -138,16 +138,16 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 
 	t.Run("PostMovesBalanceAndRefusesOverdraft", func(t *testing.T) {
 		s := withMember(t)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, credit("t1", 100, t0.AddDate(1, 0, 0))) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, credit("t1", 100, t0.AddDate(1, 0, 0))) })
 		var b kopilka.Balance
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) { b, err = tx.LockBalance(ctx, "m1"); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) { b, err = tx.LockBalance(ctx, "m1"); return err })
 		if b != (kopilka.Balance{Available: 100}) {
 			t.Fatalf("balance = %+v, want 100 available", b)
 		}
 		// A debit beyond the balance breaks the CHECK and is EINSUFFICIENT; nothing of it stays.
 		over := &ledger.Entry{Tx: kopilka.Transaction{ID: "t2", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: -101, CreatedAt: t0},
 			Postings: []kopilka.Posting{{Account: kopilka.AccountAvailable, Amount: -101}, {Account: kopilka.AccountAdjustment, Amount: 101}}, Lots: map[string]*kopilka.Lot{}}
-		err := update(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, over) })
+		err := update(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, over) })
 		if kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("overdraft: err = %v, want EINSUFFICIENT", err)
 		}
@@ -156,7 +156,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			t.Fatalf("verify after refused overdraft: %v %v", breaches, err)
 		}
 		var items []kopilka.Transaction
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { items, err = tx.Transactions(ctx, "m1", nil, 10); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { items, err = tx.Transactions(ctx, "m1", nil, 10); return err })
 		if len(items) != 1 || items[0].ID != "t1" {
 			t.Fatalf("history = %+v, want only t1", items)
 		}
@@ -166,7 +166,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		s := withMember(t)
 		locked, done := make(chan struct{}), make(chan error, 1)
 		go func() {
-			done <- s.Update(ctx, func(tx *sqlstore.Tx) error {
+			done <- s.Update(ctx, func(tx *storage.Tx) error {
 				if _, err := tx.LockBalance(ctx, "m1"); err != nil {
 					return err
 				}
@@ -177,7 +177,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		}()
 		<-locked
 		var seen kopilka.Balance
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) { seen, err = tx.LockBalance(ctx, "m1"); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) { seen, err = tx.LockBalance(ctx, "m1"); return err })
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +189,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 
 	t.Run("TwoEntriesOfOneMemberInOneTransactionBothCount", func(t *testing.T) {
 		s := withMember(t)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			for _, id := range []string{"t1", "t2", "t3"} {
 				if err := tx.Post(ctx, credit(id, 10, time.Time{})); err != nil {
 					return err
@@ -198,7 +198,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			return nil
 		})
 		var b kopilka.Balance
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { b, err = tx.LockBalance(ctx, "m1"); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { b, err = tx.LockBalance(ctx, "m1"); return err })
 		if b.Available != 30 {
 			t.Fatalf("three credits of 10 in one transaction left %d available", b.Available)
 		}
@@ -211,7 +211,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		s := withMember(t)
 		e := credit("t1", 10, time.Time{})
 		e.NewLots[0].Remaining = 11 // more than the lot's points
-		err := update(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, e) })
+		err := update(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, e) })
 		if err == nil || kopilka.ErrorCode(err) != kopilka.EINTERNAL {
 			t.Fatalf("lot with remaining > points: %v, want an internal error", err)
 		}
@@ -220,13 +220,13 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 	t.Run("LotsMovesAndExpiring", func(t *testing.T) {
 		s := withMember(t)
 		soon, later := t0.AddDate(0, 0, 10), t0.AddDate(0, 6, 0)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			if err := tx.Post(ctx, credit("t1", 30, soon)); err != nil {
 				return err
 			}
 			return tx.Post(ctx, credit("t2", 50, later))
 		})
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			lots, err := tx.Lots(ctx, "m1", kopilka.LotActive)
 			if err != nil {
 				return err
@@ -242,12 +242,12 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			return tx.Post(ctx, e)
 		})
 		var exp []kopilka.Expiring
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { exp, err = tx.Expiring(ctx, "m1", t0.AddDate(0, 1, 0)); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { exp, err = tx.Expiring(ctx, "m1", t0.AddDate(0, 1, 0)); return err })
 		if len(exp) != 1 || exp[0].Points != 10 || !exp[0].ExpiresAt.Equal(soon) {
 			t.Fatalf("expiring = %+v, want 10 at %v", exp, soon)
 		}
 		var activate, expire []string
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { activate, expire, err = tx.DueMembers(ctx, soon, 10); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { activate, expire, err = tx.DueMembers(ctx, soon, 10); return err })
 		if len(activate) != 0 || len(expire) != 1 || expire[0] != "m1" {
 			t.Fatalf("due at %v: activate %v expire %v", soon, activate, expire)
 		}
@@ -258,12 +258,12 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 
 	t.Run("VerifyFindsATamperedBalance", func(t *testing.T) {
 		s := withMember(t)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, credit("t1", 100, time.Time{})) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, credit("t1", 100, time.Time{})) })
 		// A transaction whose postings do not balance and that moves a
 		// balance its lots do not back: Verify must name both breaches.
 		bad := &ledger.Entry{Tx: kopilka.Transaction{ID: "t2", MemberID: "m1", Kind: kopilka.KindAdjustment, Available: 5, CreatedAt: t0},
 			Postings: []kopilka.Posting{{Account: kopilka.AccountAvailable, Amount: 5}}, Lots: map[string]*kopilka.Lot{}}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, bad) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, bad) })
 		breaches, err := s.Verify(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -285,27 +285,27 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			TxID: "t1", Spends: []kopilka.Spend{{LotID: "l", Points: 3}}, OccurredAt: t0, CreatedAt: t0,
 			Quote: kopilka.Quote{ReceiptID: "r1", Earned: 5},
 			Lines: []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "A", Quantity: 2500, Price: 100, Amount: 250}, Earned: 5}}}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.InsertPurchase(ctx, p) })
-		err := update(t, s, func(tx *sqlstore.Tx) error { return tx.InsertPurchase(ctx, p) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertPurchase(ctx, p) })
+		err := update(t, s, func(tx *storage.Tx) error { return tx.InsertPurchase(ctx, p) })
 		if kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("second insert of a receipt: %v, want ECONFLICT", err)
 		}
 		p.Lines[0].Refunded, p.Spends[0].Restored, p.Status = 1000, 1, kopilka.PurchaseRefunded
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.UpdatePurchase(ctx, p) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.UpdatePurchase(ctx, p) })
 		var got *kopilka.Purchase
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { got, err = tx.Purchase(ctx, "r1"); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { got, err = tx.Purchase(ctx, "r1"); return err })
 		if got.Status != kopilka.PurchaseRefunded || got.Lines[0].Refunded != 1000 || got.Lines[0].Quantity != 2500 ||
 			got.Spends[0].Restored != 1 || got.Quote.Earned != 5 || !got.OccurredAt.Equal(t0) {
 			t.Fatalf("purchase = %+v", got)
 		}
 		r := &kopilka.RefundRecord{ReceiptID: "r1", RefundID: "f1", RequestHash: "h", TxID: "t2", CreatedAt: t0,
 			Result: kopilka.RefundResult{RefundID: "f1", EarnedReversed: 2}}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.InsertRefund(ctx, r) })
-		if err := update(t, s, func(tx *sqlstore.Tx) error { return tx.InsertRefund(ctx, r) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertRefund(ctx, r) })
+		if err := update(t, s, func(tx *storage.Tx) error { return tx.InsertRefund(ctx, r) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("second refund with one id: %v, want ECONFLICT", err)
 		}
 		var gr *kopilka.RefundRecord
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { gr, err = tx.Refund(ctx, "r1", "f1"); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { gr, err = tx.Refund(ctx, "r1", "f1"); return err })
 		if gr.Result.EarnedReversed != 2 {
 			t.Fatalf("refund = %+v", gr)
 		}
@@ -313,8 +313,8 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 
 	t.Run("HolderFindsLocksAndReportsPriorPurchase", func(t *testing.T) {
 		s := withMember(t)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, credit("t1", 70, time.Time{})) })
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, credit("t1", 70, time.Time{})) })
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			h, err := tx.Holder(ctx, "2000000000000001", "", "r1")
 			if err != nil || h.MemberID != "m1" || h.CardStatus != kopilka.StatusActive || h.MemberStatus != kopilka.StatusActive ||
 				h.Balance.Available != 70 || h.Prior != nil {
@@ -331,7 +331,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 				Lines: []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "A", Quantity: 1000, Price: 1, Amount: 1}}}})
 		})
 		var h kopilka.Holder
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) { h, err = tx.Holder(ctx, "2000000000000001", "", "r1"); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) { h, err = tx.Holder(ctx, "2000000000000001", "", "r1"); return err })
 		if h.Prior == nil || h.Prior.RequestHash != "h1" || h.Prior.Quote.Earned != 9 {
 			t.Fatalf("prior purchase = %+v", h.Prior)
 		}
@@ -342,13 +342,13 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		for i, id := range []string{"a", "b", "c", "d", "e"} {
 			e := credit(id, int64(i+1), time.Time{})
 			e.Tx.CreatedAt = t0.Add(time.Duration(i/2) * time.Minute) // ties on time are ordered by id
-			mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, e) })
+			mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, e) })
 		}
 		var seen []string
 		var cur *kopilka.Cursor
 		for range 5 {
 			var page []kopilka.Transaction
-			_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { page, err = tx.Transactions(ctx, "m1", cur, 2); return err })
+			_ = s.View(ctx, func(tx *storage.Tx) (err error) { page, err = tx.Transactions(ctx, "m1", cur, 2); return err })
 			for _, x := range page {
 				seen = append(seen, x.ID)
 			}
@@ -367,14 +367,14 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		s := withMember(t)
 		e := credit("t1", 10, time.Time{})
 		e.Tx.IdempotencyKey, e.Tx.RequestHash = "k1", "h1"
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, e) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, e) })
 		again := credit("t2", 10, time.Time{})
 		again.Tx.IdempotencyKey = "k1"
-		if err := update(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, again) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+		if err := update(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, again) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("second transaction with one key: %v, want ECONFLICT", err)
 		}
 		var got kopilka.Transaction
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { got, err = tx.TransactionByKey(ctx, "m1", "k1"); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { got, err = tx.TransactionByKey(ctx, "m1", "k1"); return err })
 		if got.ID != "t1" || got.RequestHash != "h1" {
 			t.Fatalf("by key = %+v", got)
 		}
@@ -384,14 +384,14 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		s := open(t)
 		k := kopilka.APIKey{ID: "k1", Name: "till", Role: kopilka.RolePOS, Hash: kopilka.HashKey("secret"), Prefix: "secret", CreatedAt: t0,
 			PartnerID: "p1", StoreIDs: []string{"s1", "s2"}}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.InsertKey(ctx, k) })
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.TouchKey(ctx, "k1", t0.Add(time.Hour)) })
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.RevokeKey(ctx, "k1", t0.Add(2*time.Hour)) })
-		if err := update(t, s, func(tx *sqlstore.Tx) error { return tx.RevokeKey(ctx, "k1", t0) }); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertKey(ctx, k) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.TouchKey(ctx, "k1", t0.Add(time.Hour)) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.RevokeKey(ctx, "k1", t0.Add(2*time.Hour)) })
+		if err := update(t, s, func(tx *storage.Tx) error { return tx.RevokeKey(ctx, "k1", t0) }); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 			t.Fatalf("revoking a revoked key: %v, want ENOTFOUND", err)
 		}
 		var got kopilka.APIKey
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { got, err = tx.KeyByHash(ctx, kopilka.HashKey("secret")); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { got, err = tx.KeyByHash(ctx, kopilka.HashKey("secret")); return err })
 		if got.ID != "k1" || got.LastUsedAt == nil || !got.LastUsedAt.Equal(t0.Add(time.Hour)) || got.RevokedAt == nil ||
 			got.PartnerID != "p1" || !reflect.DeepEqual(got.StoreIDs, []string{"s1", "s2"}) {
 			t.Fatalf("key = %+v", got)
@@ -407,7 +407,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		o := kopilka.Store{ID: "s1", PartnerID: "p1", Name: "Pump", Address: "Tverskaya 1", Lat: &lat, Lon: &lon, TimeZone: "Europe/Moscow",
 			Hours: []kopilka.OpeningHours{{Days: []string{"mon"}, From: "09:00", To: "21:00"}}, Status: kopilka.StoreOpen, CreatedAt: t0, UpdatedAt: t0}
 		online := kopilka.Store{ID: "s2", PartnerID: "p1", Name: "Online", TimeZone: "UTC", Hours: []kopilka.OpeningHours{}, Status: kopilka.StoreOpen, CreatedAt: t0, UpdatedAt: t0}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			if err := tx.PutPartner(ctx, p); err != nil {
 				return err
 			}
@@ -416,7 +416,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			}
 			return tx.PutStore(ctx, online)
 		})
-		if err := update(t, s, func(tx *sqlstore.Tx) error {
+		if err := update(t, s, func(tx *storage.Tx) error {
 			return tx.PutStore(ctx, kopilka.Store{ID: "s3", PartnerID: "nobody", Name: "X", Hours: []kopilka.OpeningHours{}, Status: kopilka.StoreOpen})
 		}); err == nil {
 			t.Error("a store of an unknown partner was stored")
@@ -424,7 +424,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		var gotP kopilka.Partner
 		var gotO, gotOnline kopilka.Store
 		var all []kopilka.Store
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			if gotP, err = tx.Partner(ctx, "p1"); err != nil {
 				return err
 			}
@@ -445,13 +445,13 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		}
 		// Changing the partner keeps its creation time as stored by the caller.
 		p.Status, p.EarnRate, p.UpdatedAt = kopilka.PartnerSuspended, nil, t0.Add(time.Hour)
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.PutPartner(ctx, p) })
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { gotP, err = tx.Partner(ctx, "p1"); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.PutPartner(ctx, p) })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { gotP, err = tx.Partner(ctx, "p1"); return err })
 		if !reflect.DeepEqual(gotP, p) {
 			t.Fatalf("after change: %+v", gotP)
 		}
 		var missing error
-		_ = s.View(ctx, func(tx *sqlstore.Tx) error { _, missing = tx.Store(ctx, "nope"); return nil })
+		_ = s.View(ctx, func(tx *storage.Tx) error { _, missing = tx.Store(ctx, "nope"); return nil })
 		if kopilka.ErrorCode(missing) != kopilka.ENOTFOUND {
 			t.Fatalf("unknown store: %v", missing)
 		}
@@ -463,7 +463,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			return kopilka.Store{ID: id, PartnerID: partner, Name: id, Lat: &lat, Lon: &lon, TimeZone: "UTC",
 				Hours: []kopilka.OpeningHours{}, Status: status, CreatedAt: t0, UpdatedAt: t0}
 		}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			for _, p := range []kopilka.Partner{
 				{ID: "a", Name: "A", Status: kopilka.PartnerActive, Categories: []string{"fuel"}, CreatedAt: t0, UpdatedAt: t0},
 				{ID: "b", Name: "B", Status: kopilka.PartnerSuspended, Categories: []string{}, CreatedAt: t0, UpdatedAt: t0},
@@ -484,14 +484,14 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			return nil
 		})
 		var got []kopilka.Store
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			got, err = tx.StoresIn(ctx, kopilka.Box{MinLat: 55.7, MaxLat: 55.8, MinLon: 37.5, MaxLon: 37.7}, "", 100)
 			return err
 		})
 		if len(got) != 1 || got[0].ID != "in" || !reflect.DeepEqual(got[0].Categories, []string{"fuel"}) {
 			t.Fatalf("in the box: %+v", got)
 		}
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			got, err = tx.StoresIn(ctx, kopilka.Box{MinLat: 55.7, MaxLat: 55.8, MinLon: 37.5, MaxLon: 37.7}, "b", 100)
 			return err
 		})
@@ -515,21 +515,21 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 				e.NewLots = []kopilka.Lot{{ID: "lot-" + id, MemberID: "m1", TxID: id, Points: avail, Remaining: avail,
 					State: kopilka.LotActive, ActivatesAt: at, CreatedAt: at}}
 			}
-			mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.Post(ctx, e) })
+			mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, e) })
 		}
 		post("t1", kopilka.KindPurchase, t0, kopilka.Posting{Account: kopilka.AccountIssuance, Amount: -50}, kopilka.Posting{Account: kopilka.AccountAvailable, Amount: 50})
 		post("t2", kopilka.KindPurchase, t0.Add(time.Hour), kopilka.Posting{Account: kopilka.AccountIssuance, Amount: -30}, kopilka.Posting{Account: kopilka.AccountAvailable, Amount: 30},
 			kopilka.Posting{Account: kopilka.AccountAvailable, Amount: -20}, kopilka.Posting{Account: kopilka.AccountRedemption, Amount: 20})
 		post("t3", kopilka.KindRefund, t0.Add(2*time.Hour), kopilka.Posting{Account: kopilka.AccountRedemption, Amount: -20}, kopilka.Posting{Account: kopilka.AccountAvailable, Amount: 20})
 		var es []kopilka.PartnerEntry
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			es, err = tx.PartnerEntries(ctx, "p1", t0, t0.Add(2*time.Hour), &kopilka.Cursor{CreatedAt: t0, ID: "t1"}, 10)
 			return err
 		})
 		if len(es) != 1 || es[0].TxID != "t2" || es[0].Issued != 30 || es[0].Redeemed != 20 || es[0].StoreID != "s1" || es[0].ReceiptID != "r-t2" {
 			t.Fatalf("entries = %+v", es)
 		}
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			es, err = tx.PartnerEntries(ctx, "p1", t0, t0.Add(3*time.Hour), nil, 10)
 			return err
 		})
@@ -538,12 +538,12 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		}
 		closed := t0.Add(24 * time.Hour)
 		st := kopilka.Statement{PartnerID: "p1", Period: "2026-01", Status: kopilka.StatementClosed, PointsIssued: 80, ClosedAt: &closed}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.InsertSettlement(ctx, st) })
-		if err := update(t, s, func(tx *sqlstore.Tx) error { return tx.InsertSettlement(ctx, st) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertSettlement(ctx, st) })
+		if err := update(t, s, func(tx *storage.Tx) error { return tx.InsertSettlement(ctx, st) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("a second settlement of the period: %v, want ECONFLICT", err)
 		}
 		var got kopilka.Statement
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) { got, err = tx.Settlement(ctx, "p1", "2026-01"); return err })
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { got, err = tx.Settlement(ctx, "p1", "2026-01"); return err })
 		if got.PointsIssued != 80 || got.ClosedAt == nil || !got.ClosedAt.Equal(closed) {
 			t.Fatalf("settlement = %+v", got)
 		}
@@ -553,15 +553,15 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		s := open(t)
 		o := kopilka.Operator{ID: "o1", Email: "vera@example.com", Name: "Vera", Role: kopilka.RoleSupport, Status: kopilka.StatusActive,
 			PasswordHash: "$argon2id$x", CreatedAt: t0}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.InsertOperator(ctx, o) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertOperator(ctx, o) })
 		twin := o
 		twin.ID = "o2"
-		if err := update(t, s, func(tx *sqlstore.Tx) error { return tx.InsertOperator(ctx, twin) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+		if err := update(t, s, func(tx *storage.Tx) error { return tx.InsertOperator(ctx, twin) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("an operator with a taken e-mail: %v, want ECONFLICT", err)
 		}
 		locked := t0.Add(time.Hour)
 		o.FailedLogins, o.LockedUntil, o.LastLoginAt = 3, &locked, &t0
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+		mustUpdate(t, s, func(tx *storage.Tx) error {
 			got, err := tx.LockOperator(ctx, "o1")
 			if err != nil || got.Email != o.Email {
 				return fmt.Errorf("lock operator: %+v %v", got, err)
@@ -570,7 +570,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 		})
 		var got kopilka.Operator
 		var id string
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			if id, err = tx.OperatorIDByEmail(ctx, "vera@example.com"); err != nil {
 				return err
 			}
@@ -581,30 +581,30 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			t.Fatalf("operator = %+v, want %+v", got, o)
 		}
 		for _, h := range []string{"h1", "h2"} {
-			mustUpdate(t, s, func(tx *sqlstore.Tx) error {
+			mustUpdate(t, s, func(tx *storage.Tx) error {
 				return tx.InsertSession(ctx, kopilka.Session{Hash: h, Kind: "operator", SubjectID: "o1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 			})
 		}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.RevokeSession(ctx, "h1", t0) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.RevokeSession(ctx, "h1", t0) })
 		live := func(h string) bool {
 			var err error
-			_ = s.View(ctx, func(tx *sqlstore.Tx) error { _, err = tx.Session(ctx, h); return nil })
+			_ = s.View(ctx, func(tx *storage.Tx) error { _, err = tx.Session(ctx, h); return nil })
 			return err == nil
 		}
 		if live("h1") || !live("h2") {
 			t.Fatalf("after revoking h1: h1 live %v, h2 live %v", live("h1"), live("h2"))
 		}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.RevokeSessions(ctx, "o1", t0) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.RevokeSessions(ctx, "o1", t0) })
 		if live("h2") {
 			t.Fatal("h2 outlived the revocation of all o1's sessions")
 		}
 		code := kopilka.OTP{Address: "phone:+79160000001", MemberID: "m1", Hash: "a", SentAt: t0, ExpiresAt: t0.Add(time.Minute),
 			Failures: 3, FailuresSince: t0}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.PutOTP(ctx, code) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.PutOTP(ctx, code) })
 		code.Hash, code.Attempts = "b", 2
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.PutOTP(ctx, code) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.PutOTP(ctx, code) })
 		var gotCode kopilka.OTP
-		mustUpdate(t, s, func(tx *sqlstore.Tx) (err error) { gotCode, err = tx.LockOTP(ctx, code.Address); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) { gotCode, err = tx.LockOTP(ctx, code.Address); return err })
 		if !reflect.DeepEqual(gotCode, code) {
 			t.Fatalf("code = %+v, want %+v", gotCode, code)
 		}
@@ -616,23 +616,23 @@ func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 			{ID: "a3", At: t0.Add(2 * time.Second), ActorKind: "operator", ActorID: "o1", Actor: "operator:o1", Role: "support", Action: "POST /v1/members",
 				Path: "/v1/members", Status: 201, RequestID: "r3", Source: "10.0.0.2"},
 		}
-		mustUpdate(t, s, func(tx *sqlstore.Tx) error { return tx.InsertAudit(ctx, entries...) })
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertAudit(ctx, entries...) })
 		var es []kopilka.AuditEntry
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			es, err = tx.AuditEntries(ctx, kopilka.AuditFilter{ActorID: "o1", Limit: 10})
 			return err
 		})
 		if len(es) != 2 || !reflect.DeepEqual(es[0], entries[2]) || !reflect.DeepEqual(es[1], entries[1]) {
 			t.Fatalf("entries of o1 = %+v", es)
 		}
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			es, err = tx.AuditEntries(ctx, kopilka.AuditFilter{Before: &kopilka.Cursor{CreatedAt: entries[1].At, ID: "a2"}, Limit: 10})
 			return err
 		})
 		if len(es) != 1 || !reflect.DeepEqual(es[0], entries[0]) {
 			t.Fatalf("entries before a2 = %+v", es)
 		}
-		_ = s.View(ctx, func(tx *sqlstore.Tx) (err error) {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
 			es, err = tx.AuditEntries(ctx, kopilka.AuditFilter{Target: "2", PartnerID: "", From: t0, To: t0.Add(time.Hour), Limit: 10})
 			return err
 		})
