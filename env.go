@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -14,9 +15,20 @@ import (
 // One Env is shared by all the services of an application.
 type Env struct {
 	// Now is the clock; tests set it to move through days and months.
+	// Set it before the services run; SetNow changes it while they do.
 	Now func() time.Time
 	// Random supplies identifiers and card numbers; tests may make it repeatable.
 	Random io.Reader
+
+	mu sync.RWMutex // guards Now against SetNow
+}
+
+// SetNow replaces the clock while the services run (a test moving time
+// under a server whose background work reads the clock).
+func (e *Env) SetNow(now func() time.Time) {
+	e.mu.Lock()
+	e.Now = now
+	e.mu.Unlock()
 }
 
 // NewEnv returns the real clock and the system's randomness.
@@ -24,7 +36,12 @@ func NewEnv() *Env { return &Env{Now: time.Now, Random: rand.Reader} }
 
 // Time is the clock's time in UTC, cut to microseconds (what both
 // databases store), so that every row a transaction writes agrees.
-func (e *Env) Time() time.Time { return e.Now().UTC().Truncate(time.Microsecond) }
+func (e *Env) Time() time.Time {
+	e.mu.RLock()
+	now := e.Now
+	e.mu.RUnlock()
+	return now().UTC().Truncate(time.Microsecond)
+}
 
 // NewID returns a random 128-bit identifier in UUID (version 4) form.
 // Random keys spread writes over a distributed database's ranges.

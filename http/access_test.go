@@ -96,9 +96,9 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 				login("wrong again "+strconv.Itoa(i)).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 			}
 			login("correct horse battery").problem(t, 423, kopilka.ELOCKED, "")
-			a.svc.Env.Now = func() time.Time { return time.Now().Add(access.LockOut + time.Second) }
+			a.svc.Env.SetNow(func() time.Time { return time.Now().Add(access.LockOut + time.Second) })
 			login("correct horse battery").ok(t, 200, &s)
-			a.svc.Env.Now = time.Now
+			a.svc.Env.SetNow(time.Now)
 
 			// Logging out ends the session; disabling the operator ends the others.
 			var other session
@@ -125,8 +125,8 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79162220001"}).ok(t, 201, &other)
 			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", adminKey, map[string]any{"points": 300, "reason": "welcome"}).ok(t, 201, nil)
 			clock := time.Now()
-			a.svc.Env.Now = func() time.Time { return clock }
-			defer func() { a.svc.Env.Now = time.Now }()
+			a.svc.Env.SetNow(func() time.Time { return clock })
+			defer func() { a.svc.Env.SetNow(time.Now) }()
 
 			// Asking for a code answers the same for a member and for nobody.
 			var yes, no map[string]any
@@ -217,8 +217,8 @@ func TestMembers_CodesAreLimitedPerDay(t *testing.T) {
 	a := newAPI(t, "sqlite")
 	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79164440000"}).ok(t, 201, nil)
 	clock := time.Now()
-	a.svc.Env.Now = func() time.Time { return clock }
-	defer func() { a.svc.Env.Now = time.Now }()
+	a.svc.Env.SetNow(func() time.Time { return clock })
+	defer func() { a.svc.Env.SetNow(time.Now) }()
 	ask := func() string {
 		clock = clock.Add(access.OTPResendAfter)
 		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440000"}).ok(t, 202, nil)

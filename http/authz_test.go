@@ -290,8 +290,8 @@ func newAuthz(t *testing.T, dialect string) (*authz, []principal) {
 	var m kopilka.Member
 	a.do(t, "GET", "/v1/members/"+f.owner, adminKey, nil).ok(t, 200, &m)
 	memberLogin := func() string {
-		a.svc.Env.Now = func() time.Time { return time.Now().Add(time.Duration(f.n.Add(1)) * access.OTPResendAfter) } // past the resend limit
-		defer func() { a.svc.Env.Now = time.Now }()
+		a.svc.Env.SetNow(func() time.Time { return time.Now().Add(time.Duration(f.n.Add(1)) * access.OTPResendAfter) }) // past the resend limit
+		defer func() { a.svc.Env.SetNow(time.Now) }()
 		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": m.Phone}).ok(t, 202, nil)
 		var s struct{ Token string }
 		a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": m.Phone, "code": a.sent.code(m.Phone)}).ok(t, 200, &s)
