@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -54,6 +55,7 @@ var pathParameters = []struct{ prefix, param, component string }{
 var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[programmeJSON]():       "ProgrammeUpdate",
 	reflect.TypeFor[programmeDocument]():   "ProgrammeDocument",
+	reflect.TypeFor[programmeImport]():     "ProgrammeDocumentInput",
 	reflect.TypeFor[memberJSON]():          "NewMember",
 	reflect.TypeFor[cardJSON]():            "NewCard",
 	reflect.TypeFor[categoriesJSON]():      "CategoryChoice",
@@ -113,15 +115,20 @@ func GenerateOpenAPI(prose []byte) ([]byte, error) {
 		return nil, fmt.Errorf("openapi.prose.yaml: not a mapping")
 	}
 	routes := (&Server{}).Routes()
-	gen, err := generate(routes)
+	gen, inputs, err := generate(routes)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkProse(p.Content[0], routes); err != nil {
 		return nil, err
 	}
-	m := merger{prose: p.Content[0]}
+	inputsFromAnswers(inputs, p.Content[0])
+	if probs := overreach(gen, p.Content[0]); len(probs) > 0 {
+		return nil, fmt.Errorf("openapi.prose.yaml says what the route table and the Go types say:\n  %s", strings.Join(probs, "\n  "))
+	}
+	m := merger{prose: p.Content[0], inputs: inputs}
 	doc := m.merge(gen, p.Content[0], "")
+	m.conflicts = append(m.conflicts, requiredMembers(doc)...)
 	if len(m.conflicts) > 0 {
 		return nil, fmt.Errorf("openapi.prose.yaml contradicts the route table or the Go types:\n  %s", strings.Join(m.conflicts, "\n  "))
 	}
@@ -134,6 +141,152 @@ func GenerateOpenAPI(prose []byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// extraMembers are members an answer writes outside its Go type (a
+// problem's Extra), which the prose alone describes.
+var extraMembers = map[string][]string{"Problem": {"max_spend", "available", "earned_reversed"}}
+
+// inputsFromAnswers gives a request schema made from a type that answers
+// use too (RuleInput) the prose of its answer schema (Rule), without what
+// only an answer has: required members and an example.
+func inputsFromAnswers(inputs map[string]string, prose *yaml.Node) {
+	ps := get(get(prose, "components"), "schemas")
+	if ps == nil {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		base := inputs[name]
+		if get(ps, base) == nil {
+			continue
+		}
+		var c yaml.Node
+		b, _ := yaml.Marshal(get(ps, base))
+		_ = yaml.Unmarshal(b, &c)
+		in := mapping()
+		for j := 0; j+1 < len(c.Content[0].Content); j += 2 {
+			k, v := c.Content[0].Content[j].Value, c.Content[0].Content[j+1]
+			switch k {
+			case "required", "example":
+			case "allOf": // the request's schema is flat: the parts' members are its own
+				for _, part := range v.Content {
+					props := get(part, "properties")
+					for x := 0; props != nil && x+1 < len(props.Content); x += 2 {
+						if get(in, "properties") == nil {
+							set(in, "properties", mapping())
+						}
+						set(get(in, "properties"), props.Content[x].Value, props.Content[x+1])
+					}
+				}
+			default:
+				set(in, k, v)
+			}
+		}
+		// What the prose says of the request itself comes last, and wins.
+		own := get(ps, name)
+		for j := 0; own != nil && j+1 < len(own.Content); j += 2 {
+			k, v := own.Content[j].Value, own.Content[j+1]
+			if k == "properties" && get(in, k) != nil {
+				for x := 0; x+1 < len(v.Content); x += 2 {
+					set(get(in, k), v.Content[x].Value, v.Content[x+1])
+				}
+				continue
+			}
+			set(in, k, v)
+		}
+		set(ps, name, in)
+	}
+}
+
+// overreach lists what the prose says that only the route table or the Go
+// types may say: an operation's summary, roles or security, a request body
+// or a success status the route does not have; a schema's
+// additionalProperties, or a member its Go type does not have; an object
+// schema of no Go type.
+func overreach(gen, prose *yaml.Node) []string {
+	var probs []string
+	gp, pp := get(gen, "paths"), get(prose, "paths")
+	for i := 0; pp != nil && i+1 < len(pp.Content); i += 2 {
+		path, item := pp.Content[i].Value, pp.Content[i+1]
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			method, op := item.Content[j].Value, item.Content[j+1]
+			gop := get(get(gp, path), method)
+			for _, k := range []string{"summary", "x-roles", "security"} {
+				if get(op, k) != nil {
+					probs = append(probs, fmt.Sprintf("%s %s: %s comes from the route table", method, path, k))
+				}
+			}
+			if get(op, "requestBody") != nil && get(gop, "requestBody") == nil {
+				probs = append(probs, fmt.Sprintf("%s %s: a request body the route does not take", method, path))
+			}
+			rs := get(op, "responses")
+			for k := 0; rs != nil && k+1 < len(rs.Content); k += 2 {
+				if st := rs.Content[k].Value; strings.HasPrefix(st, "2") && get(get(gop, "responses"), st) == nil {
+					probs = append(probs, fmt.Sprintf("%s %s: answers %s, which is not the route's success status", method, path, st))
+				}
+			}
+		}
+	}
+	gs, ps := get(get(gen, "components"), "schemas"), get(get(prose, "components"), "schemas")
+	for i := 0; ps != nil && i+1 < len(ps.Content); i += 2 {
+		name, sch := ps.Content[i].Value, ps.Content[i+1]
+		g := get(gs, name)
+		if g == nil {
+			if t := get(sch, "type"); t == nil || t.Value == "object" || get(sch, "properties") != nil {
+				probs = append(probs, fmt.Sprintf("schema %s: an object of no Go type in the route table", name))
+			}
+			continue
+		}
+		var walk func(p, g *yaml.Node, at string)
+		walk = func(p, g *yaml.Node, at string) {
+			if get(p, "additionalProperties") != nil {
+				probs = append(probs, fmt.Sprintf("schema %s: additionalProperties comes from the Go types", at))
+			}
+			props, have := get(p, "properties"), get(g, "properties")
+			for k := 0; props != nil && k+1 < len(props.Content); k += 2 {
+				if member := props.Content[k].Value; get(have, member) == nil && !slices.Contains(extraMembers[name], member) {
+					probs = append(probs, fmt.Sprintf("schema %s: member %s is not in its Go type", at, member))
+				}
+			}
+			pa, ga := get(p, "allOf"), get(g, "allOf")
+			for k := 0; pa != nil && ga != nil && k < min(len(pa.Content), len(ga.Content)); k++ {
+				walk(pa.Content[k], ga.Content[k], fmt.Sprintf("%s/allOf/%d", at, k))
+			}
+		}
+		walk(sch, g, name)
+	}
+	return probs
+}
+
+// requiredMembers lists the object schemas that require a member they do
+// not have.
+func requiredMembers(doc *yaml.Node) []string {
+	var probs []string
+	schemas := get(get(doc, "components"), "schemas")
+	var check func(n *yaml.Node, at string)
+	check = func(n *yaml.Node, at string) {
+		if r := get(n, "required"); r != nil {
+			for _, m := range r.Content {
+				if get(get(n, "properties"), m.Value) == nil {
+					probs = append(probs, fmt.Sprintf("%s requires %s, which it does not have", at, m.Value))
+				}
+			}
+		}
+		for k, a := range seqOf(get(n, "allOf")) {
+			check(a, fmt.Sprintf("%s/allOf/%d", at, k))
+		}
+	}
+	for i := 0; schemas != nil && i+1 < len(schemas.Content); i += 2 {
+		check(schemas.Content[i+1], schemas.Content[i].Value)
+	}
+	return probs
+}
+
+func seqOf(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
 }
 
 // ordered returns the mapping with the keys first in this order.
@@ -201,27 +354,34 @@ func addRoleLines(doc *yaml.Node, routes []Route) {
 	}
 }
 
-// generate makes the document's structure from the route table.
-func generate(routes []Route) (*yaml.Node, error) {
+// generate makes the document's structure from the route table, and
+// names the request schemas made from an answer's type (RuleInput: Rule).
+func generate(routes []Route) (*yaml.Node, map[string]string, error) {
 	doc := mapping()
 	set(doc, "openapi", str("3.0.3"))
 	set(doc, "security", seq(mapping("bearerAuth", seq())))
 	paths := mapping()
-	g := &schemaGen{schemas: mapping(), done: map[reflect.Type]bool{}, response: map[reflect.Type]bool{}}
+	g := &schemaGen{schemas: mapping(), done: map[string]bool{}, response: map[reflect.Type]bool{}, request: map[reflect.Type]bool{}, inputs: map[string]string{}}
 	for _, rt := range routes {
 		if rt.Out != nil {
-			g.markResponse(rt.Out)
+			g.mark(rt.Out, false)
+		}
+		if rt.In != nil {
+			g.mark(rt.In, true)
 		}
 	}
 	for _, t := range extraAnswers {
-		g.markResponse(t)
+		g.mark(t, false)
+	}
+	for _, t := range extraRequests {
+		g.mark(t, true)
 	}
 	for _, rt := range routes {
 		item := get(paths, rt.Pattern)
 		if item == nil {
 			item = mapping()
 			if params, err := pathParams(rt.Pattern); err != nil {
-				return nil, err
+				return nil, nil, err
 			} else if len(params.Content) > 0 {
 				set(item, "parameters", params)
 			}
@@ -229,7 +389,7 @@ func generate(routes []Route) (*yaml.Node, error) {
 		}
 		op := mapping()
 		if rt.Summary == "" {
-			return nil, fmt.Errorf("%s %s has no summary in the route table", rt.Method, rt.Pattern)
+			return nil, nil, fmt.Errorf("%s %s has no summary in the route table", rt.Method, rt.Pattern)
 		}
 		set(op, "summary", str(rt.Summary))
 		roles := rt.Roles()
@@ -239,17 +399,23 @@ func generate(routes []Route) (*yaml.Node, error) {
 		}
 		if rt.In != nil {
 			set(op, "requestBody", mapping("required", boolean(!rt.BodyOptional), "content",
-				mapping("application/json", mapping("schema", g.ref(rt.In)))))
+				mapping("application/json", mapping("schema", g.ref(rt.In, true)))))
 		}
 		responses := mapping()
 		ok := mapping()
 		if rt.Out != nil {
-			set(ok, "content", mapping("application/json", mapping("schema", g.ref(rt.Out))))
+			set(ok, "content", mapping("application/json", mapping("schema", g.ref(rt.Out, false))))
 		}
 		set(responses, strconv.Itoa(rt.Status), ok)
 		if len(roles) > 0 {
 			set(responses, "401", mapping("$ref", str("#/components/responses/Unauthorized")))
 			set(responses, "403", mapping("$ref", str("#/components/responses/Forbidden")))
+		}
+		if rt.Method != "GET" {
+			set(responses, "413", mapping("$ref", str("#/components/responses/TooLarge")))
+		}
+		if len(roles) > 0 || rt.Method == "POST" {
+			set(responses, "429", mapping("$ref", str("#/components/responses/RateLimited")))
 		}
 		if rt.Action != "" {
 			set(responses, "500", mapping("$ref", str("#/components/responses/Internal")))
@@ -257,17 +423,20 @@ func generate(routes []Route) (*yaml.Node, error) {
 		set(op, "responses", responses)
 		set(item, strings.ToLower(rt.Method), op)
 	}
-	for _, t := range append(extraAnswers, extraRequests...) {
-		g.ref(t)
+	for _, t := range extraAnswers {
+		g.ref(t, false)
+	}
+	for _, t := range extraRequests {
+		g.ref(t, true)
 	}
 	if g.err != nil {
-		return nil, g.err
+		return nil, nil, g.err
 	}
 	set(doc, "paths", paths)
 	set(doc, "components", mapping(
 		"securitySchemes", mapping("bearerAuth", mapping("type", str("http"), "scheme", str("bearer"))),
 		"schemas", g.schemas))
-	return doc, nil
+	return doc, g.inputs, nil
 }
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
@@ -289,44 +458,60 @@ func pathParams(pattern string) (*yaml.Node, error) {
 	return out, nil
 }
 
-// schemaGen makes schemas from Go types.
+// schemaGen makes schemas from Go types. A type is read in requests, written
+// in answers, or both; one used both ways has two schemas: its name for the
+// answer (required: the members always written) and its name with "Input"
+// for the request (no member required but those the prose names, unknown
+// members refused).
 type schemaGen struct {
 	schemas  *yaml.Node
-	done     map[reflect.Type]bool
-	response map[reflect.Type]bool // written in answers: required = always written
+	done     map[string]bool
+	response map[reflect.Type]bool // written in answers
+	request  map[reflect.Type]bool // read in requests
+	inputs   map[string]string     // request schema -> the answer schema of its type
 	err      error
 }
 
-// markResponse marks t and the named types it holds as written in answers.
-func (g *schemaGen) markResponse(t reflect.Type) {
+// mark marks t and the named types it holds as read (in) or written.
+func (g *schemaGen) mark(t reflect.Type, in bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || g.response[t] || scalarSchemas[t] != "" {
+	seen := g.response
+	if in {
+		seen = g.request
+	}
+	if t.Kind() != reflect.Struct || seen[t] || scalarSchemas[t] != "" {
 		return
 	}
-	g.response[t] = true
+	seen[t] = true
 	for _, f := range jsonFields(t) {
-		g.markResponse(f.typ)
+		g.mark(f.typ, in)
 	}
 }
 
-func (g *schemaGen) name(t reflect.Type) string {
-	if n, ok := schemaNames[t]; ok {
-		return n
+func (g *schemaGen) name(t reflect.Type, in bool) string {
+	n, ok := schemaNames[t]
+	if !ok {
+		n = t.Name()
 	}
-	return t.Name()
+	if n != "" && in && g.response[t] {
+		g.inputs[n+"Input"] = n
+		n += "Input"
+	}
+	return n
 }
 
-// ref returns the schema of a value of type t, adding the schemas of the
-// named struct types it holds to the components.
-func (g *schemaGen) ref(t reflect.Type) *yaml.Node {
+// ref returns the schema of a value of type t, read in a request (in) or
+// written in an answer, adding the schemas of the named struct types it
+// holds to the components.
+func (g *schemaGen) ref(t reflect.Type, in bool) *yaml.Node {
 	if n, ok := scalarSchemas[t]; ok {
 		return mapping("$ref", str("#/components/schemas/"+n))
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		return g.ref(t.Elem())
+		return g.ref(t.Elem(), in)
 	case reflect.String:
 		return mapping("type", str("string"))
 	case reflect.Bool:
@@ -341,23 +526,23 @@ func (g *schemaGen) ref(t reflect.Type) *yaml.Node {
 		if t == reflect.TypeFor[json.RawMessage]() {
 			return mapping()
 		}
-		return mapping("type", str("array"), "items", g.ref(t.Elem()))
+		return mapping("type", str("array"), "items", g.ref(t.Elem(), in))
 	case reflect.Map:
 		if t.Elem().Kind() == reflect.Interface {
 			return mapping("type", str("object"))
 		}
-		return mapping("type", str("object"), "additionalProperties", g.ref(t.Elem()))
+		return mapping("type", str("object"), "additionalProperties", g.ref(t.Elem(), in))
 	case reflect.Interface:
 		return mapping()
 	case reflect.Struct:
-		name := g.name(t)
+		name := g.name(t, in)
 		if name == "" {
 			g.err = fmt.Errorf("an anonymous struct %v: give it a name, the document needs one", t)
 			return mapping()
 		}
-		if !g.done[t] {
-			g.done[t] = true
-			set(g.schemas, name, g.object(t))
+		if !g.done[name] {
+			g.done[name] = true
+			set(g.schemas, name, g.object(t, in))
 		}
 		return mapping("$ref", str("#/components/schemas/"+name))
 	}
@@ -365,36 +550,38 @@ func (g *schemaGen) ref(t reflect.Type) *yaml.Node {
 	return mapping()
 }
 
-// object is the schema of a struct: its JSON members; required, for a
-// type written in answers, are the members always written; a type only
-// read refuses members it does not know, as decode does.
-func (g *schemaGen) object(t reflect.Type) *yaml.Node {
-	// A struct that embeds a named struct whole is that schema and its own members.
-	if t.NumField() > 1 {
+// object is the schema of a struct: its JSON members; in an answer, the
+// members always written are required; a request refuses members it does
+// not know, as decode does.
+func (g *schemaGen) object(t reflect.Type, in bool) *yaml.Node {
+	// An answer that embeds a named struct whole is that schema and its own members.
+	if !in && t.NumField() > 1 {
 		f := t.Field(0)
-		if f.Anonymous && f.Type.Kind() == reflect.Struct && g.name(f.Type) != "" && f.Tag.Get("json") == "" &&
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && g.name(f.Type, in) != "" && f.Tag.Get("json") == "" &&
 			!slices.ContainsFunc(jsonFields(f.Type), func(x jsonField) bool { return hides(t, x.name) }) {
-			own := reflect.StructOf(fieldsAfter(t, 1))
-			g.response[own] = g.response[t]
-			return mapping("allOf", seq(g.ref(f.Type), g.object(own)))
+			return mapping("allOf", seq(g.ref(f.Type, in), g.members(reflect.StructOf(fieldsAfter(t, 1)), in)))
 		}
 	}
+	return g.members(t, in)
+}
+
+func (g *schemaGen) members(t reflect.Type, in bool) *yaml.Node {
 	s := mapping("type", str("object"))
 	props := mapping()
 	var required []string
 	for _, f := range jsonFields(t) {
-		set(props, f.name, g.ref(f.typ))
+		set(props, f.name, g.ref(f.typ, in))
 		if !f.omitempty {
 			required = append(required, f.name)
 		}
 	}
-	if g.response[t] && len(required) > 0 {
+	if !in && len(required) > 0 {
 		set(s, "required", flowSeq(required))
 	}
 	if len(props.Content) > 0 {
 		set(s, "properties", props)
 	}
-	if !g.response[t] {
+	if in {
 		set(s, "additionalProperties", boolean(false))
 	}
 	return s
@@ -467,7 +654,8 @@ func jsonFields(t reflect.Type) []jsonField {
 
 // merger lays the prose over the generated structure.
 type merger struct {
-	prose     *yaml.Node // the whole prose, for the shared answers it defines
+	prose     *yaml.Node        // the whole prose, for the shared answers it defines
+	inputs    map[string]string // request schemas made from an answer's type
 	conflicts []string
 }
 
@@ -512,11 +700,35 @@ func (m *merger) merge(gen, prose *yaml.Node, path string) *yaml.Node {
 			m.conflicts = append(m.conflicts, fmt.Sprintf("%s: the schema is an allOf; describe its own members in allOf[1]", path))
 			return gen
 		}
+		if genRef != nil {
+			// Prose written of the answer's schema (Rule) where a request
+			// refers to the schema of its type read (RuleInput): the words
+			// stay, the reference is the generated one.
+			name := strings.TrimPrefix(genRef.Value, "#/components/schemas/")
+			if base, ok := m.inputs[name]; ok {
+				answer := "#/components/schemas/" + base
+				if proseRef != nil && proseRef.Value == answer {
+					prose = mapping("$ref", genRef)
+					proseRef = genRef
+				} else if allOfRef(prose) == answer {
+					set(get(prose, "allOf").Content[0], "$ref", genRef)
+				}
+			}
+		}
 		if proseRef != nil || get(prose, "allOf") != nil && get(gen, "allOf") == nil {
 			switch {
 			case len(gen.Content) == 0:
 				return prose // a refinement of a value the Go type reads as any JSON
 			case genRef == nil && scalarType(gen):
+				ref := allOfRef(prose)
+				if proseRef != nil {
+					ref = proseRef.Value
+				}
+				named := get(get(get(m.prose, "components"), "schemas"), strings.TrimPrefix(ref, "#/components/schemas/"))
+				if t := get(named, "type"); t == nil || t.Value != get(gen, "type").Value {
+					m.conflicts = append(m.conflicts, fmt.Sprintf("%s: the Go type is %s, the prose's %s is not", path, get(gen, "type").Value, ref))
+					return gen
+				}
 				return prose // a refinement of a generated scalar (Points for an integer)
 			case genRef != nil && (proseRef != nil && proseRef.Value == genRef.Value || allOfRef(prose) == genRef.Value):
 				return prose // the same schema, with words beside it

@@ -859,14 +859,27 @@ func TestOpenAPIGeneratorRefusesMistakes(t *testing.T) {
 	if err := checkProse(p.Content[0], routes[1:len(routes)-1]); err == nil || !strings.Contains(err.Error(), "which is not a route") {
 		t.Errorf("prose of a route that is gone: %v", err)
 	}
-	if _, err := generate(append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/new"})); err == nil {
+	if _, _, err := generate(append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/new"})); err == nil {
 		t.Error("a route without a summary was generated")
 	}
-	if _, err := generate(append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/things/{id}", Summary: "x"})); err == nil {
+	if _, _, err := generate(append((&Server{}).Routes(), Route{Method: "GET", Pattern: "/v1/things/{id}", Summary: "x"})); err == nil {
 		t.Error("a path parameter without a component was generated")
 	}
-	wrong := strings.Replace(string(prose), "    Member:\n", "    Member:\n      required: [nobody]\n", 1)
-	if _, err := GenerateOpenAPI([]byte(wrong)); err == nil || !strings.Contains(err.Error(), "Member/required") {
-		t.Errorf("prose that contradicts the Go type: %v", err)
+	for _, c := range []struct{ what, old, new, says string }{
+		{"requires a member the Go type does not write", "    Member:\n", "    Member:\n      required: [nobody]\n", "Member/required"},
+		{"makes a route public", "  /v1/members/{id}:\n    get:\n", "  /v1/members/{id}:\n    get:\n      security: []\n", "security comes from the route table"},
+		{"invents a member", "    Store:\n", "    Store:\n      properties:\n        invented:\n          type: string\n", "member invented is not in its Go type"},
+		{"sets additionalProperties", "    Store:\n", "    Store:\n      additionalProperties: false\n", "additionalProperties comes from the Go types"},
+		{"adds a success status", "  /v1/members/{id}/block:\n    post:\n", "  /v1/members/{id}/block:\n    post:\n      responses:\n        '201':\n          description: x\n", "answers 201"},
+		{"adds a request body", "  /v1/members/{id}/block:\n    post:\n", "  /v1/members/{id}/block:\n    post:\n      requestBody:\n        description: x\n", "a request body the route does not take"},
+		{"makes an integer a time", "        total:\n", "        total:\n          $ref: '#/components/schemas/Timestamp'\n", "the Go type is integer"},
+	} {
+		wrong := strings.Replace(string(prose), c.old, c.new, 1)
+		if wrong == string(prose) {
+			t.Fatalf("%s: the prose has no %q", c.what, c.old)
+		}
+		if _, err := GenerateOpenAPI([]byte(wrong)); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("prose that %s: %v", c.what, err)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"encoding/json"
 	"mime"
 	"net/http"
 	"strconv"
@@ -89,10 +88,7 @@ func decodeMaybeYAML(body []byte, isYAML bool, v any) error {
 // validates it. Fields the document leaves out take their defaults: the
 // document is the whole programme.
 func DecodeProgramme(body []byte, isYAML bool) (kopilka.Programme, error) {
-	var doc struct {
-		kopilka.Programme
-		UpdatedAt json.RawMessage `json:"updated_at"` // ignored: an export is importable
-	}
+	var doc programmeImport
 	doc.Programme = kopilka.DefaultProgramme()
 	if err := decodeMaybeYAML(body, isYAML, &doc); err != nil {
 		return kopilka.Programme{}, err

@@ -37,7 +37,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/programme", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[kopilka.Programme](), Summary: "Read the programme settings", handle: s.getProgramme},
 		{Method: "PUT", Pattern: "/v1/programme", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeJSON](), Out: typeOf[kopilka.Programme](), Summary: "Change the programme settings", handle: s.putProgramme},
 		{Method: "GET", Pattern: "/v1/programme/export", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[programmeDocument](), Summary: "Export the programme as one document", handle: s.exportProgramme},
-		{Method: "PUT", Pattern: "/v1/programme/import", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeDocument](), Out: typeOf[kopilka.Programme](), Summary: "Replace the whole programme from a document", handle: s.importProgramme},
+		{Method: "PUT", Pattern: "/v1/programme/import", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeImport](), Out: typeOf[kopilka.Programme](), Summary: "Replace the whole programme from a document", handle: s.importProgramme},
 		{Method: "GET", Pattern: "/v1/programme/rules", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[ruleList](), Summary: "List the programme's rules", handle: s.listRules},
 		{Method: "PUT", Pattern: "/v1/programme/rules/{id}", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[kopilka.Rule](), Out: typeOf[kopilka.Rule](), Summary: "Add or replace a rule", handle: s.putRule},
 		{Method: "DELETE", Pattern: "/v1/programme/rules/{id}", Action: access.ProgrammeWrite, Status: http.StatusNoContent, Summary: "Delete a rule", handle: s.deleteRule},

@@ -201,28 +201,6 @@ func (s *Server) wrap(rt Route) http.Handler {
 			} else if rt.Method == "POST" {
 				who = "ip:" + sourceOf(r) // logins and codes: limited per address
 			}
-			if rt.Method != "GET" {
-				body, err := io.ReadAll(r.Body)
-				if err != nil {
-					return err
-				}
-				r.Body = io.NopCloser(bytes.NewReader(body))
-				r = r.WithContext(kopilka.NewContextWithCall(r.Context(), &kopilka.Call{Route: name,
-					Path: strings.ToValidUTF8(r.URL.RequestURI(), "\uFFFD"), RequestID: requestID(r.Context()),
-					Source: sourceOf(r), Request: body, Status: rt.Status, StatusOf: StatusOf}))
-			}
-			// The policy first, before a body or a query is read: a caller
-			// without the role learns nothing from the validation of its input.
-			if err := access.Allow(r.Context(), rt.Action); err != nil && rt.Action != "" {
-				if rt.Method != "GET" {
-					target := r.PathValue("id")
-					if target == "" {
-						target = r.PathValue("number")
-					}
-					err = s.App.Access.Refused(r.Context(), rt.Action, target, err)
-				}
-				return err
-			}
 			if who != "" {
 				if wait := s.throttle(who); wait > 0 {
 					secs := int(math.Ceil(wait.Seconds()))
@@ -230,6 +208,35 @@ func (s *Server) wrap(rt Route) http.Handler {
 					return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("at most %g requests a second may be made with one key or session, or from one address to a public route; retry after %d s", s.RateLimit, secs),
 						Extra: map[string]any{"retry_after": secs}}
 				}
+			}
+			var call *kopilka.Call
+			if rt.Method != "GET" {
+				call = &kopilka.Call{Route: name, Path: strings.ToValidUTF8(r.URL.RequestURI(), "\uFFFD"),
+					RequestID: requestID(r.Context()), Source: sourceOf(r), Status: rt.Status, StatusOf: StatusOf}
+				r = r.WithContext(kopilka.NewContextWithCall(r.Context(), call))
+			}
+			// The policy before a body or a query is read: a caller without
+			// the role learns nothing from the validation of its input, and
+			// its refusal is recorded without the body it sent.
+			if rt.Action != "" {
+				if err := access.Allow(r.Context(), rt.Action); err != nil {
+					if call != nil {
+						target := r.PathValue("id")
+						if target == "" {
+							target = r.PathValue("number")
+						}
+						err = s.App.Access.Refused(r.Context(), rt.Action, target, err)
+					}
+					return err
+				}
+			}
+			if call != nil {
+				body, err := io.ReadAll(r.Body)
+				if err != nil {
+					return err
+				}
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				call.Request = body
 			}
 			return rt.handle(sw, r)
 		}()

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -128,4 +129,11 @@ type categoriesJSON struct {
 type codeRequestJSON struct {
 	Phone string `json:"phone"`
 	Email string `json:"email"`
+}
+
+// programmeImport is a programme document as an import reads it: an
+// export's updated_at is accepted and ignored.
+type programmeImport struct {
+	kopilka.Programme
+	UpdatedAt json.RawMessage `json:"updated_at"`
 }
