@@ -107,8 +107,8 @@ func (r *RefundRequest) Validate() error {
 	}
 	seen := map[int]bool{}
 	for i, l := range r.Lines {
-		if l.Line < 1 {
-			pr.Add(fmt.Sprintf("lines[%d].line", i), "must be a positive line number")
+		if l.Line < 1 || l.Line > MaxLineNumber {
+			pr.Add(fmt.Sprintf("lines[%d].line", i), fmt.Sprintf("must be a line number from 1 to %d", MaxLineNumber))
 		} else if seen[l.Line] {
 			pr.Add(fmt.Sprintf("lines[%d].line", i), "appears twice")
 		}

@@ -13,6 +13,7 @@ import (
 // Limits on a receipt, so that no product of its numbers overflows.
 const (
 	MaxLines      = 1000
+	MaxLineNumber = 1_000_000       // a line's number (both databases store it as a 32-bit integer)
 	MaxLineAmount = 100_000_000_000 // 1e11 minor units: a billion roubles
 	MaxQuantity   = 1_000_000 * QuantityScale
 	MaxIDLength   = 128
@@ -168,8 +169,8 @@ func (r *Receipt) Validate(now time.Time) error {
 	var total int64
 	for i, l := range r.Lines {
 		f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
-		if l.Line < 1 {
-			pr.Add(f("line"), "must be a positive line number")
+		if l.Line < 1 || l.Line > MaxLineNumber {
+			pr.Add(f("line"), fmt.Sprintf("must be a line number from 1 to %d", MaxLineNumber))
 		} else if seen[l.Line] {
 			pr.Add(f("line"), fmt.Sprintf("line number %d appears twice", l.Line))
 		}

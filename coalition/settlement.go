@@ -12,8 +12,8 @@ import (
 // periodBounds reads a month "2026-10" in the programme's time zone.
 func periodBounds(period string, loc *time.Location) (from, to time.Time, err error) {
 	m, err := time.ParseInLocation("2006-01", period, loc)
-	if err != nil {
-		return from, to, kopilka.Invalid("period", `must be a month "YYYY-MM"`)
+	if err != nil || m.Year() < 2000 || m.Year() > 2999 {
+		return from, to, kopilka.Invalid("period", `must be a month "YYYY-MM" from 2000-01 to 2999-12`)
 	}
 	return m.UTC(), m.AddDate(0, 1, 0).UTC(), nil
 }

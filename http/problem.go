@@ -201,10 +201,19 @@ func jsonKind(k string) string {
 var errTrailing = errors.New("trailing data")
 
 // writeJSON writes v with the status.
+// The body is encoded before the status is sent: a value that does not
+// encode is a 500 with a problem, never a 200 with an empty body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	body, err := json.Marshal(v)
+	if err != nil {
+		slog.Error("encode response", "err", err)
+		status, body = http.StatusInternalServerError, []byte(`{"type":"`+ProblemTypeBase+string(kopilka.EINTERNAL)+`","title":"Internal error","status":500,"code":"internal"}`)
+		w.Header().Set("Content-Type", "application/problem+json")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	if _, err := w.Write(append(body, '\n')); err != nil {
 		slog.Debug("write response", "err", err)
 	}
 }

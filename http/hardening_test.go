@@ -1,0 +1,42 @@
+package http_test
+
+import (
+	"testing"
+
+	"github.com/kopilka/kopilka"
+)
+
+// A line number is stored as a 32-bit integer by both databases: one out of
+// range is refused alike on both, naming the line, before anything is stored.
+func TestReceipts_ALineNumberOutOfRangeIs422OnEveryDatabase(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			var m kopilka.Member
+			a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79163330009"}).ok(t, 201, &m)
+			for _, n := range []int64{1 << 31, 1<<31 - 1, 1_000_001, 0, -1} {
+				rc := map[string]any{"receipt_id": "big-line", "store_id": "store-1", "member_id": m.ID,
+					"lines": []map[string]any{{"line": n, "sku": "x", "quantity": "1", "price": 100, "amount": 100}}}
+				for _, path := range []string{"/v1/purchases/calculate", "/v1/purchases"} {
+					a.do(t, "POST", path, posKey, rc).problem(t, 422, kopilka.EINVALID, "lines[0].line")
+				}
+			}
+			rc := map[string]any{"receipt_id": "ok-line", "store_id": "store-1", "member_id": m.ID,
+				"lines": []map[string]any{{"line": 1_000_000, "sku": "x", "quantity": "1", "price": 100, "amount": 100}}}
+			a.do(t, "POST", "/v1/purchases", posKey, rc).ok(t, 200, nil)
+			a.do(t, "POST", "/v1/purchases/ok-line/refunds", posKey, map[string]any{"refund_id": "r1",
+				"lines": []map[string]any{{"line": 1 << 31}}}).problem(t, 422, kopilka.EINVALID, "lines[0].line")
+		})
+	}
+}
+
+// A month whose end cannot be written as a time is refused, not answered
+// with a 200 and no body.
+func TestSettlements_APeriodOutOfRangeIs422(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	for _, period := range []string{"9999-12", "1999-12", "0000-01"} {
+		a.do(t, "GET", "/v1/partners/main/settlements/"+period, adminKey, nil).problem(t, 422, kopilka.EINVALID, "period")
+		a.do(t, "POST", "/v1/partners/main/settlements", adminKey, map[string]any{"period": period}).problem(t, 422, kopilka.EINVALID, "period")
+	}
+	a.do(t, "GET", "/v1/partners/main/settlements/2026-10", adminKey, nil).ok(t, 200, nil)
+}
