@@ -251,8 +251,10 @@ var errLogin = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the e-mail or the password
 func (s *Service) Login(ctx context.Context, email, password string) (_ kopilka.Session, _ kopilka.Operator, err error) {
 	a := Begin(ctx, s.Env, AuthLogin, "")
 	defer func() { err = Finish(ctx, s.DB, a, err) }()
-	a.SetActor("anonymous", "", "login:"+strings.ToLower(strings.TrimSpace(email)), "")
 	e, err := kopilka.NormalizeEmail(email)
+	if err == nil {
+		a.SetTarget(e) // the address tried; what was sent is never an actor
+	}
 	if err != nil || e == "" || password == "" {
 		checkPassword(dummyHash, password)
 		return kopilka.Session{}, kopilka.Operator{}, errLogin

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -74,6 +73,7 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) (err error)
 	if err != nil {
 		return err
 	}
+	a.SetTarget(address)
 	now := s.Env.Time()
 	var code string
 	err = s.DB.Update(ctx, func(tx Tx) error {
@@ -166,11 +166,11 @@ var errCode = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the code is wrong or has ex
 func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (_ kopilka.Session, err error) {
 	a := Begin(ctx, s.Env, AuthVerify, "")
 	defer func() { err = Finish(ctx, s.DB, a, err) }()
-	a.SetActor("anonymous", "", "code:"+strings.ToLower(strings.TrimSpace(phone+email)), "")
-	address, _, _, err := s.otpAddress(phone, email)
+	address, _, to, err := s.otpAddress(phone, email)
 	if err != nil {
 		return kopilka.Session{}, err
 	}
+	a.SetTarget(address)
 	if code == "" {
 		return kopilka.Session{}, kopilka.Invalid("code", "is required")
 	}
@@ -218,7 +218,7 @@ func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (_ 
 		if sess, err = s.newSession(ctx, tx, "member", m.ID, MemberTokenPrefix, now.Add(MemberSession)); err != nil {
 			return err
 		}
-		a.SetActor("member", m.ID, "code:"+strings.ToLower(strings.TrimSpace(phone+email)), kopilka.RoleMember)
+		a.SetActor("member", m.ID, "member:"+m.ID+" (code to "+to+")", kopilka.RoleMember)
 		return a.Record(ctx, tx, nil, map[string]any{"expires_at": sess.ExpiresAt, "member_id": m.ID})
 	})
 	if err != nil {

@@ -44,12 +44,34 @@ func Begin(ctx context.Context, env *kopilka.Env, act Action, target string) *Au
 	if e.ActorKind == "" {
 		e.ActorKind = "anonymous"
 	}
-	e.Action, e.Target = string(act), target
+	e.Action, e.Target = string(act), cut(target, maxAuditTarget)
 	if c := kopilka.CallFrom(ctx); c != nil {
-		e.Action, e.Path, e.RequestID, e.Source = c.Route, c.Path, c.RequestID, c.Source
+		e.Action, e.Path, e.RequestID, e.Source = c.Route, cut(c.Path, maxAuditPath), c.RequestID, c.Source
 		e.Request = redact(c.Request, secretFields)
+		if p.Kind == "" && len(e.Request) > maxAnonymousBody {
+			// Anybody may call a public route: what the log keeps of it is small.
+			e.Request, _ = json.Marshal(cut(string(e.Request), maxAnonymousBody))
+		}
 	}
 	return a
+}
+
+// What an entry keeps: a path of at most maxAuditPath bytes, a target of
+// at most maxAuditTarget, and of a request without a principal (a sign-in)
+// at most maxAnonymousBody bytes of its body.
+const (
+	maxAuditPath     = 1 << 10
+	maxAuditTarget   = 256
+	maxAnonymousBody = 4 << 10
+)
+
+// cut shortens s to at most n bytes (on a character boundary), marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = strings.ToValidUTF8(s[:n], "")
+	return s + "…(cut)"
 }
 
 // Err is the policy's refusal, or nil.
@@ -62,7 +84,7 @@ func (a *Audit) SetActor(kind, id, actor, role string) {
 }
 
 // SetTarget names the id the write made (a new member's, say).
-func (a *Audit) SetTarget(id string) { a.entry.Target = id }
+func (a *Audit) SetTarget(id string) { a.entry.Target = cut(id, maxAuditTarget) }
 
 // Record appends the entry, with the state before the write and after it
 // (nil: none), inside the write's transaction tx.

@@ -331,7 +331,7 @@ func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
 				t.Fatalf("key creation entry keeps the secret: %+v", page.Items)
 			}
 			read("action=" + url.QueryEscape("POST /v1/auth/login"))
-			if len(page.Items) != 1 || page.Items[0].Actor != "login:ghost@example.com" || page.Items[0].Status != 401 ||
+			if len(page.Items) != 1 || page.Items[0].ActorKind != "anonymous" || page.Items[0].Actor != "" || page.Items[0].Target != "ghost@example.com" || page.Items[0].Status != 401 ||
 				strings.Contains(string(page.Items[0].Request), "guess") {
 				t.Fatalf("login entry %+v", page.Items)
 			}

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kopilka/kopilka"
@@ -39,4 +40,29 @@ func TestSettlements_APeriodOutOfRangeIs422(t *testing.T) {
 		a.do(t, "POST", "/v1/partners/main/settlements", adminKey, map[string]any{"period": period}).problem(t, 422, kopilka.EINVALID, "period")
 	}
 	a.do(t, "GET", "/v1/partners/main/settlements/2026-10", adminKey, nil).ok(t, 200, nil)
+}
+
+// Anybody may call the sign-in routes: what the log keeps of such a call is
+// bounded, and what it sent never becomes the entry's actor.
+func TestAudit_WhatAnAnonymousCallerSendsIsBoundedAndNeverAnActor(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	huge := strings.Repeat("a", 900<<10)
+	a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": huge + "@example.com", "password": "x"}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+	a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "my secret password", "password": "x"}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+	a.do(t, "POST", "/v1/auth/otp?"+strings.Repeat("q", 900<<10), "", map[string]any{"phone": "+79160000000"})
+	es, _, err := a.svc.Access.Audit(sysCtx(), kopilka.AuditFilter{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 3 || es[0].Action != "POST /v1/auth/otp" || es[2].Action != "POST /v1/auth/login" {
+		t.Fatalf("the last entries: %+v", es)
+	}
+	for _, e := range es {
+		if size := len(e.Request) + len(e.Path) + len(e.Target) + len(e.Actor); size > 8<<10 {
+			t.Errorf("%s keeps %d bytes of an anonymous request", e.Action, size)
+		}
+		if e.Actor != "" || strings.Contains(e.Target, "secret") {
+			t.Errorf("%s: actor %q, target %q", e.Action, e.Actor, e.Target)
+		}
+	}
 }
