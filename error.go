@@ -26,6 +26,7 @@ const (
 	EUNAUTHORIZED  Code = "unauthorized"         // no or bad API key
 	EFORBIDDEN     Code = "forbidden"            // the key's role may not do this
 	ETOOLARGE      Code = "request-too-large"    // body over the size limit
+	ETIMEOUT       Code = "request-timeout"      // the body did not arrive in time
 	EMETHOD        Code = "method-not-allowed"   // the path exists, not with this method
 	EINTERNAL      Code = "internal"             // a bug or an outage; details are only logged
 	EUNAVAILABLE   Code = "unavailable"          // the database is not reachable

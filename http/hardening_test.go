@@ -1,10 +1,19 @@
 package http_test
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	stdhttp "net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kopilka/kopilka"
+	khttp "github.com/kopilka/kopilka/http"
 )
 
 // A line number is stored as a 32-bit integer by both databases: one out of
@@ -64,5 +73,38 @@ func TestAudit_WhatAnAnonymousCallerSendsIsBoundedAndNeverAnActor(t *testing.T) 
 		if e.Actor != "" || strings.Contains(e.Target, "secret") {
 			t.Errorf("%s: actor %q, target %q", e.Action, e.Actor, e.Target)
 		}
+	}
+}
+
+// A body sent a byte at a time past the server's read timeout is the
+// client's fault: 408, not a 500.
+func TestServer_ABodyTooSlowIs408(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	srv := httptest.NewUnstartedServer(khttp.NewServer(a.svc, slog.New(slog.DiscardHandler), "test"))
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"phone": "+79160000000"}`
+	fmt.Fprintf(conn, "POST /v1/members HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", adminKey, len(body))
+	for i := range 5 {
+		if _, err := conn.Write([]byte(body[i : i+1])); err != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := stdhttp.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 408 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("a slow body: %d %s, want 408", resp.StatusCode, b)
 	}
 }

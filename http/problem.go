@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -31,6 +33,7 @@ var statuses = map[kopilka.Code]int{
 	kopilka.EUNAUTHORIZED:  http.StatusUnauthorized,
 	kopilka.EFORBIDDEN:     http.StatusForbidden,
 	kopilka.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	kopilka.ETIMEOUT:       http.StatusRequestTimeout,
 	kopilka.EMETHOD:        http.StatusMethodNotAllowed,
 	kopilka.EINTERNAL:      http.StatusInternalServerError,
 	kopilka.EUNAVAILABLE:   http.StatusServiceUnavailable,
@@ -57,6 +60,7 @@ var titles = map[kopilka.Code]string{
 	kopilka.EUNAUTHORIZED:  "Missing or invalid API key or session token",
 	kopilka.EFORBIDDEN:     "The caller's role may not do this",
 	kopilka.ETOOLARGE:      "The request body is too large",
+	kopilka.ETIMEOUT:       "The request body did not arrive in time",
 	kopilka.EMETHOD:        "The path does not take this method",
 	kopilka.EINTERNAL:      "Internal error",
 	kopilka.EUNAVAILABLE:   "The service is unavailable",
@@ -122,8 +126,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	code := kopilka.ErrorCode(err)
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
+	var netErr net.Error
+	switch {
+	case errors.As(err, &maxErr):
 		code, err = kopilka.ETOOLARGE, kopilka.Errorf(kopilka.ETOOLARGE, "the body is over %d bytes", maxErr.Limit)
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		// The client's slowness, not the server's fault: a warning.
+		s.Logger.WarnContext(r.Context(), "request body timed out", "path", r.URL.Path, "request_id", requestID(r.Context()))
+		code, err = kopilka.ETIMEOUT, kopilka.Errorf(kopilka.ETIMEOUT, "the request body did not arrive within the server's read timeout")
 	}
 	status := StatusOf(err)
 	if code == kopilka.ETOOLARGE {
