@@ -88,9 +88,10 @@ type Campaign struct {
 type SpendRules struct {
 	// MinBalance is the balance a member needs before spending at all.
 	MinBalance int64 `json:"min_balance,omitempty"`
-	// CardDailyLimit is the most points one card may spend in a day of the
-	// programme's time zone (zero: no limit), so that a stolen card cannot
-	// drain a member's account at once.
+	// CardDailyLimit is the most points one member may spend in a day of
+	// the programme's time zone (zero: no limit), whatever card or member id
+	// the receipts name, so that a stolen card cannot drain a member's
+	// account at once.
 	CardDailyLimit     int64           `json:"card_daily_limit,omitempty"`
 	ExcludedCategories []string        `json:"excluded_categories,omitempty"`
 	ExcludedSKUs       []string        `json:"excluded_skus,omitempty"`

@@ -447,12 +447,25 @@ func TestSpending_CardDailyLimit(t *testing.T) {
 		e.confirm(byCard("a", 200))
 		_, err := e.svc.Purchases.Confirm(e.ctx, byCard("b", 200))
 		var pe *kopilka.Error
-		if !errorAs(err, &pe) || pe.Code != kopilka.ESPENDLIMIT || pe.Extra["max_spend"] != int64(100) || !strings.Contains(pe.Message, "card may spend 100 more points today") {
+		if !errorAs(err, &pe) || pe.Code != kopilka.ESPENDLIMIT || pe.Extra["max_spend"] != int64(100) || !strings.Contains(pe.Message, "member may spend 100 more points today") {
 			t.Fatalf("over the card's day: %v", err)
 		}
 		e.confirm(byCard("c", 100))
-		// The member's account is not the card: a receipt naming the member is not limited.
+		// Naming the member instead of the card, or another card of the
+		// member's, is no way round the limit: it is the member's.
 		e.confirm(receipt("d", m.ID, 0, 100_00))
+		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("d2", m.ID, 100, 1000_00)); kopilka.ErrorCode(err) != kopilka.ESPENDLIMIT {
+			t.Fatalf("a spend naming the member past the day's limit: %v", err)
+		}
+		other, err := e.svc.Members.IssueCard(e.ctx, m.ID, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		byOther := byCard("d3", 100)
+		byOther.CardNumber = other.Number
+		if _, err := e.svc.Purchases.Confirm(e.ctx, byOther); kopilka.ErrorCode(err) != kopilka.ESPENDLIMIT {
+			t.Fatalf("a spend with the member's other card past the day's limit: %v", err)
+		}
 		e.clock.AddDate(0, 0, 1)
 		e.confirm(byCard("e", 300))
 		if b := e.balance(m.ID); b.Available != 2000-600 {

@@ -307,7 +307,7 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (kopil
 	}
 	if left := in.CardLeft; left != nil && *left <= q.MaxSpend {
 		q.MaxSpend = *left
-		limit.Reasons = append(limit.Reasons, fmt.Sprintf("the card may spend %d more points today (at most %d a day)", *left, p.Spending.CardDailyLimit))
+		limit.Reasons = append(limit.Reasons, fmt.Sprintf("the member may spend %d more points today (at most %d a day, whatever card the receipts name)", *left, p.Spending.CardDailyLimit))
 	}
 	limit.Max, limit.Requested = q.MaxSpend, r.SpendPoints
 	spend := r.SpendPoints

@@ -92,6 +92,10 @@ func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quo
 	return q, err
 }
 
+// dailySpend is the member's counter of points spent per day, for the
+// daily spend limit.
+const dailySpend = "spend:day"
+
 // priced is a quote with what confirming it must also write.
 type priced struct {
 	quote    kopilka.Quote
@@ -107,10 +111,13 @@ func (s *Service) price(ctx context.Context, tx Tx, e *pricing.Engine, r kopilka
 	var pc priced
 	in := pricing.PriceInput{Receipt: r, Partner: partner, Available: available, Now: now}
 	p := &e.Programme
-	var cardDay string // set when the card's daily spend is limited
-	if limit := p.Spending.CardDailyLimit; limit > 0 && r.CardNumber != "" {
+	var cardDay string // set when the member's daily spend is limited
+	if limit := p.Spending.CardDailyLimit; limit > 0 {
+		// Per member, whatever the receipt names (a card, another card of
+		// the member's, or the member's id): naming the id must not be a way
+		// round the limit.
 		day := pricing.DayBucket(now, e.Loc)
-		used, err := tx.SumCounter(ctx, r.MemberID, "card:"+r.CardNumber, day, day)
+		used, err := tx.SumCounter(ctx, r.MemberID, dailySpend, day, day)
 		if err != nil {
 			return pc, err
 		}
@@ -138,7 +145,7 @@ func (s *Service) price(ctx context.Context, tx Tx, e *pricing.Engine, r kopilka
 	q, err := e.Price(ctx, in, lim)
 	pc.quote, pc.counters = q, lim.counters
 	if cardDay != "" {
-		pc.counters = append(pc.counters, kopilka.Counter{Name: "card:" + r.CardNumber, Bucket: cardDay, Delta: q.Spent})
+		pc.counters = append(pc.counters, kopilka.Counter{Name: dailySpend, Bucket: cardDay, Delta: q.Spent})
 	}
 	return pc, err
 }
