@@ -25,6 +25,11 @@ type Programme struct {
 	Rounding Rounding `json:"rounding"`
 	// ExpiringSoonDays is the window the balance's "expiring" list looks ahead.
 	ExpiringSoonDays int `json:"expiring_soon_days"`
+	// MaxReceiptAgeHours is how far in the past a till may date a receipt
+	// (its occurred_at), in hours; 0 means DefaultMaxReceiptAgeHours. Older
+	// purchases enter through the importer, not the till, so that a receipt
+	// cannot be dated inside a campaign that has ended.
+	MaxReceiptAgeHours int `json:"max_receipt_age_hours"`
 	// TimeZone is the IANA zone in which days, hours, campaign times,
 	// birthdays and tier years are read ("Europe/Moscow").
 	TimeZone string `json:"time_zone"`
@@ -41,22 +46,36 @@ type Programme struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// DefaultMaxReceiptAgeHours is how far in the past a till may date a
+// receipt unless the programme says otherwise: three days.
+const DefaultMaxReceiptAgeHours = 72
+
+// MaxReceiptAge is how far in the past a till may date a receipt.
+func (p Programme) MaxReceiptAge() time.Duration {
+	h := p.MaxReceiptAgeHours
+	if h == 0 {
+		h = DefaultMaxReceiptAgeHours
+	}
+	return time.Duration(h) * time.Hour
+}
+
 // DefaultProgramme is what a new installation starts with: 5 % back in
 // points worth 1.00 each, points may pay up to 30 % of a receipt, 14 days
 // pending, 12 months to live.
 func DefaultProgramme() Programme {
 	return Programme{
-		CurrencyName:     "bonus",
-		PointValue:       100,
-		EarnRate:         5 * PercentScale,
-		MaxSpend:         30 * PercentScale,
-		PendingDays:      14,
-		ExpiryMonths:     12,
-		Rounding:         RoundDown,
-		ExpiringSoonDays: 30,
-		TimeZone:         "UTC",
-		Rules:            []Rule{},
-		Campaigns:        []Campaign{},
+		CurrencyName:       "bonus",
+		PointValue:         100,
+		EarnRate:           5 * PercentScale,
+		MaxSpend:           30 * PercentScale,
+		PendingDays:        14,
+		ExpiryMonths:       12,
+		Rounding:           RoundDown,
+		ExpiringSoonDays:   30,
+		TimeZone:           "UTC",
+		MaxReceiptAgeHours: DefaultMaxReceiptAgeHours,
+		Rules:              []Rule{},
+		Campaigns:          []Campaign{},
 	}
 }
 

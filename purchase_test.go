@@ -1,8 +1,10 @@
 package kopilka_test
 
 import (
+	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -480,6 +482,43 @@ func TestRefund_EarnedPointsThatExpiredAreNotTakenBackAgain(t *testing.T) {
 		}
 		if b := e.balance(m.ID); b.Available != 100 {
 			t.Fatalf("balance %+v, want the 100 credited after the expiry untouched", b)
+		}
+		e.verify()
+	})
+}
+
+// A till may date a receipt only so far back (72 hours unless the
+// programme says otherwise): a receipt dated inside a campaign that has
+// ended is refused, saying why; a replay of a receipt confirmed in time
+// still gets its first answer.
+func TestConfirm_AReceiptDatedTooFarBackIsRefused(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(nil))
+		m := e.member("+79160000077")
+		at := func(id string, ago time.Duration) kopilka.Receipt {
+			r := receipt(id, m.ID, 0, 100_00)
+			r.OccurredAt = e.clock.Now().Add(-ago)
+			return r
+		}
+		for _, call := range []func(context.Context, kopilka.Receipt) (kopilka.Quote, error){e.svc.Purchases.Calculate, e.svc.Purchases.Confirm} {
+			_, err := call(e.ctx, at("old", 73*time.Hour))
+			var pe *kopilka.Error
+			if !errorAs(err, &pe) || pe.Code != kopilka.EINVALID || len(pe.Fields) != 1 || pe.Fields[0].Field != "occurred_at" ||
+				!strings.Contains(pe.Message, "72 hours") {
+				t.Fatalf("a receipt of 73 hours ago: %v", err)
+			}
+		}
+		first := e.confirm(at("recent", 71*time.Hour))
+		e.clock.Add(100 * time.Hour)
+		again, err := e.svc.Purchases.Confirm(e.ctx, at("recent", 171*time.Hour))
+		if err != nil || again.Earned != first.Earned {
+			t.Fatalf("a replay after the window: %+v %v", again, err)
+		}
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.MaxReceiptAgeHours = 1; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Purchases.Confirm(e.ctx, at("two-hours", 2*time.Hour)); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Fatalf("a receipt of two hours ago with a one-hour limit: %v", err)
 		}
 		e.verify()
 	})

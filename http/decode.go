@@ -215,6 +215,7 @@ type programmeJSON struct {
 	ExpiryMonths     *int            `json:"expiry_months"`
 	Rounding         *string         `json:"rounding"`
 	ExpiringSoonDays *int            `json:"expiring_soon_days"`
+	MaxReceiptAge    *int            `json:"max_receipt_age_hours"`
 	TimeZone         *string         `json:"time_zone"`
 	// The rules' sections, each replaced whole when given.
 	Rules     *[]kopilka.Rule             `json:"rules"`
@@ -256,6 +257,9 @@ func (in programmeJSON) apply(p *kopilka.Programme) error {
 	}
 	if in.ExpiringSoonDays != nil {
 		p.ExpiringSoonDays = *in.ExpiringSoonDays
+	}
+	if in.MaxReceiptAge != nil {
+		p.MaxReceiptAgeHours = *in.MaxReceiptAge
 	}
 	if in.TimeZone != nil {
 		p.TimeZone = *in.TimeZone

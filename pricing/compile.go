@@ -42,6 +42,9 @@ func Compile(p kopilka.Programme) (*Engine, error) {
 	if p.ExpiringSoonDays < 0 || p.ExpiringSoonDays > 366 {
 		pr.Add("expiring_soon_days", "must be between 0 and 366")
 	}
+	if p.MaxReceiptAgeHours < 0 || p.MaxReceiptAgeHours > 8784 {
+		pr.Add("max_receipt_age_hours", "must be between 1 and 8784 (a year); 0 means 72")
+	}
 	if _, err := kopilka.LoadZone(p.TimeZone); err != nil {
 		pr.Add("time_zone", err.Error())
 	}

@@ -69,6 +69,9 @@ func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quo
 	if err != nil {
 		return kopilka.Quote{}, err
 	}
+	if err := tooOld(r, now, e.Programme); err != nil {
+		return kopilka.Quote{}, err
+	}
 	var q kopilka.Quote
 	err = s.DB.View(ctx, func(tx Tx) error {
 		h, err := holder(ctx, tx, &r, false)
@@ -90,6 +93,16 @@ func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quo
 		return nil
 	})
 	return q, err
+}
+
+// tooOld refuses a receipt dated further in the past than the programme
+// lets a till date one.
+func tooOld(r kopilka.Receipt, now time.Time, p kopilka.Programme) error {
+	if limit := p.MaxReceiptAge(); !r.OccurredAt.IsZero() && now.Sub(r.OccurredAt) > limit {
+		return kopilka.Invalid("occurred_at", fmt.Sprintf("is more than %d hours ago: a till may date a receipt at most that far back (max_receipt_age_hours); older purchases enter through the importer",
+			int(limit.Hours())))
+	}
+	return nil
 }
 
 // dailySpend is the member's counter of points spent per day, for the
@@ -180,6 +193,7 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 	if err != nil {
 		return kopilka.Quote{}, err
 	}
+	ageErr := tooOld(r, now, e.Programme) // a replay of a receipt confirmed in time still gets its answer
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
 			h, err := holder(ctx, tx, &r, true)
@@ -195,6 +209,9 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 			}
 			if siteErr != nil {
 				return siteErr
+			}
+			if ageErr != nil {
+				return ageErr
 			}
 			if q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now); err != nil {
 				return err
