@@ -55,6 +55,22 @@ type Member struct {
 	BirthdayYear int `json:"-"`
 }
 
+// TillView is what a till may see of a member it found by a card: the id,
+// the first name, the status, the tier and that card. Contacts, the birth
+// date, consents, tags, chosen categories and the member's other cards are
+// for the back office.
+func (m Member) TillView(cardNumber string) Member {
+	first, _, _ := strings.Cut(strings.TrimSpace(m.Name), " ")
+	v := Member{ID: m.ID, Name: first, Status: m.Status, CreatedAt: m.CreatedAt, Tier: m.Tier,
+		Cards: []Card{}, Tags: []string{}, Categories: []string{}}
+	for _, c := range m.Cards {
+		if c.Number == cardNumber {
+			v.Cards = append(v.Cards, c)
+		}
+	}
+	return v
+}
+
 // Consents records what the member agreed to be contacted by.
 type Consents struct {
 	Email bool `json:"email"`

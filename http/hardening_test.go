@@ -108,3 +108,31 @@ func TestServer_ABodyTooSlowIs408(t *testing.T) {
 		t.Fatalf("a slow body: %d %s, want 408", resp.StatusCode, b)
 	}
 }
+
+// A till that looks a member up by a card learns what a till needs and no
+// personal data; the back office sees the whole profile.
+func TestMembers_ATillSeesNoPersonalData(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	var m kopilka.Member
+	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79163330077", "email": "vera@example.com",
+		"name": "Vera Ivanova", "birth_date": "1990-05-01", "tags": []string{"vip"}, "consents": map[string]any{"sms": true}}).ok(t, 201, &m)
+	card := m.Cards[0].Number
+	var extra kopilka.Card
+	a.do(t, "POST", "/v1/members/"+m.ID+"/cards", adminKey, nil).ok(t, 201, &extra)
+	r := a.do(t, "GET", "/v1/members?card="+card, posKey, nil)
+	var seen kopilka.Member
+	r.ok(t, 200, &seen)
+	for _, secret := range []string{"+79163330077", "vera@example.com", "Ivanova", "1990-05-01", "vip", extra.Number, `"sms":true`} {
+		if strings.Contains(string(r.body), secret) {
+			t.Errorf("a till sees %q: %s", secret, r.body)
+		}
+	}
+	if seen.ID != m.ID || seen.Name != "Vera" || len(seen.Cards) != 1 || seen.Cards[0].Number != card {
+		t.Errorf("a till's view %+v", seen)
+	}
+	var full kopilka.Member
+	a.do(t, "GET", "/v1/members?card="+card, adminKey, nil).ok(t, 200, &full)
+	if full.Phone != "+79163330077" || len(full.Cards) != 2 {
+		t.Errorf("the back office's view %+v", full)
+	}
+}

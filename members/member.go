@@ -168,6 +168,9 @@ func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Me
 		m, err = tx.Member(ctx, id)
 		return err
 	})
+	if err == nil && kopilka.PrincipalFrom(ctx).Role == kopilka.RolePOS {
+		m = m.TillView(value) // a till learns no personal data
+	}
 	return m, err
 }
 
