@@ -136,3 +136,17 @@ func TestMembers_ATillSeesNoPersonalData(t *testing.T) {
 		t.Errorf("the back office's view %+v", full)
 	}
 }
+
+// A server with no way to send one-time codes says so, to a member and to
+// a stranger alike, and writes no code anywhere.
+func TestMembers_SignInByCodeWithoutASenderIsUnavailable(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79163330088"}).ok(t, 201, nil)
+	a.svc.Access.Sender = nil
+	for _, phone := range []string{"+79163330088", "+79163330099"} {
+		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": phone}).problem(t, 503, kopilka.EUNAVAILABLE, "")
+	}
+	if code := a.sent.code("+79163330088"); code != "" {
+		t.Fatalf("a code was sent: %s", code)
+	}
+}

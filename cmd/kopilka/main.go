@@ -175,7 +175,8 @@ func serve(ctx context.Context, args []string) error {
 	rateLimit := fs.Float64("rate-limit", envFloat("RATE_LIMIT", 100), "requests per second one API key may make on this instance (0: no limit)")
 	rateBurst := fs.Int("rate-burst", envInt("RATE_BURST", 200), "requests one API key may make at once above its rate")
 	supportLimit := fs.Int64("support-adjustment-limit", int64(envInt("SUPPORT_ADJUSTMENT_LIMIT", 1000)), "the most points one adjustment by the support role may add or take")
-	otpWebhook := fs.String("otp-webhook", env("OTP_WEBHOOK", ""), "URL that gets members' one-time codes as JSON {channel, to, text} to send by SMS or e-mail (default: write them to the log, for development)")
+	otpWebhook := fs.String("otp-webhook", env("OTP_WEBHOOK", ""), "URL that gets members' one-time codes as JSON {channel, to, text} to send by SMS or e-mail (default: none; member sign-in by code is off)")
+	otpLog := fs.Bool("otp-log", env("OTP_LOG", "") == "true" || env("OTP_LOG", "") == "1", "write members' one-time codes to this log instead of sending them: for development only")
 	otpWebhookToken := fs.String("otp-webhook-token", env("OTP_WEBHOOK_TOKEN", ""), "bearer token sent to the one-time code webhook")
 	pprofAddr := fs.String("pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)")
 	if err := fs.Parse(args); err != nil {
@@ -198,11 +199,14 @@ func serve(ctx context.Context, args []string) error {
 	api := kopilkahttp.NewServer(svc, logger, Version)
 	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
 	svc.Ledger.SupportLimit = *supportLimit
-	if *otpWebhook != "" {
+	switch {
+	case *otpWebhook != "":
 		svc.Access.Sender = notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken}
-	} else {
+	case *otpLog:
 		svc.Access.Sender = access.LogSender{Logger: logger}
-		logger.Warn("members' one-time codes are written to this log, not sent: set KOPILKA_OTP_WEBHOOK to send them")
+		logger.Warn("members' one-time codes are written to this log, not sent (KOPILKA_OTP_LOG): for development only")
+	default:
+		logger.Warn("member sign-in by one-time code is off: set KOPILKA_OTP_WEBHOOK to send codes through a gateway (or KOPILKA_OTP_LOG=1 to write them to the log, for development)")
 	}
 	srv := &http.Server{Addr: *addr, Handler: api, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
