@@ -55,6 +55,32 @@ type Member struct {
 	BirthdayYear int `json:"-"`
 }
 
+// Masked is the card as the support role sees it: the number's last four
+// digits only, so that whoever reads the service centre's screens cannot
+// use the card (the member tells the number when it is needed).
+func (c Card) Masked() Card {
+	c.Number = maskNumber(c.Number)
+	c.ReplacedBy = maskNumber(c.ReplacedBy)
+	return c
+}
+
+func maskNumber(n string) string {
+	if len(n) <= 4 {
+		return n
+	}
+	return strings.Repeat("*", len(n)-4) + n[len(n)-4:]
+}
+
+// MaskedCards is the member with every card Masked.
+func (m Member) MaskedCards() Member {
+	cards := make([]Card, len(m.Cards))
+	for i, c := range m.Cards {
+		cards[i] = c.Masked()
+	}
+	m.Cards = cards
+	return m
+}
+
 // TillView is what a till may see of a member it found by a card: the id,
 // the first name, the status, the tier and that card. Contacts, the birth
 // date, consents, tags, chosen categories and the member's other cards are

@@ -150,3 +150,35 @@ func TestMembers_SignInByCodeWithoutASenderIsUnavailable(t *testing.T) {
 		t.Fatalf("a code was sent: %s", code)
 	}
 }
+
+// The support role works with the number the member tells: it sees card
+// numbers masked, and a replacement it makes gets a generated number, so
+// that it cannot take a member's card over.
+func TestCards_SupportSeesMaskedNumbersAndCannotChooseAReplacement(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	support := "support-key-0123456789"
+	if _, err := a.svc.Access.CreateKey(sysCtx(), kopilka.APIKey{Name: "support", Role: kopilka.RoleSupport}, support); err != nil {
+		t.Fatal(err)
+	}
+	var m kopilka.Member
+	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79163330066"}).ok(t, 201, &m)
+	card := m.Cards[0].Number
+	for _, path := range []string{"/v1/members/" + m.ID, "/v1/members?phone=%2B79163330066", "/v1/cards/" + card} {
+		r := a.do(t, "GET", path, support, nil)
+		r.ok(t, 200, nil)
+		if strings.Contains(string(r.body), card) || !strings.Contains(string(r.body), card[len(card)-4:]) {
+			t.Errorf("GET %s by support: %s", path, r.body)
+		}
+	}
+	a.do(t, "POST", "/v1/cards/"+card+"/replace", support, map[string]any{"number": "4000000000000002"}).problem(t, 403, kopilka.EFORBIDDEN, "number")
+	var fresh kopilka.Card
+	a.do(t, "POST", "/v1/cards/"+card+"/replace", support, nil).ok(t, 201, &fresh)
+	if !strings.HasPrefix(fresh.Number, "****") {
+		t.Errorf("the replacement as support sees it: %+v", fresh)
+	}
+	var full kopilka.Member
+	a.do(t, "GET", "/v1/members/"+m.ID, adminKey, nil).ok(t, 200, &full)
+	if len(full.Cards) != 2 || strings.Contains(full.Cards[0].Number+full.Cards[1].Number, "*") {
+		t.Errorf("an admin sees %+v", full.Cards)
+	}
+}

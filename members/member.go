@@ -72,6 +72,23 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (_ kopilka
 	return m, nil
 }
 
+// shown is a member as the principal in ctx may see it: the support role
+// sees card numbers masked.
+func shown(ctx context.Context, m kopilka.Member) kopilka.Member {
+	if kopilka.PrincipalFrom(ctx).Role == kopilka.RoleSupport {
+		return m.MaskedCards()
+	}
+	return m
+}
+
+// shownCard is a card as the principal in ctx may see it.
+func shownCard(ctx context.Context, c kopilka.Card) kopilka.Card {
+	if kopilka.PrincipalFrom(ctx).Role == kopilka.RoleSupport {
+		return c.Masked()
+	}
+	return c
+}
+
 // programme reads the programme in force.
 func (s *Service) programme(ctx context.Context) (kopilka.Programme, error) {
 	e, err := s.Live.Engine(ctx)
@@ -106,7 +123,8 @@ func (s *Service) Member(ctx context.Context, id string) (m kopilka.Member, err 
 	if err := access.Allow(ctx, access.MembersRead); err != nil {
 		return m, err
 	}
-	return s.member(ctx, id)
+	m, err = s.member(ctx, id)
+	return shown(ctx, m), err
 }
 
 // Me returns the member signed in, with its cards.
@@ -171,7 +189,7 @@ func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Me
 	if err == nil && kopilka.PrincipalFrom(ctx).Role == kopilka.RolePOS {
 		m = m.TillView(value) // a till learns no personal data
 	}
-	return m, err
+	return shown(ctx, m), err
 }
 
 // UpdateMember changes a member's profile.
@@ -325,7 +343,7 @@ func (s *Service) Card(ctx context.Context, number string) (c kopilka.Card, err 
 		c, err = tx.Card(ctx, number)
 		return err
 	})
-	return c, err
+	return shownCard(ctx, c), err
 }
 
 // BlockCard stops a card; the member's account and other cards are untouched.
@@ -333,17 +351,17 @@ func (s *Service) BlockCard(ctx context.Context, number string) (c kopilka.Card,
 	a := access.Begin(ctx, s.Env, access.CardsBlock, number)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
-		return c, err
+		return shownCard(ctx, c), err
 	}
 	if number, err = cardNumber(number); err != nil {
-		return c, err
+		return shownCard(ctx, c), err
 	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		if c, err = tx.Card(ctx, number); err != nil {
 			return err
 		}
 		if c.Status == kopilka.StatusReplaced {
-			return kopilka.Errorf(kopilka.EBLOCKEDCARD, "the card was replaced by %s", c.ReplacedBy)
+			return kopilka.Errorf(kopilka.EBLOCKEDCARD, "the card was replaced by %s", shownCard(ctx, c).ReplacedBy)
 		}
 		before := c
 		c.Status = kopilka.StatusBlocked
@@ -352,7 +370,7 @@ func (s *Service) BlockCard(ctx context.Context, number string) (c kopilka.Card,
 		}
 		return a.Record(ctx, tx, before, c)
 	})
-	return c, err
+	return shownCard(ctx, c), err
 }
 
 // ReplaceCard issues a new card (virtual when newNumber is empty) that takes
@@ -368,6 +386,12 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ 
 		return kopilka.Card{}, err
 	}
 	if newNumber != "" {
+		// A number of one's choosing binds a card one holds: that is issuing
+		// a card, which the support role may not do.
+		if err := access.Allow(ctx, access.MembersIssueCard); err != nil {
+			return kopilka.Card{}, &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: "only a role that issues cards may choose the replacement's number; leave it out and a new one is generated",
+				Fields: []kopilka.FieldError{{Field: "number", Detail: "may not be chosen by this role"}}}
+		}
 		n, err := kopilka.NormalizeCardNumber("number", newNumber)
 		if err != nil {
 			return kopilka.Card{}, err
@@ -382,7 +406,7 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ 
 				return err
 			}
 			if old.Status == kopilka.StatusReplaced {
-				return kopilka.Errorf(kopilka.ECONFLICT, "the card was already replaced by %s", old.ReplacedBy)
+				return kopilka.Errorf(kopilka.ECONFLICT, "the card was already replaced by %s", shownCard(ctx, old).ReplacedBy)
 			}
 			fresh = kopilka.Card{Number: newNumber, MemberID: old.MemberID, Kind: old.Kind, Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
 			if fresh.Number == "" {
@@ -402,7 +426,9 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ 
 		})
 	}
 	if newNumber != "" {
-		return fresh, replace()
+		err = replace()
+	} else {
+		err = s.retryCardNumber(replace)
 	}
-	return fresh, s.retryCardNumber(replace)
+	return shownCard(ctx, fresh), err
 }
