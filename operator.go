@@ -19,6 +19,15 @@ type Operator struct {
 	PasswordHash string     `json:"-"`
 }
 
+// LoginFailures counts the failed sign-ins of an e-mail address that is no
+// operator's, as Operator.FailedLogins counts an operator's.
+type LoginFailures struct {
+	Email       string
+	Failures    int
+	LockedUntil *time.Time
+	UpdatedAt   time.Time
+}
+
 // Session is a signed-in operator's or member's bearer token. Only its
 // hash is stored.
 type Session struct {

@@ -243,11 +243,18 @@ func (s *Service) Operator(ctx context.Context, id string) (o kopilka.Operator, 
 var errLogin = kopilka.Errorf(kopilka.EUNAUTHORIZED, "the e-mail or the password is wrong")
 
 // Login checks an operator's password and opens a session. After
-// MaxFailedLogins failures in a row the account is locked for LockOut;
-// while locked, even the right password is refused with ELOCKED.
+// MaxFailedLogins failures in a row the address is locked for LockOut,
+// whether or not it is an operator's (so that the lock-out tells nobody
+// who is one); while locked, even the right password is refused with
+// ELOCKED.
 //
-// Every attempt is in the audit log, named by the address it was tried
-// with; a failed one is recorded with the failure it counts.
+// The password is hashed outside any transaction, at most HashSlots at
+// once on this instance; more sign-ins at once are ERATELIMIT. Failed
+// sign-ins are limited on this instance as a whole (FailedLoginRate), so
+// that guessing spread over many addresses slows down too.
+//
+// Every attempt is in the audit log, with the address tried as its target;
+// a failed one is recorded with the failure it counts.
 func (s *Service) Login(ctx context.Context, email, password string) (_ kopilka.Session, _ kopilka.Operator, err error) {
 	a := Begin(ctx, s.Env, AuthLogin, "")
 	defer func() { err = Finish(ctx, s.DB, a, err) }()
@@ -255,19 +262,74 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ kopilka.
 	if err == nil {
 		a.SetTarget(e) // the address tried; what was sent is never an actor
 	}
-	if err != nil || e == "" || password == "" {
-		checkPassword(dummyHash, password)
+	if err := s.signInGate(); err != nil {
+		return kopilka.Session{}, kopilka.Operator{}, err
+	}
+	// The stored hash is read and checked before the transaction: a hash
+	// takes tens of milliseconds, and no till waits behind it.
+	var snapshot kopilka.Operator
+	known := false
+	if err == nil && e != "" {
+		err := s.DB.View(ctx, func(tx Tx) error {
+			id, err := tx.OperatorIDByEmail(ctx, e)
+			if err != nil {
+				return err
+			}
+			snapshot, err = tx.Operator(ctx, id)
+			return err
+		})
+		switch {
+		case err == nil:
+			known = true
+		case kopilka.ErrorCode(err) != kopilka.ENOTFOUND:
+			return kopilka.Session{}, kopilka.Operator{}, err
+		}
+	}
+	hash := dummyHash // an unknown address takes as long as a known one
+	if known && snapshot.Status == kopilka.StatusActive {
+		hash = snapshot.PasswordHash
+	}
+	release, err := s.hashSlot()
+	if err != nil {
+		return kopilka.Session{}, kopilka.Operator{}, err
+	}
+	right := s.verify(hash, password) && known && password != ""
+	release()
+	if e == "" {
+		s.failedSignIn()
 		return kopilka.Session{}, kopilka.Operator{}, errLogin
 	}
 	var o kopilka.Operator
 	var sess kopilka.Session
 	now := s.Env.Time()
 	var outcome error
+	locked := func(until time.Time) error {
+		return &kopilka.Error{Code: kopilka.ELOCKED, Message: fmt.Sprintf("too many failed logins: the account is locked until %s", until.Format(time.RFC3339)),
+			Extra: map[string]any{"locked_until": until.Format(time.RFC3339)}}
+	}
 	err = s.DB.Update(ctx, func(tx Tx) (err error) {
 		outcome = nil
 		id, err := tx.OperatorIDByEmail(ctx, e)
 		if kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
-			checkPassword(dummyHash, password)
+			// No operator's: counted and locked alike, in its own row.
+			f, err := tx.LockLoginFailures(ctx, e)
+			if err != nil && kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+				return err
+			}
+			f.Email = e
+			if f.LockedUntil != nil && f.LockedUntil.After(now) {
+				outcome = locked(*f.LockedUntil)
+				return a.RecordRefusal(ctx, tx, nil, outcome)
+			}
+			f.Failures++
+			f.LockedUntil, f.UpdatedAt = nil, now
+			if f.Failures >= MaxFailedLogins {
+				until := now.Add(LockOut)
+				f.LockedUntil, f.Failures = &until, 0
+			}
+			if err := tx.PutLoginFailures(ctx, f); err != nil {
+				return err
+			}
 			outcome = errLogin
 			return a.RecordRefusal(ctx, tx, nil, outcome)
 		} else if err != nil {
@@ -278,15 +340,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ kopilka.
 		}
 		switch {
 		case o.Status != kopilka.StatusActive:
-			checkPassword(dummyHash, password)
 			outcome = errLogin
 			return a.RecordRefusal(ctx, tx, nil, outcome)
 		case o.LockedUntil != nil && o.LockedUntil.After(now):
-			checkPassword(dummyHash, password) // as long as any other answer
-			outcome = &kopilka.Error{Code: kopilka.ELOCKED, Message: fmt.Sprintf("too many failed logins: the account is locked until %s", o.LockedUntil.Format(time.RFC3339)),
-				Extra: map[string]any{"locked_until": o.LockedUntil.Format(time.RFC3339)}}
+			outcome = locked(*o.LockedUntil)
 			return a.RecordRefusal(ctx, tx, nil, outcome)
-		case !checkPassword(o.PasswordHash, password):
+		case !right || o.PasswordHash != snapshot.PasswordHash: // a password changed meanwhile is checked again next time
 			o.FailedLogins++
 			if o.FailedLogins >= MaxFailedLogins {
 				until := now.Add(LockOut)
@@ -313,6 +372,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ kopilka.
 	}
 	a.Committed()
 	if outcome != nil {
+		s.failedSignIn()
 		return kopilka.Session{}, kopilka.Operator{}, outcome
 	}
 	return sess, o, nil

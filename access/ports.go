@@ -13,6 +13,11 @@ type Tx interface {
 	AuditEntries(ctx context.Context, f kopilka.AuditFilter) ([]kopilka.AuditEntry, error)
 	// InsertAudit appends entries.
 	InsertAudit(ctx context.Context, es ...kopilka.AuditEntry) error
+	// LockLoginFailures reads the count of an address's failed sign-ins (an
+	// address that is no operator's) and holds it, or ENOTFOUND.
+	LockLoginFailures(ctx context.Context, email string) (kopilka.LoginFailures, error)
+	// PutLoginFailures stores that count.
+	PutLoginFailures(ctx context.Context, f kopilka.LoginFailures) error
 	InsertKey(ctx context.Context, k kopilka.APIKey) error
 	// InsertOperator stores a new operator; a taken e-mail is ECONFLICT.
 	InsertOperator(ctx context.Context, o kopilka.Operator) error

@@ -25,6 +25,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			if until, err := time.Parse(time.RFC3339, e.Extra["locked_until"].(string)); err == nil {
 				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(time.Until(until).Seconds()+0.999))))
 			}
+		} else if ok && e.Code == kopilka.ERATELIMIT {
+			if secs, ok := e.Extra["retry_after"].(int); ok {
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
+			}
 		}
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
 	khttp "github.com/kopilka/kopilka/http"
 )
 
@@ -180,5 +181,34 @@ func TestCards_SupportSeesMaskedNumbersAndCannotChooseAReplacement(t *testing.T)
 	a.do(t, "GET", "/v1/members/"+m.ID, adminKey, nil).ok(t, 200, &full)
 	if len(full.Cards) != 2 || strings.Contains(full.Cards[0].Number+full.Cards[1].Number, "*") {
 		t.Errorf("an admin sees %+v", full.Cards)
+	}
+}
+
+// After five failed sign-ins an address is locked whether or not it is an
+// operator's: the lock-out tells nobody who is one.
+func TestOperators_TheLockOutAnswersAlikeForAnyAddress(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			email, role, pw := "vera@example.com", "support", "correct horse battery staple"
+			if _, err := a.svc.Access.CreateOperator(sysCtx(), access.OperatorInput{Email: &email, Role: &role, Password: &pw}); err != nil {
+				t.Fatal(err)
+			}
+			answers := map[string]reply{}
+			for _, addr := range []string{"vera@example.com", "ghost@example.com"} {
+				for range 5 {
+					a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": addr, "password": "wrong"}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+				}
+				answers[addr] = a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": addr, "password": "wrong"})
+			}
+			v, g := answers["vera@example.com"], answers["ghost@example.com"]
+			pv, pg := v.problem(t, 423, kopilka.ELOCKED, ""), g.problem(t, 423, kopilka.ELOCKED, "")
+			if pv.Detail[:len("too many failed logins")] != pg.Detail[:len("too many failed logins")] ||
+				(v.header.Get("Retry-After") == "") != (g.header.Get("Retry-After") == "") {
+				t.Fatalf("an operator's address: %s %v; another: %s %v", v.body, v.header, g.body, g.header)
+			}
+			// The right password does not open a locked account either.
+			a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": pw}).problem(t, 423, kopilka.ELOCKED, "")
+		})
 	}
 }

@@ -187,3 +187,31 @@ func scanAudit(s Scanner) (kopilka.AuditEntry, error) {
 	}
 	return e, nil
 }
+
+// PutLoginFailures stores the count of an address's failed sign-ins.
+func (t *Tx) PutLoginFailures(ctx context.Context, f kopilka.LoginFailures) error {
+	var until sql.NullInt64
+	if f.LockedUntil != nil {
+		until = sql.NullInt64{Int64: micros(*f.LockedUntil), Valid: true}
+	}
+	_, err := t.execNow(ctx, `INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (email) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
+		f.Email, f.Failures, until, micros(f.UpdatedAt))
+	return t.mapErr(err, "login failures")
+}
+
+// LockLoginFailures reads the count of an address's failed sign-ins and
+// holds it until the transaction ends, or ENOTFOUND.
+func (t *Tx) LockLoginFailures(ctx context.Context, email string) (kopilka.LoginFailures, error) {
+	f := kopilka.LoginFailures{Email: email}
+	var until sql.NullInt64
+	var updated int64
+	err := t.row(ctx, `SELECT failures, locked_until, updated_at FROM login_failures WHERE email = $1`+t.lock(), email).
+		Scan(&f.Failures, &until, &updated)
+	if until.Valid {
+		at := fromMicros(until.Int64)
+		f.LockedUntil = &at
+	}
+	f.UpdatedAt = fromMicros(updated)
+	return f, notFound(err, "login failures")
+}

@@ -549,6 +549,29 @@ func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 		}
 	})
 
+	t.Run("LoginFailuresOfAddressesThatAreNoOperators", func(t *testing.T) {
+		s := open(t)
+		if err := s.View(ctx, func(tx *storage.Tx) error {
+			_, err := tx.LockLoginFailures(ctx, "ghost@example.com")
+			return err
+		}); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("no failures yet: %v", err)
+		}
+		until := t0.Add(15 * time.Minute)
+		for _, f := range []kopilka.LoginFailures{
+			{Email: "ghost@example.com", Failures: 4, UpdatedAt: t0},
+			{Email: "ghost@example.com", Failures: 0, LockedUntil: &until, UpdatedAt: t0.Add(time.Minute)},
+		} {
+			mustUpdate(t, s, func(tx *storage.Tx) error { return tx.PutLoginFailures(ctx, f) })
+		}
+		mustUpdate(t, s, func(tx *storage.Tx) error {
+			f, err := tx.LockLoginFailures(ctx, "ghost@example.com")
+			if err != nil || f.Failures != 0 || f.LockedUntil == nil || !f.LockedUntil.Equal(until) || !f.UpdatedAt.Equal(t0.Add(time.Minute)) {
+				t.Errorf("read back %+v, %v", f, err)
+			}
+			return err
+		})
+	})
 	t.Run("OperatorsSessionsCodesAndAudit", func(t *testing.T) {
 		s := open(t)
 		o := kopilka.Operator{ID: "o1", Email: "vera@example.com", Name: "Vera", Role: kopilka.RoleSupport, Status: kopilka.StatusActive,
