@@ -91,7 +91,8 @@ type OperatorInput struct {
 	Password *string `json:"password"`
 }
 
-func (in OperatorInput) apply(o *kopilka.Operator, s *Service) error {
+// apply changes o by the input; hash makes a new password's hash.
+func (in OperatorInput) apply(o *kopilka.Operator, hash func(string) (string, error)) error {
 	var pr kopilka.Problems
 	if in.Email != nil {
 		e, err := kopilka.NormalizeEmail(*in.Email)
@@ -132,7 +133,7 @@ func (in OperatorInput) apply(o *kopilka.Operator, s *Service) error {
 		return err
 	}
 	if in.Password != nil {
-		h, err := s.HashPassword(*in.Password)
+		h, err := hash(*in.Password)
 		if err != nil {
 			return err
 		}
@@ -153,7 +154,7 @@ func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (_ kopil
 		return kopilka.Operator{}, err
 	}
 	o := kopilka.Operator{ID: s.Env.NewID(), Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
-	if err := in.apply(&o, s); err != nil {
+	if err := in.apply(&o, s.HashPassword); err != nil {
 		return kopilka.Operator{}, err
 	}
 	a.SetTarget(o.ID)
@@ -173,12 +174,22 @@ func (s *Service) UpdateOperator(ctx context.Context, id string, in OperatorInpu
 	if err := a.Err(); err != nil {
 		return o, err
 	}
+	// A new password is hashed before the transaction, not while it holds
+	// the database (argon2id takes tens of milliseconds).
+	hashed, hashErr := "", error(nil)
+	if in.Password != nil {
+		var pr kopilka.Problems
+		if checkPasswordRule(&pr, *in.Password); pr.Err() == nil {
+			hashed, hashErr = s.HashPassword(*in.Password)
+		}
+	}
+	prehashed := func(string) (string, error) { return hashed, hashErr }
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		if o, err = tx.Operator(ctx, id); err != nil {
 			return err
 		}
 		before := o
-		if err := in.apply(&o, s); err != nil {
+		if err := in.apply(&o, prehashed); err != nil {
 			return err
 		}
 		if err := tx.UpdateOperator(ctx, o); err != nil {
