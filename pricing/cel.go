@@ -1,12 +1,15 @@
 package pricing
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
 	"github.com/kopilka/kopilka"
 )
@@ -61,7 +64,9 @@ type compiled struct {
 	member  bool // reads member.*
 	// lastPurchase: reads member.days_since_last_purchase, which costs a query.
 	lastPurchase bool
-	err          error
+	// guarded: evaluated with a cost limit and the request's context.
+	guarded bool
+	err     error
 }
 
 func envs() (rule, segment *cel.Env, err error) {
@@ -116,14 +121,31 @@ func compileWith(env *cel.Env, src string) compiled {
 	if !ast.OutputType().IsExactType(types.BoolType) {
 		return compiled{err: fmt.Errorf("line 1, column 1: must be a true/false expression, not %s", ast.OutputType())}
 	}
-	// No runtime cost limit: tracking cost doubles the time of every
-	// evaluation, and the variables are bounded (a receipt has at most
-	// 1000 lines, a member 50 tags), so no expression runs long.
-	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	// The worst case is estimated from the largest inputs there can be (a
+	// receipt of 1000 lines, 50 tags): one over the budget is refused when
+	// it is saved, so that no condition can make every receipt wait.
+	est, err := env.EstimateCost(ast, sizes{})
+	if err != nil {
+		return compiled{err: fmt.Errorf("line 1, column 1: its cost cannot be estimated: %v", err)}
+	}
+	if est.Max > MaxConditionCost {
+		return compiled{err: fmt.Errorf("line 1, column 1: may take up to %d steps on the largest receipt, over the budget of %d: nest fewer loops (all, exists, map, filter) over lists", est.Max, MaxConditionCost)}
+	}
+	// At run time too, for a condition that loops over lists: a cost limit,
+	// and the evaluation stops when the request's context ends. (Tracking
+	// the cost triples the time of an evaluation, so a condition whose
+	// worst case is small, as nearly all are, runs without it; every
+	// evaluation looks at the context first.)
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	guarded := est.Max > cheapCondition
+	if guarded {
+		opts = append(opts, cel.CostLimit(MaxConditionCost), cel.InterruptCheckFrequency(64))
+	}
+	prg, err := env.Program(ast, opts...)
 	if err != nil {
 		return compiled{err: err}
 	}
-	c := compiled{prg: prg}
+	c := compiled{prg: prg, guarded: guarded}
 	for _, ref := range ast.NativeRep().ReferenceMap() {
 		c.perLine = c.perLine || strings.HasPrefix(ref.Name, "line.")
 		c.member = c.member || strings.HasPrefix(ref.Name, "member.")
@@ -132,9 +154,49 @@ func compileWith(env *cel.Env, src string) compiled {
 	return c
 }
 
+// MaxConditionCost is the most a rule's or a segment's condition may cost,
+// in CEL's cost units (about one per step: a comparison, a variable read,
+// one element of a loop), estimated for the largest inputs when it is
+// saved and enforced when it runs.
+const MaxConditionCost = 100_000
+
+// cheapCondition is the worst case under which a condition runs without
+// tracking its cost.
+const cheapCondition = 1_000
+
+// sizes gives the cost estimator the largest size of each variable that
+// is a list or a string; the engine never gives it larger ones.
+type sizes struct{}
+
+var varSizes = map[string]uint64{
+	"member.tags":        50,
+	"member.categories":  kopilka.MaxLines,
+	"receipt.categories": kopilka.MaxLines,
+	"receipt.skus":       kopilka.MaxLines,
+	"receipt.weekday":    3,
+	"receipt.date":       10,
+}
+
+func (sizes) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	if p := n.Path(); len(p) > 0 {
+		if most, ok := varSizes[p[0]]; ok && len(p) == 1 {
+			return &cost.SizeEstimate{Min: 0, Max: most}
+		}
+		if len(p) == 1 || len(p) == 2 && p[1] == "@items" { // ids and names: at most MaxIDLength bytes
+			return &cost.SizeEstimate{Min: 0, Max: kopilka.MaxIDLength}
+		}
+	}
+	return nil
+}
+
+func (sizes) EstimateCallCost(function, overloadID string, target *cost.AstNode, args []cost.AstNode) *cost.CallEstimate {
+	return nil
+}
+
 // vars is the activation a condition reads: the member and receipt once
 // per receipt, the line fields for each line.
 type vars struct {
+	ctx    context.Context // the request's: an evaluation stops when it ends
 	member *kopilka.Member
 	age    int64
 	sinceP int64
@@ -231,6 +293,15 @@ func (c compiled) test(v *vars) bool {
 	if c.prg == nil {
 		return true
 	}
-	out, _, err := c.prg.Eval(v)
+	if v.ctx != nil && v.ctx.Err() != nil {
+		return false // the request has ended: Price reports it
+	}
+	var out ref.Val
+	var err error
+	if c.guarded && v.ctx != nil {
+		out, _, err = c.prg.ContextEval(v.ctx, v)
+	} else {
+		out, _, err = c.prg.Eval(v)
+	}
 	return err == nil && out == types.True
 }

@@ -338,6 +338,9 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (kopil
 	if err := e.earn(ctx, &q, in, m, paid, limits); err != nil {
 		return kopilka.Quote{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return kopilka.Quote{}, err // conditions stopped early: the quote is not whole
+	}
 	return q, nil
 }
 
@@ -350,7 +353,7 @@ func (e *Engine) earn(ctx context.Context, q *kopilka.Quote, in PriceInput, m *k
 		at = in.Now
 	}
 	lt := at.In(e.Loc)
-	v := &vars{member: m, receipt: r, total: q.Total, weekday: kopilka.Weekdays[lt.Weekday()], hour: int64(lt.Hour()), date: lt.Format(time.DateOnly),
+	v := &vars{ctx: ctx, member: m, receipt: r, total: q.Total, weekday: kopilka.Weekdays[lt.Weekday()], hour: int64(lt.Hour()), date: lt.Format(time.DateOnly),
 		age: -1, sinceP: -1, sinceR: int64(in.Now.Sub(m.CreatedAt) / (24 * time.Hour))}
 	if b, err := time.ParseInLocation(time.DateOnly, m.BirthDate, e.Loc); err == nil {
 		v.age = int64(lt.Year() - b.Year())

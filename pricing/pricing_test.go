@@ -2,6 +2,7 @@ package pricing_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -42,3 +43,5 @@ func TestUpgrade_ThePurchaseThatCrossesTheThresholdRaisesTheTier(t *testing.T) {
 		t.Fatalf("crossing silver: %v %v %+v", up, err, m)
 	}
 }
+
+func errorsAs(err error, target **kopilka.Error) bool { return errors.As(err, target) }
