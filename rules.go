@@ -341,8 +341,17 @@ func (p *Programme) ValidateRules(pr *Problems) {
 			seen(g("id"), c.Rules[j].ID)
 		}
 	}
-	if n := len(p.Rules); n > 2000 {
-		pr.Add("rules", "a programme may have at most 2000 rules")
+	// One limit over every rule of the programme, its campaigns' too.
+	total := len(p.Rules)
+	for _, c := range p.Campaigns {
+		total += len(c.Rules)
+	}
+	if total > MaxRules {
+		field := "rules"
+		if len(p.Rules) <= MaxRules {
+			field = "campaigns"
+		}
+		pr.Add(field, fmt.Sprintf("a programme may have at most %d rules, its campaigns' included; this one has %d", MaxRules, total))
 	}
 
 	s := &p.Spending
@@ -449,6 +458,9 @@ func (p *Programme) ValidateRules(pr *Problems) {
 		}
 	}
 }
+
+// MaxRules is the most rules a programme may have, its campaigns' included.
+const MaxRules = 2000
 
 // Ids of the rules the engine makes from the programme's own settings.
 const (

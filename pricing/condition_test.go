@@ -2,6 +2,7 @@ package pricing_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,28 @@ func TestPrice_StopsWhenTheRequestEnds(t *testing.T) {
 	cancel()
 	if _, err := e.Price(ctx, in, nil); err == nil {
 		t.Fatal("an ended request was priced")
+	}
+}
+
+// One limit counts every rule of a programme: campaigns' rules do not
+// escape it.
+func TestCompile_CampaignRulesCountTowardTheRuleLimit(t *testing.T) {
+	p := kopilka.DefaultProgramme()
+	for i := range kopilka.MaxRules / 2 {
+		p.Rules = append(p.Rules, kopilka.Rule{ID: fmt.Sprint("r", i), Kind: kopilka.RulePerReceipt, Points: 1})
+	}
+	c := kopilka.Campaign{ID: "c", StartsAt: "2026-01-01", EndsAt: "2027-01-01"}
+	for i := range kopilka.MaxRules/2 + 1 {
+		c.Rules = append(c.Rules, kopilka.Rule{ID: fmt.Sprint("c", i), Kind: kopilka.RulePerReceipt, Points: 1})
+	}
+	p.Campaigns = []kopilka.Campaign{c}
+	_, err := pricing.Compile(p)
+	var e *kopilka.Error
+	if !errorsAs(err, &e) || len(e.Fields) == 0 || e.Fields[0].Field != "campaigns" || !strings.Contains(e.Fields[0].Detail, "2001") {
+		t.Fatalf("2001 rules in all: %v", err)
+	}
+	p.Campaigns[0].Rules = p.Campaigns[0].Rules[1:]
+	if _, err := pricing.Compile(p); err != nil {
+		t.Fatalf("2000 rules in all: %v", err)
 	}
 }
