@@ -99,6 +99,10 @@ func (p Problems) Err() error {
 	return &Error{Code: EINVALID, Message: "the request has invalid fields", Fields: p}
 }
 
+// ErrNoStore answers for a store that does not exist and for one the
+// principal may not see or use, in the same words wherever it is asked.
+var ErrNoStore = Errorf(ENOTFOUND, "no store has this id")
+
 // RetryRace runs fn again once when it lost a race on an idempotency key:
 // a concurrent request with the same id committed first, and the store
 // reported ECONFLICT, at the write or at commit (the only unique keys these

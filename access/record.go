@@ -89,29 +89,34 @@ func (a *Audit) SetTarget(id string) { a.entry.Target = cut(id, maxAuditTarget) 
 // Record appends the entry, with the state before the write and after it
 // (nil: none), inside the write's transaction tx.
 func (a *Audit) Record(ctx context.Context, tx Auditor, before, after any) error {
+	return tx.InsertAudit(ctx, a.stamped(ctx, before, after, nil))
+}
+
+// stamped is the entry as it is stored: its id and time, the states before
+// and after (for a refusal, the problem), and the status the call answers
+// with: the route's success status, or err's.
+func (a *Audit) stamped(ctx context.Context, before, after any, err error) kopilka.AuditEntry {
 	e := a.entry
 	e.ID, e.At = a.env.NewID(), a.env.Time()
 	e.Before, e.After = state(before), state(after)
-	if c := kopilka.CallFrom(ctx); c != nil {
+	c := kopilka.CallFrom(ctx)
+	switch {
+	case err != nil:
+		e.After = state(problemOf(err))
+		if c != nil && c.StatusOf != nil {
+			e.Status = c.StatusOf(err)
+		}
+	case c != nil:
 		e.Status = c.Status
 	}
-	if err := tx.InsertAudit(ctx, e); err != nil {
-		return err
-	}
-	return nil
+	return e
 }
 
 // RecordRefusal appends the entry of a write refused for err inside a
 // transaction that commits anyway (a failed sign-in counts the failure).
 // The caller calls Committed once the transaction has committed.
 func (a *Audit) RecordRefusal(ctx context.Context, tx Auditor, before any, err error) error {
-	e := a.entry
-	e.ID, e.At = a.env.NewID(), a.env.Time()
-	e.Before, e.After = state(before), state(problemOf(err))
-	if c := kopilka.CallFrom(ctx); c != nil && c.StatusOf != nil {
-		e.Status = c.StatusOf(err)
-	}
-	return tx.InsertAudit(ctx, e)
+	return tx.InsertAudit(ctx, a.stamped(ctx, before, nil, err))
 }
 
 // Committed says that the transaction holding the entry has committed, so
@@ -128,12 +133,7 @@ func Finish[T Auditor](ctx context.Context, db kopilka.Transactor[T], a *Audit, 
 	if err == nil || a.committed {
 		return err
 	}
-	e := a.entry
-	e.ID, e.At = a.env.NewID(), a.env.Time()
-	if c := kopilka.CallFrom(ctx); c != nil && c.StatusOf != nil {
-		e.Status = c.StatusOf(err)
-	}
-	e.After = state(problemOf(err))
+	e := a.stamped(ctx, nil, nil, err)
 	bg := context.WithoutCancel(ctx) // a request given up on still leaves its record
 	if rerr := db.Update(bg, func(tx T) error { return tx.InsertAudit(bg, e) }); rerr != nil {
 		return &RecordError{Err: err, Record: rerr}

@@ -89,12 +89,9 @@ func (s *Service) Partner(ctx context.Context, id string) (p kopilka.Partner, er
 	return p, err
 }
 
-// errNoPartner and errNoStore answer for what does not exist and for what
-// belongs to a partner the principal may not see, in the same words.
-var (
-	errNoPartner = kopilka.Errorf(kopilka.ENOTFOUND, "no partner has this id")
-	errNoStore   = kopilka.Errorf(kopilka.ENOTFOUND, "no store has this id")
-)
+// errNoPartner answers for a partner that does not exist and for one the
+// principal may not see, in the same words (kopilka.ErrNoStore for stores).
+var errNoPartner = kopilka.Errorf(kopilka.ENOTFOUND, "no partner has this id")
 
 // partner reads a partner the principal in ctx may see.
 func (s *Service) partner(ctx context.Context, tx Tx, id string) (kopilka.Partner, error) {
@@ -112,7 +109,7 @@ func (s *Service) partner(ctx context.Context, tx Tx, id string) (kopilka.Partne
 func (s *Service) store(ctx context.Context, tx Tx, id string) (kopilka.Store, error) {
 	o, err := tx.Store(ctx, id)
 	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && !access.Reaches(ctx, o.PartnerID, id) {
-		return kopilka.Store{}, errNoStore
+		return kopilka.Store{}, kopilka.ErrNoStore
 	}
 	return o, err
 }
@@ -145,10 +142,13 @@ func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (_ kopilka.Stor
 		return kopilka.Store{}, err
 	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
-		if _, err := s.store(ctx, tx, o.ID); err == errNoStore {
-			if _, err := tx.Store(ctx, o.ID); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
-				return errNoStore // another partner's
-			}
+		old, err := tx.Store(ctx, o.ID)
+		exists := err == nil
+		if err != nil && kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			return err
+		}
+		if exists && !access.Reaches(ctx, old.PartnerID, o.ID) {
+			return kopilka.ErrNoStore // another partner's
 		}
 		if p := kopilka.PrincipalFrom(ctx); p.Scoped() && o.PartnerID != p.PartnerID {
 			return kopilka.Invalid("partner_id", "must be your own partner's id, "+p.PartnerID)
@@ -159,19 +159,13 @@ func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (_ kopilka.Stor
 			return err
 		}
 		var before any
-		old, err := tx.Store(ctx, o.ID)
-		if err == nil {
-			before = old
-		}
 		switch {
-		case kopilka.ErrorCode(err) == kopilka.ENOTFOUND:
+		case !exists:
 			o.CreatedAt = s.Env.Time()
-		case err != nil:
-			return err
 		case old.PartnerID != o.PartnerID:
 			return kopilka.FieldErr(kopilka.ECONFLICT, "partner_id", "the store belongs to partner "+old.PartnerID+"; a store does not change partners")
 		default:
-			o.CreatedAt = old.CreatedAt
+			o.CreatedAt, before = old.CreatedAt, old
 		}
 		o.UpdatedAt = s.Env.Time()
 		if err := tx.PutStore(ctx, o); err != nil {

@@ -339,10 +339,6 @@ func (s *Service) purchase(ctx context.Context, tx Tx, receiptID string) (*kopil
 	return p, err
 }
 
-// errNoStore is the answer for a store that does not exist and for one
-// the principal may not use, in the same words.
-var errNoStore = kopilka.Errorf(kopilka.ENOTFOUND, "no store has this id")
-
 // reachStore refuses a principal scoped to a partner a receipt at a store of
 // another partner, or at one of its stores outside the principal's.
 func (s *Service) reachStore(ctx context.Context, storeID string) error {
@@ -351,7 +347,7 @@ func (s *Service) reachStore(ctx context.Context, storeID string) error {
 	}
 	site, err := s.Sites.Site(ctx, storeID)
 	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && !access.Reaches(ctx, site.Partner.ID, storeID) {
-		return errNoStore
+		return kopilka.ErrNoStore
 	}
 	return err
 }

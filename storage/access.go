@@ -190,13 +190,9 @@ func scanAudit(s Scanner) (kopilka.AuditEntry, error) {
 
 // PutLoginFailures stores the count of an address's failed sign-ins.
 func (t *Tx) PutLoginFailures(ctx context.Context, f kopilka.LoginFailures) error {
-	var until sql.NullInt64
-	if f.LockedUntil != nil {
-		until = sql.NullInt64{Int64: micros(*f.LockedUntil), Valid: true}
-	}
 	_, err := t.execNow(ctx, `INSERT INTO login_failures (email, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (email) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
-		f.Email, f.Failures, until, micros(f.UpdatedAt))
+		f.Email, f.Failures, ptrMicros(f.LockedUntil), micros(f.UpdatedAt))
 	return t.mapErr(err, "login failures")
 }
 
@@ -208,10 +204,6 @@ func (t *Tx) LockLoginFailures(ctx context.Context, email string) (kopilka.Login
 	var updated int64
 	err := t.row(ctx, `SELECT failures, locked_until, updated_at FROM login_failures WHERE email = $1`+t.lock(), email).
 		Scan(&f.Failures, &until, &updated)
-	if until.Valid {
-		at := fromMicros(until.Int64)
-		f.LockedUntil = &at
-	}
-	f.UpdatedAt = fromMicros(updated)
+	f.LockedUntil, f.UpdatedAt = fromPtrMicros(until), fromMicros(updated)
 	return f, notFound(err, "login failures")
 }
