@@ -17,6 +17,7 @@ const (
 	ECONFLICT      Code = "conflict"             // a uniqueness rule would break (same phone, same card)
 	EINSUFFICIENT  Code = "insufficient-points"  // the member does not hold enough points
 	ESPENDLIMIT    Code = "spend-limit-exceeded" // points may not pay that much of this receipt
+	EPOINTSCAP     Code = "points-cap-exceeded"  // a receipt would earn, or a balance hold, more than its cap
 	ERECEIPT       Code = "receipt-conflict"     // same receipt or refund id, different body
 	EUNKNOWNCARD   Code = "unknown-card"         // no card with that number
 	EBLOCKEDCARD   Code = "blocked-card"         // the card is blocked or replaced

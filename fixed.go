@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -132,6 +133,22 @@ func MulDiv(a, b, c int64) (q, r int64, ok bool) {
 		return 0, 0, false
 	}
 	return int64(uq), int64(ur), true
+}
+
+// Add returns a+b and whether it fits in an int64. Points and money are
+// added with it wherever the addends are not bounded by a cap already.
+func Add(a, b int64) (int64, bool) {
+	c := a + b
+	return c, (c > a) == (b > 0)
+}
+
+// Mul returns a·b and whether it fits in an int64.
+func Mul(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	c := a * b
+	return c, c/b == a && !(a == -1 && b == math.MinInt64) && !(b == -1 && a == math.MinInt64)
 }
 
 // Rounding says how a fractional number of points becomes whole.

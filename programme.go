@@ -30,6 +30,14 @@ type Programme struct {
 	// purchases enter through the importer, not the till, so that a receipt
 	// cannot be dated inside a campaign that has ended.
 	MaxReceiptAgeHours int `json:"max_receipt_age_hours"`
+	// MaxReceiptPoints is the most points one receipt may earn; 0 means
+	// DefaultMaxReceiptPoints. A receipt that would earn more is refused
+	// (EPOINTSCAP): a rule or a receipt that large is a mistake or an attack.
+	MaxReceiptPoints int64 `json:"max_receipt_points"`
+	// MaxBalance is the most points one member's balance (available and
+	// pending together) may hold; 0 means DefaultMaxBalance. A credit past it
+	// is refused (EPOINTSCAP); a refund that gives spent points back is not.
+	MaxBalance int64 `json:"max_balance"`
 	// TimeZone is the IANA zone in which days, hours, campaign times,
 	// birthdays and tier years are read ("Europe/Moscow").
 	TimeZone string `json:"time_zone"`
@@ -59,6 +67,32 @@ func (p Programme) MaxReceiptAge() time.Duration {
 	return time.Duration(h) * time.Hour
 }
 
+// Caps on points, so that no sum of points can overflow an int64.
+const (
+	DefaultMaxReceiptPoints = 1_000_000     // points one receipt may earn unless the programme says otherwise
+	DefaultMaxBalance       = 1_000_000_000 // points one balance may hold unless the programme says otherwise
+	// PointsCeiling is the largest value either cap may be set to: 10^12
+	// points. Balances, receipts and adjustments stay far below 2^63, so
+	// that sums of them never wrap (9.2·10^18 is 9.2 million ceilings).
+	PointsCeiling = 1_000_000_000_000
+)
+
+// ReceiptPointsCap is the most points one receipt may earn.
+func (p Programme) ReceiptPointsCap() int64 {
+	if p.MaxReceiptPoints == 0 {
+		return DefaultMaxReceiptPoints
+	}
+	return p.MaxReceiptPoints
+}
+
+// BalanceCap is the most points one member's balance may hold.
+func (p Programme) BalanceCap() int64 {
+	if p.MaxBalance == 0 {
+		return DefaultMaxBalance
+	}
+	return p.MaxBalance
+}
+
 // DefaultProgramme is what a new installation starts with: 5 % back in
 // points worth 1.00 each, points may pay up to 30 % of a receipt, 14 days
 // pending, 12 months to live.
@@ -74,6 +108,8 @@ func DefaultProgramme() Programme {
 		ExpiringSoonDays:   30,
 		TimeZone:           "UTC",
 		MaxReceiptAgeHours: DefaultMaxReceiptAgeHours,
+		MaxReceiptPoints:   DefaultMaxReceiptPoints,
+		MaxBalance:         DefaultMaxBalance,
 		Rules:              []Rule{},
 		Campaigns:          []Campaign{},
 	}

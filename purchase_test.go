@@ -3,6 +3,7 @@ package kopilka_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -522,4 +523,112 @@ func TestConfirm_AReceiptDatedTooFarBackIsRefused(t *testing.T) {
 		}
 		e.verify()
 	})
+}
+
+// A receipt may earn at most the programme's max_receipt_points and a
+// balance may hold at most its max_balance: a threshold rule that repeats
+// (1,000,000 points for every minor unit) on 1,000 lines of 1e11 would
+// wrap an int64; it is refused with points-cap-exceeded, nothing posts, and
+// the ledger stays whole. Credits past the balance cap are refused too, and
+// a bonus the balance cannot take is not given.
+func TestPoints_CapsHoldEveryReceiptAndBalance(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) {
+			p.Rules = []kopilka.Rule{{ID: "huge", Name: "huge", Kind: kopilka.RuleThreshold, Threshold: 1, Points: 1_000_000, Repeat: true}}
+		}))
+		m := e.member("+79160000078")
+		amounts := make([]int64, kopilka.MaxLines)
+		for i := range amounts {
+			amounts[i] = kopilka.MaxLineAmount
+		}
+		for _, call := range []func(context.Context, kopilka.Receipt) (kopilka.Quote, error){e.svc.Purchases.Calculate, e.svc.Purchases.Confirm} {
+			for i := range 2 {
+				_, err := call(e.ctx, receipt(fmt.Sprintf("huge-%d", i), m.ID, 0, amounts...))
+				var pe *kopilka.Error
+				if !errorAs(err, &pe) || pe.Code != kopilka.EPOINTSCAP || pe.Fields[0].Field != "lines" || pe.Extra["max_receipt_points"] != int64(kopilka.DefaultMaxReceiptPoints) {
+					t.Fatalf("a receipt worth 1e20 points: %v", err)
+				}
+			}
+		}
+		if b := e.balance(m.ID); b.Available != 0 || b.Pending != 0 {
+			t.Fatalf("balance after refused receipts: %+v", b)
+		}
+		// A receipt under the cap still earns: 1,000,000 points for 1 rouble of threshold 100.
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error {
+			p.Rules[0].Threshold = 100_00
+			p.MaxReceiptPoints = 3_000_100
+			p.MaxBalance = 5_000_000
+			p.PendingDays = 0
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		q := e.confirm(receipt("fits", m.ID, 0, 300_00))
+		if q.Earned != 3_000_000+15 {
+			t.Fatalf("earned %d, want 3,000,015 (three thresholds and 5%%)", q.Earned)
+		}
+		// 3,000,015 held; another receipt of 3,000,015 would take it past 5,000,000.
+		_, err := e.svc.Purchases.Confirm(e.ctx, receipt("past-balance", m.ID, 0, 300_00))
+		var pe *kopilka.Error
+		if !errorAs(err, &pe) || pe.Code != kopilka.EPOINTSCAP || pe.Extra["max_balance"] != int64(5_000_000) {
+			t.Fatalf("a receipt past the balance cap: %v", err)
+		}
+		_, err = e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 2_000_000, Reason: "too much"}, "")
+		if !errorAs(err, &pe) || pe.Code != kopilka.EPOINTSCAP || pe.Fields[0].Field != "points" {
+			t.Fatalf("an adjustment past the balance cap: %v", err)
+		}
+		e.credit(m.ID, 1_999_985) // exactly to the cap
+		if b := e.balance(m.ID); b.Available != 5_000_000 {
+			t.Fatalf("balance %+v, want the cap", b)
+		}
+		// Spending still works at the cap; its own earning must fit.
+		sp := receipt("spend", m.ID, 50, 200_00)
+		if _, err := e.svc.Purchases.Confirm(e.ctx, sp); kopilka.ErrorCode(err) != kopilka.EPOINTSCAP {
+			t.Fatalf("a spend whose earning passes the cap: %v", err)
+		}
+		// A welcome bonus larger than the cap is not given; the member is still created.
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error {
+			p.MaxBalance, p.Bonuses.Welcome.Points = 100, 500
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if b := e.balance(e.member("+79160000079").ID); b.Available != 0 {
+			t.Fatalf("a welcome bonus past the cap was given: %+v", b)
+		}
+		e.verify()
+		for _, bad := range []int64{-1, kopilka.PointsCeiling + 1} {
+			_, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.MaxBalance = bad; return nil })
+			if !errorAs(err, &pe) || pe.Code != kopilka.EINVALID || pe.Fields[0].Field != "max_balance" {
+				t.Fatalf("max_balance %d: %v", bad, err)
+			}
+		}
+	})
+}
+
+func TestAddAndMul_ReportOverflow(t *testing.T) {
+	for _, c := range []struct {
+		a, b  int64
+		sum   bool
+		prod  bool
+		sumV  int64
+		prodV int64
+	}{
+		{1, 2, true, true, 3, 2},
+		{math.MaxInt64, 1, false, true, 0, math.MaxInt64},
+		{math.MinInt64, -1, false, false, 0, 0},
+		{-5, 3, true, true, -2, -15},
+		{1 << 32, 1 << 31, true, false, 1<<32 + 1<<31, 0},
+		{3_000_000_000, 3_000_000_000, true, true, 6_000_000_000, 9_000_000_000_000_000_000},
+		{4_000_000_000, 3_000_000_000, true, false, 7_000_000_000, 0},
+	} {
+		s, ok := kopilka.Add(c.a, c.b)
+		if ok != c.sum || ok && s != c.sumV {
+			t.Errorf("Add(%d, %d) = %d, %v", c.a, c.b, s, ok)
+		}
+		p, ok := kopilka.Mul(c.a, c.b)
+		if ok != c.prod || ok && c.prodV != 0 && p != c.prodV {
+			t.Errorf("Mul(%d, %d) = %d, %v", c.a, c.b, p, ok)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -232,7 +233,8 @@ func HashJSON(v any) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Value is what an award gives for a paid basis.
+// Value is what an award gives for a paid basis, in points; a product that
+// does not fit in an int64 is math.MaxInt64, which every cap refuses.
 func (a Award) Value(basis int64) int64 {
 	switch a.Kind {
 	case RulePerReceipt:
@@ -242,7 +244,11 @@ func (a Award) Value(basis int64) int64 {
 			return 0
 		}
 		if a.Repeat {
-			return basis / a.Threshold * a.Each
+			v, ok := Mul(basis/a.Threshold, a.Each)
+			if !ok {
+				return math.MaxInt64
+			}
+			return v
 		}
 		return a.Each
 	}

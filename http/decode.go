@@ -216,6 +216,8 @@ type programmeJSON struct {
 	Rounding         *string         `json:"rounding"`
 	ExpiringSoonDays *int            `json:"expiring_soon_days"`
 	MaxReceiptAge    *int            `json:"max_receipt_age_hours"`
+	MaxReceiptPoints *int64          `json:"max_receipt_points"`
+	MaxBalance       *int64          `json:"max_balance"`
 	TimeZone         *string         `json:"time_zone"`
 	// The rules' sections, each replaced whole when given.
 	Rules     *[]kopilka.Rule             `json:"rules"`
@@ -260,6 +262,12 @@ func (in programmeJSON) apply(p *kopilka.Programme) error {
 	}
 	if in.MaxReceiptAge != nil {
 		p.MaxReceiptAgeHours = *in.MaxReceiptAge
+	}
+	if in.MaxReceiptPoints != nil {
+		p.MaxReceiptPoints = *in.MaxReceiptPoints
+	}
+	if in.MaxBalance != nil {
+		p.MaxBalance = *in.MaxBalance
 	}
 	if in.TimeZone != nil {
 		p.TimeZone = *in.TimeZone

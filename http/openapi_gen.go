@@ -145,7 +145,7 @@ func GenerateOpenAPI(prose []byte) ([]byte, error) {
 
 // extraMembers are members an answer writes outside its Go type (a
 // problem's Extra), which the prose alone describes.
-var extraMembers = map[string][]string{"Problem": {"max_spend", "available", "earned_reversed"}}
+var extraMembers = map[string][]string{"Problem": {"max_spend", "available", "earned_reversed", "max_receipt_points", "max_balance"}}
 
 // inputsFromAnswers gives a request schema made from a type that answers
 // use too (RuleInput) the prose of its answer schema (Rule), without what

@@ -576,7 +576,7 @@ var oasSchemaTypes = []struct {
 	{schema: "Statement", typ: reflect.TypeFor[kopilka.Statement](), response: true},
 	{schema: "PartnerEntry", typ: reflect.TypeFor[kopilka.PartnerEntry](), response: true},
 	{schema: "FieldError", typ: reflect.TypeFor[kopilka.FieldError](), response: true},
-	{schema: "Problem", typ: reflect.TypeFor[Problem](), response: true, extra: []string{"max_spend", "available", "earned_reversed"}},
+	{schema: "Problem", typ: reflect.TypeFor[Problem](), response: true, extra: []string{"max_spend", "available", "earned_reversed", "max_receipt_points", "max_balance"}},
 }
 
 // oasCheckSchemas compares schemas' members with the Go types' JSON fields.

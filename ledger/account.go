@@ -86,6 +86,9 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 					return kopilka.Errorf(kopilka.EINTERNAL, "ledger: lots of member %s hold less than the balance", memberID)
 				}
 			}
+			if err := e.Fits(bal, prog.BalanceCap(), "points"); err != nil {
+				return err
+			}
 			if err := tx.Post(ctx, e); err != nil {
 				return err // ECONFLICT: a twin won the key; retryRace runs again
 			}

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -100,4 +101,30 @@ func SpendOrder(lots []*kopilka.Lot) {
 		}
 		return a.ID < b.ID
 	})
+}
+
+// Fits reports whether a member's balance bal (read under its lock) can take
+// the entry: an entry that adds points may not take available and pending
+// together past max (kopilka.Programme.BalanceCap). It returns EPOINTSCAP,
+// naming field, when it cannot; an entry that adds nothing always fits.
+func (e *Entry) Fits(bal kopilka.Balance, max int64, field string) error {
+	delta, ok := kopilka.Add(e.Tx.Available, e.Tx.Pending)
+	if !ok {
+		return capErr(max, field)
+	}
+	if delta <= 0 {
+		return nil
+	}
+	held, ok := kopilka.Add(bal.Available, bal.Pending)
+	if after, ok2 := kopilka.Add(held, delta); !ok || !ok2 || after > max {
+		return capErr(max, field)
+	}
+	return nil
+}
+
+func capErr(max int64, field string) error {
+	return &kopilka.Error{Code: kopilka.EPOINTSCAP,
+		Message: fmt.Sprintf("the member's balance would hold more than %d points, the most one balance may hold", max),
+		Fields:  []kopilka.FieldError{{Field: field, Detail: fmt.Sprintf("would take the balance past %d points", max)}},
+		Extra:   map[string]any{"max_balance": max}}
 }

@@ -2,6 +2,7 @@ package pricing
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/kopilka/kopilka"
 )
@@ -44,6 +45,14 @@ func Compile(p kopilka.Programme) (*Engine, error) {
 	}
 	if p.MaxReceiptAgeHours < 0 || p.MaxReceiptAgeHours > 8784 {
 		pr.Add("max_receipt_age_hours", "must be between 1 and 8784 (a year); 0 means 72")
+	}
+	for _, c := range []struct {
+		field string
+		v     int64
+	}{{"max_receipt_points", p.MaxReceiptPoints}, {"max_balance", p.MaxBalance}} {
+		if c.v < 0 || c.v > kopilka.PointsCeiling {
+			pr.Add(c.field, fmt.Sprintf("must be between 0 (the default) and %d points", int64(kopilka.PointsCeiling)))
+		}
 	}
 	if _, err := kopilka.LoadZone(p.TimeZone); err != nil {
 		pr.Add("time_zone", err.Error())

@@ -432,14 +432,28 @@ func (e *Engine) earn(ctx context.Context, q *kopilka.Quote, in PriceInput, m *k
 
 	lineRules := make([][]kopilka.RulePoints, len(r.Lines))
 	base := make([]int64, len(r.Lines))
+	// earned is what the rules gave so far, never past the receipt's cap:
+	// every sum of points below stays under it, so none can wrap.
+	var earned int64
+	receiptCap := p.ReceiptPointsCap()
 	give := func(cr *crule, want int64) (int64, error) {
 		if cr.CapPerReceipt > 0 {
 			want = min(want, cr.CapPerReceipt)
 		}
-		if want <= 0 || limits == nil || !cr.capped() {
-			return max(want, 0), nil
+		if sum, ok := kopilka.Add(earned, max(want, 0)); !ok || sum > receiptCap {
+			return 0, &kopilka.Error{Code: kopilka.EPOINTSCAP,
+				Message: fmt.Sprintf("the receipt would earn more than %d points, the most one receipt may earn (rule %s)", receiptCap, cr.ID),
+				Fields:  []kopilka.FieldError{{Field: "lines", Detail: fmt.Sprintf("would earn more than %d points", receiptCap)}},
+				Extra:   map[string]any{"max_receipt_points": receiptCap}}
 		}
-		return limits.Take(ctx, cr.Rule, cr.budgetKey, cr.budget, want)
+		if want <= 0 || limits == nil || !cr.capped() {
+			want = max(want, 0)
+			earned += want
+			return want, nil
+		}
+		got, err := limits.Take(ctx, cr.Rule, cr.budgetKey, cr.budget, want)
+		earned += got
+		return got, err
 	}
 	spread := func(cr *crule, points int64, lines []int, weight func(int) int64) {
 		if points == 0 {

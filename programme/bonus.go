@@ -24,12 +24,15 @@ const (
 
 // Bonus gives a member points once per key: a new active lot from the
 // issuance account, living expiresDays (zero: as earned points do). The
-// member's balance is locked first. It reports whether it gave them now.
+// member's balance is locked first. It reports whether it gave them now: a
+// balance that cannot take them under the programme's cap gets nothing, and
+// the bonus stays ungiven.
 func Bonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programme, memberID, kind, key string, points int64, expiresDays int, now time.Time) (bool, error) {
 	if points <= 0 {
 		return false, nil
 	}
-	if _, err := tx.LockBalance(ctx, memberID); err != nil {
+	bal, err := tx.LockBalance(ctx, memberID)
+	if err != nil {
 		return false, err
 	}
 	if _, err := tx.TransactionByKey(ctx, memberID, key); err == nil {
@@ -44,6 +47,9 @@ func Bonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programm
 	e := ledger.NewEntry(kopilka.Transaction{ID: env.NewID(), MemberID: memberID, Kind: KindBonus, Reason: kind,
 		IdempotencyKey: key, RequestHash: key, CreatedAt: now})
 	e.AddLot(env.NewID(), points, kopilka.AccountIssuance, now, expires, now)
+	if e.Fits(bal, p.BalanceCap(), "points") != nil {
+		return false, nil // a balance at its cap takes no bonus; it is not marked given
+	}
 	return true, tx.Post(ctx, e)
 }
 

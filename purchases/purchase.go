@@ -262,6 +262,9 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kop
 		activates, expires := p.LotDates(now)
 		pur.EarnLotID = e.AddLot(s.Env.NewID(), q.Earned, kopilka.AccountIssuance, activates, expires, now).ID
 	}
+	if err := e.Fits(bal, p.BalanceCap(), "lines"); err != nil {
+		return kopilka.Quote{}, err
+	}
 	if err := tx.Post(ctx, e); err != nil {
 		return kopilka.Quote{}, err
 	}

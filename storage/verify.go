@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/kopilka/kopilka"
@@ -32,8 +33,9 @@ var invariants = []struct{ name, query string }{
 		`SELECT b.member_id, b.pending, COALESCE(s.total, 0) FROM balances b
 		 LEFT JOIN (SELECT member_id, SUM(remaining) AS total FROM lots WHERE state = 'pending' GROUP BY member_id) s
 		 ON s.member_id = b.member_id WHERE b.pending <> COALESCE(s.total, 0)`},
-	{"no balance is negative",
-		`SELECT member_id, available, pending FROM balances WHERE available < 0 OR pending < 0`},
+	{"every balance is between 0 and the ceiling of points",
+		`SELECT member_id, available, pending FROM balances
+		 WHERE available < 0 OR pending < 0 OR available > ` + ceiling + ` OR pending > ` + ceiling},
 	{"a lot holds its points plus its recorded moves",
 		`SELECT l.id, l.remaining, l.points + COALESCE(m.total, 0) FROM lots l
 		 LEFT JOIN (SELECT lot_id, SUM(delta) AS total FROM lot_moves GROUP BY lot_id) m ON m.lot_id = l.id
@@ -50,29 +52,56 @@ var invariants = []struct{ name, query string }{
 		`SELECT p.receipt_id, 0, 0 FROM purchases p LEFT JOIN transactions t ON t.id = p.tx_id WHERE t.id IS NULL`},
 }
 
+// ceiling is kopilka.PointsCeiling in SQL: no balance may hold more.
+var ceiling = strconv.FormatInt(kopilka.PointsCeiling, 10)
+
 // Verify runs every invariant query and reports up to 20 breaches of each.
+// A row it cannot read (a value out of range, a sum that overflows) is a
+// breach of its own, and the other invariants are still checked; only a
+// database that cannot be reached (or ctx ending) stops it with an error.
 func (db *DB) Verify(ctx context.Context) ([]kopilka.Breach, error) {
 	var out []kopilka.Breach
 	for _, inv := range invariants {
-		rows, err := db.SQL.QueryContext(ctx, inv.query+` LIMIT 20`)
+		found, err := db.check(ctx, inv.query)
+		for _, b := range found {
+			b.Invariant = inv.name
+			out = append(out, b)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("verify %q: %w", inv.name, err)
-		}
-		for rows.Next() {
-			var id string
-			var a, b int64
-			if err := rows.Scan(&id, &a, &b); err != nil {
-				rows.Close()
-				return nil, err
+			if ctx.Err() != nil || db.SQL.PingContext(ctx) != nil {
+				return out, fmt.Errorf("verify %q: %w", inv.name, err)
 			}
-			out = append(out, kopilka.Breach{Invariant: inv.name, Detail: fmt.Sprintf("%s: %d, expected %d", id, a, b)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+			out = append(out, kopilka.Breach{Invariant: inv.name, Detail: "could not be checked: " + err.Error()})
 		}
 	}
 	return out, nil
+}
+
+// check runs one invariant's query. Values are read as they are stored, not
+// as int64, so that a value no int64 holds is shown rather than fatal.
+func (db *DB) check(ctx context.Context, query string) ([]kopilka.Breach, error) {
+	rows, err := db.SQL.QueryContext(ctx, query+` LIMIT 20`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kopilka.Breach
+	for rows.Next() {
+		var id, a, b any
+		if err := rows.Scan(&id, &a, &b); err != nil {
+			return out, err
+		}
+		out = append(out, kopilka.Breach{Detail: fmt.Sprintf("%s: %s, expected %s", show(id), show(a), show(b))})
+	}
+	return out, rows.Err()
+}
+
+// show formats a value as the database gave it.
+func show(v any) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return fmt.Sprint(v)
 }
 
 // Invariants lists the names of the checks Verify runs.

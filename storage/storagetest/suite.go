@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,6 +277,44 @@ func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 			if !found[want] {
 				t.Errorf("verify missed %q; got %+v", want, breaches)
 			}
+		}
+	})
+
+	t.Run("VerifyReportsBadRowsAndCarriesOn", func(t *testing.T) {
+		s := withMember(t)
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, credit("t1", 100, time.Time{})) })
+		// Rows that no use case writes: a balance past the ceiling, a
+		// fractional one (SQLite keeps 1.5 as a float), and postings whose sum
+		// overflows an int64 (SQLite's SUM fails, PostgreSQL's is a numeric).
+		for _, q := range []string{
+			`UPDATE balances SET available = 5000000000000000, pending = 1.5 WHERE member_id = 'm1'`,
+			`INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES ('huge', 0, 'issuance', NULL, 9000000000000000000)`,
+			`INSERT INTO postings (tx_id, seq, account, member_id, amount) VALUES ('huge', 1, 'issuance', NULL, 9000000000000000000)`,
+		} {
+			if _, err := s.SQL.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		breaches, err := s.Verify(ctx)
+		if err != nil {
+			t.Fatalf("verify stopped at a bad row: %v", err)
+		}
+		found := map[string]string{}
+		for _, b := range breaches {
+			found[b.Invariant] += b.Detail + "; "
+		}
+		for _, want := range []string{
+			"every transaction's postings sum to zero",
+			"every balance is between 0 and the ceiling of points",
+			"pending balance equals the sum of its postings",
+			"available balance equals what its active lots hold",
+		} {
+			if found[want] == "" {
+				t.Errorf("verify missed %q; got %+v", want, breaches)
+			}
+		}
+		if !strings.Contains(found["every balance is between 0 and the ceiling of points"], "m1: 5000000000000000") {
+			t.Errorf("the balance breach does not show the value: %q", found["every balance is between 0 and the ceiling of points"])
 		}
 	})
 
