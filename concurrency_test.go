@@ -110,9 +110,9 @@ func TestConcurrency_ReplaysOfOneReceiptPostOnce(t *testing.T) {
 			t.Fatalf("balance after 32 replays: %+v, want 40 available", b)
 		}
 		run(func() (any, error) {
-			return e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1}}})
+			return e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1}}})
 		})
-		run(func() (any, error) { return e.svc.Purchases.Cancel(e.ctx, "r1") })
+		run(func() (any, error) { return e.svc.Purchases.Cancel(e.ctx, "", "r1") })
 		if b := e.balance(m.ID); b != (kopilka.Balance{Available: 100}) {
 			t.Fatalf("balance after refund and cancel replays: %+v, want 100 available", b)
 		}
@@ -157,7 +157,7 @@ func TestConcurrency_ManyMembersManyTills(t *testing.T) {
 						continue
 					}
 					if err == nil && i%4 == 0 {
-						if _, err := e.svc.Purchases.Refund(e.ctx, rid, kopilka.RefundRequest{RefundID: "f", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
+						if _, err := e.svc.Purchases.Refund(e.ctx, "", rid, kopilka.RefundRequest{RefundID: "f", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
 							t.Errorf("refund %s: %v", rid, err)
 						}
 					}

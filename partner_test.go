@@ -1,6 +1,7 @@
 package kopilka_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -107,7 +108,7 @@ func TestStores_ReceiptsAtUnknownOrClosedStoresAreRefused(t *testing.T) {
 		_, err = e.svc.Purchases.Confirm(e.ctx, receipt("r3", m.ID, 0, 50_00))
 		wantCode(t, err, kopilka.ESTORECLOSED, "store_id")
 		// A refund of an earlier purchase still goes through.
-		if _, err := e.svc.Purchases.Refund(e.ctx, "r2", kopilka.RefundRequest{RefundID: "back"}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "r2", kopilka.RefundRequest{RefundID: "back"}); err != nil {
 			t.Fatalf("refund at a suspended partner: %v", err)
 		}
 		e.verify()
@@ -288,7 +289,7 @@ func TestSettlement_AMonthAcrossThreePartners(t *testing.T) {
 				if rng.IntN(2) == 0 { // the first line only
 					req.Lines = []kopilka.RefundLine{{Line: q.Lines[0].Line}}
 				}
-				res, err := e.svc.Purchases.Refund(e.ctx, q.ReceiptID, req)
+				res, err := e.svc.Purchases.Refund(e.ctx, "", q.ReceiptID, req)
 				if kopilka.ErrorCode(err) == kopilka.EINSUFFICIENT {
 					continue // the member has spent the points the refund would take back
 				} else if err != nil {
@@ -424,4 +425,67 @@ func (e *env) ledgerByPartner(members []string, from, to time.Time) map[string]p
 		}
 	}
 	return out
+}
+
+// A receipt id is unique within its partner (issue 11, item 6): partner A's
+// till numbering a receipt "0001" does not take that id from partner B,
+// each till reads, refunds and cancels only its own "0001", a till cannot
+// learn which ids another partner has used, and an operator names the
+// partner when two have the id.
+func TestReceipts_AnIDIsUniqueWithinItsPartner(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) { p.PendingDays = 0 }))
+		e.partner("other", "other-1")
+		m := e.member("+79160000080")
+		tillOf := func(partner string) context.Context {
+			return kopilka.NewContextWithPrincipal(context.Background(),
+				kopilka.Principal{Kind: "key", ID: "till-" + partner, Name: "till", Role: kopilka.RolePOS, PartnerID: partner})
+		}
+		a, b := tillOf("main"), tillOf("other")
+		ra := receipt("0001", m.ID, 0, 100_00)
+		rb := receipt("0001", m.ID, 0, 300_00, 50_00)
+		rb.StoreID = "other-1"
+		qa, err := e.svc.Purchases.Confirm(a, ra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qb, err := e.svc.Purchases.Confirm(b, rb)
+		if err != nil || qb.Earned != 17 || qb.PartnerID != "other" {
+			t.Fatalf("partner B's own receipt 0001 after A's: %+v %v", qb, err)
+		}
+		// Replays still get their first answers, each within its partner.
+		if again, err := e.svc.Purchases.Confirm(a, ra); err != nil || again.Earned != qa.Earned {
+			t.Fatalf("A's replay: %+v %v", again, err)
+		}
+		if _, err := e.svc.Purchases.Confirm(b, receipt("0001", m.ID, 0, 1_00)); kopilka.ErrorCode(err) != kopilka.EUNKNOWNSTORE && kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("B's till at A's store: %v", err)
+		}
+		for till, want := range map[context.Context]int64{a: qa.Earned, b: qb.Earned} {
+			q, err := e.svc.Purchases.Purchase(till, "", "0001")
+			if err != nil || q.Earned != want {
+				t.Fatalf("a till reading its own 0001: %+v %v, want %d earned", q, err, want)
+			}
+		}
+		res, err := e.svc.Purchases.Cancel(b, "", "0001")
+		if err != nil || res.EarnedReversed != qb.Earned {
+			t.Fatalf("B cancels its 0001: %+v %v", res, err)
+		}
+		if q, _ := e.svc.Purchases.Purchase(a, "", "0001"); q.Status != kopilka.PurchaseConfirmed {
+			t.Fatalf("B's cancel touched A's 0001: %+v", q)
+		}
+		if _, err := e.svc.Purchases.Refund(b, "main", "0001", kopilka.RefundRequest{RefundID: "x"}); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("B naming A's receipt: %v", err)
+		}
+		// An operator names the partner.
+		if _, err := e.svc.Purchases.Purchase(e.ctx, "", "0001"); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Fatalf("an operator naming no partner: %v", err)
+		}
+		if q, err := e.svc.Purchases.Purchase(e.ctx, "other", "0001"); err != nil || q.Status != kopilka.PurchaseCancelled {
+			t.Fatalf("an operator naming B: %+v %v", q, err)
+		}
+		if b := e.balance(m.ID); b.Available != qa.Earned {
+			t.Fatalf("balance %+v, want A's %d only", b, qa.Earned)
+		}
+		e.verify()
+	})
 }

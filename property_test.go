@@ -110,7 +110,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 				}
 			}
 			p.refunds++
-			res, err := e.svc.Purchases.Refund(e.ctx, p.receipt.ReceiptID, req)
+			res, err := e.svc.Purchases.Refund(e.ctx, "", p.receipt.ReceiptID, req)
 			if err != nil {
 				refused(step, err, before)
 				break
@@ -120,7 +120,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 			done["refund"]++
 		case op < 7 && len(purchases) > 0: // a cancel
 			p := purchases[rng.IntN(len(purchases))]
-			res, err := e.svc.Purchases.Cancel(e.ctx, p.receipt.ReceiptID)
+			res, err := e.svc.Purchases.Cancel(e.ctx, "", p.receipt.ReceiptID)
 			if err != nil {
 				refused(step, err, before)
 				break

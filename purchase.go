@@ -88,6 +88,7 @@ type RefundResultLine struct {
 // RefundRecord is a stored refund.
 type RefundRecord struct {
 	ReceiptID   string
+	PartnerID   string
 	RefundID    string
 	RequestHash string
 	TxID        string

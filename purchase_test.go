@@ -172,7 +172,7 @@ func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
 			t.Fatalf("line 1 = %+v", q.Lines[0])
 		}
 		one := kopilka.Quantity(kopilka.QuantityScale)
-		res, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}})
+		res, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,11 +181,11 @@ func TestRefund_PartialReturnsPointsInProportion(t *testing.T) {
 		}
 		// Two more single units return the rest exactly, whatever the rounding.
 		for _, id := range []string{"f2", "f3"} {
-			if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: id, Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); err != nil {
+			if _, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: id, Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f4", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "f4", Lines: []kopilka.RefundLine{{Line: 1, Quantity: &one}}}); kopilka.ErrorCode(err) != kopilka.EINVALID {
 			t.Fatalf("returning more than was bought: %v, want invalid-field", err)
 		}
 		e.verify()
@@ -206,7 +206,7 @@ func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.clock.AddDate(0, 0, 1)
-		res, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "all"})
+		res, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "all"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,10 +217,10 @@ func TestRefund_FullLeavesTheMemberWhereTheyWere(t *testing.T) {
 		if res.SpentReturned != 700 || res.Status != kopilka.PurchaseRefunded || !reflect.DeepEqual(before, after) {
 			t.Fatalf("after a full refund %+v, balance %+v; before %+v", res, after, before)
 		}
-		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "again"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "again"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("refund of a fully returned purchase: %v", err)
 		}
-		if _, err := e.svc.Purchases.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.ESTATE {
+		if _, err := e.svc.Purchases.Cancel(e.ctx, "", "r1"); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("cancel of a fully returned purchase: %v, want purchase-state", err)
 		}
 		e.verify()
@@ -238,7 +238,7 @@ func TestRefund_EarnedPointsAlreadySpentCannotBeTakenBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := e.balance(m.ID)
-		if _, err := e.svc.Purchases.Cancel(e.ctx, "r1"); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
+		if _, err := e.svc.Purchases.Cancel(e.ctx, "", "r1"); kopilka.ErrorCode(err) != kopilka.EINSUFFICIENT {
 			t.Fatalf("cancel needing spent points back: %v, want insufficient-points", err)
 		}
 		if e.balance(m.ID) != b {
@@ -257,21 +257,21 @@ func TestCancel_AfterAPartialRefundReturnsTheRest(t *testing.T) {
 		if _, err := e.svc.Purchases.Confirm(e.ctx, receipt("r1", m.ID, 100, 10000, 20000, 30000)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "f1", Lines: []kopilka.RefundLine{{Line: 2}}}); err != nil {
 			t.Fatal(err)
 		}
-		res, err := e.svc.Purchases.Cancel(e.ctx, "r1")
+		res, err := e.svc.Purchases.Cancel(e.ctx, "", "r1")
 		if err != nil || res.Status != kopilka.PurchaseCancelled || len(res.Lines) != 2 {
 			t.Fatalf("cancel = %+v, %v", res, err)
 		}
-		again, err := e.svc.Purchases.Cancel(e.ctx, "r1")
+		again, err := e.svc.Purchases.Cancel(e.ctx, "", "r1")
 		if err != nil || !reflect.DeepEqual(res, again) {
 			t.Fatalf("second cancel = %+v, %v; want the first", again, err)
 		}
 		if e.balance(m.ID) != start {
 			t.Fatalf("balance after cancel = %+v, want %+v", e.balance(m.ID), start)
 		}
-		if _, err := e.svc.Purchases.Refund(e.ctx, "r1", kopilka.RefundRequest{RefundID: "f2"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "r1", kopilka.RefundRequest{RefundID: "f2"}); kopilka.ErrorCode(err) != kopilka.ESTATE {
 			t.Fatalf("refund after cancel: %v", err)
 		}
 		e.verify()
@@ -362,7 +362,7 @@ func TestRefund_TakesEarnedPointsFromLotsItGaveBackTo(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Cancelling P1 gives back 100 and takes back 5: the member can afford it.
-		res, err := e.svc.Purchases.Cancel(e.ctx, "p1")
+		res, err := e.svc.Purchases.Cancel(e.ctx, "", "p1")
 		if err != nil || res.SpentReturned != 100 || res.EarnedReversed != 5 {
 			t.Fatalf("cancel = %+v, %v", res, err)
 		}
@@ -477,7 +477,7 @@ func TestRefund_EarnedPointsThatExpiredAreNotTakenBackAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.credit(m.ID, 100)
-		res, err := e.svc.Purchases.Cancel(e.ctx, "r1")
+		res, err := e.svc.Purchases.Cancel(e.ctx, "", "r1")
 		if err != nil || res.EarnedReversed != 0 || res.EarnedExpired != 10 {
 			t.Fatalf("cancel = %+v, %v; want nothing taken back, 10 reported expired", res, err)
 		}

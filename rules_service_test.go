@@ -110,7 +110,7 @@ func TestTiers_RefundsCountAgainstTheWindow(t *testing.T) {
 		}))
 		m := e.member("+79160000002")
 		e.confirm(receipt("a", m.ID, 0, 600_00, 300_00))
-		if _, err := e.svc.Purchases.Refund(e.ctx, "a", kopilka.RefundRequest{RefundID: "r", Lines: []kopilka.RefundLine{{Line: 1}}}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "a", kopilka.RefundRequest{RefundID: "r", Lines: []kopilka.RefundLine{{Line: 1}}}); err != nil {
 			t.Fatal(err)
 		}
 		e.confirm(receipt("b", m.ID, 0, 600_00)) // 300 + 600 < 1,000
@@ -240,18 +240,18 @@ func TestRefund_TakesBackRuleBasedPoints(t *testing.T) {
 		}
 		// Returning the 1,000.00 line keeps 5,000.00: the threshold holds; the
 		// line's 150 go, and the visit bonus, which counted only that line.
-		res, err := e.svc.Purchases.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r1", Lines: []kopilka.RefundLine{{Line: 3}}})
+		res, err := e.svc.Purchases.Refund(e.ctx, "", "big", kopilka.RefundRequest{RefundID: "r1", Lines: []kopilka.RefundLine{{Line: 3}}})
 		if err != nil || res.EarnedReversed != 170 || res.AwardsReversed != 20 {
 			t.Fatalf("first refund %+v, %v; want 150 + the 20 award back", res, err)
 		}
 		// Returning half of the 2,000.00 line drops below 5,000.00: the award goes whole.
 		half := kopilka.Quantity(500)
-		res, err = e.svc.Purchases.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r2", Lines: []kopilka.RefundLine{{Line: 2, Quantity: &half}}})
+		res, err = e.svc.Purchases.Refund(e.ctx, "", "big", kopilka.RefundRequest{RefundID: "r2", Lines: []kopilka.RefundLine{{Line: 2, Quantity: &half}}})
 		if err != nil || res.AwardsReversed != 500 || res.EarnedReversed != 500+150 {
 			t.Fatalf("second refund %+v, %v; want the 500 award and 150", res, err)
 		}
 		// The rest: the member is back where they started.
-		if _, err := e.svc.Purchases.Refund(e.ctx, "big", kopilka.RefundRequest{RefundID: "r3"}); err != nil {
+		if _, err := e.svc.Purchases.Refund(e.ctx, "", "big", kopilka.RefundRequest{RefundID: "r3"}); err != nil {
 			t.Fatal(err)
 		}
 		if b := e.balance(m.ID); b.Available != 0 || b.Pending != 0 {
@@ -336,7 +336,7 @@ func TestBonuses_ReferralGivenToBothSidesOnceAfterTheFirstPurchase(t *testing.T)
 			}()
 		}
 		wg.Wait()
-		if q, _ := e.svc.Purchases.Purchase(e.ctx, "first"); q.Balance.Available != 100+5 {
+		if q, _ := e.svc.Purchases.Purchase(e.ctx, "", "first"); q.Balance.Available != 100+5 {
 			t.Errorf("the first purchase's confirmation shows %d available, want the 100 bonus and 5 earned", q.Balance.Available)
 		}
 		e.confirm(receipt("second", b.ID, 0, 100_00))

@@ -269,6 +269,9 @@ func (s *Service) SiteFor(ctx context.Context, r *kopilka.Receipt, now time.Time
 	} else if err != nil {
 		return site, err
 	}
+	// Set before the checks: a replay at a store closed since finds its
+	// receipt among its partner's.
+	r.PartnerID = site.Partner.ID
 	at := r.OccurredAt
 	if at.IsZero() {
 		at = now
@@ -281,6 +284,5 @@ func (s *Service) SiteFor(ctx context.Context, r *kopilka.Receipt, now time.Time
 	case !site.Store.OpenAt(at):
 		return site, kopilka.FieldErr(kopilka.ESTORECLOSED, "store_id", "the store is closed at "+at.In(kopilka.MustZone(site.Store.TimeZone)).Format("Mon 15:04 MST")+" by its opening hours")
 	}
-	r.PartnerID = site.Partner.ID
 	return site, nil
 }

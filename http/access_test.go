@@ -12,6 +12,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 type failingSender struct{}
@@ -283,7 +284,7 @@ func TestKeys_ScopedToStores(t *testing.T) {
 		t.Errorf("another store's purchase says %q, a missing one %q: they must read the same", p1.Detail, p2.Detail)
 	}
 	a.do(t, "POST", "/v1/purchases/a-1/cancel", k.Secret, nil).problem(t, 404, kopilka.ENOTFOUND, "")
-	if q, err := a.svc.Purchases.Purchase(sysCtx(), "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
+	if q, err := a.svc.Purchases.Purchase(sysCtx(), "", "a-1"); err != nil || q.Status != kopilka.PurchaseConfirmed {
 		t.Fatalf("purchase a-1 after the refused cancel: %+v %v", q, err)
 	}
 }
@@ -365,6 +366,49 @@ func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
 				}
 			}
 			a.do(t, "GET", "/v1/audit", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+		})
+	}
+}
+
+// A receipt id is unique within its partner over HTTP too: two partners'
+// tills both confirm "0001"; neither's answer tells the other's ids; an
+// operator reading "0001" names the partner with ?partner_id=.
+func TestReceipts_EachPartnerHasItsOwnIDs(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.do(t, "PUT", "/v1/partners/other", adminKey, map[string]any{"name": "Other"}).ok(t, 200, nil)
+			a.do(t, "PUT", "/v1/stores/o1", adminKey, map[string]any{"partner_id": "other", "name": "O1"}).ok(t, 200, nil)
+			keys := map[string]string{}
+			for _, p := range []string{"main", "other"} {
+				var k kopilka.APIKey
+				a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "till " + p, "role": "pos", "partner_id": p}).ok(t, 201, &k)
+				keys[p] = k.Secret
+			}
+			m := a.createMember(t, map[string]any{"phone": "+79165550099"})
+			receipt := func(store string, amount int64) map[string]any {
+				return map[string]any{"receipt_id": "0001", "store_id": store, "member_id": m.ID,
+					"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": amount, "amount": amount}}}
+			}
+			var qa, qb kopilka.Quote
+			a.do(t, "POST", "/v1/purchases", keys["main"], receipt("s1", 100_00)).ok(t, 200, &qa)
+			a.do(t, "POST", "/v1/purchases", keys["other"], receipt("o1", 300_00)).ok(t, 200, &qb)
+			if qa.Earned != 5 || qb.Earned != 15 {
+				t.Fatalf("earned %d and %d, want 5 and 15", qa.Earned, qb.Earned)
+			}
+			var got kopilka.Quote
+			a.do(t, "GET", "/v1/purchases/0001", keys["other"], nil).ok(t, 200, &got)
+			if got.PartnerID != "other" || got.Earned != 15 {
+				t.Fatalf("the other partner's till reads %+v", got)
+			}
+			a.do(t, "GET", "/v1/purchases/0001?partner_id=main", keys["other"], nil).problem(t, 404, kopilka.ENOTFOUND, "")
+			a.do(t, "GET", "/v1/purchases/0001", adminKey, nil).problem(t, 422, kopilka.EINVALID, "partner_id")
+			a.do(t, "POST", "/v1/purchases/0001/cancel", adminKey, nil).problem(t, 422, kopilka.EINVALID, "partner_id")
+			a.do(t, "POST", "/v1/purchases/0001/cancel?partner_id=other", adminKey, nil).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/purchases/0001", keys["main"], nil).ok(t, 200, &got)
+			if got.Status != kopilka.PurchaseConfirmed || got.PartnerID != "main" {
+				t.Fatalf("main's 0001 after other's was cancelled: %+v", got)
+			}
 		})
 	}
 }

@@ -420,7 +420,7 @@ func TestAuthz_AnotherPartnersKeyGets404(t *testing.T) {
 					}
 					if rt.Scope == khttp.ScopeReceipt && rt.Method == "POST" {
 						id := strings.Split(path, "/")[3]
-						if q, err := f.a.svc.Purchases.Purchase(sysCtx(), id); err != nil || q.Status != kopilka.PurchaseConfirmed {
+						if q, err := f.a.svc.Purchases.Purchase(sysCtx(), "", id); err != nil || q.Status != kopilka.PurchaseConfirmed {
 							t.Errorf("%s by %s: purchase %s is now %q (%v), want confirmed", name, p.name, id, q.Status, err)
 						}
 					}

@@ -65,7 +65,7 @@ func FuzzDecodeReceipt(f *testing.F) {
 	}
 	p := kopilka.DefaultProgramme()
 	p.MaxReceiptPoints = kopilka.PointsCeiling // the arithmetic, not the cap, is under test
-	const balance = 1 << 50 // more than any receipt may spend
+	const balance = 1 << 50                    // more than any receipt may spend
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := khttp.DecodeReceipt(body)
 		if err != nil {

@@ -45,7 +45,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getPurchase(w http.ResponseWriter, r *http.Request) error {
-	q, err := s.App.Purchases.Purchase(r.Context(), r.PathValue("id"))
+	q, err := s.App.Purchases.Purchase(r.Context(), r.URL.Query().Get("partner_id"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.App.Purchases.Refund(r.Context(), r.PathValue("id"), req)
+	res, err := s.App.Purchases.Refund(r.Context(), r.URL.Query().Get("partner_id"), r.PathValue("id"), req)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Server) refund(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
-	res, err := s.App.Purchases.Cancel(r.Context(), r.PathValue("id"))
+	res, err := s.App.Purchases.Cancel(r.Context(), r.URL.Query().Get("partner_id"), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,8 @@ type Tx interface {
 	Member(ctx context.Context, id string) (kopilka.Member, error)
 	Programme(ctx context.Context) (kopilka.Programme, error)
 	// PurchasesBetween returns up to limit purchases with their lines that
-	// occurred in [from, to), in order of occurrence, after the cursor.
+	// occurred in [from, to), in order of occurrence (then of their ledger
+	// transaction, the cursor's ID), after the cursor.
 	PurchasesBetween(ctx context.Context, from, to time.Time, after *kopilka.Cursor, limit int) ([]*kopilka.Purchase, error)
 	SetProgramme(ctx context.Context, p kopilka.Programme) error
 	UpdateMember(ctx context.Context, m kopilka.Member) error

@@ -172,7 +172,7 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 			break
 		}
 		last := page[len(page)-1]
-		cursor = &kopilka.Cursor{CreatedAt: last.OccurredAt, ID: last.ReceiptID}
+		cursor = &kopilka.Cursor{CreatedAt: last.OccurredAt, ID: last.TxID}
 	}
 	sim.Members = len(members)
 	sim.MembersAffected = len(affected)

@@ -22,10 +22,11 @@ type Tx interface {
 	BudgetUsed(ctx context.Context, name string) (int64, error)
 	// Holder finds the member a receipt names (by card number, else by member
 	// id), locks the member's balance as LockBalance does, and returns any
-	// purchase already stored under receiptID: one round trip for the till's
-	// hot path. An unknown card or member is ENOTFOUND.
-	Holder(ctx context.Context, cardNumber, memberID, receiptID string) (kopilka.Holder, error)
-	// InsertPurchase stores a confirmed purchase; an existing receipt id is ECONFLICT.
+	// purchase the partner already stored under receiptID: one round trip
+	// for the till's hot path. An unknown card or member is ENOTFOUND.
+	Holder(ctx context.Context, cardNumber, memberID, partnerID, receiptID string) (kopilka.Holder, error)
+	// InsertPurchase stores a confirmed purchase; a receipt id its partner
+	// has used already is ECONFLICT.
 	InsertPurchase(ctx context.Context, p *kopilka.Purchase) error
 	// InsertRefund stores a refund; an existing refund id is ECONFLICT.
 	InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error
@@ -33,10 +34,13 @@ type Tx interface {
 	LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error)
 	// Member returns the member with its cards, or ENOTFOUND.
 	Member(ctx context.Context, id string) (kopilka.Member, error)
-	// Purchase returns the purchase with its lines, or ENOTFOUND.
-	Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error)
-	// Refund returns the refund, or ENOTFOUND.
-	Refund(ctx context.Context, receiptID, refundID string) (*kopilka.RefundRecord, error)
+	// Purchase returns the partner's purchase with its lines, or ENOTFOUND.
+	Purchase(ctx context.Context, partnerID, receiptID string) (*kopilka.Purchase, error)
+	// PurchasePartners returns up to limit partners that have a purchase
+	// with the receipt id, in order.
+	PurchasePartners(ctx context.Context, receiptID string, limit int) ([]string, error)
+	// Refund returns the refund of the partner's purchase, or ENOTFOUND.
+	Refund(ctx context.Context, partnerID, receiptID, refundID string) (*kopilka.RefundRecord, error)
 	// TakeBudget takes up to want points of a budget split into slices,
 	// slice i holding at most limits[i]: from slice prefer first, then from
 	// the slices with the most room. It locks only the slices it takes from,

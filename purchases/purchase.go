@@ -17,7 +17,7 @@ import (
 // already confirmed is returned in Prior before any check: a replay gets its
 // first answer even if the card has been blocked since.
 func holder(ctx context.Context, tx Tx, r *kopilka.Receipt, replay bool) (kopilka.Holder, error) {
-	h, err := tx.Holder(ctx, r.CardNumber, r.MemberID, r.ReceiptID)
+	h, err := tx.Holder(ctx, r.CardNumber, r.MemberID, r.PartnerID, r.ReceiptID)
 	switch {
 	case kopilka.ErrorCode(err) == kopilka.ENOTFOUND && r.CardNumber != "":
 		return h, kopilka.FieldErr(kopilka.EUNKNOWNCARD, "card_number", "no card has this number")
@@ -238,7 +238,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kop
 		// The prior-receipt check in Holder may have read before the lock was
 		// ours: a twin of this request may have committed while we waited and
 		// spent the points. Look again now that we hold the lock.
-		if prev, perr := tx.Purchase(ctx, r.ReceiptID); perr == nil {
+		if prev, perr := tx.Purchase(ctx, r.PartnerID, r.ReceiptID); perr == nil {
 			if prev.RequestHash != hash {
 				return kopilka.Quote{}, kopilka.FieldErr(kopilka.ERECEIPT, "receipt_id", "a different receipt was confirmed with this id")
 			}
@@ -303,15 +303,19 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kop
 	return q, nil
 }
 
-// Purchase returns a confirmed purchase's current state as a quote.
-// A principal scoped to another partner (or to other stores) finds it as
-// missing as one that does not exist.
-func (s *Service) Purchase(ctx context.Context, receiptID string) (q kopilka.Quote, err error) {
+// Purchase returns a confirmed purchase's current state as a quote. A
+// receipt id is unique within its partner: a principal scoped to a partner
+// finds its own partner's receipts (partnerID "" or its own; a store-scoped
+// key only those of its stores), and finds another partner's as missing as
+// one that does not exist. An unscoped principal names the partner, or
+// leaves partnerID "" when only one partner has the receipt id (EINVALID on
+// partner_id when several have).
+func (s *Service) Purchase(ctx context.Context, partnerID, receiptID string) (q kopilka.Quote, err error) {
 	if err := access.Allow(ctx, access.PurchasesRead); err != nil {
 		return kopilka.Quote{}, err
 	}
 	err = s.DB.View(ctx, func(tx Tx) error {
-		p, err := s.purchase(ctx, tx, receiptID)
+		p, err := s.purchase(ctx, tx, partnerID, receiptID)
 		if err != nil {
 			return err
 		}
@@ -333,13 +337,41 @@ func view(p *kopilka.Purchase) kopilka.Quote {
 // one the principal may not see, in the same words.
 var errNoPurchase = kopilka.Errorf(kopilka.ENOTFOUND, "no purchase has this id")
 
-// purchase reads a purchase the principal in ctx may see.
-func (s *Service) purchase(ctx context.Context, tx Tx, receiptID string) (*kopilka.Purchase, error) {
-	p, err := tx.Purchase(ctx, receiptID)
+// purchase reads a purchase the principal in ctx may see (see Purchase for
+// how partnerID is read).
+func (s *Service) purchase(ctx context.Context, tx Tx, partnerID, receiptID string) (*kopilka.Purchase, error) {
+	partnerID, err := s.receiptPartner(ctx, tx, partnerID, receiptID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := tx.Purchase(ctx, partnerID, receiptID)
 	if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || err == nil && !access.Reaches(ctx, p.PartnerID, p.StoreID) {
 		return nil, errNoPurchase
 	}
 	return p, err
+}
+
+// receiptPartner is the partner whose receipt receiptID a principal names.
+func (s *Service) receiptPartner(ctx context.Context, tx Tx, partnerID, receiptID string) (string, error) {
+	if own := kopilka.PrincipalFrom(ctx).PartnerID; own != "" {
+		if partnerID != "" && partnerID != own {
+			return "", errNoPurchase
+		}
+		return own, nil
+	}
+	if partnerID != "" {
+		return partnerID, nil
+	}
+	found, err := tx.PurchasePartners(ctx, receiptID, 2)
+	switch {
+	case err != nil:
+		return "", err
+	case len(found) == 0:
+		return "", errNoPurchase
+	case len(found) > 1:
+		return "", kopilka.Invalid("partner_id", "several partners have a receipt with this id: name the partner")
+	}
+	return found[0], nil
 }
 
 // reachStore refuses a principal scoped to a partner a receipt at a store of
@@ -358,8 +390,9 @@ func (s *Service) reachStore(ctx context.Context, storeID string) error {
 // Refund returns some lines or quantities of a purchase. Earned points of the
 // returned part are taken back and spent points of it given back, in
 // proportion; when every line is returned the member is where they were
-// before the purchase. Idempotent by refund id.
-func (s *Service) Refund(ctx context.Context, receiptID string, req kopilka.RefundRequest) (res kopilka.RefundResult, err error) {
+// before the purchase. Idempotent by refund id. The purchase is found as
+// Purchase finds it (partnerID "" for the principal's own partner).
+func (s *Service) Refund(ctx context.Context, partnerID, receiptID string, req kopilka.RefundRequest) (res kopilka.RefundResult, err error) {
 	a := access.Begin(ctx, s.Env, access.PurchasesRefund, receiptID)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
@@ -368,20 +401,21 @@ func (s *Service) Refund(ctx context.Context, receiptID string, req kopilka.Refu
 	if err := req.Validate(); err != nil {
 		return kopilka.RefundResult{}, err
 	}
-	return s.refund(ctx, a, receiptID, req, kopilka.KindRefund)
+	return s.refund(ctx, a, partnerID, receiptID, req, kopilka.KindRefund)
 }
 
-// Cancel voids a purchase at the till: everything not yet refunded is returned.
-func (s *Service) Cancel(ctx context.Context, receiptID string) (res kopilka.RefundResult, err error) {
+// Cancel voids a purchase at the till: everything not yet refunded is
+// returned. The purchase is found as Purchase finds it.
+func (s *Service) Cancel(ctx context.Context, partnerID, receiptID string) (res kopilka.RefundResult, err error) {
 	a := access.Begin(ctx, s.Env, access.PurchasesCancel, receiptID)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
 		return res, err
 	}
-	return s.refund(ctx, a, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel)
+	return s.refund(ctx, a, partnerID, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel)
 }
 
-func (s *Service) refund(ctx context.Context, a *access.Audit, receiptID string, req kopilka.RefundRequest, kind string) (kopilka.RefundResult, error) {
+func (s *Service) refund(ctx context.Context, a *access.Audit, partnerID, receiptID string, req kopilka.RefundRequest, kind string) (kopilka.RefundResult, error) {
 	hash := kopilka.HashJSON(req)
 	now := s.Env.Time()
 	eng, err := s.Live.Engine(ctx)
@@ -391,7 +425,7 @@ func (s *Service) refund(ctx context.Context, a *access.Audit, receiptID string,
 	var res kopilka.RefundResult
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
-			pur, err := s.purchase(ctx, tx, receiptID)
+			pur, err := s.purchase(ctx, tx, partnerID, receiptID)
 			if err != nil {
 				return err
 			}
@@ -401,7 +435,7 @@ func (s *Service) refund(ctx context.Context, a *access.Audit, receiptID string,
 			}
 			// Under the member's lock, refunds of one purchase queue: a replay
 			// sees the refund its twin has just committed.
-			prev, err := tx.Refund(ctx, receiptID, req.RefundID)
+			prev, err := tx.Refund(ctx, pur.PartnerID, receiptID, req.RefundID)
 			if err == nil {
 				if prev.RequestHash != hash {
 					return kopilka.FieldErr(kopilka.ERECEIPT, "refund_id", "a different refund was made with this id")
@@ -411,7 +445,7 @@ func (s *Service) refund(ctx context.Context, a *access.Audit, receiptID string,
 			} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 				return err
 			}
-			if pur, err = tx.Purchase(ctx, receiptID); err != nil {
+			if pur, err = tx.Purchase(ctx, pur.PartnerID, receiptID); err != nil {
 				return err
 			}
 			before := view(pur)
@@ -557,7 +591,7 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *kopilka.Purchase, 
 	}
 	res.Status = pur.Status
 	res.Balance = kopilka.Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
-	rec := &kopilka.RefundRecord{ReceiptID: pur.ReceiptID, RefundID: req.RefundID, RequestHash: hash, TxID: e.Tx.ID, Result: res, CreatedAt: now}
+	rec := &kopilka.RefundRecord{ReceiptID: pur.ReceiptID, PartnerID: pur.PartnerID, RefundID: req.RefundID, RequestHash: hash, TxID: e.Tx.ID, Result: res, CreatedAt: now}
 	if err := tx.InsertRefund(ctx, rec); err != nil {
 		return kopilka.RefundResult{}, err // ECONFLICT: a twin won; retryRace runs again
 	}

@@ -173,15 +173,21 @@ func (t *Tx) PurchasesBetween(ctx context.Context, from, to time.Time, after *ko
 	if after != nil {
 		afterAt, afterID = micros(after.CreatedAt), after.ID
 	}
-	ids, err := t.ids(ctx, `SELECT receipt_id FROM purchases
-		WHERE occurred_at < $1 AND (occurred_at > $2 OR (occurred_at = $2 AND receipt_id > $3))
-		ORDER BY occurred_at, receipt_id LIMIT $4`, micros(to), afterAt, afterID, limit)
+	// The cursor's id is the purchase's ledger transaction: unique, where a
+	// receipt id is unique only within its partner.
+	rows, err := t.query(ctx, `SELECT partner_id, receipt_id FROM purchases
+		WHERE occurred_at < $1 AND (occurred_at > $2 OR (occurred_at = $2 AND tx_id > $3))
+		ORDER BY occurred_at, tx_id LIMIT $4`, micros(to), afterAt, afterID, limit)
+	keys, err := collect(rows, err, "purchases", func(s Scanner) ([2]string, error) {
+		var k [2]string
+		return k, s.Scan(&k[0], &k[1])
+	})
 	if err != nil {
-		return nil, fmt.Errorf("purchases: %w", err)
+		return nil, err
 	}
-	ps := make([]*kopilka.Purchase, 0, len(ids))
-	for _, id := range ids {
-		p, err := t.Purchase(ctx, id)
+	ps := make([]*kopilka.Purchase, 0, len(keys))
+	for _, k := range keys {
+		p, err := t.Purchase(ctx, k[0], k[1])
 		if err != nil {
 			return nil, err
 		}

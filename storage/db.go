@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"path"
 	"sort"
@@ -270,6 +271,12 @@ func (db *DB) update(ctx context.Context, fn func(*Tx) error) error {
 // runs in its own transaction together with its row in schema_migrations,
 // so two instances starting at once cannot both apply one.
 func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
+	return db.MigrateTo(ctx, math.MaxInt)
+}
+
+// MigrateTo is Migrate up to and including version: for tests that load a
+// database as an older release left it and then upgrade it.
+func (db *DB) MigrateTo(ctx context.Context, version int) (applied []string, err error) {
 	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -279,6 +286,9 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 		return nil, err
 	}
 	for _, m := range ms {
+		if m.Version > version {
+			break
+		}
 		done, err := db.applyMigration(ctx, m)
 		if err != nil {
 			return applied, fmt.Errorf("migration %s: %w", m.File, err)

@@ -19,7 +19,7 @@ func (t *Tx) LockBalance(ctx context.Context, memberID string) (kopilka.Balance,
 	return b, notFound(err, "member")
 }
 
-func (t *Tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string) (kopilka.Holder, error) {
+func (t *Tx) Holder(ctx context.Context, cardNumber, memberID, partnerID, receiptID string) (kopilka.Holder, error) {
 	var h kopilka.Holder
 	var hash, quote sql.NullString
 	const cols = `SELECT m.id, m.status, %s, b.available, b.pending, p.request_hash, p.quote `
@@ -27,11 +27,11 @@ func (t *Tx) Holder(ctx context.Context, cardNumber, memberID, receiptID string)
 	if cardNumber != "" {
 		row = t.row(ctx, fmt.Sprintf(cols, "c.status")+`FROM cards c
 			JOIN members m ON m.id = c.member_id JOIN balances b ON b.member_id = m.id
-			LEFT JOIN purchases p ON p.receipt_id = $2 WHERE c.number = $1`+t.lockOf("b"), cardNumber, receiptID)
+			LEFT JOIN purchases p ON p.receipt_id = $2 AND p.partner_id = $3 WHERE c.number = $1`+t.lockOf("b"), cardNumber, receiptID, partnerID)
 	} else {
 		row = t.row(ctx, fmt.Sprintf(cols, "''")+`FROM members m
 			JOIN balances b ON b.member_id = m.id
-			LEFT JOIN purchases p ON p.receipt_id = $2 WHERE m.id = $1`+t.lockOf("b"), memberID, receiptID)
+			LEFT JOIN purchases p ON p.receipt_id = $2 AND p.partner_id = $3 WHERE m.id = $1`+t.lockOf("b"), memberID, receiptID, partnerID)
 	}
 	err := row.Scan(&h.MemberID, &h.MemberStatus, &h.CardStatus, &h.Balance.Available, &h.Balance.Pending, &hash, &quote)
 	if err != nil {

@@ -17,28 +17,34 @@ func (t *Tx) InsertPurchase(ctx context.Context, p *kopilka.Purchase) error {
 		(receipt_id, member_id, store_id, card_number, request_hash, status, tx_id, earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed, partner_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)`,
 		p.ReceiptID, p.MemberID, p.StoreID, nullString(p.CardNumber), p.RequestHash, p.Status, p.TxID,
-		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt), nullString(p.PartnerID))
-	args := make([]any, 0, 10*len(p.Lines))
+		nullString(p.EarnLotID), string(spends), string(quote), micros(p.OccurredAt), micros(p.CreatedAt), p.PartnerID)
+	args := make([]any, 0, 11*len(p.Lines))
 	for _, l := range p.Lines {
-		args = append(args, p.ReceiptID, l.Line.Line, l.SKU, l.Category, int64(l.Quantity), l.Price, l.Amount, l.Earned, l.Spent, int64(l.Refunded))
+		args = append(args, p.ReceiptID, p.PartnerID, l.Line.Line, l.SKU, l.Category, int64(l.Quantity), l.Price, l.Amount, l.Earned, l.Spent, int64(l.Refunded))
 	}
 	b.add("purchase_lines", `INSERT INTO purchase_lines
-		(receipt_id, line, sku, category, quantity, price, amount, earned, spent, refunded) VALUES `+values(len(p.Lines), 10, 1), args...)
+		(receipt_id, partner_id, line, sku, category, quantity, price, amount, earned, spent, refunded) VALUES `+values(len(p.Lines), 11, 1), args...)
 	return t.mapErr(t.exec(ctx, b), "purchase")
 }
 
-func (t *Tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase, error) {
+// PurchasePartners returns the partners (at most limit) that have a purchase
+// with the receipt id, in order.
+func (t *Tx) PurchasePartners(ctx context.Context, receiptID string, limit int) ([]string, error) {
+	return t.ids(ctx, `SELECT partner_id FROM purchases WHERE receipt_id = $1 ORDER BY partner_id LIMIT $2`, receiptID, limit)
+}
+
+func (t *Tx) Purchase(ctx context.Context, partnerID, receiptID string) (*kopilka.Purchase, error) {
 	p := &kopilka.Purchase{}
-	var card, lot, partner sql.NullString
+	var card, lot sql.NullString
 	var spends, quote string
 	var occurred, created int64
 	err := t.row(ctx, `SELECT receipt_id, member_id, store_id, card_number, request_hash, status, tx_id,
-		earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed, partner_id FROM purchases WHERE receipt_id = $1`, receiptID).
-		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created, &p.EarnedReversed, &partner)
+		earn_lot_id, spends, quote, occurred_at, created_at, earned_reversed, partner_id FROM purchases
+		WHERE receipt_id = $1 AND partner_id = $2`, receiptID, partnerID).
+		Scan(&p.ReceiptID, &p.MemberID, &p.StoreID, &card, &p.RequestHash, &p.Status, &p.TxID, &lot, &spends, &quote, &occurred, &created, &p.EarnedReversed, &p.PartnerID)
 	if err != nil {
 		return nil, notFound(err, "purchase")
 	}
-	p.PartnerID = partner.String
 	p.CardNumber, p.EarnLotID, p.OccurredAt, p.CreatedAt = card.String, lot.String, fromMicros(occurred), fromMicros(created)
 	if err := json.Unmarshal([]byte(spends), &p.Spends); err != nil {
 		return nil, fmt.Errorf("purchase %s spends: %w", receiptID, err)
@@ -47,7 +53,7 @@ func (t *Tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 		return nil, fmt.Errorf("purchase %s quote: %w", receiptID, err)
 	}
 	rows, err := t.query(ctx, `SELECT line, sku, category, quantity, price, amount, earned, spent, refunded
-		FROM purchase_lines WHERE receipt_id = $1 ORDER BY line`, receiptID)
+		FROM purchase_lines WHERE receipt_id = $1 AND partner_id = $2 ORDER BY line`, receiptID, partnerID)
 	if err != nil {
 		return nil, fmt.Errorf("purchase lines: %w", err)
 	}
@@ -66,8 +72,8 @@ func (t *Tx) Purchase(ctx context.Context, receiptID string) (*kopilka.Purchase,
 
 func (t *Tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 	spends, _ := json.Marshal(p.Spends)
-	n, err := t.execNow(ctx, `UPDATE purchases SET status = $2, spends = $3, earned_reversed = $4 WHERE receipt_id = $1`,
-		p.ReceiptID, p.Status, string(spends), p.EarnedReversed)
+	n, err := t.execNow(ctx, `UPDATE purchases SET status = $3, spends = $4, earned_reversed = $5 WHERE receipt_id = $1 AND partner_id = $2`,
+		p.ReceiptID, p.PartnerID, p.Status, string(spends), p.EarnedReversed)
 	if err != nil {
 		return t.mapErr(err, "purchase")
 	}
@@ -75,8 +81,8 @@ func (t *Tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 		return err
 	}
 	for _, l := range p.Lines {
-		if _, err := t.execNow(ctx, `UPDATE purchase_lines SET refunded = $3 WHERE receipt_id = $1 AND line = $2 AND refunded <> $3`,
-			p.ReceiptID, l.Line.Line, int64(l.Refunded)); err != nil {
+		if _, err := t.execNow(ctx, `UPDATE purchase_lines SET refunded = $4 WHERE receipt_id = $1 AND partner_id = $2 AND line = $3 AND refunded <> $4`,
+			p.ReceiptID, p.PartnerID, l.Line.Line, int64(l.Refunded)); err != nil {
 			return t.mapErr(err, "purchase line")
 		}
 	}
@@ -85,18 +91,18 @@ func (t *Tx) UpdatePurchase(ctx context.Context, p *kopilka.Purchase) error {
 
 func (t *Tx) InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error {
 	result, _ := json.Marshal(r.Result)
-	_, err := t.execNow(ctx, `INSERT INTO refunds (receipt_id, refund_id, request_hash, tx_id, result, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, r.ReceiptID, r.RefundID, r.RequestHash, r.TxID, string(result), micros(r.CreatedAt))
+	_, err := t.execNow(ctx, `INSERT INTO refunds (receipt_id, partner_id, refund_id, request_hash, tx_id, result, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ReceiptID, r.PartnerID, r.RefundID, r.RequestHash, r.TxID, string(result), micros(r.CreatedAt))
 	return t.mapErr(err, "refund")
 }
 
-func (t *Tx) Refund(ctx context.Context, receiptID, refundID string) (*kopilka.RefundRecord, error) {
+func (t *Tx) Refund(ctx context.Context, partnerID, receiptID, refundID string) (*kopilka.RefundRecord, error) {
 	r := &kopilka.RefundRecord{}
 	var result string
 	var created int64
-	err := t.row(ctx, `SELECT receipt_id, refund_id, request_hash, tx_id, result, created_at
-		FROM refunds WHERE receipt_id = $1 AND refund_id = $2`, receiptID, refundID).
-		Scan(&r.ReceiptID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created)
+	err := t.row(ctx, `SELECT receipt_id, partner_id, refund_id, request_hash, tx_id, result, created_at
+		FROM refunds WHERE receipt_id = $1 AND partner_id = $2 AND refund_id = $3`, receiptID, partnerID, refundID).
+		Scan(&r.ReceiptID, &r.PartnerID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created)
 	if err != nil {
 		return nil, notFound(err, "refund")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -320,7 +321,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 
 	t.Run("PurchaseAndRefundRecords", func(t *testing.T) {
 		s := withMember(t)
-		p := &kopilka.Purchase{ReceiptID: "r1", MemberID: "m1", StoreID: "s1", RequestHash: "h", Status: kopilka.PurchaseConfirmed,
+		p := &kopilka.Purchase{ReceiptID: "r1", PartnerID: "pa", MemberID: "m1", StoreID: "s1", RequestHash: "h", Status: kopilka.PurchaseConfirmed,
 			TxID: "t1", Spends: []kopilka.Spend{{LotID: "l", Points: 3}}, OccurredAt: t0, CreatedAt: t0,
 			Quote: kopilka.Quote{ReceiptID: "r1", Earned: 5},
 			Lines: []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "A", Quantity: 2500, Price: 100, Amount: 250}, Earned: 5}}}
@@ -329,23 +330,50 @@ func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 		if kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("second insert of a receipt: %v, want ECONFLICT", err)
 		}
+		// Another partner's receipt of the same id is another purchase.
+		other := *p
+		other.PartnerID, other.TxID, other.Quote.Earned = "pb", "t9", 7
+		other.Lines = []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "B", Quantity: 1000, Price: 100, Amount: 100}, Earned: 7}}
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertPurchase(ctx, &other) })
 		p.Lines[0].Refunded, p.Spends[0].Restored, p.Status = 1000, 1, kopilka.PurchaseRefunded
 		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.UpdatePurchase(ctx, p) })
-		var got *kopilka.Purchase
-		_ = s.View(ctx, func(tx *storage.Tx) (err error) { got, err = tx.Purchase(ctx, "r1"); return err })
+		var got, gotB *kopilka.Purchase
+		var partners []string
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) {
+			if got, err = tx.Purchase(ctx, "pa", "r1"); err != nil {
+				return err
+			}
+			if gotB, err = tx.Purchase(ctx, "pb", "r1"); err != nil {
+				return err
+			}
+			partners, err = tx.PurchasePartners(ctx, "r1", 5)
+			return err
+		})
 		if got.Status != kopilka.PurchaseRefunded || got.Lines[0].Refunded != 1000 || got.Lines[0].Quantity != 2500 ||
-			got.Spends[0].Restored != 1 || got.Quote.Earned != 5 || !got.OccurredAt.Equal(t0) {
+			got.Spends[0].Restored != 1 || got.Quote.Earned != 5 || !got.OccurredAt.Equal(t0) || got.PartnerID != "pa" {
 			t.Fatalf("purchase = %+v", got)
 		}
-		r := &kopilka.RefundRecord{ReceiptID: "r1", RefundID: "f1", RequestHash: "h", TxID: "t2", CreatedAt: t0,
+		if gotB.Status != kopilka.PurchaseConfirmed || len(gotB.Lines) != 1 || gotB.Lines[0].SKU != "B" || gotB.Lines[0].Refunded != 0 || gotB.Quote.Earned != 7 {
+			t.Fatalf("the other partner's purchase of the same receipt id = %+v", gotB)
+		}
+		if !slices.Equal(partners, []string{"pa", "pb"}) {
+			t.Fatalf("partners with receipt r1: %v", partners)
+		}
+		if err := s.View(ctx, func(tx *storage.Tx) error { _, err := tx.Purchase(ctx, "pc", "r1"); return err }); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Fatalf("a third partner's r1: %v, want ENOTFOUND", err)
+		}
+		r := &kopilka.RefundRecord{ReceiptID: "r1", PartnerID: "pa", RefundID: "f1", RequestHash: "h", TxID: "t2", CreatedAt: t0,
 			Result: kopilka.RefundResult{RefundID: "f1", EarnedReversed: 2}}
 		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertRefund(ctx, r) })
 		if err := update(t, s, func(tx *storage.Tx) error { return tx.InsertRefund(ctx, r) }); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
 			t.Fatalf("second refund with one id: %v, want ECONFLICT", err)
 		}
+		rb := *r
+		rb.PartnerID, rb.TxID = "pb", "t10"
+		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.InsertRefund(ctx, &rb) })
 		var gr *kopilka.RefundRecord
-		_ = s.View(ctx, func(tx *storage.Tx) (err error) { gr, err = tx.Refund(ctx, "r1", "f1"); return err })
-		if gr.Result.EarnedReversed != 2 {
+		_ = s.View(ctx, func(tx *storage.Tx) (err error) { gr, err = tx.Refund(ctx, "pa", "r1", "f1"); return err })
+		if gr.Result.EarnedReversed != 2 || gr.PartnerID != "pa" || gr.TxID != "t2" {
 			t.Fatalf("refund = %+v", gr)
 		}
 	})
@@ -354,25 +382,35 @@ func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 		s := withMember(t)
 		mustUpdate(t, s, func(tx *storage.Tx) error { return tx.Post(ctx, credit("t1", 70, time.Time{})) })
 		mustUpdate(t, s, func(tx *storage.Tx) error {
-			h, err := tx.Holder(ctx, "2000000000000001", "", "r1")
+			h, err := tx.Holder(ctx, "2000000000000001", "", "pa", "r1")
 			if err != nil || h.MemberID != "m1" || h.CardStatus != kopilka.StatusActive || h.MemberStatus != kopilka.StatusActive ||
 				h.Balance.Available != 70 || h.Prior != nil {
 				t.Fatalf("by card: %+v, %v", h, err)
 			}
-			if h, err = tx.Holder(ctx, "", "m1", "r1"); err != nil || h.MemberID != "m1" || h.CardStatus != "" {
+			if h, err = tx.Holder(ctx, "", "m1", "pa", "r1"); err != nil || h.MemberID != "m1" || h.CardStatus != "" {
 				t.Fatalf("by member: %+v, %v", h, err)
 			}
-			if _, err := tx.Holder(ctx, "2999", "", "r1"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			if _, err := tx.Holder(ctx, "2999", "", "pa", "r1"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 				t.Fatalf("unknown card: %v", err)
 			}
-			return tx.InsertPurchase(ctx, &kopilka.Purchase{ReceiptID: "r1", MemberID: "m1", StoreID: "s", RequestHash: "h1",
+			return tx.InsertPurchase(ctx, &kopilka.Purchase{ReceiptID: "r1", PartnerID: "pa", MemberID: "m1", StoreID: "s", RequestHash: "h1",
 				Status: kopilka.PurchaseConfirmed, TxID: "t1", OccurredAt: t0, CreatedAt: t0, Quote: kopilka.Quote{ReceiptID: "r1", Earned: 9},
 				Lines: []kopilka.PurchaseLine{{Line: kopilka.Line{Line: 1, SKU: "A", Quantity: 1000, Price: 1, Amount: 1}}}})
 		})
 		var h kopilka.Holder
-		mustUpdate(t, s, func(tx *storage.Tx) (err error) { h, err = tx.Holder(ctx, "2000000000000001", "", "r1"); return err })
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) {
+			h, err = tx.Holder(ctx, "2000000000000001", "", "pa", "r1")
+			return err
+		})
 		if h.Prior == nil || h.Prior.RequestHash != "h1" || h.Prior.Quote.Earned != 9 {
 			t.Fatalf("prior purchase = %+v", h.Prior)
+		}
+		mustUpdate(t, s, func(tx *storage.Tx) (err error) {
+			h, err = tx.Holder(ctx, "2000000000000001", "", "pb", "r1")
+			return err
+		})
+		if h.Prior != nil {
+			t.Fatalf("another partner's receipt r1 was taken for a prior purchase: %+v", h.Prior)
 		}
 	})
 
