@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -24,21 +23,6 @@ const (
 	OTPDailyFailures = 15
 	MemberSession    = 30 * 24 * time.Hour
 )
-
-// Sender delivers a one-time code. Channel is "sms" or "email"; to is the
-// E.164 phone or the e-mail address.
-type Sender interface {
-	Send(ctx context.Context, channel, to, text string) error
-}
-
-// LogSender writes codes to the log instead of sending them: for development only.
-type LogSender struct{ Logger *slog.Logger }
-
-// Send logs the message.
-func (l LogSender) Send(ctx context.Context, channel, to, text string) error {
-	l.Logger.Warn("one-time code (log sender: not delivered; development only)", "channel", channel, "to", to, "text", text)
-	return nil
-}
 
 // otpAddress reads a phone or an e-mail as the address a code goes to.
 func (s *Service) otpAddress(phone, email string) (address, channel, to string, err error) {
@@ -62,13 +46,18 @@ func (s *Service) otpAddress(phone, email string) (address, channel, to string, 
 }
 
 // SendCode sends a one-time code to the member with this phone or e-mail.
-// It answers the same whether or not such a member exists, so that it
-// cannot be used to find out who is a member; a second code to the same
-// address within OTPResendAfter is ERATELIMIT.
+// It answers the same, in the same time, whether or not such a member
+// exists, so that it cannot be used to find out who is a member: the code
+// is written to the outbox in the transaction that stores it (for an
+// address of nobody, a void message is written instead) and sent after it
+// commits by notify.Dispatcher, so the answer never waits for the gateway
+// and a restart loses no code. A second code to the same address within
+// OTPResendAfter is ERATELIMIT; with no sender configured every address
+// gets EUNAVAILABLE.
 func (s *Service) SendCode(ctx context.Context, phone, email string) (err error) {
 	a := Begin(ctx, s.Env, AuthCode, "")
 	defer func() { err = Finish(ctx, s.DB, a, err) }()
-	if s.Sender == nil { // the same answer for everybody: nothing to tell apart
+	if !s.SignInByCode { // the same answer for everybody: nothing to tell apart
 		return kopilka.Errorf(kopilka.EUNAVAILABLE, "member sign-in by one-time code is not set up on this server")
 	}
 	address, channel, to, err := s.otpAddress(phone, email)
@@ -77,9 +66,7 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) (err error)
 	}
 	a.SetTarget(address)
 	now := s.Env.Time()
-	var code string
 	err = s.DB.Update(ctx, func(tx Tx) error {
-		code = ""
 		prev, err := tx.OTP(ctx, address)
 		found := err == nil
 		if found && now.Sub(prev.SentAt) < OTPResendAfter {
@@ -105,40 +92,28 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) (err error)
 		if found && now.Sub(prev.FailuresSince) < 24*time.Hour { // a new code does not forgive earlier guesses
 			next.Failures, next.FailuresSince = prev.Failures, prev.FailuresSince
 		}
-		if id != "" && next.Failures < OTPDailyFailures {
-			code = c
-		}
-		// An address of nobody gets a row too, with no member and no code
-		// sent, so that it is limited the same: the caller cannot tell.
+		// An address of nobody gets a row too, with no member, and a void
+		// message, so that it is limited the same and written the same: the
+		// caller cannot tell.
 		if err := tx.PutOTP(ctx, next); err != nil {
+			return err
+		}
+		msg := kopilka.Message{ID: s.Env.NewID(), Kind: kopilka.MessageVoid, Channel: channel, To: to,
+			CreatedAt: now, NotAfter: next.ExpiresAt, NextAt: now}
+		if id != "" && next.Failures < OTPDailyFailures {
+			msg.Kind, msg.MemberID = kopilka.MessageCode, id
+			msg.Text = fmt.Sprintf("Your %s code: %s. It is valid for %d minutes. Do not tell it to anyone.", "loyalty", c, int(OTPLifetime/time.Minute))
+		}
+		if err := tx.InsertMessage(ctx, msg); err != nil {
 			return err
 		}
 		return a.Record(ctx, tx, nil, nil)
 	})
-	if err != nil || code == "" {
-		return err
+	if err == nil && s.Wake != nil {
+		s.Wake()
 	}
-	a.Committed() // a code not delivered is the operator's to hear of, not the log's
-	text := fmt.Sprintf("Your %s code: %s. It is valid for %d minutes. Do not tell it to anyone.", "loyalty", code, int(OTPLifetime/time.Minute))
-	if err := s.Sender.Send(ctx, channel, to, text); err != nil {
-		return &NotSentError{channel, err}
-	}
-	return nil
+	return err
 }
-
-// NotSentError is a code stored but not delivered. Callers should answer
-// as if it was sent (a failure for members only would tell who is one)
-// and report it to the operator.
-type NotSentError struct {
-	Channel string
-	Err     error
-}
-
-func (e *NotSentError) Error() string {
-	return "one-time code not sent by " + e.Channel + ": " + e.Err.Error()
-}
-
-func (e *NotSentError) Unwrap() error { return e.Err }
 
 // newCode draws a uniform code of OTPLength digits.
 func (s *Service) newCode() (string, error) {

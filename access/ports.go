@@ -30,6 +30,8 @@ type Tx interface {
 	LockOperator(ctx context.Context, id string) (kopilka.Operator, error)
 	// Member returns the member with its cards, or ENOTFOUND.
 	Member(ctx context.Context, id string) (kopilka.Member, error)
+	// InsertMessage puts a message to a member in the outbox.
+	InsertMessage(ctx context.Context, m kopilka.Message) error
 	// MemberIDBy finds a member by "phone", "email" or "card" (any status), or ENOTFOUND.
 	MemberIDBy(ctx context.Context, key, value string) (string, error)
 	// OTP returns the address's code, or ENOTFOUND; LockOTP also holds it.

@@ -19,8 +19,14 @@ type Service struct {
 	Env *kopilka.Env
 	// Region reads national phone numbers ("RU": 8 916 … is +7 916 …).
 	Region string
-	// Sender delivers members' one-time login codes.
-	Sender Sender
+	// SignInByCode says whether members may sign in by one-time code: true
+	// once a sender of messages is configured (the codes go to the outbox,
+	// and notify.Dispatcher sends them). False: the code routes answer
+	// EUNAVAILABLE to everybody.
+	SignInByCode bool
+	// Wake, when set, is called after a message was written to the outbox,
+	// so that the dispatcher sends it now rather than at its next tick.
+	Wake func()
 	// HashSlots bounds how many passwords this instance hashes at once
 	// (argon2id takes 19 MiB and tens of milliseconds each); more sign-ins
 	// at once are refused with ERATELIMIT. 0 means 4.

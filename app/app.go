@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -15,6 +16,7 @@ import (
 	"github.com/kopilka/kopilka/jobs"
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/members"
+	"github.com/kopilka/kopilka/notify"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/purchases"
 	"github.com/kopilka/kopilka/storage"
@@ -32,6 +34,8 @@ type App struct {
 	Coalition *coalition.Service
 	Access    *access.Service
 	Jobs      *jobs.Service
+	// Notify sends the outbox's messages; it sends nothing until SetSender.
+	Notify *notify.Dispatcher
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -50,7 +54,17 @@ func New(db *storage.DB) *App {
 	a.Purchases = &purchases.Service{DB: storage.For[purchases.Tx](db), Env: env, Live: a.Programme, Sites: a.Coalition}
 	a.Access = &access.Service{DB: storage.For[access.Tx](db), Env: env, Region: "RU"}
 	a.Jobs = &jobs.Service{DB: storage.For[jobs.Tx](db), Env: env, Live: a.Programme}
+	a.Notify = &notify.Dispatcher{DB: storage.For[notify.Tx](db), Env: env, Logger: slog.Default()}
+	a.Access.Wake = a.Notify.Wake
 	return a
+}
+
+// SetSender sets what delivers messages to members (one-time codes, card
+// replacements) and, when it is not nil, lets members sign in by code.
+// Messages are sent by a.Notify: run it (Run) or flush it (Flush).
+func (a *App) SetSender(s notify.Sender) {
+	a.Notify.Sender = s
+	a.Access.SignInByCode = s != nil
 }
 
 // SetRegion sets how national phone numbers are read ("RU": 8 916 … is +7 916 …).

@@ -133,6 +133,7 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 			var yes, no map[string]any
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "8 916 222-00-00"}).ok(t, 202, &yes)
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79169999999"}).ok(t, 202, &no)
+			a.sent.flush()
 			if len(a.sent.sent) != 1 || a.sent.sent[0].to != "+79162220000" || a.sent.sent[0].channel != "sms" || jsonString(t, yes) != jsonString(t, no) {
 				t.Fatalf("sent %+v; answers %v and %v", a.sent.sent, yes, no)
 			}
@@ -191,15 +192,26 @@ func TestMembers_LoginByOneTimeCode(t *testing.T) {
 			clock = clock.Add(access.OTPLifetime)
 			a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"email": "ivan@example.com", "code": mailed}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
 
-			// A sender that fails is answered as if it had sent: the caller cannot tell.
-			a.svc.Access.Sender = failingSender{}
+			// A sender that fails is answered as if it had sent: the caller
+			// cannot tell. The code waits in the outbox and goes out once the
+			// gateway takes it again.
+			a.svc.SetSender(failingSender{})
 			clock = clock.Add(access.OTPResendAfter)
 			var failed map[string]any
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79162220000"}).ok(t, 202, &failed)
 			if jsonString(t, failed) != jsonString(t, yes) {
 				t.Errorf("answer when sending failed %v, when it worked %v", failed, yes)
 			}
-			a.svc.Access.Sender = a.sent
+			if n, err := a.svc.Notify.Flush(t.Context()); n != 0 || err != nil {
+				t.Fatalf("a failing sender took %d messages, %v", n, err)
+			}
+			a.svc.SetSender(a.sent)
+			clock = clock.Add(time.Second) // the first retry waits a second
+			retried := a.sent.code("+79162220000")
+			if retried == "" || retried == mailed {
+				t.Fatalf("the code refused by the gateway was not sent again: %q", retried)
+			}
+			a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79162220000", "code": retried}).ok(t, 200, nil)
 
 			// A blocked member's session stops working, and stays stopped when unblocked.
 			a.do(t, "POST", "/v1/members/"+m.ID+"/block", adminKey, nil).ok(t, 200, nil)

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,17 +72,10 @@ func (s *Server) sendCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := s.App.Access.SendCode(r.Context(), in.Phone, in.Email); err != nil {
-		var notSent *access.NotSentError
-		switch e, ok := err.(*kopilka.Error); {
-		case errors.As(err, &notSent):
-			// Answered as if sent: a failure only for members would tell who is one.
-			s.Logger.Error("one-time code not sent", "err", notSent.Err, "channel", notSent.Channel, "request_id", requestID(r.Context()))
-		case ok && e.Code == kopilka.ERATELIMIT:
+		if e, ok := err.(*kopilka.Error); ok && e.Code == kopilka.ERATELIMIT {
 			w.Header().Set("Retry-After", strconv.Itoa(e.Extra["retry_after"].(int)))
-			return err
-		default:
-			return err
 		}
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, codeSent{Sent: true, ExpiresIn: int(access.OTPLifetime.Seconds()),
 		Detail: "if a member has this phone or e-mail, a code is on its way"})

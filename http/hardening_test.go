@@ -143,7 +143,7 @@ func TestMembers_ATillSeesNoPersonalData(t *testing.T) {
 func TestMembers_SignInByCodeWithoutASenderIsUnavailable(t *testing.T) {
 	a := newAPI(t, "sqlite")
 	a.do(t, "POST", "/v1/members", adminKey, map[string]any{"phone": "+79163330088"}).ok(t, 201, nil)
-	a.svc.Access.Sender = nil
+	a.svc.SetSender(nil)
 	for _, phone := range []string{"+79163330088", "+79163330099"} {
 		a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": phone}).problem(t, 503, kopilka.EUNAVAILABLE, "")
 	}

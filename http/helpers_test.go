@@ -44,6 +44,8 @@ type api struct {
 type outbox struct {
 	mu   sync.Mutex
 	sent []sentCode
+	// flush delivers the messages the outbox table holds now.
+	flush func()
 }
 
 type sentCode struct{ channel, to, text string }
@@ -55,8 +57,12 @@ func (o *outbox) Send(ctx context.Context, channel, to, text string) error {
 	return nil
 }
 
-// code returns the code last sent to the address, or "".
+// code delivers what is due, then returns the code last sent to the
+// address, or "".
 func (o *outbox) code(to string) string {
+	if o.flush != nil {
+		o.flush()
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for i := len(o.sent) - 1; i >= 0; i-- {
@@ -76,8 +82,8 @@ func newAPI(t *testing.T, dialect string) *api {
 	ctx := sysCtx()
 	db := storagetest.Open(t, dialect) // PostgreSQL: a schema of the test's own, or a skip
 	svc := app.New(db)
-	box := &outbox{}
-	svc.Access.Sender = box
+	box := &outbox{flush: func() { _, _ = svc.Notify.Flush(ctx) }}
+	svc.SetSender(box)
 	for _, k := range []struct{ name, role, secret string }{
 		{"test admin", kopilka.RoleAdmin, adminKey},
 		{"test till", kopilka.RolePOS, posKey},

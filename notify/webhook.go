@@ -1,6 +1,9 @@
-// Package notify delivers members' one-time login codes. kopilka.Sender is
-// the interface; this package has the webhook sender, which hands each
-// message to an SMS or e-mail gateway of the operator's choosing.
+// Package notify delivers messages to members: the Dispatcher takes what
+// the use cases wrote to the outbox (one-time codes, a card replaced) and
+// hands each to a Sender after the write committed, outside any request,
+// retrying until it is taken or no longer worth sending. The senders here
+// are the webhook, which hands each message to an SMS or e-mail gateway of
+// the operator's choosing, and the log sender for development.
 package notify
 
 import (

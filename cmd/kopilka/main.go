@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
-	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/app"
 	kopilkahttp "github.com/kopilka/kopilka/http"
 	"github.com/kopilka/kopilka/notify"
@@ -199,11 +198,12 @@ func serve(ctx context.Context, args []string) error {
 	api := kopilkahttp.NewServer(svc, logger, Version)
 	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
 	svc.Ledger.SupportLimit = *supportLimit
+	svc.Notify.Logger = logger
 	switch {
 	case *otpWebhook != "":
-		svc.Access.Sender = notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken}
+		svc.SetSender(notify.Webhook{URL: *otpWebhook, Token: *otpWebhookToken})
 	case *otpLog:
-		svc.Access.Sender = access.LogSender{Logger: logger}
+		svc.SetSender(notify.LogSender{Logger: logger})
 		logger.Warn("members' one-time codes are written to this log, not sent (KOPILKA_OTP_LOG): for development only")
 	default:
 		logger.Warn("member sign-in by one-time code is off: set KOPILKA_OTP_WEBHOOK to send codes through a gateway (or KOPILKA_OTP_LOG=1 to write them to the log, for development)")
@@ -213,6 +213,10 @@ func serve(ctx context.Context, args []string) error {
 	if *jobEvery > 0 {
 		go runJobs(ctx, svc, logger, *jobEvery)
 	}
+	// Messages to members (one-time codes) go out from the outbox as soon
+	// as they are written, and every second for retries and for messages
+	// other instances wrote.
+	go svc.Notify.Run(ctx, time.Second)
 	if *pprofAddr != "" {
 		// The profiler gets its own listener, never the API's.
 		go func() { logger.Error("pprof", "err", http.ListenAndServe(*pprofAddr, pprofMux())) }()
