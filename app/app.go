@@ -55,7 +55,7 @@ func New(db *storage.DB) *App {
 	a.Access = &access.Service{DB: storage.For[access.Tx](db), Env: env, Region: "RU"}
 	a.Jobs = &jobs.Service{DB: storage.For[jobs.Tx](db), Env: env, Live: a.Programme}
 	a.Notify = &notify.Dispatcher{DB: storage.For[notify.Tx](db), Env: env, Logger: slog.Default()}
-	a.Access.Wake = a.Notify.Wake
+	a.Access.Wake, a.Members.Wake = a.Notify.Wake, a.Notify.Wake
 	return a
 }
 

@@ -154,7 +154,8 @@ func TestMembers_SignInByCodeWithoutASenderIsUnavailable(t *testing.T) {
 
 // The support role works with the number the member tells: it sees card
 // numbers masked, and a replacement it makes gets a generated number, so
-// that it cannot take a member's card over.
+// that it cannot take a member's card over; the member is told of every
+// replacement by a message.
 func TestCards_SupportSeesMaskedNumbersAndCannotChooseAReplacement(t *testing.T) {
 	a := newAPI(t, "sqlite")
 	support := "support-key-0123456789"
@@ -181,6 +182,24 @@ func TestCards_SupportSeesMaskedNumbersAndCannotChooseAReplacement(t *testing.T)
 	a.do(t, "GET", "/v1/members/"+m.ID, adminKey, nil).ok(t, 200, &full)
 	if len(full.Cards) != 2 || strings.Contains(full.Cards[0].Number+full.Cards[1].Number, "*") {
 		t.Errorf("an admin sees %+v", full.Cards)
+	}
+	// The member is told, on the phone, by the cards' last four digits.
+	a.sent.flush()
+	a.sent.mu.Lock()
+	defer a.sent.mu.Unlock()
+	var told []sentCode
+	for _, s := range a.sent.sent {
+		if s.to == "+79163330066" && strings.Contains(s.text, "replaced") {
+			told = append(told, s)
+		}
+	}
+	newNumber := full.Cards[0].Number
+	if newNumber == card {
+		newNumber = full.Cards[1].Number
+	}
+	if len(told) != 1 || told[0].channel != "sms" || !strings.Contains(told[0].text, "ending "+card[len(card)-4:]) ||
+		!strings.Contains(told[0].text, "ending "+newNumber[len(newNumber)-4:]) || strings.Contains(told[0].text, newNumber) {
+		t.Errorf("what the member was told of the replacement: %+v", told)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
@@ -422,6 +423,9 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ 
 			if err := tx.UpdateCard(ctx, old); err != nil {
 				return err
 			}
+			if err := s.tellReplaced(ctx, tx, old, fresh); err != nil {
+				return err
+			}
 			return a.Record(ctx, tx, before, fresh)
 		})
 	}
@@ -430,5 +434,32 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ 
 	} else {
 		err = s.retryCardNumber(replace)
 	}
+	if err == nil && s.Wake != nil {
+		s.Wake()
+	}
 	return shownCard(ctx, fresh), err
+}
+
+// tellReplaced writes the member a message that the card was replaced, by
+// SMS to the phone or else by e-mail (none when the member has neither), so
+// that a replacement the member did not ask for does not go unnoticed. The
+// message names the cards by their last four digits only.
+func (s *Service) tellReplaced(ctx context.Context, tx Tx, old, fresh kopilka.Card) error {
+	m, err := tx.Member(ctx, old.MemberID)
+	if err != nil {
+		return err
+	}
+	channel, to := "sms", m.Phone
+	if to == "" {
+		channel, to = "email", m.Email
+	}
+	if to == "" {
+		return nil
+	}
+	last4 := func(n string) string { return n[max(0, len(n)-4):] }
+	now := s.Env.Time()
+	return tx.InsertMessage(ctx, kopilka.Message{ID: s.Env.NewID(), Kind: kopilka.MessageCardReplaced, Channel: channel, To: to,
+		MemberID: m.ID, CreatedAt: now, NextAt: now, NotAfter: now.Add(7 * 24 * time.Hour),
+		Text: fmt.Sprintf("Your loyalty card ending %s was replaced by a new card ending %s. If you did not ask for this, call us at once.",
+			last4(old.Number), last4(fresh.Number))})
 }

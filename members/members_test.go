@@ -25,10 +25,12 @@ type state struct {
 	cards   map[string]kopilka.Card
 	audit   []kopilka.AuditEntry
 	posted  []*ledger.Entry
+	outbox  []kopilka.Message
 }
 
 func clone(s state) state {
-	return state{members: maps.Clone(s.members), cards: maps.Clone(s.cards), audit: slices.Clone(s.audit), posted: slices.Clone(s.posted)}
+	return state{members: maps.Clone(s.members), cards: maps.Clone(s.cards), audit: slices.Clone(s.audit), posted: slices.Clone(s.posted),
+		outbox: slices.Clone(s.outbox)}
 }
 
 // fakeTx is members.Tx over the state; failCard makes UpdateCard fail.
@@ -38,6 +40,11 @@ type fakeTx struct {
 }
 
 func notFound(what string) error { return kopilka.Errorf(kopilka.ENOTFOUND, "%s not found", what) }
+
+func (t fakeTx) InsertMessage(_ context.Context, m kopilka.Message) error {
+	t.s.outbox = append(t.s.outbox, m)
+	return nil
+}
 
 func (t fakeTx) InsertAudit(_ context.Context, es ...kopilka.AuditEntry) error {
 	t.s.audit = append(t.s.audit, es...)

@@ -18,6 +18,8 @@ type Tx interface {
 	InsertCard(ctx context.Context, c kopilka.Card) error
 	// InsertMember stores a new member with a zero balance.
 	InsertMember(ctx context.Context, m kopilka.Member) error
+	// InsertMessage puts a message to a member in the outbox.
+	InsertMessage(ctx context.Context, m kopilka.Message) error
 	// LockBalance reads the member's balance and holds it against other
 	// writers until the transaction ends. Every write to a member's lots
 	// takes this lock first, so locks are always taken in the same order.

@@ -18,6 +18,9 @@ type Service struct {
 	Region string
 	// Live is the programme in force (its bonuses).
 	Live Live
+	// Wake, when set, is called after a message to a member was written to
+	// the outbox, so that it is sent now rather than at the next tick.
+	Wake func()
 }
 
 // Live reads the programme in force.
