@@ -1,10 +1,12 @@
 package kopilka_test
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
@@ -282,5 +284,74 @@ func TestConcurrency_ProfileEditsAndCardChangesDoNotUndoEachOther(t *testing.T) 
 				t.Fatalf("round %d: %d active cards after two racing replacements (errors %v, %v); want 1 and one refusal", i, active, errs[0], errs[1])
 			}
 		}
+	})
+}
+
+// TestConcurrency_TheSupportLimitIsCumulative has one support operator send
+// forty adjustments of 1,000 points at once (issue 11, item 12): on one
+// member they give at most the member's daily limit, over forty members at
+// most the operator's; a second support operator has its own allowance but
+// not a fresh one for the same member; the next day the allowances are new.
+func TestConcurrency_TheSupportLimitIsCumulative(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(nil))
+		e.svc.Ledger.SupportLimit, e.svc.Ledger.SupportDailyLimit, e.svc.Ledger.SupportMemberDailyLimit = 1000, 10_000, 3_000
+		support := func(id string) context.Context {
+			return kopilka.NewContextWithPrincipal(context.Background(), kopilka.Principal{Kind: "operator", ID: id, Name: id, Role: kopilka.RoleSupport})
+		}
+		vera, oleg := support("vera"), support("oleg")
+		burst := func(ctx context.Context, members []string) (given int64) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			start := make(chan struct{})
+			for i := range 40 {
+				wg.Go(func() {
+					<-start
+					_, err := e.svc.Ledger.Adjust(ctx, members[i%len(members)], kopilka.Adjustment{Points: 1000, Reason: "goodwill"}, "")
+					mu.Lock()
+					defer mu.Unlock()
+					switch kopilka.ErrorCode(err) {
+					case "":
+						given += 1000
+					case kopilka.EFORBIDDEN:
+					default:
+						t.Errorf("adjustment: %v", err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			return given
+		}
+		one := e.member("+79160000090")
+		if given := burst(vera, []string{one.ID}); given != 3_000 {
+			t.Fatalf("forty parallel adjustments of one member gave %d, want the member's daily 3,000", given)
+		}
+		if b := e.balance(one.ID); b.Available+b.Pending != 3_000 {
+			t.Fatalf("balance %+v, want 3,000", b)
+		}
+		if _, err := e.svc.Ledger.Adjust(oleg, one.ID, kopilka.Adjustment{Points: -1000, Reason: "undo"}, ""); kopilka.ErrorCode(err) != kopilka.EFORBIDDEN {
+			t.Fatalf("a second support operator on the same member the same day (a debit counts too): %v", err)
+		}
+		var many []string
+		for i := range 40 {
+			many = append(many, e.member(fmt.Sprintf("+791600010%02d", i)).ID)
+		}
+		// Vera has used 3,000 of her 10,000 today.
+		if given := burst(vera, many); given != 7_000 {
+			t.Fatalf("forty parallel adjustments of forty members gave %d, want what is left of the operator's 10,000: 7,000", given)
+		}
+		if given := burst(oleg, many); given != 10_000 {
+			t.Fatalf("another operator gave %d, want his own 10,000", given)
+		}
+		e.clock.Add(24 * time.Hour)
+		if _, err := e.svc.Ledger.Adjust(vera, one.ID, kopilka.Adjustment{Points: 1000, Reason: "next day"}, ""); err != nil {
+			t.Fatalf("the next day: %v", err)
+		}
+		// An operator is not limited.
+		if _, err := e.svc.Ledger.Adjust(e.ctx, one.ID, kopilka.Adjustment{Points: 50_000, Reason: "operator"}, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.verify()
 	})
 }

@@ -41,7 +41,7 @@ type App struct {
 // New wires the use cases over db with the real clock and randomness, the
 // Russian region for national phone numbers, settings and stores reused
 // for five seconds, and adjustments by the support role limited to 1,000
-// points.
+// points each, 20,000 a day per operator and 2,000 a day per member.
 func New(db *storage.DB) *App {
 	env := kopilka.NewEnv()
 	const ttl = 5 * time.Second
@@ -50,7 +50,8 @@ func New(db *storage.DB) *App {
 	a.Programme = &programme.Service{DB: storage.For[programme.Tx](db), Env: env, TTL: ttl, Sites: a.Coalition}
 	a.Coalition.Live = a.Programme
 	a.Members = &members.Service{DB: storage.For[members.Tx](db), Env: env, Region: "RU", Live: a.Programme}
-	a.Ledger = &ledger.Service{DB: storage.For[ledger.Tx](db), Env: env, Live: a.Programme, SupportLimit: 1000}
+	a.Ledger = &ledger.Service{DB: storage.For[ledger.Tx](db), Env: env, Live: a.Programme,
+		SupportLimit: 1000, SupportDailyLimit: 20_000, SupportMemberDailyLimit: 2_000}
 	a.Purchases = &purchases.Service{DB: storage.For[purchases.Tx](db), Env: env, Live: a.Programme, Sites: a.Coalition}
 	a.Access = &access.Service{DB: storage.For[access.Tx](db), Env: env, Region: "RU"}
 	a.Jobs = &jobs.Service{DB: storage.For[jobs.Tx](db), Env: env, Live: a.Programme}

@@ -15,7 +15,9 @@ import (
 // who did it and why. A credit is a new lot that expires like earned points;
 // a debit consumes lots like spending. With a key, a repeat of the same
 // adjustment returns the first transaction; another body is EIDEMPOTENCY.
-// The support role may move at most SupportLimit points either way.
+// The support role may move at most SupportLimit points either way, and
+// at most SupportDailyLimit a day in all and SupportMemberDailyLimit a day
+// on one member (EFORBIDDEN past either; a replay counts once).
 func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustment, key string) (t kopilka.Transaction, err error) {
 	audit := access.Begin(ctx, s.Env, access.LedgerAdjust, memberID)
 	defer func() { err = access.Finish(ctx, s.DB, audit, err) }()
@@ -69,6 +71,11 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 					return err
 				}
 			}
+			if p.Role == kopilka.RoleSupport {
+				if err := s.supportAllowance(ctx, tx, p, memberID, a.Points, now.In(eng.Loc)); err != nil {
+					return err
+				}
+			}
 			e := NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: memberID, Kind: kopilka.KindAdjustment, Reason: a.Reason,
 				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
 			if a.Points > 0 {
@@ -97,6 +104,35 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 		})
 	})
 	return t, err
+}
+
+// supportAllowance takes an adjustment of points (either way) from the
+// support role's daily allowances: the operator's and the member's, each
+// counted per day of the programme's time zone (local: now in that zone).
+func (s *Service) supportAllowance(ctx context.Context, tx Tx, p kopilka.Principal, memberID string, points int64, local time.Time) error {
+	day := local.Format(time.DateOnly)
+	moved := max(points, -points)
+	for _, c := range []struct {
+		name, who string
+		limit     int64
+	}{
+		{"support:" + p.Kind + ":" + p.ID + ":" + day, "one support operator", s.SupportDailyLimit},
+		{"support-member:" + memberID + ":" + day, "the support role on one member", s.SupportMemberDailyLimit},
+	} {
+		if c.limit <= 0 {
+			continue
+		}
+		ok, err := tx.TakeAllowance(ctx, c.name, moved, c.limit)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &kopilka.Error{Code: kopilka.EFORBIDDEN,
+				Message: fmt.Sprintf("%s may adjust at most %d points a day (%s), and this would pass it; ask an operator", c.who, c.limit, day),
+				Fields:  []kopilka.FieldError{{Field: "points", Detail: fmt.Sprintf("passes the daily limit of %d points for %s", c.limit, c.who)}}}
+		}
+	}
+	return nil
 }
 
 // Balance returns a member's balance and the points that expire soon.

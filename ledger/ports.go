@@ -27,6 +27,10 @@ type Tx interface {
 	// writers until the transaction ends. Every write to a member's lots
 	// takes this lock first, so locks are always taken in the same order.
 	LockBalance(ctx context.Context, memberID string) (kopilka.Balance, error)
+	// TakeAllowance adds want to what the named allowance has used, provided
+	// the sum stays within limit, and reports whether it did; concurrent
+	// takers of one allowance never pass the limit together.
+	TakeAllowance(ctx context.Context, name string, want, limit int64) (bool, error)
 	// Member returns the member with its cards, or ENOTFOUND.
 	Member(ctx context.Context, id string) (kopilka.Member, error)
 	// TransactionByKey finds a transaction by its idempotency key, or ENOTFOUND.

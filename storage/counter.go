@@ -195,3 +195,21 @@ func (t *Tx) PurchasesBetween(ctx context.Context, from, to time.Time, after *ko
 	}
 	return ps, nil
 }
+
+// TakeAllowance adds want to the allowance's use if the sum stays within
+// limit. The allowance is one row of budgets (slice 0); the conditional
+// UPDATE holds its row lock (SQLite: the writer), so concurrent takers
+// never pass the limit together.
+func (t *Tx) TakeAllowance(ctx context.Context, name string, want, limit int64) (bool, error) {
+	if want > limit {
+		return false, nil
+	}
+	if _, err := t.execNow(ctx, `INSERT INTO budgets (name, slice, used) VALUES ($1, 0, 0) ON CONFLICT (name, slice) DO NOTHING`, name); err != nil {
+		return false, t.mapErr(err, "allowance")
+	}
+	n, err := t.execNow(ctx, `UPDATE budgets SET used = used + $2 WHERE name = $1 AND slice = 0 AND used <= $3`, name, want, limit-want)
+	if err != nil {
+		return false, t.mapErr(err, "allowance")
+	}
+	return n == 1, nil
+}

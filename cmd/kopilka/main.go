@@ -174,6 +174,8 @@ func serve(ctx context.Context, args []string) error {
 	rateLimit := fs.Float64("rate-limit", envFloat("RATE_LIMIT", 100), "requests per second one API key may make on this instance (0: no limit)")
 	rateBurst := fs.Int("rate-burst", envInt("RATE_BURST", 200), "requests one API key may make at once above its rate")
 	supportLimit := fs.Int64("support-adjustment-limit", int64(envInt("SUPPORT_ADJUSTMENT_LIMIT", 1000)), "the most points one adjustment by the support role may add or take")
+	supportDaily := fs.Int64("support-daily-limit", int64(envInt("SUPPORT_DAILY_LIMIT", 20_000)), "the most points one support operator may add and take in all in a day (0: no limit)")
+	supportMemberDaily := fs.Int64("support-member-daily-limit", int64(envInt("SUPPORT_MEMBER_DAILY_LIMIT", 2_000)), "the most points the support role may add and take on one member in a day (0: no limit)")
 	otpWebhook := fs.String("otp-webhook", env("OTP_WEBHOOK", ""), "URL that gets members' one-time codes as JSON {channel, to, text} to send by SMS or e-mail (default: none; member sign-in by code is off)")
 	otpLog := fs.Bool("otp-log", env("OTP_LOG", "") == "true" || env("OTP_LOG", "") == "1", "write members' one-time codes to this log instead of sending them: for development only")
 	otpWebhookToken := fs.String("otp-webhook-token", env("OTP_WEBHOOK_TOKEN", ""), "bearer token sent to the one-time code webhook")
@@ -197,7 +199,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	api := kopilkahttp.NewServer(svc, logger, Version)
 	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
-	svc.Ledger.SupportLimit = *supportLimit
+	svc.Ledger.SupportLimit, svc.Ledger.SupportDailyLimit, svc.Ledger.SupportMemberDailyLimit = *supportLimit, *supportDaily, *supportMemberDaily
 	svc.Notify.Logger = logger
 	switch {
 	case *otpWebhook != "":
