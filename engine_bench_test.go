@@ -81,10 +81,8 @@ func TestBenchProgramme_HasTwoHundredActiveRulesThatFire(t *testing.T) {
 	m := &kopilka.Member{Tier: "gold", Tags: []string{"student"}, CreatedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	q := price(t, p, benchReceipt(), m, 1000)
 	fired := map[string]bool{}
-	for _, l := range q.Lines {
-		for _, rp := range l.Rules {
-			fired[rp.Rule] = true
-		}
+	for _, rl := range q.Rules {
+		fired[rl.Rule] = true
 	}
 	for _, a := range q.Awards {
 		fired[a.Rule] = true

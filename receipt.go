@@ -72,6 +72,23 @@ type Quote struct {
 	SpendLimit SpendLimit `json:"spend_limit"`
 	// Awards are the points receipt rules gave (per receipt, thresholds).
 	Awards []Award `json:"awards,omitempty"`
+	// Rules are the points each line rule gave the whole receipt, in the
+	// order the rules were applied, with how many lines it gave them to.
+	Rules []RuleLines `json:"rules,omitempty"`
+}
+
+// MaxLineRules is how many rules a quote line names at most: the ones that
+// gave it the most points. The others are summed in MoreRules and
+// MorePoints, and every rule's total is in Quote.Rules, so that an answer
+// grows with lines plus rules, never with lines times rules.
+const MaxLineRules = 5
+
+// RuleLines is what one line rule gave a receipt.
+type RuleLines struct {
+	Rule     string `json:"rule"`
+	Campaign string `json:"campaign,omitempty"`
+	Points   int64  `json:"points"`
+	Lines    int    `json:"lines"`
 }
 
 // Spend modes.
@@ -117,8 +134,12 @@ type QuoteLine struct {
 	Spent  int64 `json:"spent"`
 	// Paid is the money the line costs after points paid their part.
 	Paid int64 `json:"paid"`
-	// Rules says which rules gave the line's earned points.
-	Rules []RulePoints `json:"rules,omitempty"`
+	// Rules says which rules gave the line's earned points: at most
+	// MaxLineRules, those that gave the most; MoreRules other rules gave it
+	// MorePoints more.
+	Rules      []RulePoints `json:"rules,omitempty"`
+	MoreRules  int          `json:"more_rules,omitempty"`
+	MorePoints int64        `json:"more_points,omitempty"`
 	// SpendCap is the most points may pay for the line, and SpendNote why
 	// it is less than the line's amount.
 	SpendCap  int64  `json:"spend_cap"`

@@ -346,6 +346,17 @@ func (p *Programme) ValidateRules(pr *Problems) {
 	for _, c := range p.Campaigns {
 		total += len(c.Rules)
 	}
+	receiptRules := 0
+	for _, rs := range append([][]Rule{p.Rules}, campaignRules(p.Campaigns)...) {
+		for _, r := range rs {
+			if r.Kind == RulePerReceipt || r.Kind == RuleThreshold {
+				receiptRules++
+			}
+		}
+	}
+	if receiptRules > MaxReceiptRules {
+		pr.Add("rules", fmt.Sprintf("a programme may have at most %d receipt rules (per_receipt and threshold), its campaigns' included; this one has %d", MaxReceiptRules, receiptRules))
+	}
 	if total > MaxRules {
 		field := "rules"
 		if len(p.Rules) <= MaxRules {
@@ -461,6 +472,19 @@ func (p *Programme) ValidateRules(pr *Problems) {
 
 // MaxRules is the most rules a programme may have, its campaigns' included.
 const MaxRules = 2000
+
+// MaxReceiptRules is the most receipt rules (per_receipt and threshold) a
+// programme may have, its campaigns' included: each award lists the lines
+// it counted, so they bound the size of an answer.
+const MaxReceiptRules = 100
+
+func campaignRules(cs []Campaign) [][]Rule {
+	out := make([][]Rule, len(cs))
+	for i := range cs {
+		out[i] = cs[i].Rules
+	}
+	return out
+}
 
 // Ids of the rules the engine makes from the programme's own settings.
 const (

@@ -66,7 +66,9 @@ type compiled struct {
 	lastPurchase bool
 	// guarded: evaluated with a cost limit and the request's context.
 	guarded bool
-	err     error
+	// cost is the estimated worst case of one evaluation, in CEL's units.
+	cost uint64
+	err  error
 }
 
 func envs() (rule, segment *cel.Env, err error) {
@@ -145,7 +147,7 @@ func compileWith(env *cel.Env, src string) compiled {
 	if err != nil {
 		return compiled{err: err}
 	}
-	c := compiled{prg: prg, guarded: guarded}
+	c := compiled{prg: prg, guarded: guarded, cost: est.Max}
 	for _, ref := range ast.NativeRep().ReferenceMap() {
 		c.perLine = c.perLine || strings.HasPrefix(ref.Name, "line.")
 		c.member = c.member || strings.HasPrefix(ref.Name, "member.")
@@ -153,6 +155,13 @@ func compileWith(env *cel.Env, src string) compiled {
 	}
 	return c
 }
+
+// MaxProgrammeCost is the most all of a programme's conditions may cost
+// together on the largest receipt (1000 lines): a condition that reads the
+// line counts once per line, any other once per receipt. It bounds the
+// work of pricing one receipt, whatever the rules (the estimate is a worst
+// case: conditions that stop early, as most do, take far less).
+const MaxProgrammeCost = 50_000_000
 
 // MaxConditionCost is the most a rule's or a segment's condition may cost,
 // in CEL's cost units (about one per step: a comparison, a variable read,

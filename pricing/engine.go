@@ -1,6 +1,7 @@
 package pricing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -83,6 +84,9 @@ func compileProgramme(p kopilka.Programme) (*Engine, error) {
 	}
 	e := &Engine{Programme: p, Loc: loc, tiers: map[string]*kopilka.Tier{}}
 	var pr kopilka.Problems
+	// work is the conditions' worst case on the largest receipt, so far.
+	var work uint64
+	overWork := false
 	add := func(r *kopilka.Rule, field string, c *ccampaign) {
 		cr := &crule{Rule: r, campaign: c, cats: set(r.Categories), skus: set(r.SKUs), stores: set(r.Stores), partners: set(r.Partners),
 			channels: set(r.Channels), tiers: set(r.Tiers), anyDay: len(r.Days) == 0, from: -1, to: -1}
@@ -109,6 +113,10 @@ func compileProgramme(p kopilka.Programme) (*Engine, error) {
 			c, err := compileCEL(r.Condition, false)
 			if err != nil {
 				pr.Add(field+".condition", err.Error())
+			} else if work = addWork(work, c); work > MaxProgrammeCost && !overWork {
+				overWork = true
+				pr.Add(field+".condition", fmt.Sprintf("the programme's conditions together may take more than %d steps on a receipt of %d lines; this one takes them past it (a condition that reads line.* counts once per line): simplify or remove conditions",
+					MaxProgrammeCost, kopilka.MaxLines))
 			}
 			cr.cond = c
 			e.NeedsMember = e.NeedsMember || c.member
@@ -162,6 +170,10 @@ func compileProgramme(p kopilka.Programme) (*Engine, error) {
 		if c.Segment != "" {
 			if c.segment, err = compileCEL(c.Segment, true); err != nil {
 				pr.Add(field+".segment", err.Error())
+			} else if work = addWork(work, c.segment); work > MaxProgrammeCost && !overWork {
+				overWork = true
+				pr.Add(field+".segment", fmt.Sprintf("the programme's conditions together may take more than %d steps on a receipt of %d lines; this segment takes them past it: simplify or remove conditions",
+					MaxProgrammeCost, kopilka.MaxLines))
 			}
 			e.NeedsMember = true
 			e.NeedsLastPurchase = e.NeedsLastPurchase || c.segment.lastPurchase
@@ -574,11 +586,41 @@ func (e *Engine) earn(ctx context.Context, q *kopilka.Quote, in PriceInput, m *k
 			q.Earned += got
 		}
 	}
+	// Every rule's total for the receipt, then each line's largest few.
+	total := map[string]int{}
 	for i := range q.Lines {
-		q.Lines[i].Rules = lineRules[i]
+		for _, rp := range lineRules[i] {
+			j, ok := total[rp.Rule]
+			if !ok {
+				j = len(q.Rules)
+				total[rp.Rule] = j
+				q.Rules = append(q.Rules, kopilka.RuleLines{Rule: rp.Rule, Campaign: rp.Campaign})
+			}
+			q.Rules[j].Points += rp.Points
+			q.Rules[j].Lines++
+		}
+		rules := lineRules[i]
+		if len(rules) > kopilka.MaxLineRules {
+			slices.SortStableFunc(rules, func(a, b kopilka.RulePoints) int { return cmp.Compare(b.Points, a.Points) })
+			for _, rp := range rules[kopilka.MaxLineRules:] {
+				q.Lines[i].MoreRules++
+				q.Lines[i].MorePoints += rp.Points
+			}
+			rules = rules[:kopilka.MaxLineRules:kopilka.MaxLineRules]
+		}
+		q.Lines[i].Rules = rules
 		q.Earned += q.Lines[i].Earned
 	}
 	return nil
+}
+
+// addWork adds a condition's worst case on the largest receipt to work.
+func addWork(work uint64, c compiled) uint64 {
+	n := c.cost
+	if c.perLine {
+		n *= kopilka.MaxLines
+	}
+	return work + n
 }
 
 // mergeSorted appends the union of ascending lists a, b and c to dst, in order.

@@ -159,10 +159,8 @@ func (s *Service) Simulate(ctx context.Context, pr Proposal) (Simulation, error)
 				}
 				ruleMembers[rule][m.ID] = true
 			}
-			for _, l := range b.Lines {
-				for _, rp := range l.Rules {
-					count(rp.Rule, rp.Campaign, rp.Points)
-				}
+			for _, rl := range b.Rules {
+				count(rl.Rule, rl.Campaign, rl.Points)
 			}
 			for _, aw := range b.Awards {
 				count(aw.Rule, aw.Campaign, aw.Points)
