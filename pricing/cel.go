@@ -296,11 +296,17 @@ func (v *vars) ResolveName(name string) (any, bool) {
 
 func (v *vars) Parent() interpreter.Activation { return nil }
 
+// testHookEval, set by tests only, is called at every evaluation.
+var testHookEval func()
+
 // test evaluates a compiled condition; an error while evaluating (a key not
 // in a map, say) counts as false.
 func (c compiled) test(v *vars) bool {
 	if c.prg == nil {
 		return true
+	}
+	if testHookEval != nil {
+		testHookEval()
 	}
 	if v.ctx != nil && v.ctx.Err() != nil {
 		return false // the request has ended: Price reports it

@@ -24,6 +24,8 @@ type Engine struct {
 	NeedsMember bool
 	// needsLastPurchase: some condition reads member.days_since_last_purchase.
 	NeedsLastPurchase bool
+	// hasConditions: some rule has a condition or some campaign a segment.
+	hasConditions bool
 	// Rules by the category or SKU they are limited to (indexes into rules,
 	// ascending); anyLine are the rules limited to neither.
 	byCat, bySKU map[string][]int
@@ -119,6 +121,7 @@ func compileProgramme(p kopilka.Programme) (*Engine, error) {
 					MaxProgrammeCost, kopilka.MaxLines))
 			}
 			cr.cond = c
+			e.hasConditions = true
 			e.NeedsMember = e.NeedsMember || c.member
 			e.NeedsLastPurchase = e.NeedsLastPurchase || c.lastPurchase
 		}
@@ -175,7 +178,7 @@ func compileProgramme(p kopilka.Programme) (*Engine, error) {
 				pr.Add(field+".segment", fmt.Sprintf("the programme's conditions together may take more than %d steps on a receipt of %d lines; this segment takes them past it: simplify or remove conditions",
 					MaxProgrammeCost, kopilka.MaxLines))
 			}
-			e.NeedsMember = true
+			e.NeedsMember, e.hasConditions = true, true
 			e.NeedsLastPurchase = e.NeedsLastPurchase || c.segment.lastPurchase
 		}
 		for j := range c.Rules {
@@ -235,6 +238,9 @@ type PriceInput struct {
 	// LastPurchase is the member's last purchase before this one (zero: none).
 	LastPurchase time.Time
 	Now          time.Time
+	// Verdicts, when set, are the conditions judged ahead (Engine.Judge),
+	// used instead of evaluating them if they still fit.
+	Verdicts *Verdicts
 }
 
 // Price computes the quote of a receipt for a member who has available
@@ -360,35 +366,19 @@ func (e *Engine) Price(ctx context.Context, in PriceInput, limits Limits) (kopil
 func (e *Engine) earn(ctx context.Context, q *kopilka.Quote, in PriceInput, m *kopilka.Member, paid []int64, limits Limits) error {
 	p := &e.Programme
 	r := &in.Receipt
-	at := r.OccurredAt
-	if at.IsZero() {
-		at = in.Now
-	}
-	lt := at.In(e.Loc)
-	v := &vars{ctx: ctx, member: m, receipt: r, total: q.Total, weekday: kopilka.Weekdays[lt.Weekday()], hour: int64(lt.Hour()), date: lt.Format(time.DateOnly),
-		age: -1, sinceP: -1, sinceR: int64(in.Now.Sub(m.CreatedAt) / (24 * time.Hour))}
-	if b, err := time.ParseInLocation(time.DateOnly, m.BirthDate, e.Loc); err == nil {
-		v.age = int64(lt.Year() - b.Year())
-		if lt.Month() < b.Month() || lt.Month() == b.Month() && lt.Day() < b.Day() {
-			v.age--
-		}
-	}
-	if !in.LastPurchase.IsZero() {
-		v.sinceP = max(0, int64(at.Sub(in.LastPurchase)/(24*time.Hour))) // a back-dated receipt: 0
-	}
-	for _, l := range r.Lines {
-		if l.Category != "" && !slices.Contains(v.categories, l.Category) {
-			v.categories = append(v.categories, l.Category)
-		}
-		v.skus = append(v.skus, l.SKU)
-	}
+	v, at, lt := e.newVars(ctx, in, m, q.Total)
 	minute := lt.Hour()*60 + lt.Minute()
+
+	j := &judge{v: v}
+	if pre := in.Verdicts; pre.fit(e, in, m) {
+		j.pre = pre
+	}
 
 	// Which rules hold for this receipt at all.
 	active := make([]bool, len(e.rules))
 	perLine := false
 	for i, cr := range e.rules {
-		active[i] = cr.activeAt(at, lt, minute, r, m, v)
+		active[i] = cr.activeAt(at, lt, minute, r, m, j, i)
 		if active[i] && limits != nil && cr.capped() {
 			left, err := limits.Left(ctx, cr.Rule, cr.budgetKey, cr.budget)
 			if err != nil {
@@ -412,12 +402,12 @@ func (e *Engine) earn(ctx context.Context, q *kopilka.Quote, in PriceInput, m *k
 		if !in.Partner.Sells(l.Category) {
 			continue // not the partner's to sell: no rule gives it points
 		}
-		v.setLine(l, perLine)
+		v.setLine(l, perLine && j.pre == nil)
 		candidates = mergeSorted(candidates[:0], e.anyLine, e.byCat[l.Category], e.bySKU[l.SKU])
 		var groups map[string]best
 		for _, ci := range candidates {
 			cr := e.rules[ci]
-			if !active[ci] || !cr.matchLine(l, m, v) {
+			if !active[ci] || !cr.matchLine(l, m, j, ci, li) {
 				continue
 			}
 			if cr.Group != "" && cr.Kind != kopilka.RulePerReceipt && cr.Kind != kopilka.RuleThreshold {
@@ -656,13 +646,14 @@ func (cr *crule) campaignID() string {
 	return cr.campaign.ID
 }
 
-// activeAt checks what a rule needs of the receipt, the time and the member.
-func (cr *crule) activeAt(at, lt time.Time, minute int, r *kopilka.Receipt, m *kopilka.Member, v *vars) bool {
+// activeAt checks what a rule (number i) needs of the receipt, the time
+// and the member.
+func (cr *crule) activeAt(at, lt time.Time, minute int, r *kopilka.Receipt, m *kopilka.Member, j *judge, i int) bool {
 	if cr.Disabled {
 		return false
 	}
 	if c := cr.campaign; c != nil {
-		if !c.Enabled || at.Before(c.starts) || !at.Before(c.ends) || !c.segment.test(v) {
+		if !c.Enabled || at.Before(c.starts) || !at.Before(c.ends) || !j.segment(c) {
 			return false
 		}
 	}
@@ -692,13 +683,13 @@ func (cr *crule) activeAt(at, lt time.Time, minute int, r *kopilka.Receipt, m *k
 		}
 	}
 	if cr.cond.prg != nil && !cr.cond.perLine {
-		return cr.cond.test(v)
+		return j.receipt(cr, i)
 	}
 	return true
 }
 
-// matchLine checks what a rule needs of one line.
-func (cr *crule) matchLine(l *kopilka.Line, m *kopilka.Member, v *vars) bool {
+// matchLine checks what a rule (number i) needs of one line (number li).
+func (cr *crule) matchLine(l *kopilka.Line, m *kopilka.Member, j *judge, i, li int) bool {
 	if cr.cats != nil && !cr.cats[l.Category] {
 		return false
 	}
@@ -709,7 +700,7 @@ func (cr *crule) matchLine(l *kopilka.Line, m *kopilka.Member, v *vars) bool {
 		return false
 	}
 	if cr.cond.perLine {
-		return cr.cond.test(v)
+		return j.line(cr, i, li)
 	}
 	return true
 }

@@ -2,6 +2,7 @@ package purchases
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,7 +84,7 @@ func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quo
 		if err != nil {
 			return err
 		}
-		pc, err := s.price(ctx, tx, e, r, &site.Partner, d.Balance.Available, now, false)
+		pc, err := s.price(ctx, tx, e, r, &site.Partner, d.Balance.Available, now, false, nil)
 		if err != nil {
 			return err
 		}
@@ -120,9 +121,9 @@ type priced struct {
 // of the member and asks the member's caps and the budgets for capped
 // points, taking them when take is set (a confirmation) and only reading
 // them otherwise (a quote).
-func (s *Service) price(ctx context.Context, tx Tx, e *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, available int64, now time.Time, take bool) (priced, error) {
+func (s *Service) price(ctx context.Context, tx Tx, e *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, available int64, now time.Time, take bool, verdicts *pricing.Verdicts) (priced, error) {
 	var pc priced
-	in := pricing.PriceInput{Receipt: r, Partner: partner, Available: available, Now: now}
+	in := pricing.PriceInput{Receipt: r, Partner: partner, Available: available, Now: now, Verdicts: verdicts}
 	p := &e.Programme
 	var cardDay string // set when the member's daily spend is limited
 	if limit := p.Spending.CardDailyLimit; limit > 0 {
@@ -194,6 +195,14 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 		return kopilka.Quote{}, err
 	}
 	ageErr := tooOld(r, now, e.Programme) // a replay of a receipt confirmed in time still gets its answer
+	var verdicts *pricing.Verdicts
+	if siteErr == nil && ageErr == nil && e.HasConditions() {
+		// The conditions are judged before the write transaction, so that
+		// none runs while SQLite's one writer is held.
+		if verdicts, err = s.judge(ctx, e, r, &site.Partner, now); err != nil {
+			return kopilka.Quote{}, err
+		}
+	}
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
 			h, err := holder(ctx, tx, &r, true)
@@ -213,7 +222,7 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 			if ageErr != nil {
 				return ageErr
 			}
-			if q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now); err != nil {
+			if q, err = s.confirm(ctx, tx, e, r, &site.Partner, h.Balance, hash, now, verdicts); err != nil {
 				return err
 			}
 			return a.Record(ctx, tx, nil, q)
@@ -222,7 +231,7 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 	return q, err
 }
 
-func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, bal kopilka.Balance, hash string, now time.Time) (kopilka.Quote, error) {
+func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, bal kopilka.Balance, hash string, now time.Time, verdicts *pricing.Verdicts) (kopilka.Quote, error) {
 	p := eng.Programme
 	var d ledger.Due
 	if r.SpendPoints > 0 {
@@ -232,7 +241,7 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kop
 		}
 		bal = d.Balance
 	}
-	pc, err := s.price(ctx, tx, eng, r, partner, bal.Available, now, true)
+	pc, err := s.price(ctx, tx, eng, r, partner, bal.Available, now, true, verdicts)
 	q := pc.quote
 	if err != nil {
 		// The prior-receipt check in Holder may have read before the lock was
@@ -302,6 +311,40 @@ func (s *Service) confirm(ctx context.Context, tx Tx, eng *pricing.Engine, r kop
 	}
 	return q, nil
 }
+
+// judge evaluates the receipt's conditions for its member as the database
+// holds it now, in a read-only transaction, and outside any: the
+// confirmation uses the verdicts if the member still reads the same inside
+// its write transaction. A receipt that is a replay, or names no member the
+// holder finds, gets none (the confirmation answers it).
+func (s *Service) judge(ctx context.Context, e *pricing.Engine, r kopilka.Receipt, partner *kopilka.Partner, now time.Time) (*pricing.Verdicts, error) {
+	in := pricing.PriceInput{Receipt: r, Partner: partner, Now: now}
+	err := s.DB.View(ctx, func(tx Tx) error {
+		h, err := holder(ctx, tx, &in.Receipt, true)
+		if err != nil || h.Prior != nil {
+			return errNoVerdicts
+		}
+		m, err := tx.Member(ctx, in.Receipt.MemberID) // as price reads it, whenever it does
+		if err != nil {
+			return err
+		}
+		in.Member = &m
+		if e.NeedsLastPurchase {
+			if in.LastPurchase, err = tx.LastPurchase(ctx, in.Receipt.MemberID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == errNoVerdicts {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return e.Judge(ctx, in)
+}
+
+var errNoVerdicts = errors.New("no verdicts")
 
 // Purchase returns a confirmed purchase's current state as a quote. A
 // receipt id is unique within its partner: a principal scoped to a partner
