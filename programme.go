@@ -139,5 +139,5 @@ func (p Programme) ExpiresAfter(t time.Time) time.Time {
 	if p.ExpiryMonths == 0 {
 		return time.Time{}
 	}
-	return t.AddDate(0, p.ExpiryMonths, 0)
+	return AddMonths(t, p.ExpiryMonths)
 }

@@ -15,7 +15,7 @@ func periodBounds(period string, loc *time.Location) (from, to time.Time, err er
 	if err != nil || m.Year() < 2000 || m.Year() > 2999 {
 		return from, to, kopilka.Invalid("period", `must be a month "YYYY-MM" from 2000-01 to 2999-12`)
 	}
-	return m.UTC(), m.AddDate(0, 1, 0).UTC(), nil
+	return m.UTC(), kopilka.AddMonths(m, 1).UTC(), nil
 }
 
 // statement sums the partner's ledger over [from, to) and lists its entries.

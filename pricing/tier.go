@@ -23,7 +23,7 @@ func (e *Engine) WindowStart(t time.Time) string {
 	if plan.Window == "calendar_year" {
 		return time.Date(lt.Year(), 1, 1, 0, 0, 0, 0, e.Loc).Format(time.DateOnly)
 	}
-	return lt.AddDate(0, -plan.Months, 1).Format(time.DateOnly)
+	return kopilka.AddMonths(lt, -plan.Months).AddDate(0, 0, 1).Format(time.DateOnly)
 }
 
 // qualifiedTier is the highest tier total reaches ("" for none) and its rank (-1 for none).
@@ -53,7 +53,7 @@ func (e *Engine) reviewAfter(t time.Time) time.Time {
 	if e.Programme.Tiers.Window == "calendar_year" {
 		return time.Date(lt.Year()+2, 1, 1, 0, 0, 0, 0, e.Loc).UTC()
 	}
-	return lt.AddDate(0, e.Programme.Tiers.Months, 0).UTC()
+	return kopilka.AddMonths(lt, e.Programme.Tiers.Months).UTC()
 }
 
 // Upgrade raises the member's tier at once when the window's total, with

@@ -125,7 +125,7 @@ func (s *Service) SetCategories(ctx context.Context, memberID string, cats []str
 			return err
 		}
 		if at := m.CategoriesAt; at != nil && !at.Before(kopilka.PeriodStart(pc.ChangeEvery, now.In(e.Loc))) {
-			next := kopilka.PeriodStart(pc.ChangeEvery, now.In(e.Loc)).AddDate(0, map[string]int{"month": 1, "quarter": 3, "year": 12}[pc.ChangeEvery], 0)
+			next := kopilka.AddMonths(kopilka.PeriodStart(pc.ChangeEvery, now.In(e.Loc)), map[string]int{"month": 1, "quarter": 3, "year": 12}[pc.ChangeEvery])
 			return &kopilka.Error{Code: kopilka.ECONFLICT, Message: fmt.Sprintf("the choice may change once a %s; the next change is possible from %s", pc.ChangeEvery, next.Format(time.DateOnly)),
 				Fields: []kopilka.FieldError{{Field: "categories", Detail: "was already changed this " + pc.ChangeEvery}}}
 		}

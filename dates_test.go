@@ -1,0 +1,113 @@
+package kopilka_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/pricing"
+)
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 30, 0, 0, time.UTC) }
+
+// AddMonths keeps the end of the month (issue 12, item 1), as PostgreSQL's
+// interval arithmetic does, on every day of a leap and a common year.
+func TestAddMonths_KeepsTheEndOfTheMonth(t *testing.T) {
+	for _, c := range []struct {
+		from time.Time
+		n    int
+		want time.Time
+	}{
+		{day(2026, 11, 30), 3, day(2027, 2, 28)},
+		{day(2027, 11, 30), 3, day(2028, 2, 29)},
+		{day(2026, 8, 31), -6, day(2026, 2, 28)},
+		{day(2028, 8, 31), -6, day(2028, 2, 29)},
+		{day(2026, 1, 31), 1, day(2026, 2, 28)},
+		{day(2028, 1, 31), 1, day(2028, 2, 29)},
+		{day(2026, 3, 31), -1, day(2026, 2, 28)},
+		{day(2026, 5, 31), 1, day(2026, 6, 30)},
+		{day(2026, 12, 31), 2, day(2027, 2, 28)},
+		{day(2028, 2, 29), 12, day(2029, 2, 28)},
+		{day(2028, 2, 29), -12, day(2027, 2, 28)},
+		{day(2026, 11, 29), -9, day(2026, 2, 28)},
+		{day(2026, 7, 15), 0, day(2026, 7, 15)},
+		{day(2026, 7, 15), 25, day(2028, 8, 15)},
+	} {
+		if got := kopilka.AddMonths(c.from, c.n); !got.Equal(c.want) {
+			t.Errorf("%s %+d months = %s, want %s", c.from.Format(time.DateOnly), c.n, got.Format(time.DateOnly), c.want.Format(time.DateOnly))
+		}
+	}
+	for _, year := range []int{2026, 2028} {
+		for n := -24; n <= 24; n++ {
+			prev := time.Time{}
+			for d := day(year, 1, 1); d.Year() == year; d = d.AddDate(0, 0, 1) {
+				got := kopilka.AddMonths(d, n)
+				// The day stays unless the month is shorter, then it is the last day.
+				wantMonth := time.Date(year, d.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+				last := wantMonth.AddDate(0, 1, -1).Day()
+				if got.Year() != wantMonth.Year() || got.Month() != wantMonth.Month() || got.Day() != min(d.Day(), last) ||
+					got.Hour() != 10 || got.Minute() != 30 {
+					t.Fatalf("%s %+d months = %s", d.Format(time.DateOnly), n, got)
+				}
+				// A later day never lands before an earlier one: a lot earned
+				// later never expires first.
+				if got.Before(prev) {
+					t.Fatalf("%s %+d months = %s, before the previous day's %s", d.Format(time.DateOnly), n, got, prev)
+				}
+				prev = got
+			}
+		}
+	}
+}
+
+// Points earned on 30 November with a three-month life expire on 28
+// February, not on 2 March after the points of 1 December: a spend takes
+// the older lot first; and a nine-month rolling tier window taken on 29
+// November 2026 starts on 1 March, so a purchase of 1 March counts.
+func TestDates_LotsAndTierWindowsAtTheEndOfTheMonth(t *testing.T) {
+	p := kopilka.DefaultProgramme()
+	p.ExpiryMonths, p.PendingDays = 3, 0
+	a := p.ExpiresAfter(day(2026, 11, 30))
+	b := p.ExpiresAfter(day(2026, 12, 1))
+	if !a.Equal(day(2027, 2, 28)) || !b.Equal(day(2027, 3, 1)) || !a.Before(b) {
+		t.Fatalf("lots of 30 Nov and 1 Dec expire %s and %s", a, b)
+	}
+	p.Tiers = kopilka.TierPlan{Window: "rolling", Basis: "spend", Months: 9, Levels: []kopilka.Tier{{Name: "silver", Threshold: 1000}}}
+	eng, err := pricing.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eng.WindowStart(day(2026, 11, 29)); got != "2026-03-01" {
+		t.Fatalf("a nine-month window taken on 29 November 2026 starts on %s, want 2026-03-01", got)
+	}
+	if got := eng.WindowStart(day(2027, 11, 29)); got != "2027-03-01" {
+		t.Fatalf("a nine-month window taken on 29 November 2027 starts on %s, want 2027-03-01", got)
+	}
+	p.Tiers.Months = 6
+	eng, _ = pricing.Compile(p)
+	for _, c := range [][2]string{{"2026-08-30", "2026-03-01"}, {"2026-08-31", "2026-03-01"}, {"2026-09-01", "2026-03-02"}} {
+		at, _ := time.Parse(time.DateOnly, c[0])
+		if got := eng.WindowStart(at); got != c[1] {
+			t.Fatalf("a six-month window taken on %s starts on %s, want %s", c[0], got, c[1])
+		}
+	}
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) {
+			p.ExpiryMonths, p.PendingDays = 1, 0
+		}))
+		m := e.member("+79160000095")
+		e.clock.t = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
+		e.credit(m.ID, 100) // expires 28 Feb
+		e.clock.t = time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
+		e.credit(m.ID, 100) // expires 1 Mar
+		e.clock.t = time.Date(2026, 2, 28, 13, 0, 0, 0, time.UTC)
+		if _, err := e.svc.Jobs.RunJobs(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		b := e.balance(m.ID)
+		if b.Available != 100 {
+			t.Fatalf("on 28 Feb after noon the 31 January lot has expired and the 1 February lot not: available %d, want 100", b.Available)
+		}
+		e.verify()
+	})
+}
