@@ -17,3 +17,36 @@ func AddMonths(t time.Time, n int) time.Time {
 	hh, mm, ss := t.Clock()
 	return time.Date(first.Year(), first.Month(), min(d, last), hh, mm, ss, t.Nanosecond(), t.Location())
 }
+
+// Life is how long points live once spendable: Days or Months (at most one
+// of them set; neither: as the default the caller has). Months keep the end
+// of the month (AddMonths).
+type Life struct {
+	Days   int
+	Months int
+}
+
+// Set reports whether the life says anything.
+func (l Life) Set() bool { return l.Days != 0 || l.Months != 0 }
+
+// After is when points that become spendable at t expire.
+func (l Life) After(t time.Time) time.Time {
+	if l.Days != 0 {
+		return t.AddDate(0, 0, l.Days)
+	}
+	return AddMonths(t, l.Months)
+}
+
+// Check adds a problem for a life out of range or given twice: days from 0
+// to 3660, months from 0 to 120. field prefixes the names ("bonuses.welcome.").
+func (l Life) Check(pr *Problems, field, days, months string) {
+	if l.Days < 0 || l.Days > 3660 {
+		pr.Add(field+days, "must be between 0 and 3660")
+	}
+	if l.Months < 0 || l.Months > 120 {
+		pr.Add(field+months, "must be between 0 and 120")
+	}
+	if l.Days != 0 && l.Months != 0 {
+		pr.Add(field+days, "give the life in days or in months ("+months+"), not both")
+	}
+}

@@ -1,11 +1,13 @@
 package kopilka_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/pricing"
+	"github.com/kopilka/kopilka/storage"
 )
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 30, 0, 0, time.UTC) }
@@ -107,6 +109,65 @@ func TestDates_LotsAndTierWindowsAtTheEndOfTheMonth(t *testing.T) {
 		b := e.balance(m.ID)
 		if b.Available != 100 {
 			t.Fatalf("on 28 Feb after noon the 31 January lot has expired and the 1 February lot not: available %d, want 100", b.Available)
+		}
+		e.verify()
+	})
+}
+
+// Points may live days as well as months (issue 12, item 2): earned points
+// by the programme's expiry_days, a bonus and an adjustment each by their
+// own life in days or months; a life in both is refused, naming the field.
+func TestExpiry_InDaysOrMonths(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) {
+			p.ExpiryMonths, p.ExpiryDays, p.PendingDays = 0, 90, 0
+			p.Bonuses.Welcome = kopilka.Bonus{Points: 50, ExpiresMonths: 2}
+		}))
+		t0 := e.clock.Now()
+		m := e.member("+79160000096")
+		e.confirm(receipt("r1", m.ID, 0, 100_00))
+		if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, kopilka.Adjustment{Points: 10, Reason: "sorry", ExpiresDays: 10}, ""); err != nil {
+			t.Fatal(err)
+		}
+		e.credit(m.ID, 7)
+		var got []time.Time
+		err := e.svc.DB.View(e.ctx, func(tx *storage.Tx) error {
+			lots, err := tx.Lots(e.ctx, m.ID, "")
+			for _, l := range lots {
+				got = append(got, l.ExpiresAt)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[time.Time]bool{kopilka.AddMonths(t0, 2): true, t0.AddDate(0, 0, 90): true, t0.AddDate(0, 0, 10): true}
+		seen := map[time.Time]int{}
+		for _, x := range got {
+			seen[x.UTC()]++
+		}
+		if len(got) != 4 || seen[t0.AddDate(0, 0, 90).UTC()] != 2 || seen[kopilka.AddMonths(t0, 2).UTC()] != 1 || seen[t0.AddDate(0, 0, 10).UTC()] != 1 {
+			t.Fatalf("lots expire %v; want the bonus in 2 months, the purchase and the plain credit in 90 days, the adjustment in 10 (%v)", got, want)
+		}
+		for _, bad := range []kopilka.Adjustment{
+			{Points: 10, Reason: "x", ExpiresDays: 10, ExpiresMonths: 1},
+			{Points: -5, Reason: "x", ExpiresDays: 10},
+			{Points: 10, Reason: "x", ExpiresDays: -1},
+		} {
+			var pe *kopilka.Error
+			if _, err := e.svc.Ledger.Adjust(e.ctx, m.ID, bad, ""); !errorAs(err, &pe) || pe.Code != kopilka.EINVALID || !strings.HasPrefix(pe.Fields[0].Field, "expires_") {
+				t.Fatalf("adjustment %+v: %v", bad, err)
+			}
+		}
+		var pe *kopilka.Error
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.ExpiryMonths = 3; return nil }); !errorAs(err, &pe) || pe.Fields[0].Field != "expiry_days" {
+			t.Fatalf("a life in days and months: %v", err)
+		}
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error {
+			p.Bonuses.Birthday.ExpiresDays, p.Bonuses.Birthday.ExpiresMonths = 3, 3
+			return nil
+		}); !errorAs(err, &pe) || pe.Fields[0].Field != "bonuses.birthday.expires_days" {
+			t.Fatalf("a bonus's life in days and months: %v", err)
 		}
 		e.verify()
 	})

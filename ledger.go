@@ -107,7 +107,14 @@ type Breach struct {
 type Adjustment struct {
 	Points int64  `json:"points"`
 	Reason string `json:"reason"`
+	// ExpiresDays or ExpiresMonths is how long a credit lives (at most one
+	// of them; neither: like earned points). A debit takes neither.
+	ExpiresDays   int `json:"expires_days,omitempty"`
+	ExpiresMonths int `json:"expires_months,omitempty"`
 }
+
+// Life is how long the adjustment's credit lives (zero: like earned points).
+func (a Adjustment) Life() Life { return Life{Days: a.ExpiresDays, Months: a.ExpiresMonths} }
 
 // Counter is a change of one of a member's totals in one bucket.
 type Counter struct {

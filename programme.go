@@ -18,9 +18,12 @@ type Programme struct {
 	// PendingDays is how long earned points wait before they can be spent
 	// (the return window). Zero makes them spendable at once.
 	PendingDays int `json:"pending_days"`
-	// ExpiryMonths is how long points live after they become spendable.
-	// Zero means points never expire.
+	// ExpiryMonths is how long points live after they become spendable, in
+	// months (the end of the month kept: 30 Nov + 3 months is 28 Feb), or
+	// ExpiryDays in days; at most one of the two is set, and neither means
+	// points never expire.
 	ExpiryMonths int `json:"expiry_months"`
+	ExpiryDays   int `json:"expiry_days,omitempty"`
 	// Rounding turns fractional points into whole ones.
 	Rounding Rounding `json:"rounding"`
 	// ExpiringSoonDays is the window the balance's "expiring" list looks ahead.
@@ -136,8 +139,9 @@ func (p Programme) LotDates(t time.Time) (activates, expires time.Time) {
 
 // ExpiresAfter is when points that become spendable at t expire (zero time: never).
 func (p Programme) ExpiresAfter(t time.Time) time.Time {
-	if p.ExpiryMonths == 0 {
+	l := Life{Days: p.ExpiryDays, Months: p.ExpiryMonths}
+	if !l.Set() {
 		return time.Time{}
 	}
-	return AddMonths(t, p.ExpiryMonths)
+	return l.After(t)
 }

@@ -124,11 +124,19 @@ type Tier struct {
 	MaxSpend *Percent `json:"max_spend_percent,omitempty"`
 }
 
+// Life is how long the bonus lives (zero: like earned points).
+func (b Bonus) Life() Life { return Life{Days: b.ExpiresDays, Months: b.ExpiresMonths} }
+
+// Life is how long the referral bonuses live (zero: like earned points).
+func (b ReferralBonus) Life() Life { return Life{Days: b.ExpiresDays, Months: b.ExpiresMonths} }
+
 // Bonus is a number of points given once for an event.
 type Bonus struct {
 	Points int64 `json:"points,omitempty"`
-	// ExpiresDays is how long the bonus lives; zero: like earned points.
-	ExpiresDays int `json:"expires_days,omitempty"`
+	// ExpiresDays or ExpiresMonths is how long the bonus lives (at most one
+	// of them; neither: like earned points).
+	ExpiresDays   int `json:"expires_days,omitempty"`
+	ExpiresMonths int `json:"expires_months,omitempty"`
 }
 
 // BirthdayBonus is given once a year in a window around the birthday.
@@ -143,6 +151,7 @@ type ReferralBonus struct {
 	ReferrerPoints int64 `json:"referrer_points,omitempty"`
 	RefereePoints  int64 `json:"referee_points,omitempty"`
 	ExpiresDays    int   `json:"expires_days,omitempty"`
+	ExpiresMonths  int   `json:"expires_months,omitempty"`
 }
 
 // Bonuses are the event bonuses; zero points switch one off.
@@ -434,19 +443,17 @@ func (p *Programme) ValidateRules(pr *Problems) {
 	for _, x := range []struct {
 		field  string
 		points int64
-		days   int
+		life   Life
 	}{
-		{"bonuses.welcome", b.Welcome.Points, b.Welcome.ExpiresDays},
-		{"bonuses.profile_complete", b.Profile.Points, b.Profile.ExpiresDays},
-		{"bonuses.birthday", b.Birthday.Points, b.Birthday.ExpiresDays},
-		{"bonuses.referral", max(b.Referral.ReferrerPoints, b.Referral.RefereePoints), b.Referral.ExpiresDays},
+		{"bonuses.welcome", b.Welcome.Points, b.Welcome.Life()},
+		{"bonuses.profile_complete", b.Profile.Points, b.Profile.Life()},
+		{"bonuses.birthday", b.Birthday.Points, b.Birthday.Life()},
+		{"bonuses.referral", max(b.Referral.ReferrerPoints, b.Referral.RefereePoints), b.Referral.Life()},
 	} {
 		if x.points < 0 || x.points > 1_000_000_000 {
 			pr.Add(x.field+".points", "must be between 0 and 1000000000")
 		}
-		if x.days < 0 || x.days > 3660 {
-			pr.Add(x.field+".expires_days", "must be between 0 and 3660")
-		}
+		x.life.Check(pr, x.field+".", "expires_days", "expires_months")
 	}
 	if b.Referral.ReferrerPoints < 0 || b.Referral.RefereePoints < 0 {
 		pr.Add("bonuses.referral", "points must not be negative")

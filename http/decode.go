@@ -213,6 +213,7 @@ type programmeJSON struct {
 	MaxSpend         json.RawMessage `json:"max_spend_percent"`
 	PendingDays      *int            `json:"pending_days"`
 	ExpiryMonths     *int            `json:"expiry_months"`
+	ExpiryDays       *int            `json:"expiry_days"`
 	Rounding         *string         `json:"rounding"`
 	ExpiringSoonDays *int            `json:"expiring_soon_days"`
 	MaxReceiptAge    *int            `json:"max_receipt_age_hours"`
@@ -253,6 +254,9 @@ func (in programmeJSON) apply(p *kopilka.Programme) error {
 	}
 	if in.ExpiryMonths != nil {
 		p.ExpiryMonths = *in.ExpiryMonths
+	}
+	if in.ExpiryDays != nil {
+		p.ExpiryDays = *in.ExpiryDays
 	}
 	if in.Rounding != nil {
 		p.Rounding = kopilka.Rounding(*in.Rounding)

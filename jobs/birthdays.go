@@ -37,7 +37,7 @@ func (s *Service) birthdays(ctx context.Context, e *pricing.Engine, now time.Tim
 			if m.BirthdayYear >= year {
 				return false, nil // another instance gave it
 			}
-			if _, err := programme.Bonus(ctx, tx, s.Env, e.Programme, m.ID, programme.BonusBirthday, fmt.Sprintf("bonus:birthday:%d", year), b.Points, b.ExpiresDays, now); err != nil {
+			if _, err := programme.Bonus(ctx, tx, s.Env, e.Programme, m.ID, programme.BonusBirthday, fmt.Sprintf("bonus:birthday:%d", year), b.Points, b.Life(), now); err != nil {
 				return false, err
 			}
 			m.BirthdayYear = year

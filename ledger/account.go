@@ -41,6 +41,10 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 	if a.Reason == "" || utf8.RuneCountInString(a.Reason) > 500 || !kopilka.CleanText(a.Reason) {
 		pr.Add("reason", "is required: at most 500 characters of text without control characters")
 	}
+	a.Life().Check(&pr, "", "expires_days", "expires_months")
+	if a.Points < 0 && a.Life().Set() {
+		pr.Add("expires_days", "a debit takes no life: give expires_days or expires_months only with a credit")
+	}
 	kopilka.CheckID(&pr, "Idempotency-Key", key, false)
 	if err := pr.Err(); err != nil {
 		return kopilka.Transaction{}, err
@@ -79,7 +83,11 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 			e := NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: memberID, Kind: kopilka.KindAdjustment, Reason: a.Reason,
 				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
 			if a.Points > 0 {
-				e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, prog.ExpiresAfter(now), now)
+				expires := prog.ExpiresAfter(now)
+				if a.Life().Set() {
+					expires = a.Life().After(now)
+				}
+				e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, expires, now)
 			} else {
 				d, err := SettleDue(ctx, tx, s.Env, memberID, bal, now, true)
 				if err != nil {

@@ -54,7 +54,7 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (_ kopilka
 				return err
 			}
 			b := p.Bonuses.Welcome
-			if _, err := programme.Bonus(ctx, tx, s.Env, p, m.ID, programme.BonusWelcome, "bonus:"+programme.BonusWelcome, b.Points, b.ExpiresDays, now); err != nil {
+			if _, err := programme.Bonus(ctx, tx, s.Env, p, m.ID, programme.BonusWelcome, "bonus:"+programme.BonusWelcome, b.Points, b.Life(), now); err != nil {
 				return err
 			}
 			if err := programme.ProfileBonus(ctx, tx, s.Env, p, m, now); err != nil {

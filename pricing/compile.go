@@ -37,6 +37,12 @@ func Compile(p kopilka.Programme) (*Engine, error) {
 	if p.ExpiryMonths < 0 || p.ExpiryMonths > 120 {
 		pr.Add("expiry_months", "must be between 0 (never) and 120")
 	}
+	if p.ExpiryDays < 0 || p.ExpiryDays > 3660 {
+		pr.Add("expiry_days", "must be between 0 and 3660")
+	}
+	if p.ExpiryDays != 0 && p.ExpiryMonths != 0 {
+		pr.Add("expiry_days", "give points' life in days or in months (expiry_months), not both: set the other to 0")
+	}
 	if !p.Rounding.Valid() {
 		pr.Add("rounding", `must be one of "down", "half_up", "up"`)
 	}

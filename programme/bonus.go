@@ -23,11 +23,11 @@ const (
 )
 
 // Bonus gives a member points once per key: a new active lot from the
-// issuance account, living expiresDays (zero: as earned points do). The
+// issuance account, living life (zero: as earned points do). The
 // member's balance is locked first. It reports whether it gave them now: a
 // balance that cannot take them under the programme's cap gets nothing, and
 // the bonus stays ungiven.
-func Bonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programme, memberID, kind, key string, points int64, expiresDays int, now time.Time) (bool, error) {
+func Bonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programme, memberID, kind, key string, points int64, life kopilka.Life, now time.Time) (bool, error) {
 	if points <= 0 {
 		return false, nil
 	}
@@ -41,8 +41,8 @@ func Bonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Programm
 		return false, err
 	}
 	expires := p.ExpiresAfter(now)
-	if expiresDays > 0 {
-		expires = now.AddDate(0, 0, expiresDays)
+	if life.Set() {
+		expires = life.After(now)
 	}
 	e := ledger.NewEntry(kopilka.Transaction{ID: env.NewID(), MemberID: memberID, Kind: KindBonus, Reason: kind,
 		IdempotencyKey: key, RequestHash: key, CreatedAt: now})
@@ -59,7 +59,7 @@ func ProfileBonus(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.P
 		return nil
 	}
 	b := p.Bonuses.Profile
-	_, err := Bonus(ctx, tx, env, p, m.ID, BonusProfile, "bonus:"+BonusProfile, b.Points, b.ExpiresDays, now)
+	_, err := Bonus(ctx, tx, env, p, m.ID, BonusProfile, "bonus:"+BonusProfile, b.Points, b.Life(), now)
 	return err
 }
 
@@ -75,11 +75,11 @@ func Referral(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Progr
 	if err != nil || !last.IsZero() {
 		return 0, err // not the first purchase
 	}
-	given, err := Bonus(ctx, tx, env, p, m.ID, BonusReferral, "bonus:referral", b.RefereePoints, b.ExpiresDays, now)
+	given, err := Bonus(ctx, tx, env, p, m.ID, BonusReferral, "bonus:referral", b.RefereePoints, b.Life(), now)
 	if err != nil {
 		return 0, err
 	}
-	if _, err = Bonus(ctx, tx, env, p, m.ReferredBy, BonusReferral, "bonus:referral:"+m.ID, b.ReferrerPoints, b.ExpiresDays, now); err != nil {
+	if _, err = Bonus(ctx, tx, env, p, m.ReferredBy, BonusReferral, "bonus:referral:"+m.ID, b.ReferrerPoints, b.Life(), now); err != nil {
 		return 0, err
 	}
 	if !given {
