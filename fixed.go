@@ -88,6 +88,13 @@ func unmarshalFixed(data []byte, digits int) (int64, error) {
 	return parseFixed(s, digits)
 }
 
+// DecimalError is a decimal field (Quantity, Percent) that does not read:
+// what its UnmarshalJSON returns, so that a decoder can find the field and
+// name it.
+type DecimalError struct{ Detail string }
+
+func (e *DecimalError) Error() string { return e.Detail }
+
 // ParseQuantity parses "2" or "0.455".
 func ParseQuantity(s string) (Quantity, error) {
 	n, err := parseFixed(s, 3)
@@ -101,7 +108,10 @@ func (q Quantity) MarshalJSON() ([]byte, error) { return json.Marshal(q.String()
 func (q *Quantity) UnmarshalJSON(data []byte) error {
 	n, err := unmarshalFixed(data, 3)
 	*q = Quantity(n)
-	return err
+	if err != nil {
+		return &DecimalError{err.Error()}
+	}
+	return nil
 }
 
 // ParsePercent parses "5" or "1.25".
@@ -117,7 +127,10 @@ func (p Percent) MarshalJSON() ([]byte, error) { return json.Marshal(p.String())
 func (p *Percent) UnmarshalJSON(data []byte) error {
 	n, err := unmarshalFixed(data, 2)
 	*p = Percent(n)
-	return err
+	if err != nil {
+		return &DecimalError{err.Error()}
+	}
+	return nil
 }
 
 // MulDiv returns a*b/c and the remainder, for non-negative a, b and positive

@@ -759,3 +759,19 @@ func TestCard_ReplacedCardIsRefusedAndTheNewOneKeepsTheBalance(t *testing.T) {
 		})
 	}
 }
+
+// A decimal deep in a body that does not read is a 422 naming its path, as
+// at the top level (issue 12, item 4), in JSON and in a YAML import.
+func TestDecimals_ANestedBadDecimalNamesItsField(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"tiers": map[string]any{"basis": "spend", "window": "rolling", "months": 12,
+		"levels": []map[string]any{{"name": "base", "threshold": 0}, {"name": "gold", "threshold": 1000, "earn_multiplier": "1.111111"}}}}).
+		problem(t, 422, kopilka.EINVALID, "tiers.levels[1].earn_multiplier")
+	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"rules": []map[string]any{{"id": "x", "kind": "percent", "percent": "abc"}}}).
+		problem(t, 422, kopilka.EINVALID, "rules[0].percent")
+	doc := "rules:\n  - id: x\n    kind: percent\n    percent: 1.234\n"
+	a.do(t, "PUT", "/v1/programme/import?dry_run=true", adminKey, doc, "Content-Type", "application/yaml").
+		problem(t, 422, kopilka.EINVALID, "rules[0].percent")
+	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"spending": map[string]any{"categories": []map[string]any{{"category": "x", "max_spend_percent": true}}}}).
+		problem(t, 422, kopilka.EINVALID, "spending.categories[0].max_spend_percent")
+}

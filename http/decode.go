@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +42,14 @@ func decodeBytes(body []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
+		var dec *kopilka.DecimalError
+		if errors.As(err, &dec) {
+			// encoding/json does not say where: find the field.
+			if field, detail, ok := findDecimal(body, reflect.TypeOf(v)); ok {
+				return kopilka.Invalid(field, detail)
+			}
+			return kopilka.Invalid("body", dec.Detail)
+		}
 		return jsonError(err)
 	}
 	// Only white space may follow the value (d.More is false before a stray "]" or "}").
@@ -332,4 +342,111 @@ func queryFloat(r *http.Request, name string) (float64, error) {
 		return 0, kopilka.Invalid(name, "must be a number of degrees")
 	}
 	return f, nil
+}
+
+var (
+	quantityType = reflect.TypeFor[kopilka.Quantity]()
+	percentType  = reflect.TypeFor[kopilka.Percent]()
+	rawType      = reflect.TypeFor[json.RawMessage]()
+)
+
+// findDecimal finds the first decimal field (Quantity, Percent) of body, read
+// as a value of type t, that does not parse, and returns its JSON path
+// ("tiers.levels[0].earn_multiplier") and what is wrong with it.
+func findDecimal(body []byte, t reflect.Type) (field, detail string, ok bool) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return "", "", false
+	}
+	return walkDecimal(t, v, "")
+}
+
+func walkDecimal(t reflect.Type, v any, path string) (string, string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v == nil || t == rawType {
+		return "", "", false
+	}
+	if t == quantityType || t == percentType {
+		s, isString := v.(string)
+		if !isString {
+			if n, isNumber := v.(json.Number); isNumber {
+				s = n.String()
+			} else {
+				return path, "must be a decimal number such as \"2\" or \"0.455\"", true
+			}
+		}
+		var err error
+		if t == quantityType {
+			_, err = kopilka.ParseQuantity(s)
+		} else {
+			_, err = kopilka.ParsePercent(s)
+		}
+		return path, fmt.Sprint(err), err != nil
+	}
+	join := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, isObject := v.(map[string]any)
+		if !isObject {
+			return "", "", false
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous {
+				if p, detail, ok := walkDecimal(f.Type, v, path); ok {
+					return p, detail, ok
+				}
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			for k, x := range m { // encoding/json matches names in any case
+				if strings.EqualFold(k, name) {
+					if p, detail, ok := walkDecimal(f.Type, x, join(k)); ok {
+						return p, detail, ok
+					}
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		a, isArray := v.([]any)
+		if !isArray {
+			return "", "", false
+		}
+		for i, x := range a {
+			if p, detail, ok := walkDecimal(t.Elem(), x, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, detail, ok
+			}
+		}
+	case reflect.Map:
+		m, isObject := v.(map[string]any)
+		if !isObject {
+			return "", "", false
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if p, detail, ok := walkDecimal(t.Elem(), m[k], join(k)); ok {
+				return p, detail, ok
+			}
+		}
+	}
+	return "", "", false
 }
