@@ -632,3 +632,30 @@ func TestAddAndMul_ReportOverflow(t *testing.T) {
 		}
 	}
 }
+
+// A refund that gives spent points back to a lot whose time has passed
+// answers the balance that can be spent: those points expire at once
+// (issue 12, item 5), and the quote after it agrees.
+func TestRefund_PointsGivenBackToAnExpiredLotAreNotAnsweredAsAvailable(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) {
+			p.ExpiryMonths, p.PendingDays, p.EarnRate, p.MaxSpend = 1, 0, 0, 100*kopilka.PercentScale
+		}))
+		m := e.member("+79160000097")
+		e.credit(m.ID, 100)
+		e.confirm(receipt("spend", m.ID, 50, 100_00))
+		e.clock.AddDate(0, 2, 0) // the lot expired; no job has run
+		res, err := e.svc.Purchases.Cancel(e.ctx, "", "spend")
+		if err != nil || res.SpentReturned != 50 {
+			t.Fatalf("cancel: %+v %v", res, err)
+		}
+		if res.Balance.Available != 0 {
+			t.Fatalf("the cancel answers %d available, but the lot it gave back to has expired", res.Balance.Available)
+		}
+		q, err := e.svc.Purchases.Calculate(e.ctx, receipt("after", m.ID, 0, 100_00))
+		if err != nil || q.Balance.Available != res.Balance.Available {
+			t.Fatalf("a quote right after says %d available (%v), the cancel said %d", q.Balance.Available, err, res.Balance.Available)
+		}
+		e.verify()
+	})
+}

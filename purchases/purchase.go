@@ -633,7 +633,13 @@ func (s *Service) postRefund(ctx context.Context, tx Tx, pur *kopilka.Purchase, 
 		return kopilka.RefundResult{}, err
 	}
 	res.Status = pur.Status
-	res.Balance = kopilka.Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}
+	// Spent points given back to a lot whose time has passed expire at
+	// once, with anything else due: the answer says what can be spent.
+	d, err := ledger.SettleDue(ctx, tx, s.Env, pur.MemberID, kopilka.Balance{Available: bal.Available + e.Tx.Available, Pending: bal.Pending + e.Tx.Pending}, now, true)
+	if err != nil {
+		return kopilka.RefundResult{}, err
+	}
+	res.Balance = d.Balance
 	rec := &kopilka.RefundRecord{ReceiptID: pur.ReceiptID, PartnerID: pur.PartnerID, RefundID: req.RefundID, RequestHash: hash, TxID: e.Tx.ID, Result: res, CreatedAt: now}
 	if err := tx.InsertRefund(ctx, rec); err != nil {
 		return kopilka.RefundResult{}, err // ECONFLICT: a twin won; retryRace runs again
