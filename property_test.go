@@ -59,7 +59,7 @@ func runProperty(t *testing.T, dialect string, seed uint64, steps int) {
 	total := map[string]int64{} // the model: available + pending of each member
 	var purchases []*modelPurchase
 	sum := func(b kopilka.Balance) int64 { return b.Available + b.Pending }
-	done := map[string]int{} // what the run exercised, so that it cannot pass by doing nothing
+	done := map[string]int{}      // what the run exercised, so that it cannot pass by doing nothing
 	expiries := map[string]bool{} // the expiry transactions the model has counted
 	fail := func(step int, format string, args ...any) {
 		t.Helper()
