@@ -3,7 +3,7 @@
 //	kopilka serve          run the API (SQLite file kopilka.db unless KOPILKA_DATABASE_URL says otherwise)
 //	kopilka migrate        apply the database migrations and exit
 //	kopilka verify         check the ledger invariants; exit 1 on a breach
-//	kopilka jobs run-once  activate pending points and expire old ones, then exit
+//	kopilka jobs run-once  run the background jobs once (points, tiers, birthdays), then exit
 //	kopilka bench          drive a running server with concurrent tills
 //	kopilka version        print the version
 package main
@@ -14,7 +14,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -38,6 +40,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the flags were printed; asking for help is no failure
+		}
 		fmt.Fprintln(os.Stderr, "kopilka:", err)
 		os.Exit(1)
 	}
@@ -46,15 +51,21 @@ func main() {
 const usage = `usage: kopilka <command> [flags]
 
 commands:
-  serve          run the API server
+  serve          run the API server (creates the database if it does not exist)
   migrate        apply database migrations and exit
   verify         check the ledger invariants; exit status 1 on a breach
-  jobs run-once  activate pending points and expire old points, then exit
+  jobs run-once  run the background jobs once and exit: activate pending points,
+                 expire old points, review tiers that are due, give birthday bonuses
   bench          drive a running server with concurrent tills and report throughput
   version        print the version
 
 Run 'kopilka <command> -h' for the command's flags. Every flag can also be
-set by an environment variable named KOPILKA_<FLAG> (KOPILKA_DATABASE_URL).`
+set by an environment variable named KOPILKA_<FLAG> (KOPILKA_DATABASE_URL).
+migrate, verify and jobs run-once say which database they use and refuse to
+create a SQLite file that does not exist unless given -create.
+
+KOPILKA_BOOTSTRAP_KEY (serve): an admin API key to store at start. Without
+it, the first start on an empty database makes one and prints it once.`
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -92,6 +103,8 @@ type config struct {
 	databaseURL string
 	maxConns    int
 	region      string
+	// create lets a SQLite file that does not exist be made (serve always may).
+	create bool
 }
 
 // newFlags makes a flag set whose defaults come from KOPILKA_* variables.
@@ -132,29 +145,53 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// openStore opens the database the URL names and migrates it.
+// openStore opens the database the URL names and migrates it. A SQLite
+// file that does not exist is made only when c.create is set.
 func openStore(ctx context.Context, c config) (*storage.DB, error) {
 	u := c.databaseURL
+	path := ""
 	switch {
 	case u == "":
-		return sqlite.Open(ctx, "kopilka.db")
+		path = "kopilka.db"
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		return postgres.Open(ctx, u, c.maxConns)
 	case strings.HasPrefix(u, "sqlite://"):
-		return sqlite.Open(ctx, strings.TrimPrefix(u, "sqlite://"))
+		path = strings.TrimPrefix(u, "sqlite://")
 	case strings.HasPrefix(u, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(u, "sqlite:"))
+		path = strings.TrimPrefix(u, "sqlite:")
+	default:
+		return nil, fmt.Errorf("database url %q: use sqlite:///path/file.db or postgres://…", u)
 	}
-	return nil, fmt.Errorf("database url %q: use sqlite:///path/file.db or postgres://…", u)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !c.create {
+		return nil, fmt.Errorf("no SQLite database at %s: give -database-url (KOPILKA_DATABASE_URL), or -create to make a new one", path)
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// describe names the database a URL opens, without its password.
+func describe(u string) string {
+	switch {
+	case u == "":
+		return "SQLite file kopilka.db"
+	case strings.HasPrefix(u, "sqlite:"):
+		return "SQLite file " + strings.TrimPrefix(strings.TrimPrefix(u, "sqlite:"), "//")
+	}
+	if pu, err := url.Parse(u); err == nil {
+		return "PostgreSQL " + pu.Redacted()
+	}
+	return "the database"
 }
 
 // openFromFlags parses the database flags of a command that only needs the
 // database, and opens (and migrates) it.
 func openFromFlags(ctx context.Context, name string, args []string) (*storage.DB, config, error) {
 	var c config
-	if err := newFlags(name, &c).Parse(args); err != nil {
+	fs := newFlags(name, &c)
+	fs.BoolVar(&c.create, "create", false, "make the SQLite file if it does not exist (default: refuse, so that a wrong path is not taken for an empty database)")
+	if err := fs.Parse(args); err != nil {
 		return nil, c, err
 	}
+	fmt.Fprintln(os.Stderr, "kopilka "+name+": using", describe(c.databaseURL))
 	db, err := openStore(ctx, c)
 	return db, c, err
 }
@@ -180,6 +217,10 @@ func serve(ctx context.Context, args []string) error {
 	otpLog := fs.Bool("otp-log", env("OTP_LOG", "") == "true" || env("OTP_LOG", "") == "1", "write members' one-time codes to this log instead of sending them: for development only")
 	otpWebhookToken := fs.String("otp-webhook-token", env("OTP_WEBHOOK_TOKEN", ""), "bearer token sent to the one-time code webhook")
 	pprofAddr := fs.String("pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: kopilka serve [flags]\n\nKOPILKA_BOOTSTRAP_KEY: an admin API key to store at start; without it the first start on an\nempty database makes one and prints it once.\n\nflags (each also KOPILKA_<FLAG>):")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -188,6 +229,14 @@ func serve(ctx context.Context, args []string) error {
 		handler = slog.NewTextHandler(os.Stderr, nil)
 	}
 	logger := slog.New(handler)
+	// Bind first: a start that cannot listen (the port is taken) stops here,
+	// before it prints a first admin key nobody could use.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server running there? stop it, or give -addr)", *addr, err)
+	}
+	defer ln.Close()
+	c.create = true
 	db, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -224,7 +273,7 @@ func serve(ctx context.Context, args []string) error {
 		go func() { logger.Error("pprof", "err", http.ListenAndServe(*pprofAddr, pprofMux())) }()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("kopilka serving", "addr", *addr, "database", db.Dialect(), "version", Version)
 	select {
 	case err := <-errc:

@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"flag"
 	"log/slog"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +22,7 @@ func TestVerify_ExitsNonZeroOnABreach(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "k.db")
 	url := "sqlite://" + path
-	if err := run(ctx, []string{"migrate", "-database-url", url}); err != nil {
+	if err := run(ctx, []string{"migrate", "-database-url", url, "-create"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := run(ctx, []string{"verify", "-database-url", url}); err != nil {
@@ -60,7 +64,7 @@ func TestRun_UnknownCommandAndVersion(t *testing.T) {
 // neither brings the key back nor stops the server from starting.
 func TestBootstrapKey_ARevokedKeyStaysRevokedAndTheServerStarts(t *testing.T) {
 	ctx := context.Background()
-	db, err := openStore(ctx, config{databaseURL: "sqlite://" + filepath.Join(t.TempDir(), "k.db")})
+	db, err := openStore(ctx, config{databaseURL: "sqlite://" + filepath.Join(t.TempDir(), "k.db"), create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,5 +87,56 @@ func TestBootstrapKey_ARevokedKeyStaysRevokedAndTheServerStarts(t *testing.T) {
 	}
 	if _, err := svc.Access.Authenticate(ctx, "boot-secret"); err == nil {
 		t.Fatal("the revoked bootstrap key works again")
+	}
+}
+
+// The tools pointed at a SQLite file that does not exist refuse rather than
+// make an empty database and report success (issue 12, item 13); -create
+// makes it.
+func TestTools_AWrongPathIsRefusedNotCreated(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "typo.db")
+	for _, args := range [][]string{{"verify"}, {"migrate"}, {"jobs", "run-once"}} {
+		err := run(ctx, append(args, "-database-url", "sqlite://"+path))
+		if err == nil || !strings.Contains(err.Error(), "no SQLite database at "+path) {
+			t.Fatalf("%v on a missing file: %v", args, err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%v made the file", args)
+		}
+	}
+	if err := run(ctx, []string{"migrate", "-database-url", "sqlite://" + path, "-create"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"verify", "-database-url", "sqlite://" + path}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Asking a command for help is no failure (issue 12, item 14).
+func TestHelp_IsNoError(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--help"}, {"verify", "-h"}, {"jobs", "run-once", "-h"}} {
+		if err := run(context.Background(), args); !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("%v: %v, want flag.ErrHelp (exit status 0)", args, err)
+		}
+	}
+}
+
+// serve binds its port before anything else (issue 12, item 12): on a port
+// that is taken it stops with a clear error, before it makes a database or
+// prints a first admin key.
+func TestServe_AStartThatCannotListenStopsFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	path := filepath.Join(t.TempDir(), "k.db")
+	err = run(context.Background(), []string{"serve", "-addr", ln.Addr().String(), "-database-url", "sqlite://" + path})
+	if err == nil || !strings.Contains(err.Error(), "listen on") {
+		t.Fatalf("serve on a taken port: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("serve made a database (and could have printed a key) before it could listen")
 	}
 }
