@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kopilka/kopilka"
 )
@@ -774,4 +775,23 @@ func TestDecimals_ANestedBadDecimalNamesItsField(t *testing.T) {
 		problem(t, 422, kopilka.EINVALID, "rules[0].percent")
 	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"spending": map[string]any{"categories": []map[string]any{{"category": "x", "max_spend_percent": true}}}}).
 		problem(t, 422, kopilka.EINVALID, "spending.categories[0].max_spend_percent")
+}
+
+// A statement's span may be given as dates in the programme's time zone, the
+// last day whole, or as RFC 3339 whose "+" arrived unencoded (issue 12,
+// item 18).
+func TestStatement_FromAndToTakeDates(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"time_zone": "Europe/Moscow"}).ok(t, 200, nil)
+	var byDate, byTime, byRaw kopilka.Statement
+	a.do(t, "GET", "/v1/partners/main/statement?from=2026-10-01&to=2026-10-31", adminKey, nil).ok(t, 200, &byDate)
+	a.do(t, "GET", "/v1/partners/main/statement?from=2026-10-01T00:00:00%2B03:00&to=2026-11-01T00:00:00%2B03:00", adminKey, nil).ok(t, 200, &byTime)
+	a.do(t, "GET", "/v1/partners/main/statement?from=2026-10-01T00:00:00+03:00&to=2026-11-01T00:00:00+03:00", adminKey, nil).ok(t, 200, &byRaw)
+	want := time.Date(2026, 9, 30, 21, 0, 0, 0, time.UTC)
+	for _, st := range []kopilka.Statement{byDate, byTime, byRaw} {
+		if !st.From.Equal(want) || !st.To.Equal(time.Date(2026, 10, 31, 21, 0, 0, 0, time.UTC)) {
+			t.Fatalf("span %s – %s, want October in Moscow", st.From, st.To)
+		}
+	}
+	a.do(t, "GET", "/v1/partners/main/statement?from=01.10.2026&to=2026-10-31", adminKey, nil).problem(t, 422, kopilka.EINVALID, "from")
 }

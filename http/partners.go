@@ -68,15 +68,28 @@ func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// statement answers a report over ?from=&to= (RFC 3339).
+// statement answers a report over ?from=&to=: times in RFC 3339 (an
+// offset's "+" may arrive unencoded, as a space), or dates (YYYY-MM-DD) in
+// the programme's time zone, a date in to counting whole.
 func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return err
+	}
 	var bounds [2]time.Time
 	for i, name := range []string{"from", "to"} {
 		v := r.URL.Query().Get(name)
-		t, err := time.Parse(time.RFC3339, v)
+		if d, err := time.ParseInLocation(time.DateOnly, v, eng.Loc); err == nil {
+			if name == "to" {
+				d = d.AddDate(0, 0, 1) // the whole of that day
+			}
+			bounds[i] = d.UTC()
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
 		if err != nil {
-			return kopilka.Invalid(name, "must be a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
+			return kopilka.Invalid(name, "must be a date (2026-10-01, in the programme's time zone; to counts its whole day) or a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
 		}
 		bounds[i] = t.UTC()
 	}
