@@ -44,8 +44,11 @@ type Tx interface {
 	// TakeBudget takes up to want points of a budget split into slices,
 	// slice i holding at most limits[i]: from slice prefer first, then from
 	// the slices with the most room. It locks only the slices it takes from,
-	// in ascending order, so concurrent takers never deadlock; it returns
-	// what it took (less than want only when the slices it chose ran out).
+	// each round in ascending order; when a slice it chose was drained
+	// meanwhile it chooses again among the others, so it returns less than
+	// want only when no slice has room left. (A second round may deadlock
+	// with another taker: that is a retryable error.) It never takes past
+	// a slice's limit.
 	TakeBudget(ctx context.Context, name string, limits []int64, prefer int, want int64) (int64, error)
 	UpdateMember(ctx context.Context, m kopilka.Member) error
 	// UpdatePurchase stores the purchase's status, spends and refunded quantities.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,48 +84,67 @@ func (t *Tx) TakeBudget(ctx context.Context, name string, limits []int64, prefer
 		}
 	}
 	// Choose the preferred slice, then those with the most room, until they
-	// hold enough.
-	order := []int{prefer}
-	rest := make([]int, 0, len(limits))
-	for i := range limits {
-		if i != prefer {
-			rest = append(rest, i)
-		}
-	}
-	sort.SliceStable(rest, func(a, b int) bool { return limits[rest[a]]-used[rest[a]] > limits[rest[b]]-used[rest[b]] })
-	order = append(order, rest...)
-	var chosen []int
-	var room int64
-	for _, i := range order {
-		if r := limits[i] - used[i]; r > 0 && room < want {
-			chosen = append(chosen, i)
-			room += r
-		}
-	}
-	if len(chosen) == 0 {
-		return 0, nil
-	}
-	// Lock them in ascending order and take from them in the chosen order.
-	marks := make([]string, len(chosen))
-	args := []any{name}
-	for i, slice := range chosen {
-		marks[i] = fmt.Sprintf("$%d", i+2)
-		args = append(args, slice)
-	}
-	if _, err := t.readSlices(ctx, used, `SELECT slice, used FROM budgets WHERE name = $1 AND slice IN (`+
-		strings.Join(marks, ", ")+`) ORDER BY slice`+t.lock(), args...); err != nil {
-		return 0, err
-	}
+	// hold enough; lock them in ascending order and take from them. A slice
+	// another purchase drained between the read and the lock gives less:
+	// then choose again among the slices not yet tried, until the want is
+	// met or no slice has room, so that a receipt never gets less while
+	// room is left (locks taken out of order may deadlock: the database
+	// says so and the purchase is retried).
+	tried := make([]bool, len(limits))
 	var took int64
-	for _, slice := range chosen {
-		take := min(want-took, limits[slice]-used[slice])
-		if take <= 0 {
-			continue
+	for round := 0; took < want; round++ {
+		if round > 0 {
+			if _, err := t.readSlices(ctx, used, `SELECT slice, used FROM budgets WHERE name = $1`, name); err != nil {
+				return 0, err
+			}
 		}
-		if _, err := t.execNow(ctx, `UPDATE budgets SET used = used + $3 WHERE name = $1 AND slice = $2`, name, slice, take); err != nil {
-			return 0, t.mapErr(err, "budget")
+		order := make([]int, 0, len(limits))
+		if !tried[prefer] {
+			order = append(order, prefer)
 		}
-		took += take
+		rest := make([]int, 0, len(limits))
+		for i := range limits {
+			if i != prefer && !tried[i] {
+				rest = append(rest, i)
+			}
+		}
+		sort.SliceStable(rest, func(a, b int) bool { return limits[rest[a]]-used[rest[a]] > limits[rest[b]]-used[rest[b]] })
+		order = append(order, rest...)
+		var chosen []int
+		var room int64
+		for _, i := range order {
+			if r := limits[i] - used[i]; r > 0 && room < want-took {
+				chosen = append(chosen, i)
+				room += r
+			}
+		}
+		if len(chosen) == 0 {
+			return took, nil
+		}
+		sorted := slices.Clone(chosen)
+		slices.Sort(sorted)
+		marks := make([]string, len(sorted))
+		args := []any{name}
+		for i, slice := range sorted {
+			marks[i] = fmt.Sprintf("$%d", i+2)
+			args = append(args, slice)
+			tried[slice] = true
+		}
+		if _, err := t.readSlices(ctx, used, `SELECT slice, used FROM budgets WHERE name = $1 AND slice IN (`+
+			strings.Join(marks, ", ")+`) ORDER BY slice`+t.lock(), args...); err != nil {
+			return 0, err
+		}
+		for _, slice := range chosen {
+			take := min(want-took, limits[slice]-used[slice])
+			if take <= 0 {
+				continue
+			}
+			if _, err := t.execNow(ctx, `UPDATE budgets SET used = used + $3 WHERE name = $1 AND slice = $2`, name, slice, take); err != nil {
+				return 0, t.mapErr(err, "budget")
+			}
+			used[slice] += take
+			took += take
+		}
 	}
 	return took, nil
 }
