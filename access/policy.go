@@ -70,6 +70,8 @@ const (
 	KeysCreate      Action = "keys.create"
 	KeysRevoke      Action = "keys.revoke"
 	JobsRun         Action = "jobs.run"
+	ClockRead       Action = "clock.read"
+	ClockWrite      Action = "clock.write"
 )
 
 // Rule is who may take an action: the roles, and what the action is in
@@ -158,6 +160,8 @@ var Policy = map[Action]Rule{
 	KeysCreate:      {admins, "create API keys"},
 	KeysRevoke:      {admins, "revoke API keys"},
 	JobsRun:         {admins, "run the background jobs"},
+	ClockRead:       {admins, "read the test clock"},
+	ClockWrite:      {admins, "move the test clock"},
 }
 
 // Roles returns the roles that may take the action (nil: anybody).

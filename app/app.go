@@ -20,6 +20,7 @@ import (
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/purchases"
 	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/testclock"
 )
 
 // App is every use case of the programme over one database.
@@ -36,6 +37,8 @@ type App struct {
 	Jobs      *jobs.Service
 	// Notify sends the outbox's messages; it sends nothing until SetSender.
 	Notify *notify.Dispatcher
+	// Clock is the test clock, off unless Clock.Enabled is set and Start run.
+	Clock *testclock.Service
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -57,6 +60,7 @@ func New(db *storage.DB) *App {
 	a.Jobs = &jobs.Service{DB: storage.For[jobs.Tx](db), Env: env, Live: a.Programme}
 	a.Notify = &notify.Dispatcher{DB: storage.For[notify.Tx](db), Env: env, Logger: slog.Default()}
 	a.Access.Wake, a.Members.Wake = a.Notify.Wake, a.Notify.Wake
+	a.Clock = &testclock.Service{DB: storage.For[testclock.Tx](db), Env: env}
 	return a
 }
 

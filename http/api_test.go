@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/storage/storagetest"
+	"github.com/kopilka/kopilka/testclock"
 )
 
 // receiptBody is a receipt on the wire, as a map so that a test can break it.
@@ -794,4 +797,68 @@ func TestStatement_FromAndToTakeDates(t *testing.T) {
 		}
 	}
 	a.do(t, "GET", "/v1/partners/main/statement?from=01.10.2026&to=2026-10-31", adminKey, nil).problem(t, 422, kopilka.EINVALID, "from")
+}
+
+// The test clock (issue 12, item 3): off by default (409, and /readyz says
+// nothing); on, the programme's time stands still and an admin moves it
+// forward, never back; lots expire and the jobs run by it; another
+// instance over the same database follows it.
+func TestTestClock_RehearsesAYear(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.do(t, "POST", "/v1/clock", adminKey, map[string]any{"days": 1}).problem(t, 409, kopilka.ECONFLICT, "")
+			var ready map[string]any
+			a.do(t, "GET", "/readyz", "", nil).ok(t, 200, &ready)
+			if _, ok := ready["test_clock"]; ok {
+				t.Fatalf("readyz without the test clock: %v", ready)
+			}
+			a.svc.Clock.Enabled = true
+			if err := a.svc.Clock.Start(sysCtx()); err != nil {
+				t.Fatal(err)
+			}
+			defer a.svc.Env.SetNow(time.Now)
+			var c testclock.Clock
+			a.do(t, "GET", "/v1/clock", adminKey, nil).ok(t, 200, &c)
+			start := c.Now
+			time.Sleep(2 * time.Millisecond)
+			if a.do(t, "GET", "/v1/clock", adminKey, nil).ok(t, 200, &c); !c.Enabled || !c.Now.Equal(start) {
+				t.Fatalf("the test clock does not stand still: %+v, was %s", c, start)
+			}
+			a.do(t, "GET", "/readyz", "", nil).ok(t, 200, &ready)
+			if ready["test_clock"] == nil {
+				t.Fatalf("readyz on the test clock: %v", ready)
+			}
+			a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"pending_days": 0, "expiry_days": 30}).ok(t, 200, nil)
+			m := a.createMember(t, map[string]any{"phone": "+79165550123"})
+			a.credit(t, m.ID, 100)
+			a.do(t, "POST", "/v1/clock", adminKey, map[string]any{"now": start.Add(-time.Hour)}).problem(t, 422, kopilka.EINVALID, "now")
+			a.do(t, "POST", "/v1/clock", adminKey, map[string]any{"days": 1, "advance": "1h"}).problem(t, 422, kopilka.EINVALID, "now")
+			a.do(t, "POST", "/v1/clock", adminKey, map[string]any{"days": 31}).ok(t, 200, &c)
+			if !c.Now.Equal(start.AddDate(0, 0, 31)) {
+				t.Fatalf("after 31 days: %s", c.Now)
+			}
+			// Another instance over the database follows within its next sync.
+			other := app.New(a.svc.DB)
+			other.Clock.Enabled = true
+			if err := other.Clock.Start(sysCtx()); err != nil || !other.Env.Time().Equal(c.Now) {
+				t.Fatalf("another instance stands at %s (%v), want %s", other.Env.Time(), err, c.Now)
+			}
+			if _, err := other.Jobs.RunJobs(sysCtx()); err != nil {
+				t.Fatal(err)
+			}
+			if b := a.balance(t, m.ID); b.Available != 0 {
+				t.Fatalf("30-day points 31 test-clock days later: %d available", b.Available)
+			}
+			a.do(t, "POST", "/v1/clock", adminKey, map[string]any{"advance": "24h"}).ok(t, 200, &c)
+			if err := other.Clock.Sync(sysCtx()); err != nil || !other.Env.Time().Equal(c.Now) {
+				t.Fatalf("the other instance after a sync: %s (%v), want %s", other.Env.Time(), err, c.Now)
+			}
+			// The move is in the audit log.
+			es, _, err := a.svc.Access.Audit(sysCtx(), kopilka.AuditFilter{Limit: 1})
+			if err != nil || len(es) != 1 || es[0].Action != "POST /v1/clock" {
+				t.Fatalf("the last audit entry: %+v %v", es, err)
+			}
+		})
+	}
 }

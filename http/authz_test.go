@@ -88,6 +88,8 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /readyz":       func(f *authz, own bool) (string, any) { return "/readyz", nil },
 	"GET /openapi.yaml": func(f *authz, own bool) (string, any) { return "/openapi.yaml", nil },
 	"GET /metrics":      func(f *authz, own bool) (string, any) { return "/metrics", nil },
+	"GET /v1/clock":     func(f *authz, own bool) (string, any) { return "/v1/clock", nil },
+	"POST /v1/clock":    func(f *authz, own bool) (string, any) { return "/v1/clock", map[string]any{"advance": "1m"} },
 
 	"GET /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", nil },
 	"PUT /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", map[string]any{"pending_days": 0} },

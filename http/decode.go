@@ -268,6 +268,13 @@ func (in programmeJSON) apply(p *kopilka.Programme) error {
 	if in.ExpiryDays != nil {
 		p.ExpiryDays = *in.ExpiryDays
 	}
+	// A life given one way replaces the other, unless both are given.
+	if in.ExpiryDays != nil && *in.ExpiryDays != 0 && in.ExpiryMonths == nil {
+		p.ExpiryMonths = 0
+	}
+	if in.ExpiryMonths != nil && *in.ExpiryMonths != 0 && in.ExpiryDays == nil {
+		p.ExpiryDays = 0
+	}
 	if in.Rounding != nil {
 		p.Rounding = kopilka.Rounding(*in.Rounding)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/testclock"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -19,7 +20,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		s.Logger.Warn("not ready", "err", err)
 		return kopilka.Errorf(kopilka.EUNAVAILABLE, "the database does not answer")
 	}
-	writeJSON(w, http.StatusOK, readyJSON{Status: "ready"})
+	ready := readyJSON{Status: "ready"}
+	if s.App.Clock.Enabled {
+		now := s.App.Env.Time()
+		ready.TestClock = &now
+	}
+	writeJSON(w, http.StatusOK, ready)
 	return nil
 }
 
@@ -31,5 +37,27 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) getClock(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.App.Clock.Get(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) moveClock(w http.ResponseWriter, r *http.Request) error {
+	var in testclock.Set
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := s.App.Clock.Move(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kopilka/kopilka/programme"
+	"github.com/kopilka/kopilka/testclock"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
@@ -33,6 +34,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/readyz", Status: http.StatusOK, Out: typeOf[readyJSON](), Summary: "Readiness", handle: s.readyz},
 		{Method: "GET", Pattern: "/openapi.yaml", Status: http.StatusOK, Summary: "This document", handle: s.openapi},
 		{Method: "GET", Pattern: "/metrics", Status: http.StatusOK, Summary: "Prometheus metrics", handle: s.metrics},
+		{Method: "GET", Pattern: "/v1/clock", Action: access.ClockRead, Status: http.StatusOK, Out: typeOf[testclock.Clock](), Summary: "Read the programme's clock", handle: s.getClock},
+		{Method: "POST", Pattern: "/v1/clock", Action: access.ClockWrite, Status: http.StatusOK, In: typeOf[testclock.Set](), Out: typeOf[testclock.Clock](), Summary: "Move the test clock forward", handle: s.moveClock},
 
 		{Method: "GET", Pattern: "/v1/programme", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[kopilka.Programme](), Summary: "Read the programme settings", handle: s.getProgramme},
 		{Method: "PUT", Pattern: "/v1/programme", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeJSON](), Out: typeOf[kopilka.Programme](), Summary: "Change the programme settings", handle: s.putProgramme},

@@ -19,6 +19,9 @@ type healthJSON struct {
 
 type readyJSON struct {
 	Status string `json:"status"`
+	// TestClock is the programme's time on a server running on the test
+	// clock (left out otherwise).
+	TestClock *time.Time `json:"test_clock,omitempty"`
 }
 
 type ruleList struct {

@@ -131,6 +131,11 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(env(name, ""))
+	return v
+}
+
 func envFloat(name string, def float64) float64 {
 	if v, err := strconv.ParseFloat(env(name, ""), 64); err == nil {
 		return v
@@ -216,6 +221,7 @@ func serve(ctx context.Context, args []string) error {
 	otpWebhook := fs.String("otp-webhook", env("OTP_WEBHOOK", ""), "URL that gets members' one-time codes as JSON {channel, to, text} to send by SMS or e-mail (default: none; member sign-in by code is off)")
 	otpLog := fs.Bool("otp-log", env("OTP_LOG", "") == "true" || env("OTP_LOG", "") == "1", "write members' one-time codes to this log instead of sending them: for development only")
 	otpWebhookToken := fs.String("otp-webhook-token", env("OTP_WEBHOOK_TOKEN", ""), "bearer token sent to the one-time code webhook")
+	testClock := fs.Bool("test-clock", envBool("TEST_CLOCK"), "run on the test clock, for rehearsing time on a copy of the programme: the clock stands still and an admin moves it forward (POST /v1/clock); never in production")
 	pprofAddr := fs.String("pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (default: off)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: kopilka serve [flags]\n\nKOPILKA_BOOTSTRAP_KEY: an admin API key to store at start; without it the first start on an\nempty database makes one and prints it once.\n\nflags (each also KOPILKA_<FLAG>):")
@@ -243,6 +249,15 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	svc := newService(db, c)
+	if *testClock {
+		svc.Clock.Enabled = true
+		if err := svc.Clock.Start(ctx); err != nil {
+			return fmt.Errorf("test clock: %w", err)
+		}
+		logger.Warn("TEST CLOCK: this server runs on the test clock, not the real time; an admin moves it with POST /v1/clock. For rehearsals on a copy of the programme only",
+			"now", svc.Env.Time())
+		go syncClock(ctx, svc, logger)
+	}
 	if err := bootstrapKey(ctx, svc, logger); err != nil {
 		return err
 	}
@@ -312,6 +327,23 @@ func bootstrapKey(ctx context.Context, svc *app.App, logger *slog.Logger) error 
 	return nil
 }
 
+// syncClock follows the test clock that another instance (or an admin on
+// it) moved, every second.
+func syncClock(ctx context.Context, svc *app.App, logger *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := svc.Clock.Sync(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("test clock", "err", err)
+			}
+		}
+	}
+}
+
 func runJobs(ctx context.Context, svc *app.App, logger *slog.Logger, every time.Duration) {
 	ctx = kopilka.NewContextWithPrincipal(ctx, kopilka.System("jobs"))
 	t := time.NewTicker(every)
@@ -364,12 +396,27 @@ func verify(ctx context.Context, args []string) error {
 }
 
 func jobsRunOnce(ctx context.Context, args []string) error {
+	testClock := envBool("TEST_CLOCK")
+	for i, a := range args {
+		if a == "-test-clock" || a == "--test-clock" {
+			testClock, args = true, append(args[:i:i], args[i+1:]...)
+			break
+		}
+	}
 	db, c, err := openFromFlags(ctx, "jobs run-once", args)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rep, err := newService(db, c).Jobs.RunJobs(kopilka.NewContextWithPrincipal(ctx, kopilka.System("jobs run-once")))
+	svc := newService(db, c)
+	if testClock {
+		svc.Clock.Enabled = true
+		if err := svc.Clock.Start(ctx); err != nil {
+			return fmt.Errorf("test clock: %w", err)
+		}
+		fmt.Fprintln(os.Stderr, "kopilka jobs run-once: on the test clock at", svc.Env.Time().Format(time.RFC3339))
+	}
+	rep, err := svc.Jobs.RunJobs(kopilka.NewContextWithPrincipal(ctx, kopilka.System("jobs run-once")))
 	if err != nil {
 		return err
 	}
