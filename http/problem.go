@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -132,6 +133,10 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &maxErr):
 		code, err = kopilka.ETOOLARGE, kopilka.Errorf(kopilka.ETOOLARGE, "the body is over %d bytes", maxErr.Limit)
+	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
+		// The server's bound on a request's work, not a fault: a warning.
+		s.Logger.WarnContext(r.Context(), "request stopped at the server's time limit", "path", r.URL.Path, "request_id", requestID(r.Context()))
+		code, err = kopilka.EUNAVAILABLE, kopilka.Errorf(kopilka.EUNAVAILABLE, "the request took longer than the server allows (%s); retry it with the same ids (a confirmation, refund or adjustment never posts twice)", s.Timeout)
 	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
 		// The client's slowness, not the server's fault: a warning.
 		s.Logger.WarnContext(r.Context(), "request body timed out", "path", r.URL.Path, "request_id", requestID(r.Context()))

@@ -43,6 +43,9 @@ type Server struct {
 	Version string
 	// MaxBody limits request bodies, in bytes.
 	MaxBody int64
+	// Timeout bounds the work of one request; past it the request's context
+	// ends and the answer is 503 unavailable. NewServer sets 20 s.
+	Timeout time.Duration
 	// KeyTTL is how long a checked API key is trusted before it is read again;
 	// a revoked key stops working within this time on every instance.
 	KeyTTL time.Duration
@@ -102,7 +105,7 @@ func (rt Route) Roles() []string { return access.Roles(rt.Action) }
 
 // NewServer builds the server and its routes.
 func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
-	s := &Server{App: svc, Logger: logger, Version: version, MaxBody: 1 << 20, KeyTTL: 10 * time.Second,
+	s := &Server{App: svc, Logger: logger, Version: version, MaxBody: 1 << 20, Timeout: 20 * time.Second, KeyTTL: 10 * time.Second,
 		mux: http.NewServeMux(), registry: prometheus.NewRegistry(),
 		keys: map[string]cachedKey{}, touched: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -182,6 +185,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 	public := len(rt.Roles()) == 0
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// No request works longer than Timeout: the use cases stop at the
+		// context's end (a condition between two evaluations, a query at once).
+		ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		r.Body = http.MaxBytesReader(sw, r.Body, s.MaxBody)
 		err := func() error {
@@ -189,6 +197,17 @@ func (s *Server) wrap(rt Route) http.Handler {
 			// UTF-8 names nothing (and PostgreSQL would refuse it).
 			if !kopilka.CleanText(r.URL.Path) {
 				return kopilka.Errorf(kopilka.ENOTFOUND, "no such resource")
+			}
+			// So are query parameters: each names the one at fault.
+			for name, vs := range r.URL.Query() {
+				for _, v := range vs {
+					if !kopilka.CleanText(name) {
+						return kopilka.Invalid("query", "a parameter's name must be text without control characters")
+					}
+					if !kopilka.CleanText(v) {
+						return kopilka.Invalid(name, "must be text without control characters or invalid UTF-8")
+					}
+				}
 			}
 			var who string // whose allowance the request takes
 			if !public {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
@@ -122,6 +123,25 @@ func compileWith(env *cel.Env, src string) compiled {
 	}
 	if !ast.OutputType().IsExactType(types.BoolType) {
 		return compiled{err: fmt.Errorf("line 1, column 1: must be a true/false expression, not %s", ast.OutputType())}
+	}
+	// A pattern made while the condition runs is compiled anew at every
+	// evaluation (every line, every rule), which no cost estimate sees:
+	// matches takes a pattern written in the condition.
+	var dynamic celast.Expr
+	celast.PreOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if dynamic != nil || e.Kind() != celast.CallKind || e.AsCall().FunctionName() != "matches" {
+			return
+		}
+		c := e.AsCall()
+		args := c.Args()
+		pattern := args[len(args)-1]
+		if pattern.Kind() != celast.LiteralKind {
+			dynamic = e
+		}
+	}))
+	if dynamic != nil {
+		loc := ast.NativeRep().SourceInfo().GetStartLocation(dynamic.ID())
+		return compiled{err: fmt.Errorf("line %d, column %d: matches needs a pattern written in the condition (a string in quotes), not one made while it runs", loc.Line(), loc.Column()+1)}
 	}
 	// The worst case is estimated from the largest inputs there can be (a
 	// receipt of 1000 lines, 50 tags): one over the budget is refused when

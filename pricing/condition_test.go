@@ -173,3 +173,27 @@ func TestCompile_TheWorkOfAReceiptIsBounded(t *testing.T) {
 		t.Fatalf("%d receipt rules: %v", kopilka.MaxReceiptRules+1, err)
 	}
 }
+
+// A pattern made while a condition runs would be compiled anew at every
+// evaluation, which the cost estimate does not see (a hostile review: 101
+// such rules made a 1,000-line confirmation take 25 s): matches takes only
+// a pattern written in the condition, and the refusal says where.
+func TestCompile_MatchesTakesOnlyAWrittenPattern(t *testing.T) {
+	for src, want := range map[string]string{
+		`line.sku.matches("(\\pL|\\pN|\\pP){1000}" + line.sku)`: "line 1, column 17",
+		`matches(line.sku, line.category)`:                      "line 1, column 8",
+		`line.sku.matches("^milk-")`:                            "",
+		`matches(line.category, "dairy|cheese")`:                "",
+	} {
+		p := kopilka.DefaultProgramme()
+		p.Rules = []kopilka.Rule{{ID: "r", Kind: kopilka.RulePercent, Percent: 100, Condition: src}}
+		_, err := pricing.Compile(p)
+		var e *kopilka.Error
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", src, err)
+		case want != "" && (!errorsAs(err, &e) || e.Fields[0].Field != "rules[0].condition" || !strings.Contains(e.Fields[0].Detail, want) || !strings.Contains(e.Fields[0].Detail, "pattern")):
+			t.Errorf("%s: %v, want a refusal at %s", src, err, want)
+		}
+	}
+}
