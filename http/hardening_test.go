@@ -172,6 +172,14 @@ func TestCards_SupportSeesMaskedNumbersAndCannotChooseAReplacement(t *testing.T)
 			t.Errorf("GET %s by support: %s", path, r.body)
 		}
 	}
+	for range 2 { // blocking, and blocking again, answers the member with its cards masked too
+		r := a.do(t, "POST", "/v1/members/"+m.ID+"/block", support, nil)
+		r.ok(t, 200, nil)
+		if strings.Contains(string(r.body), card) || !strings.Contains(string(r.body), card[len(card)-4:]) {
+			t.Errorf("POST /v1/members/{id}/block by support: %s", r.body)
+		}
+	}
+	a.do(t, "POST", "/v1/members/"+m.ID+"/unblock", adminKey, nil).ok(t, 200, nil)
 	a.do(t, "POST", "/v1/cards/"+card+"/replace", support, map[string]any{"number": "4000000000000002"}).problem(t, 403, kopilka.EFORBIDDEN, "number")
 	var fresh kopilka.Card
 	a.do(t, "POST", "/v1/cards/"+card+"/replace", support, nil).ok(t, 201, &fresh)

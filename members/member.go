@@ -235,7 +235,7 @@ func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberP
 		}
 		return a.Record(ctx, tx, before, m)
 	})
-	return m, err
+	return shown(ctx, m), err
 }
 
 // SetMemberStatus blocks ("blocked") or unblocks ("active") a member.
@@ -265,7 +265,7 @@ func (s *Service) SetMemberStatus(ctx context.Context, id, status string) (m kop
 		}
 		return a.Record(ctx, tx, before, m)
 	})
-	return m, err
+	return shown(ctx, m), err // the support role blocks members too: it sees their cards masked
 }
 
 // IssueCard gives a member another card: a new virtual card when number is
