@@ -405,3 +405,26 @@ func TestConcurrency_ABudgetIsUsedToTheLastPoint(t *testing.T) {
 		e.verify()
 	})
 }
+
+// The support role's day does not move with the programme's time zone: a
+// hostile review got a new day's allowance at once by setting the zone to
+// Pacific/Kiritimati.
+func TestSupportLimit_AChangeOfTimeZoneOpensNoNewDay(t *testing.T) {
+	e := newEnv(t, "sqlite", testProgramme(nil))
+	e.svc.Ledger.SupportMemberDailyLimit = 2000
+	support := kopilka.NewContextWithPrincipal(context.Background(), kopilka.Principal{Kind: "key", ID: "s", Name: "s", Role: kopilka.RoleSupport})
+	m := e.member("+79160000098")
+	for range 2 {
+		if _, err := e.svc.Ledger.Adjust(support, m.ID, kopilka.Adjustment{Points: 1000, Reason: "x"}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, zone := range []string{"Pacific/Kiritimati", "Pacific/Pago_Pago"} {
+		if _, err := e.svc.Programme.UpdateProgramme(e.ctx, func(p *kopilka.Programme) error { p.TimeZone = zone; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Ledger.Adjust(support, m.ID, kopilka.Adjustment{Points: 1000, Reason: "x"}, ""); kopilka.ErrorCode(err) != kopilka.EFORBIDDEN {
+			t.Fatalf("after the zone became %s: %v", zone, err)
+		}
+	}
+}

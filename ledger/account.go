@@ -76,7 +76,7 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 				}
 			}
 			if p.Role == kopilka.RoleSupport {
-				if err := s.supportAllowance(ctx, tx, p, memberID, a.Points, now.In(eng.Loc)); err != nil {
+				if err := s.supportAllowance(ctx, tx, p, memberID, a.Points, now); err != nil {
 					return err
 				}
 			}
@@ -116,9 +116,10 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 
 // supportAllowance takes an adjustment of points (either way) from the
 // support role's daily allowances: the operator's and the member's, each
-// counted per day of the programme's time zone (local: now in that zone).
-func (s *Service) supportAllowance(ctx context.Context, tx Tx, p kopilka.Principal, memberID string, points int64, local time.Time) error {
-	day := local.Format(time.DateOnly)
+// counted per UTC day (not the programme's: a change of its time zone
+// would open a new day's allowance at once).
+func (s *Service) supportAllowance(ctx context.Context, tx Tx, p kopilka.Principal, memberID string, points int64, now time.Time) error {
+	day := now.UTC().Format(time.DateOnly)
 	moved := max(points, -points)
 	for _, c := range []struct {
 		name, who string
@@ -136,7 +137,7 @@ func (s *Service) supportAllowance(ctx context.Context, tx Tx, p kopilka.Princip
 		}
 		if !ok {
 			return &kopilka.Error{Code: kopilka.EFORBIDDEN,
-				Message: fmt.Sprintf("%s may adjust at most %d points a day (%s), and this would pass it; ask an operator", c.who, c.limit, day),
+				Message: fmt.Sprintf("%s may adjust at most %d points a day (%s, UTC), and this would pass it; ask an operator", c.who, c.limit, day),
 				Fields:  []kopilka.FieldError{{Field: "points", Detail: fmt.Sprintf("passes the daily limit of %d points for %s", c.limit, c.who)}}}
 		}
 	}

@@ -21,7 +21,7 @@ type Service struct {
 	// may add or take.
 	SupportLimit int64
 	// SupportDailyLimit is the most points one support operator (or key)
-	// may add and take in all in a day of the programme's time zone;
+	// may add and take in all in a UTC day;
 	// SupportMemberDailyLimit the most the support role may add and take on
 	// one member's account in a day, whoever adjusts. Debits count as much
 	// as credits. 0 means no limit.
