@@ -106,7 +106,9 @@ func (d *Dispatcher) Run(ctx context.Context, every time.Duration) {
 // messages are dropped unsent.
 func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
 	if d.Sender == nil {
-		return 0, nil
+		// Nothing can be sent: messages wait for a sender, and those no
+		// longer worth sending go, so that the outbox does not only grow.
+		return 0, d.dropLate(ctx)
 	}
 	sent := 0
 	for range 10 {
@@ -140,6 +142,23 @@ func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// dropLate removes the due messages past their NotAfter, and void ones.
+func (d *Dispatcher) dropLate(ctx context.Context) error {
+	now := d.Env.Time()
+	var due []kopilka.Message
+	if err := d.DB.View(ctx, func(tx Tx) (err error) { due, err = tx.DueMessages(ctx, now, 1000); return err }); err != nil {
+		return err
+	}
+	for _, m := range due {
+		if m.Kind == kopilka.MessageVoid || !m.NotAfter.IsZero() && !now.Before(m.NotAfter) {
+			if err := d.DB.Update(ctx, func(tx Tx) error { return tx.DeleteMessage(ctx, m.ID) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // deliver claims one message and sends it; it reports whether the sender took it.

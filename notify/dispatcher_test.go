@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/notify"
 	"github.com/kopilka/kopilka/storage"
 	"github.com/kopilka/kopilka/storage/storagetest"
 )
@@ -216,5 +218,32 @@ func TestOutbox_TwoDispatchersSendEachMessageOnce(t *testing.T) {
 				t.Fatalf("two dispatchers sent %d (%d messages, %d calls), want each of 40 once", total.Load(), len(g.messages()), g.calls.Load())
 			}
 		})
+	}
+}
+
+// Without a sender, messages wait, and those no longer worth sending go,
+// so that the outbox does not only grow (a hostile review found card
+// notices kept forever on a server with no sender); the webhook's errors
+// never name its path or query, which may hold a token.
+func TestOutbox_WithoutASenderLateMessagesGo(t *testing.T) {
+	a, db, ctx := setup(t, "sqlite")
+	m, err := a.Members.FindMember(ctx, "phone", "+79161110000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Members.ReplaceCard(ctx, m.Cards[0].Number, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Notify.Flush(ctx); n != 0 || err != nil || outboxRows(t, db) != 1 {
+		t.Fatalf("no sender: sent %d (%v), %d rows; want the notice kept", n, err, outboxRows(t, db))
+	}
+	later := time.Now().Add(8 * 24 * time.Hour)
+	a.Env.SetNow(func() time.Time { return later })
+	if _, err := a.Notify.Flush(ctx); err != nil || outboxRows(t, db) != 0 {
+		t.Fatalf("a week later with no sender: %v, %d rows left", err, outboxRows(t, db))
+	}
+	err = notify.Webhook{URL: "http://127.0.0.1:1/hook?token=s3cret"}.Send(ctx, "sms", "+7", "x")
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "/hook") {
+		t.Fatalf("the webhook's error: %v", err)
 	}
 }

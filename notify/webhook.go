@@ -10,9 +10,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -51,12 +53,27 @@ func (w Webhook) Send(ctx context.Context, channel, to, text string) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("notify webhook: %w", err)
+		// Without the URL: a token in its query must not reach the log.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("notify webhook %s: %w", w.host(), err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("notify webhook: %s answered %s", w.URL, resp.Status)
+		return fmt.Errorf("notify webhook %s answered %s", w.host(), resp.Status)
 	}
 	return nil
+}
+
+// host is the webhook's scheme and host, for messages: never its path or
+// query, which may hold a secret.
+func (w Webhook) host() string {
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -272,7 +272,7 @@ func serve(ctx context.Context, args []string) error {
 		svc.SetSender(notify.LogSender{Logger: logger})
 		logger.Warn("members' one-time codes are written to this log, not sent (KOPILKA_OTP_LOG): for development only")
 	default:
-		logger.Warn("member sign-in by one-time code is off: set KOPILKA_OTP_WEBHOOK to send codes through a gateway (or KOPILKA_OTP_LOG=1 to write them to the log, for development)")
+		logger.Warn("no sender of messages to members: sign-in by one-time code is off, and notices to members (a card replaced) wait in the outbox, unsent, for a week; set KOPILKA_OTP_WEBHOOK to send them through a gateway (or KOPILKA_OTP_LOG=1 to write them to the log, for development)")
 	}
 	srv := &http.Server{Addr: *addr, Handler: api, ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
