@@ -489,3 +489,29 @@ func TestReceipts_AnIDIsUniqueWithinItsPartner(t *testing.T) {
 		e.verify()
 	})
 }
+
+// A statement whose amounts pass an int64 of minor units is refused, not
+// wrapped (a hostile review had B's settlement say the programme owed it
+// 8.4·10^18 after ten receipts of 10^12 points at a point value of 10^6).
+func TestSettlement_AmountsThatOverflowAreRefused(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d string) {
+		e := newEnv(t, d, testProgramme(func(p *kopilka.Programme) {
+			p.PointValue, p.EarnRate, p.PendingDays = 1_000_000, 0, 0
+			p.MaxReceiptPoints, p.MaxBalance = kopilka.PointsCeiling, kopilka.PointsCeiling
+			p.Rules = []kopilka.Rule{{ID: "pa", Kind: kopilka.RulePerAmount, Per: 1, Points: 1_000_000}}
+		}))
+		for i := range 10 {
+			m := e.member(fmt.Sprintf("+791600030%02d", i))
+			if q := e.confirm(receipt(fmt.Sprintf("big-%d", i), m.ID, 0, 1_000_000)); q.Earned != 1_000_000_000_000 {
+				t.Fatalf("earned %d", q.Earned)
+			}
+		}
+		period := e.clock.Now().Format("2006-01")
+		_, err := e.svc.Coalition.Statement(e.ctx, "main", period, time.Time{}, time.Time{})
+		var pe *kopilka.Error
+		if !errorAs(err, &pe) || pe.Code != kopilka.EINVALID || pe.Fields[0].Field != "period" {
+			t.Fatalf("a statement of 10^13 points at 10^6 each: %v", err)
+		}
+		e.verify()
+	})
+}

@@ -53,23 +53,44 @@ const (
 // a transaction that began before the end has committed.
 const SettleGrace = time.Hour
 
-// Add counts an entry into the totals.
-func (st *Statement) Add(e PartnerEntry) {
+// Add counts an entry into the totals. A sum that does not fit in an int64
+// is ErrStatementTooLarge.
+func (st *Statement) Add(e PartnerEntry) error {
+	var ok1, ok2 bool
 	if e.Kind == KindPurchase {
 		st.Purchases++
-		st.PointsIssued += e.Issued
-		st.PointsRedeemed += e.Redeemed
+		st.PointsIssued, ok1 = Add(st.PointsIssued, e.Issued)
+		st.PointsRedeemed, ok2 = Add(st.PointsRedeemed, e.Redeemed)
 	} else {
 		st.Refunds++
-		st.RefundedIssued -= e.Issued
-		st.RefundedRedeemed -= e.Redeemed
+		st.RefundedIssued, ok1 = Add(st.RefundedIssued, -e.Issued)
+		st.RefundedRedeemed, ok2 = Add(st.RefundedRedeemed, -e.Redeemed)
 	}
+	if !ok1 || !ok2 {
+		return ErrStatementTooLarge
+	}
+	return nil
 }
 
-func (st *Statement) Total() {
-	st.NetIssued = st.PointsIssued - st.RefundedIssued
-	st.NetRedeemed = st.PointsRedeemed - st.RefundedRedeemed
-	st.OwedByPartner = st.NetIssued * st.PointValue
-	st.OwedToPartner = st.NetRedeemed * st.PointValue
-	st.NetAmount = st.OwedToPartner - st.OwedByPartner
+// Total computes the net points and the money each way from the sums, in
+// minor units (points × point_value). An amount that does not fit in an
+// int64 is ErrStatementTooLarge.
+func (st *Statement) Total() error {
+	var ok [5]bool
+	st.NetIssued, ok[0] = Add(st.PointsIssued, -st.RefundedIssued)
+	st.NetRedeemed, ok[1] = Add(st.PointsRedeemed, -st.RefundedRedeemed)
+	st.OwedByPartner, ok[2] = Mul(st.NetIssued, st.PointValue)
+	st.OwedToPartner, ok[3] = Mul(st.NetRedeemed, st.PointValue)
+	st.NetAmount, ok[4] = Add(st.OwedToPartner, -st.OwedByPartner)
+	for _, v := range ok {
+		if !v {
+			return ErrStatementTooLarge
+		}
+	}
+	return nil
 }
+
+// ErrStatementTooLarge is a statement whose amounts pass what an int64 of
+// minor units holds (9.2·10^18): only a programme with absurd figures
+// (point_value, rules) gets there.
+var ErrStatementTooLarge = Invalid("period", "the statement's amounts pass 9223372036854775807 minor units: check the programme's point_value and rules")

@@ -28,7 +28,9 @@ func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, 
 			return st, err
 		}
 		for _, e := range page {
-			st.Add(e)
+			if err := st.Add(e); err != nil {
+				return st, err
+			}
 		}
 		st.Entries = append(st.Entries, page...)
 		if len(page) < 1000 {
@@ -37,8 +39,7 @@ func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, 
 		last := page[len(page)-1]
 		after = &kopilka.Cursor{CreatedAt: last.At, ID: last.TxID}
 	}
-	st.Total()
-	return st, nil
+	return st, st.Total()
 }
 
 // Statement reports a partner's points for a month ("2026-10"), or for
