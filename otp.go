@@ -13,4 +13,7 @@ type OTP struct {
 	FailuresSince time.Time
 	SentAt        time.Time
 	ExpiresAt     time.Time
+	// Sends counts the codes asked for since SendsSince.
+	Sends      int
+	SendsSince time.Time
 }

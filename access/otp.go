@@ -21,7 +21,10 @@ const (
 	// day, over all its codes; past it, no code is sent or accepted until
 	// the day since the first of them is over.
 	OTPDailyFailures = 15
-	MemberSession    = 30 * 24 * time.Hour
+	// OTPDailyCodes is how many codes one address (a member's or nobody's)
+	// may be sent in a day: no phone can be bombed with SMS.
+	OTPDailyCodes = 10
+	MemberSession = 30 * 24 * time.Hour
 )
 
 // otpAddress reads a phone or an e-mail as the address a code goes to.
@@ -65,6 +68,11 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) (err error)
 		return err
 	}
 	a.SetTarget(address)
+	// Codes asked from one client address, and by everybody together, are
+	// limited before the database is asked: the same for every phone.
+	if err := s.codeGate(kopilka.CallFrom(ctx)); err != nil {
+		return err
+	}
 	now := s.Env.Time()
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		prev, err := tx.OTP(ctx, address)
@@ -91,6 +99,15 @@ func (s *Service) SendCode(ctx context.Context, phone, email string) (err error)
 		next := kopilka.OTP{Address: address, MemberID: id, Hash: kopilka.HashKey(address + ":" + c), SentAt: now, ExpiresAt: now.Add(OTPLifetime)}
 		if found && now.Sub(prev.FailuresSince) < 24*time.Hour { // a new code does not forgive earlier guesses
 			next.Failures, next.FailuresSince = prev.Failures, prev.FailuresSince
+		}
+		next.Sends, next.SendsSince = 1, now
+		if found && now.Sub(prev.SendsSince) < 24*time.Hour {
+			next.Sends, next.SendsSince = prev.Sends+1, prev.SendsSince
+		}
+		if next.Sends > OTPDailyCodes {
+			wait := int((24*time.Hour - now.Sub(prev.SendsSince) + time.Second - 1) / time.Second)
+			return &kopilka.Error{Code: kopilka.ERATELIMIT, Message: fmt.Sprintf("%d codes were asked for this address in a day: ask again later", OTPDailyCodes),
+				Extra: map[string]any{"retry_after": wait}}
 		}
 		// An address of nobody gets a row too, with no member, and a void
 		// message, so that it is limited the same and written the same: the
@@ -161,11 +178,13 @@ func (s *Service) VerifyCode(ctx context.Context, phone, email, code string) (_ 
 			return err
 		}
 		daily := now.Sub(o.FailuresSince) < 24*time.Hour && o.Failures >= OTPDailyFailures
-		if !o.ExpiresAt.After(now) || o.Attempts >= OTPAttempts || o.MemberID == "" || daily {
+		if !o.ExpiresAt.After(now) || o.Attempts >= OTPAttempts || daily {
 			outcome = errCode
 			return a.RecordRefusal(ctx, tx, nil, outcome)
 		}
-		if subtle.ConstantTimeCompare([]byte(kopilka.HashKey(address+":"+code)), []byte(o.Hash)) != 1 {
+		// A wrong code counts the same for an address of nobody (whose code
+		// was never sent) as for a member's: the same write, the same time.
+		if subtle.ConstantTimeCompare([]byte(kopilka.HashKey(address+":"+code)), []byte(o.Hash)) != 1 || o.MemberID == "" {
 			o.Attempts++
 			if now.Sub(o.FailuresSince) >= 24*time.Hour {
 				o.Failures, o.FailuresSince = 0, now

@@ -14,7 +14,9 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/app"
 	khttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/storage"
 )
 
 // A line number is stored as a 32-bit integer by both databases: one out of
@@ -271,5 +273,120 @@ func TestTimeout_ARequestPastTheLimitIs503(t *testing.T) {
 	p := slow.do(t, "GET", "/v1/programme", adminKey, nil).problem(t, 503, kopilka.EUNAVAILABLE, "")
 	if !strings.Contains(p.Detail, "longer than the server allows") {
 		t.Fatalf("detail %q", p.Detail)
+	}
+}
+
+// One-time codes cannot be used to flood the outbox or bomb a phone (a
+// hostile review queued 2,198 SMS from one address in 20 s; each member
+// could get one a minute): one client address may ask for 5 codes a
+// minute, everybody together 20 a second on an instance, and one phone or
+// e-mail, a member's or nobody's alike, 10 a day.
+func TestCodes_AreLimitedPerClientPerPhoneAndInAll(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.svc.Access.CodesPerSource, a.svc.Access.CodesPerSecond = 0, 0 // the defaults
+			fresh := app.New(a.svc.DB)                                      // limits are made once per service: a fresh one
+			fresh.SetSender(a.sent)
+			srv := httptest.NewServer(khttp.NewServer(fresh, slog.New(slog.DiscardHandler), "test"))
+			defer srv.Close()
+			b := &api{url: srv.URL, client: srv.Client(), svc: fresh, sent: a.sent}
+			for i := range 5 {
+				b.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": fmt.Sprintf("+7916444000%d", i)}).ok(t, 202, nil)
+			}
+			r := b.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79164440009"})
+			r.problem(t, 429, kopilka.ERATELIMIT, "")
+			if r.header.Get("Retry-After") == "" {
+				t.Error("no Retry-After")
+			}
+			// One phone, ten codes a day, a minute apart (through the service: no client address).
+			svc := app.New(a.svc.DB)
+			svc.SetSender(a.sent)
+			svc.Access.CodesPerSource, svc.Access.CodesPerSecond = 1e6, 1e6
+			clock := time.Now()
+			svc.Env.SetNow(func() time.Time { return clock })
+			for _, phone := range []string{"+79165550001", "+79165559999"} { // a member's, then nobody's
+				if phone == "+79165550001" {
+					a.createMember(t, map[string]any{"phone": phone})
+				}
+				for i := range access.OTPDailyCodes {
+					if err := svc.Access.SendCode(sysCtx(), phone, ""); err != nil {
+						t.Fatalf("%s: code %d: %v", phone, i+1, err)
+					}
+					clock = clock.Add(access.OTPResendAfter)
+				}
+				if err := svc.Access.SendCode(sysCtx(), phone, ""); kopilka.ErrorCode(err) != kopilka.ERATELIMIT {
+					t.Fatalf("%s: the eleventh code in a day: %v", phone, err)
+				}
+				clock = clock.Add(24 * time.Hour)
+				if err := svc.Access.SendCode(sysCtx(), phone, ""); err != nil {
+					t.Fatalf("%s: a code the next day: %v", phone, err)
+				}
+			}
+			// Everybody together.
+			all := app.New(a.svc.DB)
+			all.SetSender(a.sent)
+			all.Access.CodesPerSource, all.Access.CodesPerSecond = 1e6, 1
+			limited := 0
+			for i := range 30 {
+				if kopilka.ErrorCode(all.Access.SendCode(sysCtx(), fmt.Sprintf("+7916777%04d", i), "")) == kopilka.ERATELIMIT {
+					limited++
+				}
+			}
+			if limited == 0 {
+				t.Fatal("30 codes at once past a limit of 1 a second (bursts of 10) were all sent")
+			}
+		})
+	}
+}
+
+// A wrong code for an address of nobody is counted and written as one for
+// a member's, so that the time of the answer tells nothing (a hostile
+// review told them apart by the write alone).
+func TestCodes_AWrongCodeIsWrittenTheSameForAnybody(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	a.createMember(t, map[string]any{"phone": "+79165550002"})
+	for _, phone := range []string{"+79165550002", "+79165559998"} {
+		if err := a.svc.Access.SendCode(sysCtx(), phone, ""); err != nil {
+			t.Fatal(err)
+		}
+		a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": phone, "code": "000000"}).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+		var o kopilka.OTP
+		err := a.svc.DB.View(sysCtx(), func(tx *storage.Tx) (err error) { o, err = tx.OTP(sysCtx(), "phone:"+phone); return err })
+		if err != nil || o.Attempts != 1 || o.Failures != 1 {
+			t.Fatalf("%s after one wrong code: %+v %v", phone, o, err)
+		}
+	}
+}
+
+// The rows an address of nobody leaves are forgotten by the jobs once every
+// window they served has ended: asking for codes does not grow the
+// database for ever.
+func TestCodes_StaleRowsAreForgotten(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	clock := time.Now()
+	a.svc.Env.SetNow(func() time.Time { return clock })
+	defer a.svc.Env.SetNow(time.Now)
+	for i, phone := range []string{"+79165550011", "+79165550012"} {
+		if i > 0 {
+			clock = clock.Add(49 * time.Hour)
+		}
+		if err := a.svc.Access.SendCode(sysCtx(), phone, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := a.svc.Jobs.RunJobs(sysCtx())
+	if err != nil || rep.StaleCodes != 1 {
+		t.Fatalf("jobs: %+v %v; want the older row forgotten", rep, err)
+	}
+	err = a.svc.DB.View(sysCtx(), func(tx *storage.Tx) error {
+		if _, err := tx.OTP(sysCtx(), "phone:+79165550011"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Errorf("the stale row: %v", err)
+		}
+		_, err := tx.OTP(sysCtx(), "phone:+79165550012")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the recent row: %v", err)
 	}
 }

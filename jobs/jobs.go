@@ -18,6 +18,9 @@ type JobReport struct {
 	// TiersReviewed counts members re-qualified; Birthdays, bonuses given.
 	TiersReviewed int `json:"tiers_reviewed"`
 	Birthdays     int `json:"birthday_bonuses"`
+	// StaleCodes counts one-time code rows forgotten: every window they
+	// served (the code, the day's failures, the day's sends) ended 2 days ago.
+	StaleCodes int `json:"stale_codes"`
 }
 
 // RunJobs activates pending lots whose time has come and expires active lots
@@ -85,6 +88,9 @@ func (s *Service) RunJobs(ctx context.Context) (JobReport, error) {
 			n, err = s.birthdays(ctx, e, now)
 			rep.Birthdays = n
 			errs = append(errs, err)
+			n, err = s.staleCodes(ctx, now)
+			rep.StaleCodes = n
+			errs = append(errs, err)
 			return rep, errors.Join(errs...)
 		}
 	}
@@ -149,4 +155,19 @@ func (s *Service) settle(ctx context.Context, memberID string, now time.Time) (a
 		return err
 	})
 	return activated, expired, err
+}
+
+// staleCodes forgets one-time code rows (an address of nobody asked for
+// once leaves one) whose every window ended two days before now, a
+// thousand per transaction.
+func (s *Service) staleCodes(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var n int
+		err := s.DB.Update(ctx, func(tx Tx) (err error) { n, err = tx.DeleteStaleCodes(ctx, now.Add(-48*time.Hour), 1000); return err })
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
 }

@@ -24,6 +24,7 @@ func (t fakeTx) DueMembers(context.Context, time.Time, int) (activate, expire []
 	return t.s.due, nil, nil
 }
 func (t fakeTx) TierReviews(context.Context, time.Time, int) ([]string, error) { return nil, nil }
+func (t fakeTx) DeleteStaleCodes(context.Context, time.Time, int) (int, error) { return 0, nil }
 
 type live struct{ e *pricing.Engine }
 

@@ -26,6 +26,9 @@ type Tx interface {
 	LockBalance(ctx context.Context, memberID string) (kopilka.Balance, error)
 	// Member returns the member with its cards, or ENOTFOUND.
 	Member(ctx context.Context, id string) (kopilka.Member, error)
+	// DeleteStaleCodes deletes up to limit one-time code rows whose code,
+	// failures and sends all began before before, and says how many.
+	DeleteStaleCodes(ctx context.Context, before time.Time, limit int) (int, error)
 	// TierReviews lists up to limit members whose tier is due for review at now.
 	TierReviews(ctx context.Context, now time.Time, limit int) ([]string, error)
 	UpdateMember(ctx context.Context, m kopilka.Member) error

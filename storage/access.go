@@ -91,20 +91,22 @@ func (t *Tx) RevokeSessions(ctx context.Context, subjectID string, at time.Time)
 }
 
 func (t *Tx) PutOTP(ctx context.Context, o kopilka.OTP) error {
-	_, err := t.execNow(ctx, `INSERT INTO otp_codes (address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	_, err := t.execNow(ctx, `INSERT INTO otp_codes (address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since, sends, sends_since)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (address) DO UPDATE SET member_id = excluded.member_id, hash = excluded.hash, attempts = excluded.attempts,
-			sent_at = excluded.sent_at, expires_at = excluded.expires_at, failures = excluded.failures, failures_since = excluded.failures_since`,
-		o.Address, o.MemberID, o.Hash, o.Attempts, micros(o.SentAt), micros(o.ExpiresAt), o.Failures, micros(o.FailuresSince))
+			sent_at = excluded.sent_at, expires_at = excluded.expires_at, failures = excluded.failures, failures_since = excluded.failures_since,
+			sends = excluded.sends, sends_since = excluded.sends_since`,
+		o.Address, o.MemberID, o.Hash, o.Attempts, micros(o.SentAt), micros(o.ExpiresAt), o.Failures, micros(o.FailuresSince), o.Sends, micros(o.SendsSince))
 	return t.mapErr(err, "one-time code")
 }
 
 func (t *Tx) otp(ctx context.Context, address, lock string) (kopilka.OTP, error) {
 	var o kopilka.OTP
-	var sent, expires, since int64
-	err := t.row(ctx, `SELECT address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since FROM otp_codes WHERE address = $1`+lock, address).
-		Scan(&o.Address, &o.MemberID, &o.Hash, &o.Attempts, &sent, &expires, &o.Failures, &since)
-	o.SentAt, o.ExpiresAt, o.FailuresSince = fromMicros(sent), fromMicros(expires), fromMicros(since)
+	var sent, expires, since, sendsSince int64
+	err := t.row(ctx, `SELECT address, member_id, hash, attempts, sent_at, expires_at, failures, failures_since, sends, sends_since
+		FROM otp_codes WHERE address = $1`+lock, address).
+		Scan(&o.Address, &o.MemberID, &o.Hash, &o.Attempts, &sent, &expires, &o.Failures, &since, &o.Sends, &sendsSince)
+	o.SentAt, o.ExpiresAt, o.FailuresSince, o.SendsSince = fromMicros(sent), fromMicros(expires), fromMicros(since), fromMicros(sendsSince)
 	return o, notFound(err, "one-time code")
 }
 
@@ -206,4 +208,13 @@ func (t *Tx) LockLoginFailures(ctx context.Context, email string) (kopilka.Login
 		Scan(&f.Failures, &until, &updated)
 	f.LockedUntil, f.UpdatedAt = fromPtrMicros(until), fromMicros(updated)
 	return f, notFound(err, "login failures")
+}
+
+// DeleteStaleCodes deletes up to limit code rows whose code was sent, and
+// whose failures and sends were first counted, before before.
+func (t *Tx) DeleteStaleCodes(ctx context.Context, before time.Time, limit int) (int, error) {
+	b := micros(before)
+	n, err := t.execNow(ctx, `DELETE FROM otp_codes WHERE address IN (SELECT address FROM otp_codes
+		WHERE sent_at < $1 AND failures_since < $1 AND sends_since < $1 LIMIT $2)`, b, limit)
+	return int(n), t.mapErr(err, "one-time codes")
 }

@@ -352,9 +352,9 @@ func runJobs(ctx context.Context, svc *app.App, logger *slog.Logger, every time.
 		rep, err := svc.Jobs.RunJobs(ctx)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("points job", "err", err)
-		} else if rep.Activated+rep.Expired+rep.TiersReviewed+rep.Birthdays > 0 {
+		} else if rep.Activated+rep.Expired+rep.TiersReviewed+rep.Birthdays+rep.StaleCodes > 0 {
 			logger.Info("points job", "activated_members", rep.Activated, "expired_members", rep.Expired,
-				"tiers_reviewed", rep.TiersReviewed, "birthday_bonuses", rep.Birthdays)
+				"tiers_reviewed", rep.TiersReviewed, "birthday_bonuses", rep.Birthdays, "stale_codes", rep.StaleCodes)
 		}
 		select {
 		case <-ctx.Done():
