@@ -194,6 +194,15 @@ func redact(b []byte, secrets []string) json.RawMessage {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
+	if len(b) <= maxAuditBody && !mayHoldSecret(b, secrets) && json.Valid(b) {
+		// Nothing to remove: the document as it is, compacted (a receipt's
+		// and a quote's entries take this way, without a parse and a
+		// marshal of their own).
+		var out bytes.Buffer
+		if json.Compact(&out, b) == nil {
+			return out.Bytes()
+		}
+	}
 	var v any
 	if len(b) <= maxAuditBody && json.Unmarshal(b, &v) == nil {
 		out, err := json.Marshal(scrub(v, secrets))
@@ -207,6 +216,22 @@ func redact(b []byte, secrets []string) json.RawMessage {
 	}
 	out, _ := json.Marshal(strings.ToValidUTF8(s, "\uFFFD"))
 	return out
+}
+
+// mayHoldSecret reports whether a JSON document may hold a field to
+// remove: it names a secret anywhere, in any letter case, or has an escape
+// (which could spell a name another way).
+func mayHoldSecret(b []byte, secrets []string) bool {
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return true
+	}
+	lower := bytes.ToLower(b)
+	for _, s := range secrets {
+		if bytes.Contains(lower, []byte(strings.ToLower(s))) {
+			return true
+		}
+	}
+	return false
 }
 
 func scrub(v any, secrets []string) any {
