@@ -14,6 +14,9 @@ const (
 	StatusActive   = "active"
 	StatusBlocked  = "blocked"
 	StatusReplaced = "replaced" // cards only: another card took over
+	// StatusErased is a member whose personal data was erased on request:
+	// for good, never active again.
+	StatusErased = "erased"
 )
 
 // Card kinds.

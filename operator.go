@@ -36,6 +36,8 @@ type Session struct {
 	SubjectID string    `json:"subject_id"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// RevokedAt is when it was ended before its time (nil: it was not).
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// Token is set only in the answer that creates it.
 	Token string `json:"token,omitempty"`
 }

@@ -26,6 +26,8 @@ const (
 	MembersIssueCard  Action = "members.issue_card"
 	MembersCategories Action = "members.categories"
 	MembersTier       Action = "members.tier"
+	MembersExport     Action = "members.export"
+	MembersErase      Action = "members.erase"
 	CardsRead         Action = "cards.read"
 	CardsBlock        Action = "cards.block"
 	CardsReplace      Action = "cards.replace"
@@ -116,6 +118,8 @@ var Policy = map[Action]Rule{
 	MembersIssueCard:  {memberAdmins, "issue cards"},
 	MembersCategories: {memberAdmins, "choose members' categories"},
 	MembersTier:       {backOffice, "read members' tiers"},
+	MembersExport:     {admins, "export a member's personal data"},
+	MembersErase:      {admins, "erase a member's personal data"},
 	CardsRead:         {tillLookup, "read cards"},
 	CardsBlock:        {backOffice, "block cards"},
 	CardsReplace:      {backOffice, "replace cards"},

@@ -17,6 +17,7 @@ import (
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/members"
 	"github.com/kopilka/kopilka/notify"
+	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/purchases"
 	"github.com/kopilka/kopilka/storage"
@@ -39,6 +40,8 @@ type App struct {
 	Notify *notify.Dispatcher
 	// Clock is the test clock, off unless Clock.Enabled is set and Start run.
 	Clock *testclock.Service
+	// Privacy answers members' requests about their personal data.
+	Privacy *privacy.Service
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -61,6 +64,7 @@ func New(db *storage.DB) *App {
 	a.Notify = &notify.Dispatcher{DB: storage.For[notify.Tx](db), Env: env, Logger: slog.Default()}
 	a.Access.Wake, a.Members.Wake = a.Notify.Wake, a.Notify.Wake
 	a.Clock = &testclock.Service{DB: storage.For[testclock.Tx](db), Env: env}
+	a.Privacy = &privacy.Service{DB: storage.For[privacy.Tx](db), Env: env}
 	return a
 }
 

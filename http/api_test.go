@@ -12,6 +12,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/storage/storagetest"
 	"github.com/kopilka/kopilka/testclock"
 )
@@ -858,6 +859,90 @@ func TestTestClock_RehearsesAYear(t *testing.T) {
 			es, _, err := a.svc.Access.Audit(sysCtx(), kopilka.AuditFilter{Limit: 1})
 			if err != nil || len(es) != 1 || es[0].Action != "POST /v1/clock" {
 				t.Fatalf("the last audit entry: %+v %v", es, err)
+			}
+		})
+	}
+}
+
+// Personal data on request (issue 12, item 8): an admin exports everything
+// held about a member as one document, then erases the member for good:
+// contacts, name, birth date and free text gone, cards blocked, sessions
+// and codes revoked, the ledger whole and verify passing; both requests are
+// in the audit log, which keeps none of the data removed.
+func TestPrivacy_ExportThenErase(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			m := a.createMember(t, map[string]any{"phone": "+79165550200", "email": "olga@example.com", "name": "Olga",
+				"birth_date": "1985-04-02", "tags": []string{"vip"}})
+			a.credit(t, m.ID, 500)
+			card := m.Cards[0].Number
+			a.do(t, "POST", "/v1/purchases", adminKey, map[string]any{"receipt_id": "p-1", "store_id": "store-1", "card_number": card,
+				"lines": []map[string]any{{"line": 1, "sku": "tea", "quantity": "2", "price": 5000, "amount": 10000}}, "spend_points": 30}).ok(t, 200, nil)
+			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79165550200"}).ok(t, 202, nil)
+			var s kopilka.Session
+			a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79165550200", "code": a.sent.code("+79165550200")}).ok(t, 200, &s)
+
+			var x privacy.Export
+			r := a.do(t, "GET", "/v1/members/"+m.ID+"/export", adminKey, nil)
+			r.ok(t, 200, &x)
+			if x.Member.Phone != "+79165550200" || x.Member.Name != "Olga" || len(x.Member.Cards) != 1 || len(x.Purchases) != 1 ||
+				len(x.Purchases[0].Lines) != 1 || x.Purchases[0].Lines[0].SKU != "tea" || len(x.Transactions) < 2 || len(x.Lots) < 1 ||
+				len(x.Sessions) != 1 || x.Balance.Available == 0 || len(x.Audit) == 0 {
+				t.Fatalf("export: %s", r.body)
+			}
+			if strings.Contains(string(r.body), s.Token) || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
+				t.Fatalf("the export shows a token, or is no attachment: %v", r.header)
+			}
+			a.do(t, "GET", "/v1/members/"+m.ID+"/export", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+
+			a.do(t, "POST", "/v1/members/"+m.ID+"/erase", adminKey, map[string]any{}).problem(t, 422, kopilka.EINVALID, "reason")
+			var erased kopilka.Member
+			a.do(t, "POST", "/v1/members/"+m.ID+"/erase", adminKey, map[string]any{"reason": "request 7 by letter"}).ok(t, 200, &erased)
+			if erased.Phone != "" || erased.Email != "" || erased.Name != "" || erased.BirthDate != "" || len(erased.Tags) != 0 ||
+				erased.Status != kopilka.StatusErased || erased.Cards[0].Status != kopilka.StatusBlocked {
+				t.Fatalf("erased: %+v", erased)
+			}
+			// Nothing finds or reaches the member by what identified it; nothing brings it back.
+			a.do(t, "GET", "/v1/members?phone=%2B79165550200", adminKey, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+			a.do(t, "GET", "/v1/me", s.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			a.do(t, "POST", "/v1/members/"+m.ID+"/unblock", adminKey, nil).problem(t, 409, kopilka.ECONFLICT, "")
+			a.do(t, "PATCH", "/v1/members/"+m.ID, adminKey, map[string]any{"name": "Olga"}).problem(t, 409, kopilka.ECONFLICT, "")
+			a.do(t, "POST", "/v1/purchases", adminKey, map[string]any{"receipt_id": "p-2", "store_id": "store-1", "card_number": card,
+				"lines": []map[string]any{{"line": 1, "sku": "tea", "quantity": "1", "price": 5000, "amount": 5000}}}).problem(t, 422, kopilka.EBLOCKEDCARD, "card_number")
+			// Again: nothing changes.
+			a.do(t, "POST", "/v1/members/"+m.ID+"/erase", adminKey, map[string]any{"reason": "again"}).ok(t, 200, &erased)
+			// The ledger is whole and keeps the id; the audit log has both requests and none of the data.
+			if b := a.balance(t, m.ID); b.Available != x.Balance.Available {
+				t.Fatalf("balance after erasure %d, before %d", b.Available, x.Balance.Available)
+			}
+			if breaches, err := a.svc.Verify(sysCtx()); err != nil || len(breaches) != 0 {
+				t.Fatalf("verify: %v %v", breaches, err)
+			}
+			es, _, err := a.svc.Access.Audit(sysCtx(), kopilka.AuditFilter{Target: m.ID, Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]int{}
+			for _, e := range es {
+				if e.Action == "members.export" { // a read: the edge describes no call for it
+					e.Action, e.Status = "GET /v1/members/{id}/export", 200
+				}
+				if e.Status != 200 || (e.Action != "POST /v1/members/{id}/erase" && e.Action != "GET /v1/members/{id}/export") {
+					continue
+				}
+				seen[e.Action]++
+				if strings.Contains(string(e.After)+string(e.Before), "Olga") || strings.Contains(string(e.After)+string(e.Before), "79165550200") {
+					t.Fatalf("the entry of a privacy request keeps personal data: %s %s", e.Before, e.After)
+				}
+			}
+			if seen["POST /v1/members/{id}/erase"] != 2 || seen["GET /v1/members/{id}/export"] != 1 {
+				t.Fatalf("the privacy requests in the audit log: %v", seen)
+			}
+			var codes int
+			_ = a.svc.DB.SQL.QueryRow(`SELECT COUNT(*) FROM otp_codes WHERE member_id = '` + m.ID + `' OR address = 'phone:+79165550200'`).Scan(&codes)
+			if codes != 0 {
+				t.Fatalf("%d code rows left", codes)
 			}
 		})
 	}

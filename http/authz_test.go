@@ -141,8 +141,13 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 		id, _ := f.member()
 		return "/v1/members/" + id + "/unblock", nil
 	},
-	"POST /v1/members/{id}/cards":       func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/cards", nil },
-	"GET /v1/members/{id}/balance":      func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/balance", nil },
+	"POST /v1/members/{id}/cards":  func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/cards", nil },
+	"GET /v1/members/{id}/balance": func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/balance", nil },
+	"GET /v1/members/{id}/export":  func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/export", nil },
+	"POST /v1/members/{id}/erase": func(f *authz, own bool) (string, any) {
+		id, _ := f.member()
+		return "/v1/members/" + id + "/erase", map[string]any{"reason": "the member asked"}
+	},
 	"GET /v1/members/{id}/tier":         func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/tier", nil },
 	"GET /v1/members/{id}/transactions": func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/transactions", nil },
 	"PUT /v1/members/{id}/categories": func(f *authz, own bool) (string, any) {

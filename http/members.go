@@ -9,6 +9,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/members"
+	"github.com/kopilka/kopilka/privacy"
 )
 
 // Members, their cards and their accounts, for the back office and the till.
@@ -204,5 +205,28 @@ func (s *Server) adjust(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, t)
+	return nil
+}
+
+func (s *Server) exportMember(w http.ResponseWriter, r *http.Request) error {
+	x, err := s.App.Privacy.Export(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Disposition", `attachment; filename="member-`+x.Member.ID+`.json"`)
+	writeJSON(w, http.StatusOK, x)
+	return nil
+}
+
+func (s *Server) eraseMember(w http.ResponseWriter, r *http.Request) error {
+	var in privacy.Erasure
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.App.Privacy.Erase(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"net/http"
 
+	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/testclock"
 
@@ -58,6 +59,8 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/members/{id}/unblock", Action: access.MembersUnblock, Status: http.StatusOK, Out: typeOf[kopilka.Member](), Summary: "Unblock a member", handle: s.memberStatus(kopilka.StatusActive)},
 		{Method: "POST", Pattern: "/v1/members/{id}/cards", Action: access.MembersIssueCard, Status: http.StatusCreated, In: typeOf[cardJSON](), BodyOptional: true, Out: typeOf[kopilka.Card](), Summary: "Issue another card to a member", handle: s.issueCard},
 		{Method: "GET", Pattern: "/v1/members/{id}/balance", Action: access.LedgerBalance, Status: http.StatusOK, Out: typeOf[kopilka.BalanceView](), Summary: "Read a member's balance", handle: s.balance},
+		{Method: "GET", Pattern: "/v1/members/{id}/export", Action: access.MembersExport, Status: http.StatusOK, Out: typeOf[privacy.Export](), Summary: "Export everything held about a member", handle: s.exportMember},
+		{Method: "POST", Pattern: "/v1/members/{id}/erase", Action: access.MembersErase, Status: http.StatusOK, In: typeOf[privacy.Erasure](), Out: typeOf[kopilka.Member](), Summary: "Erase a member's personal data", handle: s.eraseMember},
 		{Method: "GET", Pattern: "/v1/members/{id}/tier", Action: access.MembersTier, Status: http.StatusOK, Out: typeOf[kopilka.TierProgress](), Summary: "A member's tier and progress to the next", handle: s.tier},
 		{Method: "PUT", Pattern: "/v1/members/{id}/categories", Action: access.MembersCategories, Status: http.StatusOK, In: typeOf[categoriesJSON](), Out: typeOf[kopilka.Member](), Summary: "Choose a member's personal categories", handle: s.putCategories},
 		{Method: "GET", Pattern: "/v1/members/{id}/transactions", Action: access.LedgerHistory, Status: http.StatusOK, Out: typeOf[transactionPage](), Summary: "A member's history", handle: s.transactions},

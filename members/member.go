@@ -73,6 +73,10 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (_ kopilka
 	return m, nil
 }
 
+// errErased refuses a change of a member whose data was erased: nothing
+// brings an erased member back.
+var errErased = kopilka.Errorf(kopilka.ECONFLICT, "the member's personal data was erased on request: the member cannot be changed or unblocked")
+
 // shown is a member as the principal in ctx may see it: the support role
 // sees card numbers masked.
 func shown(ctx context.Context, m kopilka.Member) kopilka.Member {
@@ -214,6 +218,9 @@ func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberP
 		if m, err = tx.Member(ctx, id); err != nil {
 			return err
 		}
+		if m.Status == kopilka.StatusErased {
+			return errErased
+		}
 		before := m
 		phone, email := m.Phone, m.Email
 		p.Apply(&m)
@@ -252,6 +259,9 @@ func (s *Service) SetMemberStatus(ctx context.Context, id, status string) (m kop
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		if m, err = tx.Member(ctx, id); err != nil {
 			return err
+		}
+		if m.Status == kopilka.StatusErased {
+			return errErased
 		}
 		before := m
 		m.Status = status
