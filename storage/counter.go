@@ -195,9 +195,15 @@ func (t *Tx) PurchasesBetween(ctx context.Context, from, to time.Time, after *ko
 	}
 	// The cursor's id is the purchase's ledger transaction: unique, where a
 	// receipt id is unique only within its partner.
-	rows, err := t.query(ctx, `SELECT partner_id, receipt_id FROM purchases
+	return t.purchasesOf(ctx, `SELECT partner_id, receipt_id FROM purchases
 		WHERE occurred_at < $1 AND (occurred_at > $2 OR (occurred_at = $2 AND tx_id > $3))
 		ORDER BY occurred_at, tx_id LIMIT $4`, micros(to), afterAt, afterID, limit)
+}
+
+// purchasesOf reads the purchases whose (partner_id, receipt_id) the query
+// selects, with their lines, in its order.
+func (t *Tx) purchasesOf(ctx context.Context, q string, args ...any) ([]*kopilka.Purchase, error) {
+	rows, err := t.query(ctx, q, args...)
 	keys, err := collect(rows, err, "purchases", func(s Scanner) ([2]string, error) {
 		var k [2]string
 		return k, s.Scan(&k[0], &k[1])

@@ -16,24 +16,8 @@ func (t *Tx) AllLots(ctx context.Context, memberID string) ([]*kopilka.Lot, erro
 // MemberPurchases returns up to limit of the member's purchases with their
 // lines, in the order of their ledger transactions, after the one named.
 func (t *Tx) MemberPurchases(ctx context.Context, memberID, afterTx string, limit int) ([]*kopilka.Purchase, error) {
-	rows, err := t.query(ctx, `SELECT partner_id, receipt_id FROM purchases WHERE member_id = $1 AND tx_id > $2
+	return t.purchasesOf(ctx, `SELECT partner_id, receipt_id FROM purchases WHERE member_id = $1 AND tx_id > $2
 		ORDER BY tx_id LIMIT $3`, memberID, afterTx, limit)
-	keys, err := collect(rows, err, "purchases", func(s Scanner) ([2]string, error) {
-		var k [2]string
-		return k, s.Scan(&k[0], &k[1])
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*kopilka.Purchase, 0, len(keys))
-	for _, k := range keys {
-		p, err := t.Purchase(ctx, k[0], k[1])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 // MemberSessions returns what is kept of the member's sessions: never a
