@@ -947,3 +947,20 @@ func TestPrivacy_ExportThenErase(t *testing.T) {
 		})
 	}
 }
+
+// A person who opens the server's address finds where to go, in Russian and
+// English (issue 12, item 16); other paths no route takes stay 404, and a
+// path that takes other methods 405.
+func TestHome_APageForABrowser(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	r := a.do(t, "GET", "/", "", nil)
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(r.body), "/openapi.yaml") || !strings.Contains(string(r.body), "Сервер программы лояльности") ||
+		!strings.Contains(string(r.body), "The loyalty programme's server") {
+		t.Fatalf("GET /: %d %v %s", r.status, r.header, r.body)
+	}
+	a.do(t, "GET", "/nowhere", "", nil).problem(t, 404, kopilka.ENOTFOUND, "")
+	a.do(t, "GET", "/v1/nowhere", adminKey, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+	a.do(t, "GET", "/v1/purchases", adminKey, nil).problem(t, 405, kopilka.EMETHOD, "")
+	a.do(t, "POST", "/", "", nil).problem(t, 405, kopilka.EMETHOD, "")
+}

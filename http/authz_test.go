@@ -23,7 +23,7 @@ import (
 // without roles fails unless it is listed as public.
 
 // publicRoutes answer without a key.
-var publicRoutes = []string{"GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics", "POST /v1/auth/login", "POST /v1/auth/otp", "POST /v1/auth/otp/verify"}
+var publicRoutes = []string{"GET /", "GET /healthz", "GET /readyz", "GET /openapi.yaml", "GET /metrics", "POST /v1/auth/login", "POST /v1/auth/otp", "POST /v1/auth/otp/verify"}
 
 // principal is a caller of the tests: a key of one role, maybe scoped to
 // partner "main".
@@ -84,6 +84,7 @@ func (f *authz) purchase(own bool) string {
 // it can make successfully (own: of partner "main"; not own: the same of
 // partner "other").
 var fixtures = map[string]func(f *authz, own bool) (string, any){
+	"GET /":             func(f *authz, own bool) (string, any) { return "/", nil },
 	"GET /healthz":      func(f *authz, own bool) (string, any) { return "/healthz", nil },
 	"GET /readyz":       func(f *authz, own bool) (string, any) { return "/readyz", nil },
 	"GET /openapi.yaml": func(f *authz, own bool) (string, any) { return "/openapi.yaml", nil },

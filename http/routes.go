@@ -31,6 +31,7 @@ const (
 // OpenAPI document and the authorisation tests are checked against it.
 func (s *Server) Routes() []Route {
 	return []Route{
+		{Method: "GET", Pattern: "/", Status: http.StatusOK, Summary: "Where to go: a page for a person with a browser", handle: s.home},
 		{Method: "GET", Pattern: "/healthz", Status: http.StatusOK, Out: typeOf[healthJSON](), Summary: "Liveness", handle: s.healthz},
 		{Method: "GET", Pattern: "/readyz", Status: http.StatusOK, Out: typeOf[readyJSON](), Summary: "Readiness", handle: s.readyz},
 		{Method: "GET", Pattern: "/openapi.yaml", Status: http.StatusOK, Summary: "This document", handle: s.openapi},

@@ -136,7 +136,8 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+		// "GET /" takes every GET path no other route does: it allows GET for "/" alone.
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" && (pattern != "GET /" || r.URL.Path == "/") {
 			allow = append(allow, m)
 		}
 	}
