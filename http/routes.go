@@ -54,6 +54,7 @@ func (s *Server) Routes() []Route {
 
 		{Method: "POST", Pattern: "/v1/members", Action: access.MembersCreate, Status: http.StatusCreated, In: typeOf[memberJSON](), Out: typeOf[kopilka.Member](), Summary: "Register a member", handle: s.createMember},
 		{Method: "GET", Pattern: "/v1/members", Action: access.MembersFind, Status: http.StatusOK, Out: typeOf[kopilka.Member](), Summary: "Find a member by phone, e-mail or card", handle: s.findMember},
+		{Method: "GET", Pattern: "/v1/members/search", Action: access.MembersRead, Status: http.StatusOK, Out: typeOf[memberPage](), Summary: "Find and list members", handle: s.searchMembers},
 		{Method: "GET", Pattern: "/v1/members/{id}", Action: access.MembersRead, Status: http.StatusOK, Out: typeOf[kopilka.Member](), Summary: "Read a member", handle: s.getMember},
 		{Method: "PATCH", Pattern: "/v1/members/{id}", Action: access.MembersUpdate, Status: http.StatusOK, In: typeOf[kopilka.MemberPatch](), Out: typeOf[kopilka.Member](), Summary: "Change a member's profile", handle: s.patchMember},
 		{Method: "POST", Pattern: "/v1/members/{id}/block", Action: access.MembersBlock, Status: http.StatusOK, Out: typeOf[kopilka.Member](), Summary: "Block a member", handle: s.memberStatus(kopilka.StatusBlocked)},

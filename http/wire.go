@@ -37,6 +37,12 @@ type transactionPage struct {
 	NextCursor string                `json:"next_cursor"`
 }
 
+// memberPage is a page of members found, and the cursor of the next.
+type memberPage struct {
+	Items      []kopilka.Member `json:"items"`
+	NextCursor string           `json:"next_cursor"`
+}
+
 type partnerList struct {
 	Items []kopilka.Partner `json:"items"`
 }

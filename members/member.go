@@ -473,3 +473,54 @@ func (s *Service) tellReplaced(ctx context.Context, tx Tx, old, fresh kopilka.Ca
 		Text: fmt.Sprintf("Your loyalty card ending %s was replaced by a new card ending %s. If you did not ask for this, call us at once.",
 			last4(old.Number), last4(fresh.Number))})
 }
+
+// SearchMembers finds members for the back office (the roles that read
+// members; a till looks members up by card alone, with FindMember): a page
+// of at most q.Limit and the cursor of the next page (nil at the end). The
+// support role sees card numbers masked. Bad filters are EINVALID naming
+// the parameter.
+func (s *Service) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilka.Member, *kopilka.SortCursor, error) {
+	if err := access.Allow(ctx, access.MembersRead); err != nil {
+		return nil, nil, err
+	}
+	var pr kopilka.Problems
+	for _, f := range []struct{ name, v string }{{"q", q.Q}, {"name", q.Name}, {"phone", q.Phone}, {"email", q.Email}, {"card", q.Card},
+		{"tier", q.Tier}, {"status", q.Status}, {"tag", q.Tag}} {
+		kopilka.CheckID(&pr, f.name, f.v, false)
+	}
+	if q.Status != "" && q.Status != kopilka.StatusActive && q.Status != kopilka.StatusBlocked && q.Status != kopilka.StatusErased {
+		pr.Add("status", `must be "active", "blocked" or "erased"`)
+	}
+	switch q.Sort {
+	case "":
+		q.Sort = kopilka.SortRegistered
+	case kopilka.SortRegistered, kopilka.SortName:
+	default:
+		pr.Add("sort", `must be "registered" (newest first) or "name"`)
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = 50
+	case q.Limit < 1 || q.Limit > 200:
+		pr.Add("limit", "must be between 1 and 200")
+	}
+	if err := pr.Err(); err != nil {
+		return nil, nil, err
+	}
+	q.Limit++ // one more tells whether a next page exists
+	var ms []kopilka.Member
+	var keys []string
+	err := s.DB.View(ctx, func(tx Tx) (err error) { ms, keys, err = tx.SearchMembers(ctx, q); return err })
+	if err != nil {
+		return nil, nil, err
+	}
+	var next *kopilka.SortCursor
+	if len(ms) == q.Limit {
+		ms, keys = ms[:q.Limit-1], keys[:q.Limit-1]
+		next = &kopilka.SortCursor{Key: keys[len(keys)-1], ID: ms[len(ms)-1].ID}
+	}
+	for i := range ms {
+		ms[i] = shown(ctx, ms[i])
+	}
+	return ms, next, nil
+}

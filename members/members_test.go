@@ -41,6 +41,10 @@ type fakeTx struct {
 
 func notFound(what string) error { return kopilka.Errorf(kopilka.ENOTFOUND, "%s not found", what) }
 
+func (t fakeTx) SearchMembers(context.Context, kopilka.MemberQuery) ([]kopilka.Member, []string, error) {
+	return nil, nil, nil
+}
+
 func (t fakeTx) InsertMessage(_ context.Context, m kopilka.Message) error {
 	t.s.outbox = append(t.s.outbox, m)
 	return nil

@@ -28,6 +28,9 @@ type Tx interface {
 	Member(ctx context.Context, id string) (kopilka.Member, error)
 	// MemberIDBy finds a member by "phone", "email" or "card" (any status), or ENOTFOUND.
 	MemberIDBy(ctx context.Context, key, value string) (string, error)
+	// SearchMembers returns a page of members matching q, with their cards,
+	// and the sort key of each (for the next page's cursor).
+	SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilka.Member, []string, error)
 	// RevokeSessions ends every live session of the operator or member.
 	RevokeSessions(ctx context.Context, subjectID string, at time.Time) error
 	UpdateCard(ctx context.Context, c kopilka.Card) error

@@ -32,6 +32,10 @@ type Dialect struct {
 	Name string
 	// ForUpdate is appended to a SELECT that must lock the rows it reads.
 	ForUpdate string
+	// Fold names the SQL function that lowers text in every alphabet
+	// (PostgreSQL's LOWER; SQLite's LOWER knows ASCII alone, so the sqlite
+	// package registers its own): "Ольга" and "ольга" find each other.
+	Fold string
 	// SerializeWrites makes writers in this process take turns before the
 	// database makes them (SQLite has one writer at a time anyway).
 	SerializeWrites bool

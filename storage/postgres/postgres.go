@@ -20,6 +20,7 @@ func Dialect() storage.Dialect {
 	return storage.Dialect{
 		Name:        "postgres",
 		ForUpdate:   " FOR UPDATE",
+		Fold:        "LOWER",
 		WritableCTE: true,
 		Session:     runSession,
 		Retryable: func(err error) bool {

@@ -5,6 +5,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,6 +17,23 @@ import (
 	"github.com/kopilka/kopilka/storage"
 )
 
+// foldFunction lowers text in every alphabet: SQLite's own LOWER knows ASCII
+// alone. Registered once for every connection the driver opens.
+const foldFunction = "kopilka_fold"
+
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction(foldFunction, 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		default:
+			return v, nil
+		}
+	})
+}
+
 // Dialect describes SQLite to the shared store.
 func Dialect() storage.Dialect {
 	return storage.Dialect{
@@ -23,6 +41,7 @@ func Dialect() storage.Dialect {
 		// SQLite has no row locks: BEGIN IMMEDIATE takes the database's one
 		// write lock, which covers every row a transaction reads.
 		ForUpdate:       "",
+		Fold:            foldFunction,
 		SerializeWrites: true,
 		Retryable: func(err error) bool {
 			var e *sqlite.Error
