@@ -26,11 +26,15 @@ func (t *Tx) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilk
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	name := func(v string) string { return fold + "(m.name) LIKE " + arg(likePart(strings.ToLower(v))) + ` ESCAPE '\'` }
+	name := func(v string) string {
+		return fold + "(m.name) LIKE " + arg(likePart(strings.ToLower(v))) + ` ESCAPE '\'`
+	}
 	email := func(v string) string {
 		return "COALESCE(" + fold + "(m.email), '') LIKE " + arg(likePart(strings.ToLower(v))) + ` ESCAPE '\'`
 	}
-	phone := func(digits string) string { return "COALESCE(m.phone, '') LIKE " + arg(likePart(digits)) + ` ESCAPE '\'` }
+	phone := func(digits string) string {
+		return "COALESCE(m.phone, '') LIKE " + arg(likePart(digits)) + ` ESCAPE '\'`
+	}
 	card := func(digits string) string {
 		return "EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.id AND c.number LIKE " + arg(digits+"%") + ")"
 	}
