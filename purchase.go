@@ -136,3 +136,17 @@ type PriorPurchase struct {
 	RequestHash string
 	Quote       Quote
 }
+
+// PurchaseQuery lists purchases, newest first: every field set must hold.
+// From is included, To not. A principal scoped to a partner lists only its
+// own partner's (and a store-scoped key only its stores'). After is the
+// previous page's cursor (the last purchase's time and ledger transaction);
+// Limit is 1 to 200 (0: 50).
+type PurchaseQuery struct {
+	MemberID, StoreID, PartnerID string
+	// StoreIDs, when set, limits the list to these stores (a scoped key's).
+	StoreIDs []string
+	From, To time.Time
+	After    *Cursor
+	Limit    int
+}

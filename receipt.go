@@ -54,18 +54,21 @@ type Line struct {
 // Quote is the priced receipt: what the member earns and spends, line by line.
 // The confirmation of a purchase is a Quote too.
 type Quote struct {
-	ReceiptID string      `json:"receipt_id"`
-	MemberID  string      `json:"member_id"`
-	StoreID   string      `json:"store_id,omitempty"`
-	PartnerID string      `json:"partner_id,omitempty"`
-	Total     int64       `json:"total"`
-	Earned    int64       `json:"earned"`
-	Spent     int64       `json:"spent"`
-	MaxSpend  int64       `json:"max_spend"`
-	Paid      int64       `json:"paid"` // money left to pay after points
-	Lines     []QuoteLine `json:"lines"`
-	Balance   Balance     `json:"balance"`
-	Status    string      `json:"status,omitempty"`
+	ReceiptID string `json:"receipt_id"`
+	MemberID  string `json:"member_id"`
+	StoreID   string `json:"store_id,omitempty"`
+	PartnerID string `json:"partner_id,omitempty"`
+	// OccurredAt is the purchase's time, in a purchase read back (GET); a
+	// quote and a confirmation's answer leave it out.
+	OccurredAt *time.Time  `json:"occurred_at,omitempty"`
+	Total      int64       `json:"total"`
+	Earned     int64       `json:"earned"`
+	Spent      int64       `json:"spent"`
+	MaxSpend   int64       `json:"max_spend"`
+	Paid       int64       `json:"paid"` // money left to pay after points
+	Lines      []QuoteLine `json:"lines"`
+	Balance    Balance     `json:"balance"`
+	Status     string      `json:"status,omitempty"`
 	// Tier is the member's tier the receipt was priced at.
 	Tier string `json:"tier,omitempty"`
 	// SpendLimit says how many points could pay and what limited them.

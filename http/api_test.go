@@ -962,7 +962,7 @@ func TestHome_APageForABrowser(t *testing.T) {
 	}
 	a.do(t, "GET", "/nowhere", "", nil).problem(t, 404, kopilka.ENOTFOUND, "")
 	a.do(t, "GET", "/v1/nowhere", adminKey, nil).problem(t, 404, kopilka.ENOTFOUND, "")
-	a.do(t, "GET", "/v1/purchases", adminKey, nil).problem(t, 405, kopilka.EMETHOD, "")
+	a.do(t, "GET", "/v1/auth/login", "", nil).problem(t, 405, kopilka.EMETHOD, "")
 	a.do(t, "POST", "/", "", nil).problem(t, 405, kopilka.EMETHOD, "")
 }
 
@@ -1037,6 +1037,71 @@ func TestMembers_FindAndList(t *testing.T) {
 			a.do(t, "GET", "/v1/members/search?registered_from=1.1.2026", adminKey, nil).problem(t, 422, kopilka.EINVALID, "registered_from")
 			a.do(t, "GET", "/v1/members/search?cursor=zz", adminKey, nil).problem(t, 422, kopilka.EINVALID, "cursor")
 			a.do(t, "GET", "/v1/members/search?q=5550", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+		})
+	}
+}
+
+// Purchases are listed by member, store, partner and period, newest first,
+// paged (issue 12, item 7); a partner's key lists its own partner's only.
+func TestPurchases_List(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.do(t, "PUT", "/v1/partners/other", adminKey, map[string]any{"name": "Other"}).ok(t, 200, nil)
+			a.do(t, "PUT", "/v1/stores/o1", adminKey, map[string]any{"partner_id": "other", "name": "O1"}).ok(t, 200, nil)
+			m1 := a.createMember(t, map[string]any{"phone": "+79165550401"})
+			m2 := a.createMember(t, map[string]any{"phone": "+79165550402"})
+			buy := func(id, store, member string) {
+				a.do(t, "POST", "/v1/purchases", adminKey, map[string]any{"receipt_id": id, "store_id": store, "member_id": member,
+					"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 1000, "amount": 1000}}}).ok(t, 200, nil)
+			}
+			buy("l-1", "store-1", m1.ID)
+			buy("l-2", "s1", m2.ID)
+			buy("l-3", "o1", m1.ID)
+			list := func(key, query string) []string {
+				var p struct {
+					Items []kopilka.Quote `json:"items"`
+				}
+				a.do(t, "GET", "/v1/purchases?"+query, key, nil).ok(t, 200, &p)
+				var out []string
+				for _, q := range p.Items {
+					if q.OccurredAt == nil {
+						t.Fatalf("a listed purchase without its time: %+v", q)
+					}
+					out = append(out, q.ReceiptID)
+				}
+				return out
+			}
+			var k kopilka.APIKey
+			a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "main admin", "role": "partner-admin", "partner_id": "main"}).ok(t, 201, &k)
+			for _, c := range []struct {
+				key, query string
+				want       []string
+			}{
+				{adminKey, "", []string{"l-3", "l-2", "l-1"}},
+				{adminKey, "member_id=" + m1.ID, []string{"l-3", "l-1"}},
+				{adminKey, "store_id=s1", []string{"l-2"}},
+				{adminKey, "partner_id=other", []string{"l-3"}},
+				{adminKey, "from=2000-01-01&to=2000-12-31", nil},
+				{k.Secret, "", []string{"l-2", "l-1"}},
+				{k.Secret, "partner_id=other", nil},
+			} {
+				if got := list(c.key, c.query); !slices.Equal(got, c.want) {
+					t.Errorf("GET /v1/purchases?%s: %v, want %v", c.query, got, c.want)
+				}
+			}
+			var p struct {
+				Items      []kopilka.Quote `json:"items"`
+				NextCursor string          `json:"next_cursor"`
+			}
+			a.do(t, "GET", "/v1/purchases?limit=2", adminKey, nil).ok(t, 200, &p)
+			if len(p.Items) != 2 || p.NextCursor == "" {
+				t.Fatalf("the first page of two: %+v", p)
+			}
+			if got := list(adminKey, "limit=2&cursor="+p.NextCursor); !slices.Equal(got, []string{"l-1"}) {
+				t.Fatalf("the second page: %v", got)
+			}
+			a.do(t, "GET", "/v1/purchases?limit=500", adminKey, nil).problem(t, 422, kopilka.EINVALID, "limit")
 		})
 	}
 }

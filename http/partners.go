@@ -79,19 +79,12 @@ func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
 	}
 	var bounds [2]time.Time
 	for i, name := range []string{"from", "to"} {
-		v := r.URL.Query().Get(name)
-		if d, err := time.ParseInLocation(time.DateOnly, v, eng.Loc); err == nil {
-			if name == "to" {
-				d = d.AddDate(0, 0, 1) // the whole of that day
-			}
-			bounds[i] = d.UTC()
-			continue
+		if bounds[i], err = spanParam(r, name, eng.Loc); err != nil {
+			return err
 		}
-		t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
-		if err != nil {
-			return kopilka.Invalid(name, "must be a date (2026-10-01, in the programme's time zone; to counts its whole day) or a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
+		if bounds[i].IsZero() {
+			return kopilka.Invalid(name, "is required: a date (2026-10-01) or a time in RFC 3339")
 		}
-		bounds[i] = t.UTC()
 	}
 	st, err := s.App.Coalition.Statement(r.Context(), id, "", bounds[0], bounds[1])
 	if err != nil {
@@ -158,4 +151,25 @@ func writeStatement(w http.ResponseWriter, r *http.Request, st kopilka.Statement
 		strconv.FormatInt(st.NetIssued, 10), strconv.FormatInt(st.NetRedeemed, 10)})
 	cw.Flush()
 	return cw.Error()
+}
+
+// spanParam reads the query parameter name ("from" or "to"; absent: zero):
+// a date (YYYY-MM-DD) in loc, a "to" date counting its whole day, or a time
+// in RFC 3339 whose "+" may have arrived unencoded, as a space.
+func spanParam(r *http.Request, name string, loc *time.Location) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
+		if name == "to" {
+			d = d.AddDate(0, 0, 1) // the whole of that day
+		}
+		return d.UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
+	if err != nil {
+		return time.Time{}, kopilka.Invalid(name, "must be a date (2026-10-01, in the programme's time zone; to counts its whole day) or a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
+	}
+	return t.UTC(), nil
 }

@@ -78,3 +78,32 @@ func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
+
+// listPurchases answers a page of purchases, newest first.
+func (s *Server) listPurchases(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	q := kopilka.PurchaseQuery{MemberID: v.Get("member_id"), StoreID: v.Get("store_id"), PartnerID: v.Get("partner_id")}
+	var err error
+	if q.Limit, err = queryInt(r, "limit", 0); err != nil {
+		return err
+	}
+	if q.After, err = decodeCursor(v.Get("cursor")); err != nil {
+		return err
+	}
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return err
+	}
+	if q.From, err = spanParam(r, "from", eng.Loc); err != nil {
+		return err
+	}
+	if q.To, err = spanParam(r, "to", eng.Loc); err != nil {
+		return err
+	}
+	items, next, err := s.App.Purchases.ListPurchases(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, purchasePage{Items: items, NextCursor: encodeCursor(next)})
+	return nil
+}

@@ -23,6 +23,7 @@ const (
 	ScopeStore    = "store"    // {id} is a store
 	ScopeReceipt  = "receipt"  // {id} is a purchase's receipt id
 	ScopeReceipts = "receipts" // the body is a receipt naming its store
+	ScopeList     = "list"     // a list: a scoped caller gets its own partner's things only
 )
 
 // Routes lists every route of the API once: its method and pattern, the
@@ -74,6 +75,7 @@ func (s *Server) Routes() []Route {
 
 		{Method: "POST", Pattern: "/v1/purchases/calculate", Action: access.PurchasesQuote, Scope: ScopeReceipts, Status: http.StatusOK, In: typeOf[receiptJSON](), Out: typeOf[kopilka.Quote](), Summary: "Quote a receipt", handle: s.calculate},
 		{Method: "POST", Pattern: "/v1/purchases", Action: access.PurchasesConfirm, Scope: ScopeReceipts, Status: http.StatusOK, In: typeOf[receiptJSON](), Out: typeOf[kopilka.Quote](), Summary: "Confirm a purchase", handle: s.confirm},
+		{Method: "GET", Pattern: "/v1/purchases", Action: access.PurchasesRead, Scope: ScopeList, Status: http.StatusOK, Out: typeOf[purchasePage](), Summary: "List purchases by member, store, partner and period", handle: s.listPurchases},
 		{Method: "GET", Pattern: "/v1/purchases/{id}", Action: access.PurchasesRead, Scope: ScopeReceipt, Status: http.StatusOK, Out: typeOf[kopilka.Quote](), Summary: "Read a confirmed purchase", handle: s.getPurchase},
 		{Method: "POST", Pattern: "/v1/purchases/{id}/refunds", Action: access.PurchasesRefund, Scope: ScopeReceipt, Status: http.StatusOK, In: typeOf[refundJSON](), Out: typeOf[kopilka.RefundResult](), Summary: "Refund a purchase, whole or in part", handle: s.refund},
 		{Method: "POST", Pattern: "/v1/purchases/{id}/cancel", Action: access.PurchasesCancel, Scope: ScopeReceipt, Status: http.StatusOK, Out: typeOf[kopilka.RefundResult](), Summary: "Cancel a purchase", handle: s.cancel},

@@ -37,6 +37,12 @@ type transactionPage struct {
 	NextCursor string                `json:"next_cursor"`
 }
 
+// purchasePage is a page of purchases, and the cursor of the next.
+type purchasePage struct {
+	Items      []kopilka.Quote `json:"items"`
+	NextCursor string          `json:"next_cursor"`
+}
+
 // memberPage is a page of members found, and the cursor of the next.
 type memberPage struct {
 	Items      []kopilka.Member `json:"items"`

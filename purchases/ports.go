@@ -30,6 +30,8 @@ type Tx interface {
 	InsertPurchase(ctx context.Context, p *kopilka.Purchase) error
 	// InsertRefund stores a refund; an existing refund id is ECONFLICT.
 	InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error
+	// ListPurchases returns a page of purchases matching q, newest first.
+	ListPurchases(ctx context.Context, q kopilka.PurchaseQuery) ([]*kopilka.Purchase, error)
 	// LotsByID returns the named lots.
 	LotsByID(ctx context.Context, ids []string) ([]*kopilka.Lot, error)
 	// Member returns the member with its cards, or ENOTFOUND.

@@ -368,11 +368,60 @@ func (s *Service) Purchase(ctx context.Context, partnerID, receiptID string) (q 
 	return q, err
 }
 
+// ListPurchases lists purchases newest first, a page of at most q.Limit,
+// with the cursor of the next page (nil at the end). A principal scoped to
+// a partner lists its own partner's purchases only (naming another partner
+// lists nothing), and a store-scoped key its stores' only.
+func (s *Service) ListPurchases(ctx context.Context, q kopilka.PurchaseQuery) ([]kopilka.Quote, *kopilka.Cursor, error) {
+	if err := access.Allow(ctx, access.PurchasesRead); err != nil {
+		return nil, nil, err
+	}
+	var pr kopilka.Problems
+	for _, f := range []struct{ name, v string }{{"member_id", q.MemberID}, {"store_id", q.StoreID}, {"partner_id", q.PartnerID}} {
+		kopilka.CheckID(&pr, f.name, f.v, false)
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = 50
+	case q.Limit < 1 || q.Limit > 200:
+		pr.Add("limit", "must be between 1 and 200")
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		pr.Add("to", "must be after from")
+	}
+	if err := pr.Err(); err != nil {
+		return nil, nil, err
+	}
+	if p := kopilka.PrincipalFrom(ctx); p.Scoped() {
+		if q.PartnerID != "" && q.PartnerID != p.PartnerID {
+			return []kopilka.Quote{}, nil, nil
+		}
+		q.PartnerID, q.StoreIDs = p.PartnerID, p.StoreIDs
+	}
+	q.Limit++
+	var ps []*kopilka.Purchase
+	if err := s.DB.View(ctx, func(tx Tx) (err error) { ps, err = tx.ListPurchases(ctx, q); return err }); err != nil {
+		return nil, nil, err
+	}
+	var next *kopilka.Cursor
+	if len(ps) == q.Limit {
+		ps = ps[:q.Limit-1]
+		last := ps[len(ps)-1]
+		next = &kopilka.Cursor{CreatedAt: last.OccurredAt, ID: last.TxID}
+	}
+	out := make([]kopilka.Quote, len(ps))
+	for i, p := range ps {
+		out[i] = view(p)
+	}
+	return out, next, nil
+}
+
 // view is a purchase as its reader sees it: the confirmation's quote with
 // the purchase's status now.
 func view(p *kopilka.Purchase) kopilka.Quote {
 	q := p.Quote
-	q.Status, q.StoreID, q.PartnerID = p.Status, p.StoreID, p.PartnerID
+	at := p.OccurredAt
+	q.Status, q.StoreID, q.PartnerID, q.OccurredAt = p.Status, p.StoreID, p.PartnerID, &at
 	return q
 }
 

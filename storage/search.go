@@ -139,3 +139,42 @@ func (t *Tx) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilk
 	}
 	return ms, keys, nil
 }
+
+// ListPurchases returns a page of purchases matching q, newest first (by
+// their time, then their ledger transaction), with their lines.
+func (t *Tx) ListPurchases(ctx context.Context, q kopilka.PurchaseQuery) ([]*kopilka.Purchase, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	for _, f := range []struct{ col, v string }{{"member_id", q.MemberID}, {"store_id", q.StoreID}, {"partner_id", q.PartnerID}} {
+		if f.v != "" {
+			where = append(where, f.col+" = "+arg(f.v))
+		}
+	}
+	if len(q.StoreIDs) > 0 {
+		marks := make([]string, len(q.StoreIDs))
+		for i, s := range q.StoreIDs {
+			marks[i] = arg(s)
+		}
+		where = append(where, "store_id IN ("+strings.Join(marks, ", ")+")")
+	}
+	if !q.From.IsZero() {
+		where = append(where, "occurred_at >= "+arg(micros(q.From)))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "occurred_at < "+arg(micros(q.To)))
+	}
+	if a := q.After; a != nil {
+		at, id := arg(micros(a.CreatedAt)), arg(a.ID)
+		where = append(where, fmt.Sprintf("(occurred_at < %s OR (occurred_at = %s AND tx_id < %s))", at, at, id))
+	}
+	sql := "SELECT partner_id, receipt_id FROM purchases"
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	sql += fmt.Sprintf(" ORDER BY occurred_at DESC, tx_id DESC LIMIT %d", q.Limit)
+	return t.purchasesOf(ctx, sql, args...)
+}
