@@ -212,6 +212,24 @@ func (s *Service) Stores(ctx context.Context, partnerID, after string, limit int
 	return os, err
 }
 
+// AllStores lists the programme's stores, every partner's, by id after
+// after (at most limit, 1 to 1000). A principal scoped to a partner lists
+// its own partner's.
+func (s *Service) AllStores(ctx context.Context, after string, limit int) ([]kopilka.Store, error) {
+	if err := access.Allow(ctx, access.PartnersStores); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, kopilka.Invalid("limit", "must be from 1 to 1000")
+	}
+	var os []kopilka.Store
+	err := s.DB.View(ctx, func(tx Tx) (err error) {
+		os, err = tx.Stores(ctx, kopilka.PrincipalFrom(ctx).PartnerID, after, limit)
+		return err
+	})
+	return os, err
+}
+
 type cachedSite struct {
 	site kopilka.Site
 	err  error

@@ -1105,3 +1105,37 @@ func TestPurchases_List(t *testing.T) {
 		})
 	}
 }
+
+// Every store of the programme, for the back office; a partner's key lists
+// its own partner's (issue 12, item 7).
+func TestStores_ListAll(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	a.do(t, "PUT", "/v1/partners/other", adminKey, map[string]any{"name": "Other"}).ok(t, 200, nil)
+	a.do(t, "PUT", "/v1/stores/o1", adminKey, map[string]any{"partner_id": "other", "name": "O1"}).ok(t, 200, nil)
+	var k kopilka.APIKey
+	a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "other admin", "role": "partner-admin", "partner_id": "other"}).ok(t, 201, &k)
+	ids := func(key, query string) (out []string, next string) {
+		var p struct {
+			Items     []kopilka.Store `json:"items"`
+			NextAfter string          `json:"next_after"`
+		}
+		a.do(t, "GET", "/v1/stores?"+query, key, nil).ok(t, 200, &p)
+		for _, s := range p.Items {
+			out = append(out, s.ID)
+		}
+		return out, p.NextAfter
+	}
+	if got, _ := ids(adminKey, ""); !slices.Equal(got, []string{"o1", "s1", "store-1"}) {
+		t.Fatalf("every store: %v", got)
+	}
+	if got, next := ids(adminKey, "limit=2"); len(got) != 2 || next != "s1" {
+		t.Fatalf("a page of two: %v %q", got, next)
+	}
+	if got, _ := ids(adminKey, "after=s1"); !slices.Equal(got, []string{"store-1"}) {
+		t.Fatalf("after s1: %v", got)
+	}
+	if got, _ := ids(k.Secret, ""); !slices.Equal(got, []string{"o1"}) {
+		t.Fatalf("the other partner's key: %v", got)
+	}
+	a.do(t, "GET", "/v1/stores", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+}

@@ -78,7 +78,7 @@ func TestRoutes_EveryRouteNamingAPartnersThingHasItsScope(t *testing.T) {
 		if rt.Pattern == "/v1/purchases" || rt.Pattern == "/v1/purchases/calculate" {
 			scope = khttp.ScopeReceipts
 		}
-		if rt.Pattern == "/v1/purchases" && rt.Method == "GET" {
+		if (rt.Pattern == "/v1/purchases" || rt.Pattern == "/v1/stores") && rt.Method == "GET" {
 			scope = khttp.ScopeList
 		}
 		if rt.Scope != scope {

@@ -145,6 +145,7 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"POST /v1/members/{id}/cards":  func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/cards", nil },
 	"GET /v1/members/{id}/balance": func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/balance", nil },
 	"GET /v1/purchases":            func(f *authz, own bool) (string, any) { return "/v1/purchases?from=2000-01-01&limit=5", nil },
+	"GET /v1/stores":               func(f *authz, own bool) (string, any) { return "/v1/stores?limit=10", nil },
 	"GET /v1/members/search":       func(f *authz, own bool) (string, any) { return "/v1/members/search?q=7916&sort=name", nil },
 	"GET /v1/members/{id}/export":  func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/export", nil },
 	"POST /v1/members/{id}/erase": func(f *authz, own bool) (string, any) {

@@ -15,7 +15,12 @@ func (s *Server) listStores(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	os, err := s.App.Coalition.Stores(r.Context(), id, r.URL.Query().Get("after"), limit)
+	var os []kopilka.Store
+	if id == "" { // GET /v1/stores: every partner's
+		os, err = s.App.Coalition.AllStores(r.Context(), r.URL.Query().Get("after"), limit)
+	} else {
+		os, err = s.App.Coalition.Stores(r.Context(), id, r.URL.Query().Get("after"), limit)
+	}
 	if err != nil {
 		return err
 	}
