@@ -223,3 +223,38 @@ func MustZone(name string) *time.Location {
 type Box struct {
 	MinLat, MaxLat, MinLon, MaxLon float64
 }
+
+// Change says how a write treats the fields a request left out. A PUT
+// replaces the whole resource: a field it did not send that holds a value
+// is refused (EINVALID naming it), never silently cleared. A PATCH changes
+// the fields it sent and keeps the others. Sent holds the JSON names the
+// request carried; nil means every field was sent.
+type Change struct {
+	Sent  map[string]bool
+	Patch bool
+}
+
+// Field is one field of a resource for a Change: its JSON name, whether
+// the stored resource holds a value in it, and how to keep that value.
+type Field struct {
+	Name string
+	Set  bool
+	Keep func()
+}
+
+// Apply checks a PUT's omissions, or keeps a PATCH's unsent fields, over
+// the fields of the stored resource. It reports the problems of a PUT.
+func (c Change) Apply(pr *Problems, what string, fields []Field) {
+	if c.Sent == nil {
+		return
+	}
+	for _, f := range fields {
+		switch {
+		case c.Sent[f.Name]:
+		case c.Patch:
+			f.Keep()
+		case f.Set:
+			pr.Add(f.Name, "holds a value and was not sent: a PUT replaces the whole "+what+"; send every field (null or empty to clear one), or change only some with PATCH")
+		}
+	}
+}

@@ -23,7 +23,7 @@ type Programme struct {
 	// ExpiryDays in days; at most one of the two is set, and neither means
 	// points never expire.
 	ExpiryMonths int `json:"expiry_months"`
-	ExpiryDays   int `json:"expiry_days,omitempty"`
+	ExpiryDays   int `json:"expiry_days"`
 	// Rounding turns fractional points into whole ones.
 	Rounding Rounding `json:"rounding"`
 	// ExpiringSoonDays is the window the balance's "expiring" list looks ahead.

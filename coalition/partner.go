@@ -11,28 +11,46 @@ import (
 )
 
 // PutPartner creates the partner or changes it; its id is the caller's.
-func (s *Service) PutPartner(ctx context.Context, p kopilka.Partner) (_ kopilka.Partner, err error) {
+func (s *Service) PutPartner(ctx context.Context, p kopilka.Partner) (kopilka.Partner, error) {
+	return s.ChangePartner(ctx, p, kopilka.Change{})
+}
+
+// ChangePartner creates or replaces a partner (a PUT: a field not sent that
+// holds a value is refused) or, with ch.Patch, changes the fields sent of
+// an existing one (ENOTFOUND for none). See kopilka.Change.
+func (s *Service) ChangePartner(ctx context.Context, p kopilka.Partner, ch kopilka.Change) (_ kopilka.Partner, err error) {
 	a := access.Begin(ctx, s.Env, access.PartnersWrite, p.ID)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
 		return kopilka.Partner{}, err
 	}
-	if err := p.Validate(); err != nil {
-		return kopilka.Partner{}, err
-	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
 		var before any
 		old, err := tx.Partner(ctx, p.ID)
-		if err == nil {
-			before = old
-		}
 		switch {
+		case kopilka.ErrorCode(err) == kopilka.ENOTFOUND && ch.Patch:
+			return errNoPartner
 		case kopilka.ErrorCode(err) == kopilka.ENOTFOUND:
 			p.CreatedAt = s.Env.Time()
 		case err != nil:
 			return err
 		default:
-			p.CreatedAt = old.CreatedAt
+			before, p.CreatedAt = old, old.CreatedAt
+			var pr kopilka.Problems
+			ch.Apply(&pr, "partner", []kopilka.Field{
+				{Name: "name", Set: old.Name != "", Keep: func() { p.Name = old.Name }},
+				{Name: "legal_id", Set: old.LegalID != "", Keep: func() { p.LegalID = old.LegalID }},
+				{Name: "status", Set: old.Status != "" && old.Status != kopilka.PartnerActive, Keep: func() { p.Status = old.Status }},
+				{Name: "earn_rate_percent", Set: old.EarnRate != nil, Keep: func() { p.EarnRate = old.EarnRate }},
+				{Name: "max_spend_percent", Set: old.MaxSpend != nil, Keep: func() { p.MaxSpend = old.MaxSpend }},
+				{Name: "categories", Set: len(old.Categories) > 0, Keep: func() { p.Categories = old.Categories }},
+			})
+			if err := pr.Err(); err != nil {
+				return err
+			}
+		}
+		if err := p.Validate(); err != nil {
+			return err
 		}
 		p.UpdatedAt = s.Env.Time()
 		if err := tx.PutPartner(ctx, p); err != nil {
@@ -132,13 +150,17 @@ func (s *Service) Partners(ctx context.Context) (ps []kopilka.Partner, err error
 //
 // A principal of one partner changes only that partner's stores: another
 // partner's store is not found, and a new store must name its own partner.
-func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (_ kopilka.Store, err error) {
+func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (kopilka.Store, error) {
+	return s.ChangeStore(ctx, o, kopilka.Change{})
+}
+
+// ChangeStore creates or replaces a store (a PUT: a field not sent that
+// holds a value is refused) or, with ch.Patch, changes the fields sent of
+// an existing one (not found for none). See kopilka.Change and PutStore.
+func (s *Service) ChangeStore(ctx context.Context, o kopilka.Store, ch kopilka.Change) (_ kopilka.Store, err error) {
 	a := access.Begin(ctx, s.Env, access.StoresWrite, o.ID)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
-		return kopilka.Store{}, err
-	}
-	if err := o.Validate(); err != nil {
 		return kopilka.Store{}, err
 	}
 	err = s.DB.Update(ctx, func(tx Tx) error {
@@ -147,8 +169,27 @@ func (s *Service) PutStore(ctx context.Context, o kopilka.Store) (_ kopilka.Stor
 		if err != nil && kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 			return err
 		}
-		if exists && !access.Reaches(ctx, old.PartnerID, o.ID) {
-			return kopilka.ErrNoStore // another partner's
+		if exists && !access.Reaches(ctx, old.PartnerID, o.ID) || !exists && ch.Patch {
+			return kopilka.ErrNoStore // another partner's, or none to change
+		}
+		if exists {
+			var pr kopilka.Problems
+			ch.Apply(&pr, "store", []kopilka.Field{
+				{Name: "partner_id", Set: old.PartnerID != "", Keep: func() { o.PartnerID = old.PartnerID }},
+				{Name: "name", Set: old.Name != "", Keep: func() { o.Name = old.Name }},
+				{Name: "address", Set: old.Address != "", Keep: func() { o.Address = old.Address }},
+				{Name: "lat", Set: old.Lat != nil, Keep: func() { o.Lat = old.Lat }},
+				{Name: "lon", Set: old.Lon != nil, Keep: func() { o.Lon = old.Lon }},
+				{Name: "time_zone", Set: old.TimeZone != "" && old.TimeZone != "UTC", Keep: func() { o.TimeZone = old.TimeZone }},
+				{Name: "hours", Set: len(old.Hours) > 0, Keep: func() { o.Hours = old.Hours }},
+				{Name: "status", Set: old.Status != "" && old.Status != kopilka.StoreOpen, Keep: func() { o.Status = old.Status }},
+			})
+			if err := pr.Err(); err != nil {
+				return err
+			}
+		}
+		if err := o.Validate(); err != nil {
+			return err
 		}
 		if p := kopilka.PrincipalFrom(ctx); p.Scoped() && o.PartnerID != p.PartnerID {
 			return kopilka.Invalid("partner_id", "must be your own partner's id, "+p.PartnerID)

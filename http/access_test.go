@@ -67,7 +67,7 @@ func TestOperators_LoginRolesAndLockOut(t *testing.T) {
 			// Support may not change where a member's codes go, nor issue a card it could spend with.
 			a.do(t, "PATCH", "/v1/members/"+m.ID, s.Token, map[string]any{"phone": "+79160000666"}).problem(t, 403, kopilka.EFORBIDDEN, "")
 			a.do(t, "POST", "/v1/members/"+m.ID+"/cards", s.Token, map[string]any{"number": "2000000000000666"}).problem(t, 403, kopilka.EFORBIDDEN, "")
-			a.do(t, "PUT", "/v1/programme", s.Token, map[string]any{"pending_days": 0}).problem(t, 403, kopilka.EFORBIDDEN, "")
+			a.do(t, "PATCH", "/v1/programme", s.Token, map[string]any{"pending_days": 0}).problem(t, 403, kopilka.EFORBIDDEN, "")
 			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": 1000, "reason": "goodwill"}).ok(t, 201, nil)
 			a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", s.Token, map[string]any{"points": -1001, "reason": "too much"}).
 				problem(t, 403, kopilka.EFORBIDDEN, "points")
@@ -316,7 +316,7 @@ func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
 			a.do(t, "POST", "/v1/purchases", k.Secret, map[string]any{"receipt_id": "a-1", "store_id": "store-1", "member_id": m.ID,
 				"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 10000, "amount": 10000}}}).ok(t, 200, nil)
 			// A refused write is on record too.
-			a.do(t, "PUT", "/v1/programme", posKey, map[string]any{"pending_days": 1}).problem(t, 403, kopilka.EFORBIDDEN, "")
+			a.do(t, "PATCH", "/v1/programme", posKey, map[string]any{"pending_days": 1}).problem(t, 403, kopilka.EFORBIDDEN, "")
 
 			type auditPage struct {
 				Items      []kopilka.AuditEntry `json:"items"`
@@ -352,7 +352,7 @@ func TestAudit_WritesAreRecordedWithBeforeAndAfter(t *testing.T) {
 			if len(page.Items) != 1 || page.Items[0].Action != "POST /v1/purchases" || page.Items[0].ActorID != k.ID {
 				t.Fatalf("partner entries %+v", page.Items)
 			}
-			read("action=" + url.QueryEscape("PUT /v1/programme"))
+			read("action=" + url.QueryEscape("PATCH /v1/programme"))
 			if len(page.Items) != 1 || page.Items[0].Status != 403 || page.Items[0].Role != "pos" {
 				t.Fatalf("refused write %+v", page.Items)
 			}

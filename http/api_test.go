@@ -770,15 +770,15 @@ func TestCard_ReplacedCardIsRefusedAndTheNewOneKeepsTheBalance(t *testing.T) {
 // at the top level (issue 12, item 4), in JSON and in a YAML import.
 func TestDecimals_ANestedBadDecimalNamesItsField(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"tiers": map[string]any{"basis": "spend", "window": "rolling", "months": 12,
+	a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"tiers": map[string]any{"basis": "spend", "window": "rolling", "months": 12,
 		"levels": []map[string]any{{"name": "base", "threshold": 0}, {"name": "gold", "threshold": 1000, "earn_multiplier": "1.111111"}}}}).
 		problem(t, 422, kopilka.EINVALID, "tiers.levels[1].earn_multiplier")
-	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"rules": []map[string]any{{"id": "x", "kind": "percent", "percent": "abc"}}}).
+	a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"rules": []map[string]any{{"id": "x", "kind": "percent", "percent": "abc"}}}).
 		problem(t, 422, kopilka.EINVALID, "rules[0].percent")
 	doc := "rules:\n  - id: x\n    kind: percent\n    percent: 1.234\n"
 	a.do(t, "PUT", "/v1/programme/import?dry_run=true", adminKey, doc, "Content-Type", "application/yaml").
 		problem(t, 422, kopilka.EINVALID, "rules[0].percent")
-	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"spending": map[string]any{"categories": []map[string]any{{"category": "x", "max_spend_percent": true}}}}).
+	a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"spending": map[string]any{"categories": []map[string]any{{"category": "x", "max_spend_percent": true}}}}).
 		problem(t, 422, kopilka.EINVALID, "spending.categories[0].max_spend_percent")
 }
 
@@ -787,7 +787,7 @@ func TestDecimals_ANestedBadDecimalNamesItsField(t *testing.T) {
 // item 18).
 func TestStatement_FromAndToTakeDates(t *testing.T) {
 	a := newAPI(t, "sqlite")
-	a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"time_zone": "Europe/Moscow"}).ok(t, 200, nil)
+	a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"time_zone": "Europe/Moscow"}).ok(t, 200, nil)
 	var byDate, byTime, byRaw kopilka.Statement
 	a.do(t, "GET", "/v1/partners/main/statement?from=2026-10-01&to=2026-10-31", adminKey, nil).ok(t, 200, &byDate)
 	a.do(t, "GET", "/v1/partners/main/statement?from=2026-10-01T00:00:00%2B03:00&to=2026-11-01T00:00:00%2B03:00", adminKey, nil).ok(t, 200, &byTime)
@@ -831,7 +831,7 @@ func TestTestClock_RehearsesAYear(t *testing.T) {
 			if ready["test_clock"] == nil {
 				t.Fatalf("readyz on the test clock: %v", ready)
 			}
-			a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"pending_days": 0, "expiry_days": 30}).ok(t, 200, nil)
+			a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"pending_days": 0, "expiry_days": 30}).ok(t, 200, nil)
 			m := a.createMember(t, map[string]any{"phone": "+79165550123"})
 			a.credit(t, m.ID, 100)
 			a.do(t, "POST", "/v1/clock", adminKey, map[string]any{"now": start.Add(-time.Hour)}).problem(t, 422, kopilka.EINVALID, "now")
@@ -1138,4 +1138,61 @@ func TestStores_ListAll(t *testing.T) {
 		t.Fatalf("the other partner's key: %v", got)
 	}
 	a.do(t, "GET", "/v1/stores", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+}
+
+// A PUT replaces a whole partner or store and refuses to clear a field it
+// was not sent; a PATCH changes what it is sent (issue 12, item 17: a PUT
+// with a name and a status wiped a partner's legal id and both rates).
+func TestPutAndPatch_NoFieldIsClearedSilently(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.do(t, "PUT", "/v1/partners/books", adminKey, map[string]any{"name": "Book Shop", "legal_id": "7702000002",
+				"earn_rate_percent": "3", "max_spend_percent": "50"}).ok(t, 200, nil)
+			r := a.do(t, "PUT", "/v1/partners/books", adminKey, map[string]any{"name": "Books", "status": "active"})
+			r.problem(t, 422, kopilka.EINVALID, "legal_id")
+			for _, f := range []string{"earn_rate_percent", "max_spend_percent"} {
+				if !strings.Contains(string(r.body), `"field":"`+f+`"`) {
+					t.Errorf("the refusal does not name %s: %s", f, r.body)
+				}
+			}
+			var p kopilka.Partner
+			a.do(t, "PATCH", "/v1/partners/books", adminKey, map[string]any{"name": "Books"}).ok(t, 200, &p)
+			if p.Name != "Books" || p.LegalID != "7702000002" || p.EarnRate == nil || p.EarnRate.String() != "3" || p.MaxSpend == nil {
+				t.Fatalf("after a PATCH of the name: %+v", p)
+			}
+			// A PUT that sends every field, clearing the rates with null, is a replacement.
+			p = kopilka.Partner{}
+			a.do(t, "PUT", "/v1/partners/books", adminKey, map[string]any{"name": "Books", "legal_id": "7702000002",
+				"earn_rate_percent": nil, "max_spend_percent": nil, "status": "active", "categories": []string{}}).ok(t, 200, &p)
+			if p.EarnRate != nil || p.MaxSpend != nil || p.LegalID != "7702000002" {
+				t.Fatalf("after a full PUT: %+v", p)
+			}
+			a.do(t, "PATCH", "/v1/partners/nobody", adminKey, map[string]any{"name": "X"}).problem(t, 404, kopilka.ENOTFOUND, "")
+
+			a.do(t, "PUT", "/v1/stores/b1", adminKey, map[string]any{"partner_id": "books", "name": "Arbat", "address": "Arbat 10",
+				"lat": 55.75, "lon": 37.59, "time_zone": "Europe/Moscow"}).ok(t, 200, nil)
+			a.do(t, "PUT", "/v1/stores/b1", adminKey, map[string]any{"partner_id": "books", "name": "Arbat 10"}).problem(t, 422, kopilka.EINVALID, "address")
+			var o kopilka.Store
+			a.do(t, "PATCH", "/v1/stores/b1", adminKey, map[string]any{"status": "closed"}).ok(t, 200, &o)
+			if o.Status != kopilka.StoreClosed || o.Address != "Arbat 10" || o.Lat == nil || o.TimeZone != "Europe/Moscow" {
+				t.Fatalf("after a PATCH of the status: %+v", o)
+			}
+			a.do(t, "PATCH", "/v1/stores/nowhere", adminKey, map[string]any{"name": "X"}).problem(t, 404, kopilka.ENOTFOUND, "")
+
+			// The programme: a PUT sends everything, a PATCH what it changes.
+			r = a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"pending_days": 3})
+			r.problem(t, 422, kopilka.EINVALID, "currency_name")
+			if !strings.Contains(string(r.body), `"field":"rules"`) {
+				t.Errorf("the refusal does not name rules: %s", r.body)
+			}
+			a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"pending_days": 3}).ok(t, 200, nil)
+			whole := a.do(t, "GET", "/v1/programme", adminKey, nil)
+			var prog kopilka.Programme
+			a.do(t, "PUT", "/v1/programme", adminKey, whole.body).ok(t, 200, &prog)
+			if prog.PendingDays != 3 {
+				t.Fatalf("a GET sent back with PUT: %+v", prog)
+			}
+		})
+	}
 }

@@ -92,8 +92,12 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /v1/clock":     func(f *authz, own bool) (string, any) { return "/v1/clock", nil },
 	"POST /v1/clock":    func(f *authz, own bool) (string, any) { return "/v1/clock", map[string]any{"advance": "1m"} },
 
-	"GET /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", nil },
-	"PUT /v1/programme":        func(f *authz, own bool) (string, any) { return "/v1/programme", map[string]any{"pending_days": 0} },
+	"GET /v1/programme": func(f *authz, own bool) (string, any) { return "/v1/programme", nil },
+	"PUT /v1/programme": func(f *authz, own bool) (string, any) {
+		r := f.a.do(f.t, "GET", "/v1/programme", adminKey, nil) // a PUT sends the whole programme
+		return "/v1/programme", r.body
+	},
+	"PATCH /v1/programme":      func(f *authz, own bool) (string, any) { return "/v1/programme", map[string]any{"pending_days": 0} },
 	"GET /v1/programme/export": func(f *authz, own bool) (string, any) { return "/v1/programme/export", nil },
 	"PUT /v1/programme/import": func(f *authz, own bool) (string, any) {
 		r := f.a.do(f.t, "GET", "/v1/programme/export?format=json", adminKey, nil)
@@ -184,6 +188,9 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"PUT /v1/partners/{id}": func(f *authz, own bool) (string, any) {
 		return "/v1/partners/" + f.partner(own), map[string]any{"name": "Partner " + f.partner(own)}
 	},
+	"PATCH /v1/partners/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own), map[string]any{"legal_id": "7700000000"}
+	},
 	"PUT /v1/partners/{id}/rates": func(f *authz, own bool) (string, any) {
 		return "/v1/partners/" + f.partner(own) + "/rates", map[string]any{}
 	},
@@ -201,6 +208,9 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /v1/stores/{id}":   func(f *authz, own bool) (string, any) { return "/v1/stores/" + f.store(own), nil },
 	"PUT /v1/stores/{id}": func(f *authz, own bool) (string, any) {
 		return "/v1/stores/" + f.store(own), map[string]any{"partner_id": f.partner(own), "name": "Store"}
+	},
+	"PATCH /v1/stores/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/stores/" + f.store(own), map[string]any{"address": "Tverskaya 1"}
 	},
 
 	"POST /v1/auth/login": func(f *authz, own bool) (string, any) {

@@ -457,3 +457,25 @@ func walkDecimal(t reflect.Type, v any, path string) (string, string, bool) {
 	}
 	return "", "", false
 }
+
+// decodeChange decodes a PUT's or a PATCH's body into v and returns the
+// JSON names it carried (in lower case: encoding/json matches names in any
+// case), for a kopilka.Change.
+func decodeChange(r *http.Request, v any, patch bool) (kopilka.Change, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return kopilka.Change{}, err
+	}
+	if err := decodeBytes(body, v); err != nil {
+		return kopilka.Change{}, err
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return kopilka.Change{}, kopilka.Errorf(kopilka.EMALFORMED, "the body must be a JSON object")
+	}
+	sent := make(map[string]bool, len(members))
+	for k := range members {
+		sent[strings.ToLower(k)] = true
+	}
+	return kopilka.Change{Sent: sent, Patch: patch}, nil
+}

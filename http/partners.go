@@ -41,12 +41,21 @@ type partnerJSON struct {
 }
 
 func (s *Server) putPartner(w http.ResponseWriter, r *http.Request) error {
+	return s.changePartner(w, r, false)
+}
+
+func (s *Server) patchPartner(w http.ResponseWriter, r *http.Request) error {
+	return s.changePartner(w, r, true)
+}
+
+func (s *Server) changePartner(w http.ResponseWriter, r *http.Request, patch bool) error {
 	var in partnerJSON
-	if err := decode(r, &in); err != nil {
+	ch, err := decodeChange(r, &in, patch)
+	if err != nil {
 		return err
 	}
-	p, err := s.App.Coalition.PutPartner(r.Context(), kopilka.Partner{ID: r.PathValue("id"), Name: in.Name, LegalID: in.LegalID,
-		Status: in.Status, EarnRate: in.EarnRate, MaxSpend: in.MaxSpend, Categories: in.Categories})
+	p, err := s.App.Coalition.ChangePartner(r.Context(), kopilka.Partner{ID: r.PathValue("id"), Name: in.Name, LegalID: in.LegalID,
+		Status: in.Status, EarnRate: in.EarnRate, MaxSpend: in.MaxSpend, Categories: in.Categories}, ch)
 	if err != nil {
 		return err
 	}

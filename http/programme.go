@@ -3,6 +3,7 @@ package http
 import (
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -255,10 +256,35 @@ func (s *Server) getProgramme(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// putProgramme replaces the programme's settings: every field must be sent
+// (as GET /v1/programme gives them), so that none is left as it was by
+// mistake; patchProgramme changes the fields sent.
 func (s *Server) putProgramme(w http.ResponseWriter, r *http.Request) error {
+	return s.changeProgramme(w, r, false)
+}
+
+func (s *Server) patchProgramme(w http.ResponseWriter, r *http.Request) error {
+	return s.changeProgramme(w, r, true)
+}
+
+func (s *Server) changeProgramme(w http.ResponseWriter, r *http.Request, patch bool) error {
 	var in programmeJSON
-	if err := decode(r, &in); err != nil {
+	ch, err := decodeChange(r, &in, patch)
+	if err != nil {
 		return err
+	}
+	if !patch {
+		var pr kopilka.Problems
+		t := reflect.TypeFor[programmeJSON]()
+		for i := range t.NumField() {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+			if name != "updated_at" && !ch.Sent[name] {
+				pr.Add(name, "was not sent: a PUT replaces the whole programme (as GET /v1/programme gives it); change only some fields with PATCH")
+			}
+		}
+		if err := pr.Err(); err != nil {
+			return err
+		}
 	}
 	p, err := s.App.Programme.UpdateProgramme(r.Context(), in.apply)
 	if err != nil {

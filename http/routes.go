@@ -41,7 +41,8 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/clock", Action: access.ClockWrite, Status: http.StatusOK, In: typeOf[testclock.Set](), Out: typeOf[testclock.Clock](), Summary: "Move the test clock forward", handle: s.moveClock},
 
 		{Method: "GET", Pattern: "/v1/programme", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[kopilka.Programme](), Summary: "Read the programme settings", handle: s.getProgramme},
-		{Method: "PUT", Pattern: "/v1/programme", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeJSON](), Out: typeOf[kopilka.Programme](), Summary: "Change the programme settings", handle: s.putProgramme},
+		{Method: "PUT", Pattern: "/v1/programme", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeJSON](), Out: typeOf[kopilka.Programme](), Summary: "Replace the programme settings", handle: s.putProgramme},
+		{Method: "PATCH", Pattern: "/v1/programme", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeJSON](), Out: typeOf[kopilka.Programme](), Summary: "Change some of the programme settings", handle: s.patchProgramme},
 		{Method: "GET", Pattern: "/v1/programme/export", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[programmeDocument](), Summary: "Export the programme as one document", handle: s.exportProgramme},
 		{Method: "PUT", Pattern: "/v1/programme/import", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[programmeImport](), Out: typeOf[kopilka.Programme](), Summary: "Replace the whole programme from a document", handle: s.importProgramme},
 		{Method: "GET", Pattern: "/v1/programme/rules", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[ruleList](), Summary: "List the programme's rules", handle: s.listRules},
@@ -83,6 +84,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/partners", Action: access.PartnersList, Status: http.StatusOK, Out: typeOf[partnerList](), Summary: "List the partners", handle: s.listPartners},
 		{Method: "GET", Pattern: "/v1/partners/{id}", Action: access.PartnersRead, Scope: ScopePartner, Status: http.StatusOK, Out: typeOf[kopilka.Partner](), Summary: "Read a partner", handle: s.getPartner},
 		{Method: "PUT", Pattern: "/v1/partners/{id}", Action: access.PartnersWrite, Status: http.StatusOK, In: typeOf[partnerJSON](), Out: typeOf[kopilka.Partner](), Summary: "Add or replace a partner", handle: s.putPartner},
+		{Method: "PATCH", Pattern: "/v1/partners/{id}", Action: access.PartnersWrite, Status: http.StatusOK, In: typeOf[partnerJSON](), Out: typeOf[kopilka.Partner](), Summary: "Change some fields of a partner", handle: s.patchPartner},
 		{Method: "PUT", Pattern: "/v1/partners/{id}/rates", Action: access.PartnersRates, Scope: ScopePartner, Status: http.StatusOK, In: typeOf[partnerRatesJSON](), Out: typeOf[kopilka.Partner](), Summary: "Change a partner's own rates", handle: s.putPartnerRates},
 		{Method: "GET", Pattern: "/v1/partners/{id}/stores", Action: access.PartnersStores, Scope: ScopePartner, Status: http.StatusOK, Out: typeOf[storePage](), Summary: "List a partner's stores", handle: s.listStores},
 		{Method: "GET", Pattern: "/v1/partners/{id}/statement", Action: access.PartnersReports, Scope: ScopePartner, Status: http.StatusOK, Out: typeOf[kopilka.Statement](), Summary: "A partner's statement for any span of time", handle: s.statement},
@@ -92,6 +94,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/stores/nearby", Action: access.StoresNearby, Status: http.StatusOK, Out: typeOf[nearbyList](), Summary: "The stores nearest a point", handle: s.nearby},
 		{Method: "GET", Pattern: "/v1/stores/{id}", Action: access.StoresRead, Scope: ScopeStore, Status: http.StatusOK, Out: typeOf[kopilka.Store](), Summary: "Read a store", handle: s.getStore},
 		{Method: "PUT", Pattern: "/v1/stores/{id}", Action: access.StoresWrite, Scope: ScopeStore, Status: http.StatusOK, In: typeOf[storeJSON](), Out: typeOf[kopilka.Store](), Summary: "Add or replace a store", handle: s.putStore},
+		{Method: "PATCH", Pattern: "/v1/stores/{id}", Action: access.StoresWrite, Scope: ScopeStore, Status: http.StatusOK, In: typeOf[storeJSON](), Out: typeOf[kopilka.Store](), Summary: "Change some fields of a store", handle: s.patchStore},
 
 		{Method: "POST", Pattern: "/v1/auth/login", Action: access.AuthLogin, Status: http.StatusOK, In: typeOf[loginJSON](), Out: typeOf[operatorSession](), Summary: "Log an operator in", handle: s.login},
 		{Method: "POST", Pattern: "/v1/auth/logout", Action: access.AuthLogout, Status: http.StatusNoContent, Summary: "End the session of this token", handle: s.logout},

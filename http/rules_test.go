@@ -119,7 +119,7 @@ func TestRules_ManagedOneByOneAndExplainedInTheQuote(t *testing.T) {
 	for _, d := range dialects(t) {
 		t.Run(d, func(t *testing.T) {
 			a := newAPI(t, d)
-			a.do(t, "PUT", "/v1/programme", adminKey, map[string]any{"pending_days": 0}).ok(t, 200, nil)
+			a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"pending_days": 0}).ok(t, 200, nil)
 			a.do(t, "PUT", "/v1/programme/rules/tea-x2", adminKey,
 				map[string]any{"kind": "multiplier", "factor": "2", "categories": []string{"tea"}}).ok(t, 200, nil)
 			a.do(t, "PUT", "/v1/programme/rules/tea-x2", adminKey,

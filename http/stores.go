@@ -54,13 +54,22 @@ type storeJSON struct {
 }
 
 func (s *Server) putStore(w http.ResponseWriter, r *http.Request) error {
+	return s.changeStore(w, r, false)
+}
+
+func (s *Server) patchStore(w http.ResponseWriter, r *http.Request) error {
+	return s.changeStore(w, r, true)
+}
+
+func (s *Server) changeStore(w http.ResponseWriter, r *http.Request, patch bool) error {
 	var in storeJSON
-	if err := decode(r, &in); err != nil {
+	ch, err := decodeChange(r, &in, patch)
+	if err != nil {
 		return err
 	}
 	id := r.PathValue("id")
-	o, err := s.App.Coalition.PutStore(r.Context(), kopilka.Store{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
-		Lat: in.Lat, Lon: in.Lon, TimeZone: in.TimeZone, Hours: in.Hours, Status: in.Status})
+	o, err := s.App.Coalition.ChangeStore(r.Context(), kopilka.Store{ID: id, PartnerID: in.PartnerID, Name: in.Name, Address: in.Address,
+		Lat: in.Lat, Lon: in.Lon, TimeZone: in.TimeZone, Hours: in.Hours, Status: in.Status}, ch)
 	if err != nil {
 		return err
 	}

@@ -246,7 +246,7 @@ func (r *runner) setup(ctx context.Context) error {
 		MaxSpend    json.RawMessage `json:"max_spend_percent"`
 		PendingDays int             `json:"pending_days"`
 	}
-	if _, err := r.call(ctx, "PUT", "/v1/programme", map[string]int{"pending_days": 0}, http.StatusOK, &prog, nil); err != nil {
+	if _, err := r.call(ctx, "PATCH", "/v1/programme", map[string]int{"pending_days": 0}, http.StatusOK, &prog, nil); err != nil {
 		return fmt.Errorf("setting the programme: %w", err)
 	}
 	pct, err := hundredths(prog.MaxSpend)
