@@ -35,20 +35,31 @@ func TestAddMonths_KeepsTheEndOfTheMonth(t *testing.T) {
 		{day(2026, 7, 15), 0, day(2026, 7, 15)},
 		{day(2026, 7, 15), 25, day(2028, 8, 15)},
 	} {
-		if got := kopilka.AddMonths(c.from, c.n); !got.Equal(c.want) {
+		if got := kopilka.AddMonths(c.from, c.n); got.Format(time.DateOnly) != c.want.Format(time.DateOnly) {
 			t.Errorf("%s %+d months = %s, want %s", c.from.Format(time.DateOnly), c.n, got.Format(time.DateOnly), c.want.Format(time.DateOnly))
 		}
+	}
+	// A day cut to the month's last ends with that day, so that a later day
+	// at an earlier hour never comes out first (a hostile review's case).
+	a, b := kopilka.AddMonths(time.Date(2026, 1, 30, 10, 0, 0, 0, time.UTC), 1), kopilka.AddMonths(time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC), 1)
+	if b.Before(a) || !a.Equal(time.Date(2026, 2, 28, 23, 59, 59, 999_999_000, time.UTC)) {
+		t.Errorf("30 Jan 10:00 and 31 Jan 09:00 + 1 month: %s and %s", a, b)
 	}
 	for _, year := range []int{2026, 2028} {
 		for n := -24; n <= 24; n++ {
 			prev := time.Time{}
 			for d := day(year, 1, 1); d.Year() == year; d = d.AddDate(0, 0, 1) {
+				d = time.Date(d.Year(), d.Month(), d.Day(), 23-d.Day()%24, 30, 0, 0, time.UTC) // later days at earlier hours too
 				got := kopilka.AddMonths(d, n)
 				// The day stays unless the month is shorter, then it is the last day.
 				wantMonth := time.Date(year, d.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
 				last := wantMonth.AddDate(0, 1, -1).Day()
+				hour, minute := d.Hour(), 30
+				if d.Day() > last {
+					hour, minute = 23, 59
+				}
 				if got.Year() != wantMonth.Year() || got.Month() != wantMonth.Month() || got.Day() != min(d.Day(), last) ||
-					got.Hour() != 10 || got.Minute() != 30 {
+					got.Hour() != hour || got.Minute() != minute {
 					t.Fatalf("%s %+d months = %s", d.Format(time.DateOnly), n, got)
 				}
 				// A later day never lands before an earlier one: a lot earned
@@ -71,7 +82,7 @@ func TestDates_LotsAndTierWindowsAtTheEndOfTheMonth(t *testing.T) {
 	p.ExpiryMonths, p.PendingDays = 3, 0
 	a := p.ExpiresAfter(day(2026, 11, 30))
 	b := p.ExpiresAfter(day(2026, 12, 1))
-	if !a.Equal(day(2027, 2, 28)) || !b.Equal(day(2027, 3, 1)) || !a.Before(b) {
+	if !a.Equal(time.Date(2027, 2, 28, 23, 59, 59, 999_999_000, time.UTC)) || !b.Equal(day(2027, 3, 1)) || !a.Before(b) {
 		t.Fatalf("lots of 30 Nov and 1 Dec expire %s and %s", a, b)
 	}
 	p.Tiers = kopilka.TierPlan{Window: "rolling", Basis: "spend", Months: 9, Levels: []kopilka.Tier{{Name: "silver", Threshold: 1000}}}
@@ -101,14 +112,14 @@ func TestDates_LotsAndTierWindowsAtTheEndOfTheMonth(t *testing.T) {
 		e.clock.t = time.Date(2026, 1, 31, 12, 0, 0, 0, time.UTC)
 		e.credit(m.ID, 100) // expires 28 Feb
 		e.clock.t = time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
-		e.credit(m.ID, 100) // expires 1 Mar
-		e.clock.t = time.Date(2026, 2, 28, 13, 0, 0, 0, time.UTC)
+		e.credit(m.ID, 100)                                      // expires 1 Mar
+		e.clock.t = time.Date(2026, 3, 1, 0, 30, 0, 0, time.UTC) // the 31 Jan lot ended with 28 Feb; the 1 Feb lot lives to 1 Mar noon
 		if _, err := e.svc.Jobs.RunJobs(e.ctx); err != nil {
 			t.Fatal(err)
 		}
 		b := e.balance(m.ID)
 		if b.Available != 100 {
-			t.Fatalf("on 28 Feb after noon the 31 January lot has expired and the 1 February lot not: available %d, want 100", b.Available)
+			t.Fatalf("on 1 March at 00:30 the 31 January lot has expired and the 1 February lot not: available %d, want 100", b.Available)
 		}
 		e.verify()
 	})

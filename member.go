@@ -296,9 +296,12 @@ type MemberQuery struct {
 	Tier, Status, Tag                string
 	RegisteredFrom, RegisteredTo     time.Time
 	LastPurchaseFrom, LastPurchaseTo time.Time
-	Sort                             string
-	After                            *SortCursor
-	Limit                            int
+	Sort                             string // CardWhole matches Card (and the digits of Q) with whole card numbers
+	// only, for a role that sees card numbers masked.
+	CardWhole bool
+
+	After *SortCursor
+	Limit int
 }
 
 // SortCursor is where a sorted page ended: the last item's sort key and id.

@@ -67,7 +67,14 @@ func (s *Service) ChangePartner(ctx context.Context, p kopilka.Partner, ch kopil
 
 // SetPartnerRates changes only the partner's own earn rate and spend share
 // (nil: the programme's), which is what a partner's own staff may change.
-func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *kopilka.Percent) (p kopilka.Partner, err error) {
+func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *kopilka.Percent) (kopilka.Partner, error) {
+	return s.ChangePartnerRates(ctx, id, earn, spend, kopilka.Change{})
+}
+
+// ChangePartnerRates is SetPartnerRates for a request that may have left a
+// rate out: a PUT that leaves out a rate the partner holds is refused (send
+// null to clear it), a PATCH keeps it. See kopilka.Change.
+func (s *Service) ChangePartnerRates(ctx context.Context, id string, earn, spend *kopilka.Percent, ch kopilka.Change) (p kopilka.Partner, err error) {
 	a := access.Begin(ctx, s.Env, access.PartnersRates, id)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
@@ -78,6 +85,14 @@ func (s *Service) SetPartnerRates(ctx context.Context, id string, earn, spend *k
 			return err
 		}
 		before := p
+		var pr kopilka.Problems
+		ch.Apply(&pr, "partner's rates", []kopilka.Field{
+			{Name: "earn_rate_percent", Set: p.EarnRate != nil, Keep: func() { earn = p.EarnRate }},
+			{Name: "max_spend_percent", Set: p.MaxSpend != nil, Keep: func() { spend = p.MaxSpend }},
+		})
+		if err := pr.Err(); err != nil {
+			return err
+		}
 		p.EarnRate, p.MaxSpend, p.UpdatedAt = earn, spend, s.Env.Time()
 		if err := p.Validate(); err != nil {
 			return err

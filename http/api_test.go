@@ -1196,3 +1196,50 @@ func TestPutAndPatch_NoFieldIsClearedSilently(t *testing.T) {
 		})
 	}
 }
+
+// What a second hostile review found, each now refused: support rebuilding
+// a masked card number from search by its first digits; a replacement card
+// for an erased member; an erased member's token working until the cache
+// forgets it; an adjustment to an erased member; a rates PUT clearing a
+// rate it was not sent.
+func TestReview_ErasureSearchAndRates(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	support := "support-key-review-0001"
+	if _, err := a.svc.Access.CreateKey(sysCtx(), kopilka.APIKey{Name: "support", Role: kopilka.RoleSupport}, support); err != nil {
+		t.Fatal(err)
+	}
+	m := a.createMember(t, map[string]any{"phone": "+79165550501", "name": "Vera"})
+	card := m.Cards[0].Number
+	var p struct {
+		Items []kopilka.Member `json:"items"`
+	}
+	a.do(t, "GET", "/v1/members/search?card="+card[:6], support, nil).ok(t, 200, &p)
+	if len(p.Items) != 0 {
+		t.Fatalf("support found a member by a card's first digits: %+v", p.Items)
+	}
+	a.do(t, "GET", "/v1/members/search?card="+card, support, nil).ok(t, 200, &p)
+	if len(p.Items) != 1 || strings.Contains(p.Items[0].Cards[0].Number, card[:12]) {
+		t.Fatalf("support by the whole number: %+v", p.Items)
+	}
+	a.do(t, "GET", "/v1/members/search?card="+card[:6], adminKey, nil).ok(t, 200, &p)
+	if len(p.Items) != 1 {
+		t.Fatalf("an admin by the first digits: %+v", p.Items)
+	}
+
+	a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79165550501"}).ok(t, 202, nil)
+	var s kopilka.Session
+	a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79165550501", "code": a.sent.code("+79165550501")}).ok(t, 200, &s)
+	a.do(t, "GET", "/v1/me", s.Token, nil).ok(t, 200, nil) // the session is now in this instance's cache
+	a.do(t, "POST", "/v1/members/"+m.ID+"/erase", adminKey, map[string]any{"reason": "asked"}).ok(t, 200, nil)
+	a.do(t, "GET", "/v1/me", s.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+	a.do(t, "POST", "/v1/cards/"+card+"/replace", adminKey, nil).problem(t, 409, kopilka.ECONFLICT, "")
+	a.do(t, "POST", "/v1/members/"+m.ID+"/adjustments", adminKey, map[string]any{"points": 5, "reason": "x"}).problem(t, 409, kopilka.ECONFLICT, "")
+
+	a.do(t, "PUT", "/v1/partners/main/rates", adminKey, map[string]any{"earn_rate_percent": "2", "max_spend_percent": "20"}).ok(t, 200, nil)
+	a.do(t, "PUT", "/v1/partners/main/rates", adminKey, map[string]any{"earn_rate_percent": "3"}).problem(t, 422, kopilka.EINVALID, "max_spend_percent")
+	var pa kopilka.Partner
+	a.do(t, "PUT", "/v1/partners/main/rates", adminKey, map[string]any{"earn_rate_percent": "3", "max_spend_percent": nil}).ok(t, 200, &pa)
+	if pa.EarnRate == nil || pa.EarnRate.String() != "3" || pa.MaxSpend != nil {
+		t.Fatalf("rates after a PUT of both: %+v", pa)
+	}
+}

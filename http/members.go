@@ -228,6 +228,7 @@ func (s *Server) eraseMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.forgetPrincipals() // the erased member's sessions stop at once here
 	writeJSON(w, http.StatusOK, m)
 	return nil
 }

@@ -66,10 +66,11 @@ func (s *Server) changePartner(w http.ResponseWriter, r *http.Request, patch boo
 func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	var in partnerRatesJSON
-	if err := decode(r, &in); err != nil {
+	ch, err := decodeChange(r, &in, false)
+	if err != nil {
 		return err
 	}
-	p, err := s.App.Coalition.SetPartnerRates(r.Context(), id, in.EarnRate, in.MaxSpend)
+	p, err := s.App.Coalition.ChangePartnerRates(r.Context(), id, in.EarnRate, in.MaxSpend, ch)
 	if err != nil {
 		return err
 	}

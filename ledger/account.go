@@ -62,6 +62,11 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 			if err != nil {
 				return err
 			}
+			if m, err := tx.Member(ctx, memberID); err != nil {
+				return err
+			} else if m.Status == kopilka.StatusErased {
+				return kopilka.Errorf(kopilka.ECONFLICT, "the member's personal data was erased on request: the account takes no adjustments")
+			}
 			// Under the member's lock a replay sees the adjustment its twin committed.
 			if key != "" {
 				prev, err := tx.TransactionByKey(ctx, memberID, key)

@@ -41,6 +41,9 @@ func (t fakeTx) LockBalance(_ context.Context, id string) (kopilka.Balance, erro
 	}
 	return t.s.bal, nil
 }
+func (t fakeTx) Member(_ context.Context, id string) (kopilka.Member, error) {
+	return kopilka.Member{ID: id, Status: kopilka.StatusActive}, nil
+}
 func (t fakeTx) TransactionByKey(context.Context, string, string) (kopilka.Transaction, error) {
 	return kopilka.Transaction{}, kopilka.Errorf(kopilka.ENOTFOUND, "not found")
 }

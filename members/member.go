@@ -419,6 +419,11 @@ func (s *Service) ReplaceCard(ctx context.Context, number, newNumber string) (_ 
 			if old.Status == kopilka.StatusReplaced {
 				return kopilka.Errorf(kopilka.ECONFLICT, "the card was already replaced by %s", shownCard(ctx, old).ReplacedBy)
 			}
+			if m, err := tx.Member(ctx, old.MemberID); err != nil {
+				return err
+			} else if m.Status == kopilka.StatusErased {
+				return errErased
+			}
 			fresh = kopilka.Card{Number: newNumber, MemberID: old.MemberID, Kind: old.Kind, Status: kopilka.StatusActive, CreatedAt: s.Env.Time()}
 			if fresh.Number == "" {
 				fresh.Number, fresh.Kind = s.newCardNumber(), kopilka.CardVirtual
@@ -506,6 +511,15 @@ func (s *Service) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]k
 	}
 	if err := pr.Err(); err != nil {
 		return nil, nil, err
+	}
+	// A role that sees card numbers masked matches a card by its whole
+	// number only: a prefix would tell it the digits one by one.
+	q.CardWhole = kopilka.PrincipalFrom(ctx).Role == kopilka.RoleSupport
+	if !q.RegisteredFrom.IsZero() && !q.RegisteredTo.IsZero() && !q.RegisteredFrom.Before(q.RegisteredTo) {
+		return nil, nil, kopilka.Invalid("registered_to", "must not be before registered_from")
+	}
+	if !q.LastPurchaseFrom.IsZero() && !q.LastPurchaseTo.IsZero() && !q.LastPurchaseFrom.Before(q.LastPurchaseTo) {
+		return nil, nil, kopilka.Invalid("last_purchase_to", "must not be before last_purchase_from")
 	}
 	q.Limit++ // one more tells whether a next page exists
 	var ms []kopilka.Member

@@ -36,6 +36,9 @@ func (t *Tx) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilk
 		return "COALESCE(m.phone, '') LIKE " + arg(likePart(digits)) + ` ESCAPE '\'`
 	}
 	card := func(digits string) string {
+		if q.CardWhole {
+			return "EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.id AND c.number = " + arg(digits) + ")"
+		}
 		return "EXISTS (SELECT 1 FROM cards c WHERE c.member_id = m.id AND c.number LIKE " + arg(digits+"%") + ")"
 	}
 	digits := func(s string) string {
