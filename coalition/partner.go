@@ -262,7 +262,7 @@ func (s *Service) Stores(ctx context.Context, partnerID, after string, limit int
 		if _, err := s.partner(ctx, tx, partnerID); err != nil {
 			return err
 		}
-		os, err = tx.Stores(ctx, partnerID, after, limit)
+		os, err = tx.Stores(ctx, partnerID, kopilka.PrincipalFrom(ctx).StoreIDs, after, limit)
 		return err
 	})
 	return os, err
@@ -270,7 +270,7 @@ func (s *Service) Stores(ctx context.Context, partnerID, after string, limit int
 
 // AllStores lists the programme's stores, every partner's, by id after
 // after (at most limit, 1 to 1000). A principal scoped to a partner lists
-// its own partner's.
+// its own partner's, and one scoped to some stores those stores.
 func (s *Service) AllStores(ctx context.Context, after string, limit int) ([]kopilka.Store, error) {
 	if err := access.Allow(ctx, access.PartnersStores); err != nil {
 		return nil, err
@@ -280,7 +280,8 @@ func (s *Service) AllStores(ctx context.Context, after string, limit int) ([]kop
 	}
 	var os []kopilka.Store
 	err := s.DB.View(ctx, func(tx Tx) (err error) {
-		os, err = tx.Stores(ctx, kopilka.PrincipalFrom(ctx).PartnerID, after, limit)
+		p := kopilka.PrincipalFrom(ctx)
+		os, err = tx.Stores(ctx, p.PartnerID, p.StoreIDs, after, limit)
 		return err
 	})
 	return os, err

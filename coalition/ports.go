@@ -27,8 +27,9 @@ type Tx interface {
 	Settlement(ctx context.Context, partnerID, period string) (kopilka.Statement, error)
 	// Store returns the store, or ENOTFOUND.
 	Store(ctx context.Context, id string) (kopilka.Store, error)
-	// Stores lists up to limit stores of a partner ("": all) with ids after after, by id.
-	Stores(ctx context.Context, partnerID, after string, limit int) ([]kopilka.Store, error)
+	// Stores lists stores by id after after, at most limit: of the partner
+	// ("": every partner's) and, when storeIDs is not empty, only those.
+	Stores(ctx context.Context, partnerID string, storeIDs []string, after string, limit int) ([]kopilka.Store, error)
 	// StoresIn lists up to limit open stores of active partners (of one
 	// partner when partnerID is set) whose coordinates lie in the box, with
 	// their partner's categories. It must use an index on the coordinates.

@@ -1243,3 +1243,26 @@ func TestReview_ErasureSearchAndRates(t *testing.T) {
 		t.Fatalf("rates after a PUT of both: %+v", pa)
 	}
 }
+
+// A key scoped to some of its partner's stores lists those stores only, in
+// both store lists, as it reads them one by one (a review found it listed
+// its partner's other stores).
+func TestStores_AStoreScopedKeyListsItsStores(t *testing.T) {
+	a := newAPI(t, "sqlite")
+	var k kopilka.APIKey
+	r := a.do(t, "POST", "/v1/keys", adminKey, map[string]any{"name": "store-1 manager", "role": "partner-admin", "partner_id": "main", "store_ids": []string{"store-1"}})
+	if r.status != 201 {
+		t.Skipf("a partner-admin key may not be scoped to stores: %s", r.body)
+	}
+	_ = json.Unmarshal(r.body, &k)
+	for _, path := range []string{"/v1/stores", "/v1/partners/main/stores"} {
+		var p struct {
+			Items []kopilka.Store `json:"items"`
+		}
+		a.do(t, "GET", path, k.Secret, nil).ok(t, 200, &p)
+		if len(p.Items) != 1 || p.Items[0].ID != "store-1" {
+			t.Errorf("%s by a key of store-1: %+v", path, p.Items)
+		}
+	}
+	a.do(t, "GET", "/v1/stores/s1", k.Secret, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -102,12 +103,20 @@ func (t *Tx) Store(ctx context.Context, id string) (kopilka.Store, error) {
 	return o, notFound(err, "store")
 }
 
-func (t *Tx) Stores(ctx context.Context, partnerID, after string, limit int) ([]kopilka.Store, error) {
+func (t *Tx) Stores(ctx context.Context, partnerID string, storeIDs []string, after string, limit int) ([]kopilka.Store, error) {
 	q := `SELECT ` + storeColumns + ` FROM stores s WHERE s.id > $1`
 	args := []any{after}
 	if partnerID != "" {
-		q += ` AND s.partner_id = $2`
 		args = append(args, partnerID)
+		q += fmt.Sprintf(` AND s.partner_id = $%d`, len(args))
+	}
+	if len(storeIDs) > 0 {
+		marks := make([]string, len(storeIDs))
+		for i, id := range storeIDs {
+			args = append(args, id)
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		q += ` AND s.id IN (` + strings.Join(marks, ", ") + `)`
 	}
 	rows, err := t.query(ctx, q+fmt.Sprintf(` ORDER BY s.id LIMIT %d`, limit), args...)
 	return collect(rows, err, "stores", func(s Scanner) (kopilka.Store, error) { return scanStore(s) })

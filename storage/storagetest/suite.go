@@ -511,7 +511,7 @@ func Run(t *testing.T, open func(t *testing.T) *storage.DB) {
 			if gotOnline, err = tx.Store(ctx, "s2"); err != nil {
 				return err
 			}
-			all, err = tx.Stores(ctx, "p1", "s1", 10)
+			all, err = tx.Stores(ctx, "p1", nil, "s1", 10)
 			return err
 		})
 		if !reflect.DeepEqual(gotP, p) || !reflect.DeepEqual(gotO, o) || !reflect.DeepEqual(gotOnline, online) {
