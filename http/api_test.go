@@ -1266,3 +1266,28 @@ func TestStores_AStoreScopedKeyListsItsStores(t *testing.T) {
 	}
 	a.do(t, "GET", "/v1/stores/s1", k.Secret, nil).problem(t, 404, kopilka.ENOTFOUND, "")
 }
+
+// Russian is often written with е for ё: search finds "Фёдор" by "федор"
+// and "Федор" by "фёдор".
+func TestMembers_SearchTakesЁAsЕ(t *testing.T) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			fyodor := a.createMember(t, map[string]any{"phone": "+79165550601", "name": "Фёдор"})
+			fedor := a.createMember(t, map[string]any{"phone": "+79165550602", "name": "Федор Иванов"})
+			for q, want := range map[string][]string{"федор": {fedor.ID, fyodor.ID}, "ФЁДОР": {fedor.ID, fyodor.ID}, "иванов": {fedor.ID}} {
+				var p struct {
+					Items []kopilka.Member `json:"items"`
+				}
+				a.do(t, "GET", "/v1/members/search?name="+url.QueryEscape(q), adminKey, nil).ok(t, 200, &p)
+				var got []string
+				for _, m := range p.Items {
+					got = append(got, m.ID)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("name=%s: %v, want %v", q, got, want)
+				}
+			}
+		})
+	}
+}

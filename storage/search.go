@@ -19,7 +19,10 @@ func likePart(s string) string {
 // SearchMembers returns a page of members matching q (see
 // kopilka.MemberQuery), with their cards, and the sort key of each.
 func (t *Tx) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilka.Member, []string, error) {
-	fold := t.d.Fold
+	// Text is compared folded: lower case in every alphabet, and ё as е (as
+	// Russian is often written).
+	foldSQL := func(col string) string { return "REPLACE(" + t.d.Fold + "(" + col + "), 'ё', 'е')" }
+	foldGo := func(v string) string { return strings.ReplaceAll(strings.ToLower(v), "ё", "е") }
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -27,10 +30,10 @@ func (t *Tx) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilk
 		return "$" + strconv.Itoa(len(args))
 	}
 	name := func(v string) string {
-		return fold + "(m.name) LIKE " + arg(likePart(strings.ToLower(v))) + ` ESCAPE '\'`
+		return foldSQL("m.name") + " LIKE " + arg(likePart(foldGo(v))) + ` ESCAPE '\'`
 	}
 	email := func(v string) string {
-		return "COALESCE(" + fold + "(m.email), '') LIKE " + arg(likePart(strings.ToLower(v))) + ` ESCAPE '\'`
+		return "COALESCE(" + foldSQL("m.email") + ", '') LIKE " + arg(likePart(foldGo(v))) + ` ESCAPE '\'`
 	}
 	phone := func(digits string) string {
 		return "COALESCE(m.phone, '') LIKE " + arg(likePart(digits)) + ` ESCAPE '\'`
@@ -92,7 +95,7 @@ func (t *Tx) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]kopilk
 	}
 	key, order := "m.created_at", "DESC"
 	if q.Sort == kopilka.SortName {
-		key, order = fold+"(m.name)", "ASC"
+		key, order = foldSQL("m.name"), "ASC"
 	}
 	if a := q.After; a != nil {
 		var k any = a.Key
