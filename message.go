@@ -26,6 +26,10 @@ type Message struct {
 	Attempts int
 }
 
+// Late reports whether the message is no longer worth sending at now: its
+// NotAfter has come.
+func (m Message) Late(now time.Time) bool { return !m.NotAfter.IsZero() && !now.Before(m.NotAfter) }
+
 // Message kinds.
 const (
 	MessageCode         = "otp"           // a one-time sign-in code

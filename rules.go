@@ -219,6 +219,18 @@ func Clock(s string) (int, bool) {
 	return t.Hour()*60 + t.Minute(), true
 }
 
+// PageLimit reads a list's page size: 0 means 50; outside 1 to 200 it adds
+// a problem naming "limit".
+func PageLimit(pr *Problems, limit int) int {
+	switch {
+	case limit == 0:
+		return 50
+	case limit < 1 || limit > 200:
+		pr.Add("limit", "must be between 1 and 200")
+	}
+	return limit
+}
+
 func CheckList(pr *Problems, field string, vs []string) {
 	for i, v := range vs {
 		CheckID(pr, fmt.Sprintf("%s[%d]", field, i), v, true)

@@ -259,14 +259,11 @@ func (s *Server) searchMembers(w http.ResponseWriter, r *http.Request) error {
 		dst  *time.Time
 	}{{"registered_from", &q.RegisteredFrom}, {"registered_to", &q.RegisteredTo}, {"last_purchase_from", &q.LastPurchaseFrom}, {"last_purchase_to", &q.LastPurchaseTo}} {
 		if x := v.Get(d.name); x != "" {
-			t, err := time.ParseInLocation(time.DateOnly, x, eng.Loc)
-			if err != nil {
+			t, ok := dayParam(x, eng.Loc, strings.HasSuffix(d.name, "_to"))
+			if !ok {
 				return kopilka.Invalid(d.name, "must be a date, YYYY-MM-DD (in the programme's time zone)")
 			}
-			if strings.HasSuffix(d.name, "_to") {
-				t = t.AddDate(0, 0, 1) // the whole of that day
-			}
-			*d.dst = t.UTC()
+			*d.dst = t
 		}
 	}
 	items, next, err := s.App.Members.SearchMembers(r.Context(), q)

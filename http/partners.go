@@ -171,15 +171,25 @@ func spanParam(r *http.Request, name string, loc *time.Location) (time.Time, err
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if d, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
-		if name == "to" {
-			d = d.AddDate(0, 0, 1) // the whole of that day
-		}
-		return d.UTC(), nil
+	if d, ok := dayParam(v, loc, name == "to"); ok {
+		return d, nil
 	}
 	t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
 	if err != nil {
 		return time.Time{}, kopilka.Invalid(name, "must be a date (2026-10-01, in the programme's time zone; to counts its whole day) or a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
 	}
 	return t.UTC(), nil
+}
+
+// dayParam reads v as a day (YYYY-MM-DD) in loc: its start, or with end the
+// start of the next day, so that the day counts whole; in UTC.
+func dayParam(v string, loc *time.Location, end bool) (time.Time, bool) {
+	d, err := time.ParseInLocation(time.DateOnly, v, loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if end {
+		d = d.AddDate(0, 0, 1) // the whole of that day
+	}
+	return d.UTC(), true
 }

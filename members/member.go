@@ -503,12 +503,7 @@ func (s *Service) SearchMembers(ctx context.Context, q kopilka.MemberQuery) ([]k
 	default:
 		pr.Add("sort", `must be "registered" (newest first) or "name"`)
 	}
-	switch {
-	case q.Limit == 0:
-		q.Limit = 50
-	case q.Limit < 1 || q.Limit > 200:
-		pr.Add("limit", "must be between 1 and 200")
-	}
+	q.Limit = kopilka.PageLimit(&pr, q.Limit)
 	if err := pr.Err(); err != nil {
 		return nil, nil, err
 	}

@@ -152,8 +152,8 @@ func (d *Dispatcher) dropLate(ctx context.Context) error {
 		return err
 	}
 	for _, m := range due {
-		if m.Kind == kopilka.MessageVoid || !m.NotAfter.IsZero() && !now.Before(m.NotAfter) {
-			if err := d.DB.Update(ctx, func(tx Tx) error { return tx.DeleteMessage(ctx, m.ID) }); err != nil {
+		if m.Kind == kopilka.MessageVoid || m.Late(now) {
+			if err := d.delete(ctx, m.ID); err != nil {
 				return err
 			}
 		}
@@ -167,12 +167,12 @@ func (d *Dispatcher) deliver(ctx context.Context, m kopilka.Message, now time.Ti
 		if why != "" {
 			d.Logger.Warn("message to a member dropped unsent", "message", m.ID, "kind", m.Kind, "channel", m.Channel, "why", why)
 		}
-		return d.DB.Update(ctx, func(tx Tx) error { return tx.DeleteMessage(ctx, m.ID) })
+		return d.delete(ctx, m.ID)
 	}
 	switch {
 	case m.Kind == kopilka.MessageVoid:
 		return false, drop("")
-	case !m.NotAfter.IsZero() && !now.Before(m.NotAfter):
+	case m.Late(now):
 		return false, drop("no longer worth sending (a code that expired)")
 	case m.Attempts >= MaxAttempts:
 		return false, drop("the sender refused it too often")
@@ -197,5 +197,10 @@ func (d *Dispatcher) deliver(ctx context.Context, m kopilka.Message, now time.Ti
 		}
 		return false, d.DB.Update(ctx, func(tx Tx) error { return tx.RetryMessage(ctx, m.ID, now.Add(wait), msg) })
 	}
-	return true, d.DB.Update(ctx, func(tx Tx) error { return tx.DeleteMessage(ctx, m.ID) })
+	return true, d.delete(ctx, m.ID)
+}
+
+// delete removes a message sent or given up.
+func (d *Dispatcher) delete(ctx context.Context, id string) error {
+	return d.DB.Update(ctx, func(tx Tx) error { return tx.DeleteMessage(ctx, id) })
 }

@@ -380,12 +380,7 @@ func (s *Service) ListPurchases(ctx context.Context, q kopilka.PurchaseQuery) ([
 	for _, f := range []struct{ name, v string }{{"member_id", q.MemberID}, {"store_id", q.StoreID}, {"partner_id", q.PartnerID}} {
 		kopilka.CheckID(&pr, f.name, f.v, false)
 	}
-	switch {
-	case q.Limit == 0:
-		q.Limit = 50
-	case q.Limit < 1 || q.Limit > 200:
-		pr.Add("limit", "must be between 1 and 200")
-	}
+	q.Limit = kopilka.PageLimit(&pr, q.Limit)
 	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
 		pr.Add("to", "must be after from")
 	}
