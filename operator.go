@@ -10,6 +10,10 @@ type Operator struct {
 	Name   string `json:"name"`
 	Role   string `json:"role"`
 	Status string `json:"status"` // active or disabled
+	// PartnerID is the partner whose manager the operator is (role
+	// partner-admin): they see that partner's stores, receipts, rates and
+	// statements only. "" is the programme's own staff.
+	PartnerID string `json:"partner_id,omitempty"`
 	// FailedLogins counts failures since the last success; at MaxFailedLogins
 	// the account locks until LockedUntil.
 	FailedLogins int        `json:"failed_logins"`

@@ -15,7 +15,9 @@ import (
 )
 
 // OperatorRoles are the roles an operator may have.
-var OperatorRoles = []string{kopilka.RoleAdmin, kopilka.RoleOperator, kopilka.RoleMarketing, kopilka.RoleSupport}
+// A partner-admin operator belongs to a partner (partner_id) and sees its
+// business only.
+var OperatorRoles = []string{kopilka.RoleAdmin, kopilka.RoleOperator, kopilka.RoleMarketing, kopilka.RoleSupport, kopilka.RolePartnerAdmin}
 
 // Lock-out and sessions.
 const (
@@ -89,6 +91,10 @@ type OperatorInput struct {
 	Role     *string `json:"role"`
 	Status   *string `json:"status"`
 	Password *string `json:"password"`
+	// PartnerID makes the operator a manager of this partner; it is
+	// required for the role partner-admin and refused for any other
+	// ("" takes it away).
+	PartnerID *string `json:"partner_id"`
 }
 
 // apply changes o by the input; hash makes a new password's hash.
@@ -120,6 +126,20 @@ func (in OperatorInput) apply(o *kopilka.Operator, hash func(string) (string, er
 	if in.Password != nil {
 		checkPasswordRule(&pr, *in.Password)
 	}
+	if in.PartnerID != nil {
+		kopilka.CheckText(&pr, "partner_id", *in.PartnerID, false, 100)
+		o.PartnerID = strings.TrimSpace(*in.PartnerID)
+	}
+	switch {
+	case o.Role == kopilka.RolePartnerAdmin && o.PartnerID == "":
+		pr.Add("partner_id", "is required for a partner-admin operator")
+	case o.Role != kopilka.RolePartnerAdmin && o.PartnerID != "" && o.Role != "":
+		if in.PartnerID != nil {
+			pr.Add("partner_id", "only a partner-admin operator belongs to a partner")
+		} else {
+			pr.Add("role", "a partner's operator may only be partner-admin: give partner_id \"\" with another role")
+		}
+	}
 	if o.Email == "" && in.Email == nil {
 		pr.Add("email", "is required")
 	}
@@ -143,6 +163,19 @@ func (in OperatorInput) apply(o *kopilka.Operator, hash func(string) (string, er
 	return nil
 }
 
+// partnerExists refuses a partner_id that names no partner.
+func partnerExists(ctx context.Context, tx Tx, id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, err := tx.Partner(ctx, id); kopilka.ErrorCode(err) == kopilka.ENOTFOUND {
+		return kopilka.Invalid("partner_id", "no partner has this id")
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 // StatusDisabled is an operator who may no longer log in.
 const StatusDisabled = "disabled"
 
@@ -159,6 +192,9 @@ func (s *Service) CreateOperator(ctx context.Context, in OperatorInput) (_ kopil
 	}
 	a.SetTarget(o.ID)
 	err = s.DB.Update(ctx, func(tx Tx) error {
+		if err := partnerExists(ctx, tx, o.PartnerID); err != nil {
+			return err
+		}
 		if err := tx.InsertOperator(ctx, o); err != nil {
 			return err
 		}
@@ -192,11 +228,15 @@ func (s *Service) UpdateOperator(ctx context.Context, id string, in OperatorInpu
 		if err := in.apply(&o, prehashed); err != nil {
 			return err
 		}
+		if err := partnerExists(ctx, tx, o.PartnerID); err != nil {
+			return err
+		}
 		if err := tx.UpdateOperator(ctx, o); err != nil {
 			return err
 		}
-		// Disabled, or a new password: every session of theirs ends, for good.
-		if o.Status != kopilka.StatusActive || in.Password != nil {
+		// Disabled, a new password, or another role or partner: every
+		// session of theirs ends, for good.
+		if o.Status != kopilka.StatusActive || in.Password != nil || o.Role != before.Role || o.PartnerID != before.PartnerID {
 			if err := tx.RevokeSessions(ctx, o.ID, s.Env.Time()); err != nil {
 				return err
 			}
@@ -441,7 +481,7 @@ func (s *Service) sessionPrincipal(ctx context.Context, token string) (kopilka.P
 			if o.Status != kopilka.StatusActive {
 				return kopilka.Errorf(kopilka.EUNAUTHORIZED, "the operator is disabled")
 			}
-			p = kopilka.Principal{Kind: "operator", ID: o.ID, Name: o.Email, Role: o.Role}
+			p = kopilka.Principal{Kind: "operator", ID: o.ID, Name: o.Email, Role: o.Role, PartnerID: o.PartnerID}
 		case "member":
 			m, err := tx.Member(ctx, sess.SubjectID)
 			if err != nil {

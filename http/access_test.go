@@ -424,3 +424,65 @@ func TestReceipts_EachPartnerHasItsOwnIDs(t *testing.T) {
 		})
 	}
 }
+
+// A partner's manager is an operator of role partner-admin with the
+// partner's id: signed in, they reach that partner's stores, receipts and
+// statements only, and another partner's read as missing.
+func TestOperators_PartnerManagerSeesOnlyTheirPartner(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.do(t, "PUT", "/v1/partners/other", adminKey, map[string]any{"name": "Other"}).ok(t, 200, nil)
+			a.do(t, "PUT", "/v1/stores/o1", adminKey, map[string]any{"partner_id": "other", "name": "O1"}).ok(t, 200, nil)
+			op := func(body map[string]any) reply { return a.do(t, "POST", "/v1/operators", adminKey, body) }
+			base := func(kv ...any) map[string]any {
+				m := map[string]any{"email": "boss@main.example", "name": "Boss", "password": "correct horse battery"}
+				for i := 0; i < len(kv); i += 2 {
+					m[kv[i].(string)] = kv[i+1]
+				}
+				return m
+			}
+			op(base("role", "partner-admin")).problem(t, 422, kopilka.EINVALID, "partner_id")
+			op(base("role", "support", "partner_id", "main")).problem(t, 422, kopilka.EINVALID, "partner_id")
+			op(base("role", "partner-admin", "partner_id", "nobody")).problem(t, 422, kopilka.EINVALID, "partner_id")
+			var o kopilka.Operator
+			op(base("role", "partner-admin", "partner_id", "main")).ok(t, 201, &o)
+			if o.PartnerID != "main" {
+				t.Fatalf("operator %+v", o)
+			}
+			var s session
+			a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": "boss@main.example", "password": "correct horse battery"}).ok(t, 200, &s)
+			var who map[string]any
+			a.do(t, "GET", "/v1/auth/whoami", s.Token, nil).ok(t, 200, &who)
+			if who["partner_id"] != "main" || who["role"] != "partner-admin" {
+				t.Fatalf("whoami %v", who)
+			}
+			a.do(t, "GET", "/v1/partners/main", s.Token, nil).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/partners/other", s.Token, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+			a.do(t, "GET", "/v1/stores/o1", s.Token, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+			a.do(t, "GET", "/v1/partners/other/statement?from=2026-01-01&to=2026-02-01", s.Token, nil).problem(t, 404, kopilka.ENOTFOUND, "")
+			var stores struct {
+				Items []kopilka.Store `json:"items"`
+			}
+			a.do(t, "GET", "/v1/stores", s.Token, nil).ok(t, 200, &stores)
+			if len(stores.Items) != 2 {
+				t.Fatalf("a manager of main lists %d stores, want main's 2: %+v", len(stores.Items), stores.Items)
+			}
+			for _, st := range stores.Items {
+				if st.PartnerID != "main" {
+					t.Fatalf("a manager of main lists %+v", st)
+				}
+			}
+			// A move to another role or partner ends their sessions.
+			a.do(t, "PATCH", "/v1/operators/"+o.ID, adminKey, map[string]any{"partner_id": "other"}).ok(t, 200, nil)
+			a.do(t, "GET", "/v1/auth/whoami", s.Token, nil).problem(t, 401, kopilka.EUNAUTHORIZED, "")
+			a.do(t, "PATCH", "/v1/operators/"+o.ID, adminKey, map[string]any{"role": "support"}).problem(t, 422, kopilka.EINVALID, "role")
+			id := o.ID
+			o = kopilka.Operator{}
+			a.do(t, "PATCH", "/v1/operators/"+id, adminKey, map[string]any{"role": "support", "partner_id": ""}).ok(t, 200, &o)
+			if o.PartnerID != "" || o.Role != "support" {
+				t.Fatalf("operator %+v", o)
+			}
+		})
+	}
+}

@@ -11,30 +11,30 @@ import (
 	"github.com/kopilka/kopilka"
 )
 
-const operatorColumns = `id, email, name, role, status, password_hash, failed_logins, locked_until, last_login_at, created_at`
+const operatorColumns = `id, email, name, role, status, password_hash, failed_logins, locked_until, last_login_at, created_at, partner_id`
 
 func operatorArgs(o kopilka.Operator) []any {
 	return []any{o.ID, o.Email, o.Name, o.Role, o.Status, o.PasswordHash, o.FailedLogins,
-		ptrMicros(o.LockedUntil), ptrMicros(o.LastLoginAt), micros(o.CreatedAt)}
+		ptrMicros(o.LockedUntil), ptrMicros(o.LastLoginAt), micros(o.CreatedAt), o.PartnerID}
 }
 
 func scanOperator(s Scanner) (kopilka.Operator, error) {
 	var o kopilka.Operator
 	var locked, last sql.NullInt64
 	var created int64
-	err := s.Scan(&o.ID, &o.Email, &o.Name, &o.Role, &o.Status, &o.PasswordHash, &o.FailedLogins, &locked, &last, &created)
+	err := s.Scan(&o.ID, &o.Email, &o.Name, &o.Role, &o.Status, &o.PasswordHash, &o.FailedLogins, &locked, &last, &created, &o.PartnerID)
 	o.LockedUntil, o.LastLoginAt, o.CreatedAt = fromPtrMicros(locked), fromPtrMicros(last), fromMicros(created)
 	return o, err
 }
 
 func (t *Tx) InsertOperator(ctx context.Context, o kopilka.Operator) error {
-	_, err := t.execNow(ctx, `INSERT INTO operators (`+operatorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, operatorArgs(o)...)
+	_, err := t.execNow(ctx, `INSERT INTO operators (`+operatorColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, operatorArgs(o)...)
 	return t.mapErr(err, "operator")
 }
 
 func (t *Tx) UpdateOperator(ctx context.Context, o kopilka.Operator) error {
 	n, err := t.execNow(ctx, `UPDATE operators SET email = $2, name = $3, role = $4, status = $5, password_hash = $6,
-		failed_logins = $7, locked_until = $8, last_login_at = $9 WHERE id = $1`, operatorArgs(o)[:9]...)
+		failed_logins = $7, locked_until = $8, last_login_at = $9, partner_id = $10 WHERE id = $1`, append(operatorArgs(o)[:9], o.PartnerID)...)
 	if err != nil {
 		return t.mapErr(err, "operator")
 	}
