@@ -28,6 +28,7 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/web"
 )
 
 //go:embed openapi.yaml
@@ -53,6 +54,9 @@ type Server struct {
 	// this instance, with bursts of RateBurst; zero means no limit.
 	RateLimit float64
 	RateBurst int
+
+	// Site serves the back office and the member app.
+	Site *web.Site
 
 	mux      *http.ServeMux
 	registry *prometheus.Registry
@@ -125,6 +129,11 @@ func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	for _, rt := range s.Routes() {
 		s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt))
+	}
+	// The pages (package web) have their own table; each pattern is sent there.
+	s.Site = web.New(svc, logger, StatusOf, requestID)
+	for _, p := range s.Site.Pages() {
+		s.mux.Handle(p.Method+" "+p.Pattern, s.Site)
 	}
 	s.mux.HandleFunc("/", s.noRoute)
 	return s

@@ -1,0 +1,137 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/kopilka/kopilka"
+)
+
+// The member app: sign-in by one-time code, the card to show at the till,
+// the balance and the history.
+
+func (s *Site) memberSignInPage(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(memberCookie); err == nil {
+		if p, err := s.App.Access.Authenticate(r.Context(), c.Value); err == nil && p.Kind == "member" {
+			http.Redirect(w, r, "/app/", http.StatusSeeOther)
+			return nil
+		}
+	}
+	s.render(w, r, http.StatusOK, "app-signin", Member, reqOf(r).T("Sign in"), map[string]any{})
+	return nil
+}
+
+// contact reads the form's phone or e-mail: one field, whichever it looks like.
+func contact(r *http.Request) (phone, email string) {
+	c := strings.TrimSpace(r.PostForm.Get("contact"))
+	if strings.Contains(c, "@") {
+		return "", c
+	}
+	return c, ""
+}
+
+func (s *Site) memberSendCode(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	phone, email := contact(r)
+	if err := s.App.Access.SendCode(r.Context(), phone, email); err != nil {
+		msg := ""
+		switch kopilka.ErrorCode(err) {
+		case kopilka.EINVALID:
+			msg = q.T("Enter a phone number (+7 916 123-45-67) or an e-mail address.")
+		case kopilka.ERATELIMIT:
+			msg = q.T("A code was sent a moment ago, or too many were asked for: wait a minute and try again.")
+		case kopilka.EUNAVAILABLE:
+			msg = q.T("Sign-in by code is not set up on this server yet.")
+		default:
+			return err
+		}
+		s.render(w, r, s.StatusOf(err), "app-signin", Member, q.T("Sign in"), map[string]any{"Contact": r.PostForm.Get("contact"), "Error": msg})
+		return nil
+	}
+	s.render(w, r, http.StatusOK, "app-code", Member, q.T("Enter the code"), map[string]any{"Contact": r.PostForm.Get("contact")})
+	return nil
+}
+
+func (s *Site) memberVerify(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	phone, email := contact(r)
+	sess, err := s.App.Access.VerifyCode(r.Context(), phone, email, strings.TrimSpace(r.PostForm.Get("code")))
+	if err != nil {
+		switch kopilka.ErrorCode(err) {
+		case kopilka.EUNAUTHORIZED, kopilka.EINVALID, kopilka.ERATELIMIT, kopilka.ELOCKED:
+		default:
+			return err
+		}
+		s.render(w, r, s.StatusOf(err), "app-code", Member, q.T("Enter the code"), map[string]any{"Contact": r.PostForm.Get("contact"),
+			"Error": q.T("The code is wrong or has expired. Check it, or ask for a new one.")})
+		return nil
+	}
+	setCookie(w, memberCookie, sess.Token, sess.ExpiresAt)
+	http.Redirect(w, r, "/app/", http.StatusSeeOther)
+	return nil
+}
+
+// activeCard is the card the member shows at the till: the newest active one.
+func activeCard(m kopilka.Member) (kopilka.Card, bool) {
+	var best kopilka.Card
+	found := false
+	for _, c := range m.Cards {
+		if c.Status == kopilka.StatusActive && (!found || c.CreatedAt.After(best.CreatedAt)) {
+			best, found = c, true
+		}
+	}
+	return best, found
+}
+
+func (s *Site) memberHome(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	m, err := s.App.Members.Me(r.Context())
+	if err != nil {
+		return err
+	}
+	b, err := s.App.Ledger.MyBalance(r.Context())
+	if err != nil {
+		return err
+	}
+	card, ok := activeCard(m)
+	s.render(w, r, http.StatusOK, "app-home", Member, q.T("My card"), map[string]any{"M": m, "Card": card, "HasCard": ok, "Balance": b})
+	return nil
+}
+
+func (s *Site) memberHistory(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	items, _, err := s.App.Ledger.MyHistory(r.Context(), nil, 100)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "app-history", Member, q.T("History"), map[string]any{"Items": items})
+	return nil
+}
+
+// cardImage draws the member's card number as a QR code (qr.png) or a
+// Code 128 barcode (barcode.png) for the till's scanner.
+func (s *Site) cardImage(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.App.Members.Me(r.Context())
+	if err != nil {
+		return err
+	}
+	card, ok := activeCard(m)
+	if !ok {
+		return kopilka.Errorf(kopilka.ENOTFOUND, "the member has no active card")
+	}
+	var png []byte
+	switch r.PathValue("kind") {
+	case "qr.png":
+		png, err = qrPNG(card.Number)
+	case "barcode.png":
+		png, err = barcodePNG(card.Number)
+	default:
+		return kopilka.Errorf(kopilka.ENOTFOUND, "no such picture")
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_, err = w.Write(png)
+	return err
+}

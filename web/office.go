@@ -1,0 +1,250 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+)
+
+// The back office: sign-in, a member in one place, cards and receipts.
+
+func (s *Site) officeSignInPage(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.URL.Query().Get("next"), "/office/")
+	if c, err := r.Cookie(officeCookie); err == nil {
+		if p, err := s.App.Access.Authenticate(r.Context(), c.Value); err == nil && p.Kind == "operator" {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return nil
+		}
+	}
+	s.render(w, r, http.StatusOK, "signin", Office, reqOf(r).T("Sign in to the back office"), map[string]any{"Next": next})
+	return nil
+}
+
+func (s *Site) officeSignIn(w http.ResponseWriter, r *http.Request) error {
+	next := localPath(r.PostForm.Get("next"), "/office/")
+	email := r.PostForm.Get("email")
+	sess, _, err := s.App.Access.Login(r.Context(), email, r.PostForm.Get("password"))
+	if err != nil {
+		q := reqOf(r)
+		msg := q.T("The e-mail or the password is wrong.")
+		switch kopilka.ErrorCode(err) {
+		case kopilka.ELOCKED:
+			msg = q.T("Too many failed attempts: the account is locked for a while. Try again later or ask an administrator to unlock it.")
+		case kopilka.ERATELIMIT:
+			msg = q.T("Too many sign-ins at once: wait a few seconds and try again.")
+		case kopilka.EUNAUTHORIZED, kopilka.EINVALID:
+		default:
+			return err
+		}
+		s.render(w, r, s.StatusOf(err), "signin", Office, q.T("Sign in to the back office"),
+			map[string]any{"Next": next, "Email": email, "Error": msg})
+		return nil
+	}
+	setCookie(w, officeCookie, sess.Token, sess.ExpiresAt)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+// signOut ends the session of the cookie for good and goes to the sign-in page.
+func (s *Site) signOut(cookie, signin string) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.App.Access.Logout(r.Context(), reqOf(r).session); err != nil {
+			return err
+		}
+		clearCookie(w, cookie)
+		http.Redirect(w, r, signin, http.StatusSeeOther)
+		return nil
+	}
+}
+
+// officeMenu is what the signed-in operator may open: each item shows only
+// when the policy lets their role take its action.
+func (s *Site) officeMenu(r *http.Request) []menuItem {
+	q := reqOf(r)
+	var items []menuItem
+	for _, m := range []struct {
+		href, label string
+		action      access.Action
+	}{
+		{"/office/", "Overview", access.AuthWhoami},
+		{"/office/members", "Members", access.MembersRead},
+	} {
+		if access.Allow(r.Context(), m.action) == nil {
+			cur := r.URL.Path == m.href || m.href != "/office/" && strings.HasPrefix(r.URL.Path, m.href)
+			items = append(items, menuItem{Href: m.href, Label: q.T(m.label), Current: cur})
+		}
+	}
+	return items
+}
+
+func (s *Site) officeHome(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	s.render(w, r, http.StatusOK, "office", Office, q.T("Back office"), map[string]any{
+		"Who": q.who, "CanMembers": access.Allow(r.Context(), access.MembersRead) == nil})
+	return nil
+}
+
+// memberSearch finds members by phone, e-mail, card or name; one match
+// opens at once.
+func (s *Site) memberSearch(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	text := strings.TrimSpace(r.URL.Query().Get("q"))
+	data := map[string]any{"Q": text}
+	if text != "" {
+		items, _, err := s.App.Members.SearchMembers(r.Context(), kopilka.MemberQuery{Q: text, Limit: 50})
+		if err != nil {
+			return err
+		}
+		if len(items) == 1 {
+			http.Redirect(w, r, "/office/members/"+url.PathEscape(items[0].ID), http.StatusSeeOther)
+			return nil
+		}
+		data["Items"], data["Searched"] = items, true
+	}
+	s.render(w, r, http.StatusOK, "members", Office, q.T("Members"), data)
+	return nil
+}
+
+// memberPage is a member in one place: profile and consents, cards,
+// balance with pending and expiring points, tier, categories and history.
+func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	ctx := r.Context()
+	id := r.PathValue("id")
+	m, err := s.App.Members.Member(ctx, id)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"M": m, "Masked": q.who.Role == kopilka.RoleSupport}
+	if access.Allow(ctx, access.LedgerBalance) == nil {
+		b, err := s.App.Ledger.Balance(ctx, id)
+		if err != nil {
+			return err
+		}
+		data["Balance"] = b
+	}
+	if access.Allow(ctx, access.MembersTier) == nil && m.Status != kopilka.StatusErased {
+		if t, err := s.App.Programme.Tier(ctx, id); err == nil {
+			data["Tier"] = t
+		}
+	}
+	if access.Allow(ctx, access.LedgerHistory) == nil {
+		items, _, err := s.App.Ledger.History(ctx, id, nil, 100)
+		if err != nil {
+			return err
+		}
+		data["History"] = items
+	}
+	for name, action := range map[string]access.Action{"CanBlock": access.MembersBlock, "CanUnblock": access.MembersUnblock,
+		"CanIssue": access.MembersIssueCard, "CanBlockCard": access.CardsBlock, "CanReplace": access.CardsReplace} {
+		data[name] = access.Allow(ctx, action) == nil
+	}
+	data["Done"] = doneMessage(q, r.URL.Query().Get("done"))
+	s.render(w, r, http.StatusOK, "member", Office, memberTitle(q, m), data)
+	return nil
+}
+
+func memberTitle(q *request, m kopilka.Member) string {
+	switch {
+	case m.Name != "":
+		return m.Name
+	case m.Phone != "":
+		return m.Phone
+	case m.Email != "":
+		return m.Email
+	}
+	return q.T("Member")
+}
+
+// doneMessage is the line a page shows after a change it redirected from.
+func doneMessage(q *request, done string) string {
+	return map[string]string{
+		"blocked":      q.T("The member is blocked."),
+		"unblocked":    q.T("The member is unblocked."),
+		"card-blocked": q.T("The card is blocked."),
+		"replaced":     q.T("The card is replaced; the member is told by SMS or e-mail."),
+		"issued":       q.T("A new card is issued."),
+		"cancelled":    q.T("The purchase is cancelled: its points are returned and taken back."),
+	}[done]
+}
+
+func (s *Site) memberStatus(block bool) func(w http.ResponseWriter, r *http.Request) error {
+	status, done := kopilka.StatusActive, "unblocked"
+	if block {
+		status, done = kopilka.StatusBlocked, "blocked"
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("id")
+		if _, err := s.App.Members.SetMemberStatus(r.Context(), id, status); err != nil {
+			return err
+		}
+		http.Redirect(w, r, "/office/members/"+url.PathEscape(id)+"?done="+done, http.StatusSeeOther)
+		return nil
+	}
+}
+
+func (s *Site) issueCard(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	number, kind := strings.TrimSpace(r.PostForm.Get("number")), kopilka.CardVirtual
+	if number != "" {
+		kind = kopilka.CardPhysical
+	}
+	if _, err := s.App.Members.IssueCard(r.Context(), id, kind, number); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/members/"+url.PathEscape(id)+"?done=issued", http.StatusSeeOther)
+	return nil
+}
+
+// blockCard and replaceCard take the card's whole number: the member's
+// page has it for the roles that see numbers, and support asks the member
+// for it (they see the last four digits only).
+func (s *Site) blockCard(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.App.Members.BlockCard(r.Context(), strings.TrimSpace(r.PostForm.Get("number")))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/members/"+url.PathEscape(c.MemberID)+"?done=card-blocked", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Site) replaceCard(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.App.Members.ReplaceCard(r.Context(), strings.TrimSpace(r.PostForm.Get("number")), strings.TrimSpace(r.PostForm.Get("new_number")))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/members/"+url.PathEscape(c.MemberID)+"?done=replaced", http.StatusSeeOther)
+	return nil
+}
+
+// receiptPage shows a purchase: its lines with the points each earned and
+// spent and the rules that gave them, and cancel for the roles that may.
+func (s *Site) receiptPage(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	partner := r.URL.Query().Get("partner_id")
+	p, err := s.App.Purchases.Purchase(r.Context(), partner, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"P": p, "Partner": partner, "CanCancel": access.Allow(r.Context(), access.PurchasesCancel) == nil && p.Status == kopilka.PurchaseConfirmed,
+		"Done": doneMessage(q, r.URL.Query().Get("done"))}
+	s.render(w, r, http.StatusOK, "receipt", Office, q.T("Receipt")+" "+p.ReceiptID, data)
+	return nil
+}
+
+func (s *Site) cancelReceipt(w http.ResponseWriter, r *http.Request) error {
+	partner := r.PostForm.Get("partner_id")
+	id := r.PathValue("id")
+	if _, err := s.App.Purchases.Cancel(r.Context(), partner, id); err != nil {
+		return err
+	}
+	to := "/office/receipts/" + url.PathEscape(id) + "?done=cancelled"
+	if partner != "" {
+		to += "&partner_id=" + url.QueryEscape(partner)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}

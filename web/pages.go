@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/kopilka/kopilka/access"
+)
+
+// Pages lists every page and form action of the site once: its method and
+// pattern, the session it needs and the use case it is for (whose roles
+// access.Policy gives). The API's routes are in http/routes.go; the HTTP
+// server sends /office/, /app/, /static/ and /lang/ here.
+func (s *Site) Pages() []Page {
+	return []Page{
+		{Method: "GET", Pattern: "/static/{name}", Session: Public, handle: s.static},
+		{Method: "GET", Pattern: "/lang/{lang}", Session: Public, handle: s.setLang},
+
+		// The back office.
+		{Method: "GET", Pattern: "/office/signin", Session: Public, handle: s.officeSignInPage},
+		{Method: "POST", Pattern: "/office/signin", Session: Public, Action: access.AuthLogin, handle: s.officeSignIn},
+		{Method: "POST", Pattern: "/office/signout", Session: Office, Action: access.AuthLogout, handle: s.signOut(officeCookie, "/office/signin")},
+		{Method: "GET", Pattern: "/office/{$}", Session: Office, Action: access.AuthWhoami, handle: s.officeHome},
+		{Method: "GET", Pattern: "/office/members", Session: Office, Action: access.MembersRead, handle: s.memberSearch},
+		{Method: "GET", Pattern: "/office/members/{id}", Session: Office, Action: access.MembersRead, handle: s.memberPage},
+		{Method: "POST", Pattern: "/office/members/{id}/block", Session: Office, Action: access.MembersBlock, handle: s.memberStatus(true)},
+		{Method: "POST", Pattern: "/office/members/{id}/unblock", Session: Office, Action: access.MembersUnblock, handle: s.memberStatus(false)},
+		{Method: "POST", Pattern: "/office/members/{id}/cards", Session: Office, Action: access.MembersIssueCard, handle: s.issueCard},
+		{Method: "POST", Pattern: "/office/cards/block", Session: Office, Action: access.CardsBlock, handle: s.blockCard},
+		{Method: "POST", Pattern: "/office/cards/replace", Session: Office, Action: access.CardsReplace, handle: s.replaceCard},
+		{Method: "GET", Pattern: "/office/receipts/{id}", Session: Office, Action: access.PurchasesRead, handle: s.receiptPage},
+		{Method: "POST", Pattern: "/office/receipts/{id}/cancel", Session: Office, Action: access.PurchasesCancel, handle: s.cancelReceipt},
+
+		// The member app.
+		{Method: "GET", Pattern: "/app/signin", Session: Public, handle: s.memberSignInPage},
+		{Method: "POST", Pattern: "/app/signin", Session: Public, Action: access.AuthCode, handle: s.memberSendCode},
+		{Method: "POST", Pattern: "/app/verify", Session: Public, Action: access.AuthVerify, handle: s.memberVerify},
+		{Method: "POST", Pattern: "/app/signout", Session: Member, Action: access.AuthLogout, handle: s.signOut(memberCookie, "/app/signin")},
+		{Method: "GET", Pattern: "/app/sw.js", Session: Public, handle: s.serviceWorker},
+		{Method: "GET", Pattern: "/app/{$}", Session: Member, Action: access.MeRead, handle: s.memberHome},
+		{Method: "GET", Pattern: "/app/history", Session: Member, Action: access.MeHistory, handle: s.memberHistory},
+		{Method: "GET", Pattern: "/app/card/{kind}", Session: Member, Action: access.MeRead, handle: s.cardImage},
+	}
+}
+
+// setLang keeps the language the person chose and goes back to the page.
+func (s *Site) setLang(w http.ResponseWriter, r *http.Request) error {
+	lang := r.PathValue("lang")
+	if lang != "ru" && lang != "en" {
+		http.NotFound(w, r)
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, localPath(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
+	return nil
+}
