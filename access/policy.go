@@ -36,6 +36,10 @@ const (
 	LedgerHistory Action = "ledger.history"
 	LedgerAdjust  Action = "ledger.adjust"
 
+	CasesRead       Action = "cases.read"
+	CasesWrite      Action = "cases.write"
+	CasesCompensate Action = "cases.compensate"
+
 	PurchasesQuote   Action = "purchases.quote"
 	PurchasesConfirm Action = "purchases.confirm"
 	PurchasesRead    Action = "purchases.read"
@@ -127,6 +131,10 @@ var Policy = map[Action]Rule{
 	LedgerBalance: {tillLookup, "read balances"},
 	LedgerHistory: {backOffice, "read members' histories"},
 	LedgerAdjust:  {backOffice, "adjust balances"},
+
+	CasesRead:       {backOffice, "read service cases"},
+	CasesWrite:      {backOffice, "open, note and resolve service cases"},
+	CasesCompensate: {backOffice, "compensate members from service cases"},
 
 	PurchasesQuote:   {till, "quote receipts"},
 	PurchasesConfirm: {till, "confirm purchases"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/cases"
 	"github.com/kopilka/kopilka/coalition"
 	"github.com/kopilka/kopilka/jobs"
 	"github.com/kopilka/kopilka/ledger"
@@ -42,6 +43,8 @@ type App struct {
 	Clock *testclock.Service
 	// Privacy answers members' requests about their personal data.
 	Privacy *privacy.Service
+	// Cases keeps the service centre's cases.
+	Cases *cases.Service
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -65,6 +68,7 @@ func New(db *storage.DB) *App {
 	a.Access.Wake, a.Members.Wake = a.Notify.Wake, a.Notify.Wake
 	a.Clock = &testclock.Service{DB: storage.For[testclock.Tx](db), Env: env}
 	a.Privacy = &privacy.Service{DB: storage.For[privacy.Tx](db), Env: env}
+	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
 	return a
 }
 

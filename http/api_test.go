@@ -13,6 +13,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/cases"
 	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/storage/storagetest"
 	"github.com/kopilka/kopilka/testclock"
@@ -883,13 +884,16 @@ func TestPrivacy_ExportThenErase(t *testing.T) {
 			a.do(t, "POST", "/v1/auth/otp", "", map[string]any{"phone": "+79165550200"}).ok(t, 202, nil)
 			var s kopilka.Session
 			a.do(t, "POST", "/v1/auth/otp/verify", "", map[string]any{"phone": "+79165550200", "code": a.sent.code("+79165550200")}).ok(t, 200, &s)
+			var c cases.Case
+			a.do(t, "POST", "/v1/cases", adminKey, map[string]any{"member_id": m.ID, "kind": "complaint", "subject": "Olga says the tea was cold",
+				"note": "call Olga on +79165550200", "resolution": "Olga got an apology"}).ok(t, 201, &c)
 
 			var x privacy.Export
 			r := a.do(t, "GET", "/v1/members/"+m.ID+"/export", adminKey, nil)
 			r.ok(t, 200, &x)
 			if x.Member.Phone != "+79165550200" || x.Member.Name != "Olga" || len(x.Member.Cards) != 1 || len(x.Purchases) != 1 ||
 				len(x.Purchases[0].Lines) != 1 || x.Purchases[0].Lines[0].SKU != "tea" || len(x.Transactions) < 2 || len(x.Lots) < 1 ||
-				len(x.Sessions) != 1 || x.Balance.Available == 0 || len(x.Audit) == 0 {
+				len(x.Sessions) != 1 || x.Balance.Available == 0 || len(x.Audit) == 0 || len(x.Cases) != 1 || len(x.Cases[0].Notes) != 2 {
 				t.Fatalf("export: %s", r.body)
 			}
 			if strings.Contains(string(r.body), s.Token) || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
@@ -913,6 +917,11 @@ func TestPrivacy_ExportThenErase(t *testing.T) {
 				"lines": []map[string]any{{"line": 1, "sku": "tea", "quantity": "1", "price": 5000, "amount": 5000}}}).problem(t, 422, kopilka.EBLOCKEDCARD, "card_number")
 			// Again: nothing changes.
 			a.do(t, "POST", "/v1/members/"+m.ID+"/erase", adminKey, map[string]any{"reason": "again"}).ok(t, 200, &erased)
+			// The case stays, without the words that named the member.
+			if r := a.do(t, "GET", "/v1/cases/"+c.ID, adminKey, nil); r.status != 200 || strings.Contains(string(r.body), "Olga") ||
+				strings.Contains(string(r.body), "79165550200") || !strings.Contains(string(r.body), `"kind":"complaint"`) {
+				t.Fatalf("the member's case after erasure: %d %s", r.status, r.body)
+			}
 			// The ledger is whole and keeps the id; the audit log has both requests and none of the data.
 			if b := a.balance(t, m.ID); b.Available != x.Balance.Available {
 				t.Fatalf("balance after erasure %d, before %d", b.Available, x.Balance.Available)

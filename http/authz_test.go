@@ -54,6 +54,15 @@ func (f *authz) member() (string, string) {
 	return m.ID, m.Cards[0].Number
 }
 
+// openCase opens a case against the owner, as admin (resolved at once with
+// a resolution), and returns its id.
+func (f *authz) openCase(resolution string) string {
+	var c struct{ ID string }
+	f.a.do(f.t, "POST", "/v1/cases", adminKey, map[string]any{"member_id": f.owner, "kind": "complaint", "subject": "case " + f.next(),
+		"resolution": resolution}).ok(f.t, 201, &c)
+	return c.ID
+}
+
 func (f *authz) store(own bool) string {
 	if own {
 		return "store-1"
@@ -163,6 +172,25 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	},
 	"POST /v1/members/{id}/adjustments": func(f *authz, own bool) (string, any) {
 		return "/v1/members/" + f.owner + "/adjustments", map[string]any{"points": 1, "reason": "goodwill"}
+	},
+
+	"POST /v1/cases": func(f *authz, own bool) (string, any) {
+		return "/v1/cases", map[string]any{"member_id": f.owner, "kind": "request", "subject": "a new card"}
+	},
+	"GET /v1/cases":       func(f *authz, own bool) (string, any) { return "/v1/cases?member_id=" + f.owner, nil },
+	"GET /v1/cases/stats": func(f *authz, own bool) (string, any) { return "/v1/cases/stats", nil },
+	"GET /v1/cases/{id}":  func(f *authz, own bool) (string, any) { return "/v1/cases/" + f.openCase(""), nil },
+	"POST /v1/cases/{id}/notes": func(f *authz, own bool) (string, any) {
+		return "/v1/cases/" + f.openCase("") + "/notes", map[string]any{"text": "called back"}
+	},
+	"POST /v1/cases/{id}/resolve": func(f *authz, own bool) (string, any) {
+		return "/v1/cases/" + f.openCase("") + "/resolve", map[string]any{"resolution": "done"}
+	},
+	"POST /v1/cases/{id}/reopen": func(f *authz, own bool) (string, any) {
+		return "/v1/cases/" + f.openCase("done") + "/reopen", map[string]any{"reason": "not done after all"}
+	},
+	"POST /v1/cases/{id}/compensations": func(f *authz, own bool) (string, any) {
+		return "/v1/cases/" + f.openCase("") + "/compensations", map[string]any{"points": 1, "reason": "sorry"}
 	},
 
 	"GET /v1/cards/{number}": func(f *authz, own bool) (string, any) { return "/v1/cards/" + f.card, nil },

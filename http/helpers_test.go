@@ -219,3 +219,12 @@ func (r reply) problem(t *testing.T, status int, code kopilka.Code, field string
 func sysCtx() context.Context {
 	return kopilka.NewContextWithPrincipal(context.Background(), kopilka.System("test"))
 }
+
+// operator adds an operator with the role and returns a session token of theirs.
+func (a *api) operator(t *testing.T, email, role string) string {
+	t.Helper()
+	a.do(t, "POST", "/v1/operators", adminKey, map[string]any{"email": email, "name": email, "role": role, "password": "correct horse battery"}).ok(t, 201, nil)
+	var s struct{ Token string }
+	a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"}).ok(t, 200, &s)
+	return s.Token
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/kopilka/kopilka/cases"
 	"maps"
 	"reflect"
 	"regexp"
@@ -48,6 +49,7 @@ var pathParameters = []struct{ prefix, param, component string }{
 	{"/v1/stores/", "id", "StoreID"},
 	{"/v1/operators/", "id", "OperatorID"},
 	{"/v1/keys/", "id", "KeyID"},
+	{"/v1/cases/", "id", "CaseID"},
 }
 
 // schemaNames names the schemas of the wire types whose Go names are not
@@ -87,6 +89,15 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[memberSession]():       "MemberSession",
 	reflect.TypeFor[codeSent]():            "CodeSent",
 	reflect.TypeFor[whoamiJSON]():          "Whoami",
+	reflect.TypeFor[cases.Opening]():       "CaseOpening",
+	reflect.TypeFor[cases.Note]():          "CaseNote",
+	reflect.TypeFor[cases.Stats]():         "CaseStats",
+	reflect.TypeFor[cases.Compensation]():  "CaseCompensation",
+	reflect.TypeFor[casePage]():            "CasePage",
+	reflect.TypeFor[caseText]():            "CaseNoteInput",
+	reflect.TypeFor[caseResolution]():      "CaseResolution",
+	reflect.TypeFor[caseReopening]():       "CaseReopening",
+	reflect.TypeFor[caseCompensated]():     "CaseCompensated",
 }
 
 // scalarSchemas are Go types written as one of the prose's scalar schemas.

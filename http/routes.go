@@ -5,6 +5,7 @@ import (
 
 	"net/http"
 
+	"github.com/kopilka/kopilka/cases"
 	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/testclock"
@@ -69,6 +70,15 @@ func (s *Server) Routes() []Route {
 		{Method: "PUT", Pattern: "/v1/members/{id}/categories", Action: access.MembersCategories, Status: http.StatusOK, In: typeOf[categoriesJSON](), Out: typeOf[kopilka.Member](), Summary: "Choose a member's personal categories", handle: s.putCategories},
 		{Method: "GET", Pattern: "/v1/members/{id}/transactions", Action: access.LedgerHistory, Status: http.StatusOK, Out: typeOf[transactionPage](), Summary: "A member's history", handle: s.transactions},
 		{Method: "POST", Pattern: "/v1/members/{id}/adjustments", Action: access.LedgerAdjust, Status: http.StatusCreated, In: typeOf[kopilka.Adjustment](), Out: typeOf[kopilka.Transaction](), Summary: "Credit or debit points by hand", handle: s.adjust},
+
+		{Method: "POST", Pattern: "/v1/cases", Action: access.CasesWrite, Status: http.StatusCreated, In: typeOf[cases.Opening](), Out: typeOf[cases.Case](), Summary: "Open a service case", handle: s.openCase},
+		{Method: "GET", Pattern: "/v1/cases", Action: access.CasesRead, Status: http.StatusOK, Out: typeOf[casePage](), Summary: "List service cases", handle: s.listCases},
+		{Method: "GET", Pattern: "/v1/cases/stats", Action: access.CasesRead, Status: http.StatusOK, Out: typeOf[cases.Stats](), Summary: "The service centre's figures", handle: s.caseStats},
+		{Method: "GET", Pattern: "/v1/cases/{id}", Action: access.CasesRead, Status: http.StatusOK, Out: typeOf[cases.Case](), Summary: "Read a service case", handle: s.getCase},
+		{Method: "POST", Pattern: "/v1/cases/{id}/notes", Action: access.CasesWrite, Status: http.StatusOK, In: typeOf[caseText](), Out: typeOf[cases.Case](), Summary: "Add a note to a case", handle: s.noteCase},
+		{Method: "POST", Pattern: "/v1/cases/{id}/resolve", Action: access.CasesWrite, Status: http.StatusOK, In: typeOf[caseResolution](), Out: typeOf[cases.Case](), Summary: "Resolve a case", handle: s.resolveCase},
+		{Method: "POST", Pattern: "/v1/cases/{id}/reopen", Action: access.CasesWrite, Status: http.StatusOK, In: typeOf[caseReopening](), Out: typeOf[cases.Case](), Summary: "Open a resolved case again", handle: s.reopenCase},
+		{Method: "POST", Pattern: "/v1/cases/{id}/compensations", Action: access.CasesCompensate, Status: http.StatusCreated, In: typeOf[cases.Compensation](), Out: typeOf[caseCompensated](), Summary: "Give or take points from a case", handle: s.compensateCase},
 
 		{Method: "GET", Pattern: "/v1/cards/{number}", Action: access.CardsRead, Status: http.StatusOK, Out: typeOf[kopilka.Card](), Summary: "Read a card", handle: s.getCard},
 		{Method: "POST", Pattern: "/v1/cards/{number}/block", Action: access.CardsBlock, Status: http.StatusOK, Out: typeOf[kopilka.Card](), Summary: "Block a card", handle: s.blockCard},

@@ -24,12 +24,31 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 	if err := audit.Err(); err != nil {
 		return t, err
 	}
+	if err := s.CheckAdjustment(ctx, &a, key); err != nil {
+		return t, err
+	}
+	err = kopilka.RetryRace(func() error {
+		return s.DB.Update(ctx, func(tx Tx) error {
+			var bal kopilka.Balance
+			var err error
+			if t, bal, _, err = s.PostAdjustment(ctx, tx, memberID, a, key); err != nil {
+				return err
+			}
+			return audit.Record(ctx, tx, bal, t)
+		})
+	})
+	return t, err
+}
+
+// CheckAdjustment checks an adjustment and its idempotency key before any
+// transaction, trimming its reason: the support role's limit at a time
+// (EFORBIDDEN) and every field (EINVALID naming it).
+func (s *Service) CheckAdjustment(ctx context.Context, a *kopilka.Adjustment, key string) error {
 	p := kopilka.PrincipalFrom(ctx)
 	if p.Role == kopilka.RoleSupport && (a.Points > s.SupportLimit || a.Points < -s.SupportLimit) {
-		return t, &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: fmt.Sprintf("the support role may adjust at most %d points at a time; ask an operator", s.SupportLimit),
+		return &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: fmt.Sprintf("the support role may adjust at most %d points at a time; ask an operator", s.SupportLimit),
 			Fields: []kopilka.FieldError{{Field: "points", Detail: fmt.Sprintf("at most %d either way for the support role", s.SupportLimit)}}}
 	}
-	actor := p.Actor()
 	var pr kopilka.Problems
 	a.Reason = strings.TrimSpace(a.Reason)
 	if a.Points == 0 {
@@ -46,77 +65,80 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 		pr.Add("expires_days", "a debit takes no life: give expires_days or expires_months only with a credit")
 	}
 	kopilka.CheckID(&pr, "Idempotency-Key", key, false)
-	if err := pr.Err(); err != nil {
-		return kopilka.Transaction{}, err
-	}
+	return pr.Err()
+}
+
+// PostAdjustment posts a checked adjustment (CheckAdjustment) inside the
+// caller's transaction, which must end with the audit entry: it locks the
+// member's balance, takes the support role's daily allowances, and credits
+// a new lot or debits lots as spending does. With a key, a repeat of the
+// same adjustment returns the first transaction and replayed true; another
+// adjustment under the key is EIDEMPOTENCY. It returns the balance before.
+// Errors: ENOTFOUND (member), ECONFLICT (erased member), EINSUFFICIENT,
+// EFORBIDDEN (allowance), EPOINTSCAP.
+func (s *Service) PostAdjustment(ctx context.Context, tx Tx, memberID string, a kopilka.Adjustment, key string) (t kopilka.Transaction, bal kopilka.Balance, replayed bool, err error) {
 	eng, err := s.Live.Engine(ctx)
 	if err != nil {
-		return kopilka.Transaction{}, err
+		return t, bal, false, err
 	}
 	prog := eng.Programme
 	hash := kopilka.HashJSON(a)
 	now := s.Env.Time()
-	err = kopilka.RetryRace(func() error {
-		return s.DB.Update(ctx, func(tx Tx) error {
-			bal, err := tx.LockBalance(ctx, memberID) // ENOTFOUND for an unknown member
-			if err != nil {
-				return err
+	p := kopilka.PrincipalFrom(ctx)
+	bal, err = tx.LockBalance(ctx, memberID) // ENOTFOUND for an unknown member
+	if err != nil {
+		return t, bal, false, err
+	}
+	if m, err := tx.Member(ctx, memberID); err != nil {
+		return t, bal, false, err
+	} else if m.Status == kopilka.StatusErased {
+		return t, bal, false, kopilka.Errorf(kopilka.ECONFLICT, "the member's personal data was erased on request: the account takes no adjustments")
+	}
+	// Under the member's lock a replay sees the adjustment its twin committed.
+	if key != "" {
+		prev, err := tx.TransactionByKey(ctx, memberID, key)
+		if err == nil {
+			if prev.RequestHash != hash {
+				return t, bal, false, kopilka.FieldErr(kopilka.EIDEMPOTENCY, "Idempotency-Key", "was used for a different adjustment")
 			}
-			if m, err := tx.Member(ctx, memberID); err != nil {
-				return err
-			} else if m.Status == kopilka.StatusErased {
-				return kopilka.Errorf(kopilka.ECONFLICT, "the member's personal data was erased on request: the account takes no adjustments")
-			}
-			// Under the member's lock a replay sees the adjustment its twin committed.
-			if key != "" {
-				prev, err := tx.TransactionByKey(ctx, memberID, key)
-				if err == nil {
-					if prev.RequestHash != hash {
-						return kopilka.FieldErr(kopilka.EIDEMPOTENCY, "Idempotency-Key", "was used for a different adjustment")
-					}
-					t = prev
-					return audit.Record(ctx, tx, bal, t)
-				} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
-					return err
-				}
-			}
-			if p.Role == kopilka.RoleSupport {
-				if err := s.supportAllowance(ctx, tx, p, memberID, a.Points, now); err != nil {
-					return err
-				}
-			}
-			e := NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: memberID, Kind: kopilka.KindAdjustment, Reason: a.Reason,
-				Actor: actor, IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
-			if a.Points > 0 {
-				expires := prog.ExpiresAfter(now)
-				if a.Life().Set() {
-					expires = a.Life().After(now)
-				}
-				e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, expires, now)
-			} else {
-				d, err := SettleDue(ctx, tx, s.Env, memberID, bal, now, true)
-				if err != nil {
-					return err
-				}
-				if -a.Points > d.Balance.Available {
-					return &kopilka.Error{Code: kopilka.EINSUFFICIENT, Message: "the member has fewer points available than the debit",
-						Fields: []kopilka.FieldError{{Field: "points", Detail: "is more than the available balance"}}, Extra: map[string]any{"available": d.Balance.Available}}
-				}
-				if !e.Consume(d.Spendable, -a.Points, kopilka.AccountAdjustment) {
-					return kopilka.Errorf(kopilka.EINTERNAL, "ledger: lots of member %s hold less than the balance", memberID)
-				}
-			}
-			if err := e.Fits(bal, prog.BalanceCap(), "points"); err != nil {
-				return err
-			}
-			if err := tx.Post(ctx, e); err != nil {
-				return err // ECONFLICT: a twin won the key; retryRace runs again
-			}
-			t = e.Tx
-			return audit.Record(ctx, tx, bal, t)
-		})
-	})
-	return t, err
+			return prev, bal, true, nil
+		} else if kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			return t, bal, false, err
+		}
+	}
+	if p.Role == kopilka.RoleSupport {
+		if err := s.supportAllowance(ctx, tx, p, memberID, a.Points, now); err != nil {
+			return t, bal, false, err
+		}
+	}
+	e := NewEntry(kopilka.Transaction{ID: s.Env.NewID(), MemberID: memberID, Kind: kopilka.KindAdjustment, Reason: a.Reason,
+		Actor: p.Actor(), IdempotencyKey: key, RequestHash: hash, CreatedAt: now})
+	if a.Points > 0 {
+		expires := prog.ExpiresAfter(now)
+		if a.Life().Set() {
+			expires = a.Life().After(now)
+		}
+		e.AddLot(s.Env.NewID(), a.Points, kopilka.AccountAdjustment, now, expires, now)
+	} else {
+		d, err := SettleDue(ctx, tx, s.Env, memberID, bal, now, true)
+		if err != nil {
+			return t, bal, false, err
+		}
+		if -a.Points > d.Balance.Available {
+			return t, bal, false, &kopilka.Error{Code: kopilka.EINSUFFICIENT, Message: "the member has fewer points available than the debit",
+				Fields: []kopilka.FieldError{{Field: "points", Detail: "is more than the available balance"}}, Extra: map[string]any{"available": d.Balance.Available}}
+		}
+		if !e.Consume(d.Spendable, -a.Points, kopilka.AccountAdjustment) {
+			return t, bal, false, kopilka.Errorf(kopilka.EINTERNAL, "ledger: lots of member %s hold less than the balance", memberID)
+		}
+	}
+	if err := e.Fits(bal, prog.BalanceCap(), "points"); err != nil {
+		return t, bal, false, err
+	}
+	if err := tx.Post(ctx, e); err != nil {
+		return t, bal, false, err // ECONFLICT: a twin won the key; retryRace runs again
+	}
+	return e.Tx, bal, false, nil
 }
 
 // supportAllowance takes an adjustment of points (either way) from the

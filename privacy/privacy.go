@@ -14,6 +14,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/cases"
 )
 
 // Tx is the storage the privacy requests need.
@@ -24,7 +25,8 @@ type Tx interface {
 	// AuditEntries lists entries matching the filter, newest first.
 	AuditEntries(ctx context.Context, f kopilka.AuditFilter) ([]kopilka.AuditEntry, error)
 	// ForgetMember deletes the member's one-time code rows (and those of
-	// the addresses) and its messages waiting in the outbox.
+	// the addresses) and its messages waiting in the outbox, and erases the
+	// words of its service cases.
 	ForgetMember(ctx context.Context, memberID string, addresses []string) error
 	// LockBalance reads the member's balance and holds it until the
 	// transaction ends; ENOTFOUND for an unknown member.
@@ -33,6 +35,8 @@ type Tx interface {
 	Member(ctx context.Context, id string) (kopilka.Member, error)
 	// MemberPurchases returns up to limit purchases after the transaction named.
 	MemberPurchases(ctx context.Context, memberID, afterTx string, limit int) ([]*kopilka.Purchase, error)
+	// MemberCases returns the member's service cases with their notes.
+	MemberCases(ctx context.Context, memberID string, limit int) ([]cases.Case, error)
 	// MemberSessions returns what is kept of the member's sessions.
 	MemberSessions(ctx context.Context, memberID string) ([]kopilka.Session, error)
 	// RevokeSessions ends every live session of the member.
@@ -61,6 +65,7 @@ type Export struct {
 	Transactions []kopilka.Transaction `json:"transactions"`
 	Purchases    []ExportedPurchase    `json:"purchases"`
 	Sessions     []kopilka.Session     `json:"sessions"`
+	Cases        []cases.Case          `json:"cases"`
 	Audit        []kopilka.AuditEntry  `json:"audit"`
 }
 
@@ -159,6 +164,9 @@ func (s *Service) Export(ctx context.Context, memberID string) (x Export, err er
 			after = page[len(page)-1].TxID
 		}
 		if x.Sessions, err = tx.MemberSessions(ctx, memberID); err != nil {
+			return err
+		}
+		if x.Cases, err = tx.MemberCases(ctx, memberID, 1000); err != nil {
 			return err
 		}
 		if x.Audit, err = tx.AuditEntries(ctx, kopilka.AuditFilter{Target: memberID, Limit: 1000}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/cases"
 )
 
 // AllLots returns every lot of the member, spent ones too, oldest first.
@@ -36,8 +37,10 @@ func (t *Tx) MemberSessions(ctx context.Context, memberID string) ([]kopilka.Ses
 }
 
 // ForgetMember deletes what Kopilka keeps of a member outside the member's
-// row and the ledger: the one-time code rows of its addresses and the
-// messages to it waiting in the outbox.
+// row and the ledger: the one-time code rows of its addresses, the
+// messages to it waiting in the outbox, and the words of its service cases
+// (subjects, resolutions and notes; the cases' kinds, times and points
+// stay, as the ledger's do).
 func (t *Tx) ForgetMember(ctx context.Context, memberID string, addresses []string) error {
 	for _, a := range addresses {
 		if _, err := t.execNow(ctx, `DELETE FROM otp_codes WHERE address = $1`, a); err != nil {
@@ -50,5 +53,27 @@ func (t *Tx) ForgetMember(ctx context.Context, memberID string, addresses []stri
 	if _, err := t.execNow(ctx, `DELETE FROM outbox WHERE member_id = $1`, memberID); err != nil {
 		return fmt.Errorf("forget messages: %w", err)
 	}
+	if _, err := t.execNow(ctx, `UPDATE case_notes SET text = '(erased)' WHERE case_id IN (SELECT id FROM cases WHERE member_id = $1)`, memberID); err != nil {
+		return fmt.Errorf("forget case notes: %w", err)
+	}
+	if _, err := t.execNow(ctx, `UPDATE cases SET subject = '(erased)', resolution = CASE WHEN resolution = '' THEN '' ELSE '(erased)' END
+		WHERE member_id = $1`, memberID); err != nil {
+		return fmt.Errorf("forget cases: %w", err)
+	}
 	return nil
+}
+
+// MemberCases returns the member's service cases with their notes, newest
+// first, at most limit.
+func (t *Tx) MemberCases(ctx context.Context, memberID string, limit int) ([]cases.Case, error) {
+	list, err := t.Cases(ctx, cases.Query{MemberID: memberID, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i], err = t.Case(ctx, list[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
 }
