@@ -10,6 +10,8 @@ package cases
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -139,8 +141,8 @@ type Tx interface {
 // Adjuster posts an adjustment inside the caller's transaction: the
 // ledger's Service.
 type Adjuster interface {
-	CheckAdjustment(ctx context.Context, a *kopilka.Adjustment, key string) error
-	PostAdjustment(ctx context.Context, tx ledger.Tx, memberID string, a kopilka.Adjustment, key string) (kopilka.Transaction, kopilka.Balance, bool, error)
+	PrepareAdjustment(ctx context.Context, a kopilka.Adjustment, key string) (ledger.Prepared, error)
+	PostAdjustment(ctx context.Context, tx ledger.Tx, memberID string, prep ledger.Prepared) (kopilka.Transaction, kopilka.Balance, bool, error)
 }
 
 // Service runs the cases over the database.
@@ -422,22 +424,30 @@ func (s *Service) Compensate(ctx context.Context, id string, comp Compensation, 
 	if err := access.Allow(ctx, access.CasesCompensate); err != nil {
 		return c, t, err
 	}
-	if err := s.Ledger.CheckAdjustment(ctx, &adj, key); err != nil {
+	// The ledger's key and reason name the case; both are known before the
+	// transaction, as is the programme the points are posted under.
+	ledgerKey := ""
+	if key != "" {
+		var pr kopilka.Problems
+		if kopilka.CheckID(&pr, "Idempotency-Key", key, false); pr.Err() != nil {
+			return c, t, pr.Err()
+		}
+		sum := sha256.Sum256([]byte(id + "\x00" + key))
+		ledgerKey = "case:" + hex.EncodeToString(sum[:16])
+	}
+	reason := strings.TrimSpace(adj.Reason)
+	adj.Reason = "case " + shortID(id) + ": " + reason
+	if reason == "" {
+		adj.Reason = ""
+	}
+	prep, err := s.Ledger.PrepareAdjustment(ctx, adj, ledgerKey)
+	if err != nil {
 		return c, t, err
 	}
 	c, err = s.change(ctx, access.CasesCompensate, id, func(tx Tx, c *Case, actor string, now time.Time) ([]Note, error) {
-		ledgerKey := ""
-		if key != "" {
-			ledgerKey = "case:" + c.ID + ":" + key
-			if len(ledgerKey) > 200 {
-				return nil, kopilka.Invalid("Idempotency-Key", "is too long")
-			}
-		}
-		a := adj
-		a.Reason = "case " + shortID(c.ID) + ": " + adj.Reason
 		var replayed bool
 		var err error
-		t, _, replayed, err = s.Ledger.PostAdjustment(ctx, tx, c.MemberID, a, ledgerKey)
+		t, _, replayed, err = s.Ledger.PostAdjustment(ctx, tx, c.MemberID, prep)
 		if err != nil {
 			return nil, err
 		}
@@ -452,7 +462,7 @@ func (s *Service) Compensate(ctx context.Context, id string, comp Compensation, 
 			return nil, kopilka.Errorf(kopilka.EPOINTSCAP, "the case's compensations overflow")
 		}
 		c.Compensated = sum
-		return []Note{{Kind: "compensation", Text: adj.Reason, TxID: t.ID, Points: adj.Points}}, nil
+		return []Note{{Kind: "compensation", Text: reason, TxID: t.ID, Points: comp.Points}}, nil
 	})
 	return c, t, err
 }

@@ -24,14 +24,15 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 	if err := audit.Err(); err != nil {
 		return t, err
 	}
-	if err := s.CheckAdjustment(ctx, &a, key); err != nil {
+	prep, err := s.PrepareAdjustment(ctx, a, key)
+	if err != nil {
 		return t, err
 	}
 	err = kopilka.RetryRace(func() error {
 		return s.DB.Update(ctx, func(tx Tx) error {
 			var bal kopilka.Balance
 			var err error
-			if t, bal, _, err = s.PostAdjustment(ctx, tx, memberID, a, key); err != nil {
+			if t, bal, _, err = s.PostAdjustment(ctx, tx, memberID, prep); err != nil {
 				return err
 			}
 			return audit.Record(ctx, tx, bal, t)
@@ -40,10 +41,31 @@ func (s *Service) Adjust(ctx context.Context, memberID string, a kopilka.Adjustm
 	return t, err
 }
 
-// CheckAdjustment checks an adjustment and its idempotency key before any
+// Prepared is an adjustment checked and ready to post: its idempotency key
+// and hash, and the programme it is posted under (read before the
+// transaction, so that posting waits for nothing else).
+type Prepared struct {
+	Adjustment kopilka.Adjustment
+	Key, hash  string
+	programme  kopilka.Programme
+}
+
+// PrepareAdjustment checks an adjustment and its idempotency key before any
 // transaction, trimming its reason: the support role's limit at a time
-// (EFORBIDDEN) and every field (EINVALID naming it).
-func (s *Service) CheckAdjustment(ctx context.Context, a *kopilka.Adjustment, key string) error {
+// (EFORBIDDEN) and every field (EINVALID naming it); and reads the
+// programme it will be posted under.
+func (s *Service) PrepareAdjustment(ctx context.Context, a kopilka.Adjustment, key string) (Prepared, error) {
+	if err := s.checkAdjustment(ctx, &a, key); err != nil {
+		return Prepared{}, err
+	}
+	eng, err := s.Live.Engine(ctx)
+	if err != nil {
+		return Prepared{}, err
+	}
+	return Prepared{Adjustment: a, Key: key, hash: kopilka.HashJSON(a), programme: eng.Programme}, nil
+}
+
+func (s *Service) checkAdjustment(ctx context.Context, a *kopilka.Adjustment, key string) error {
 	p := kopilka.PrincipalFrom(ctx)
 	if p.Role == kopilka.RoleSupport && (a.Points > s.SupportLimit || a.Points < -s.SupportLimit) {
 		return &kopilka.Error{Code: kopilka.EFORBIDDEN, Message: fmt.Sprintf("the support role may adjust at most %d points at a time; ask an operator", s.SupportLimit),
@@ -68,7 +90,7 @@ func (s *Service) CheckAdjustment(ctx context.Context, a *kopilka.Adjustment, ke
 	return pr.Err()
 }
 
-// PostAdjustment posts a checked adjustment (CheckAdjustment) inside the
+// PostAdjustment posts a prepared adjustment (PrepareAdjustment) inside the
 // caller's transaction, which must end with the audit entry: it locks the
 // member's balance, takes the support role's daily allowances, and credits
 // a new lot or debits lots as spending does. With a key, a repeat of the
@@ -76,13 +98,8 @@ func (s *Service) CheckAdjustment(ctx context.Context, a *kopilka.Adjustment, ke
 // adjustment under the key is EIDEMPOTENCY. It returns the balance before.
 // Errors: ENOTFOUND (member), ECONFLICT (erased member), EINSUFFICIENT,
 // EFORBIDDEN (allowance), EPOINTSCAP.
-func (s *Service) PostAdjustment(ctx context.Context, tx Tx, memberID string, a kopilka.Adjustment, key string) (t kopilka.Transaction, bal kopilka.Balance, replayed bool, err error) {
-	eng, err := s.Live.Engine(ctx)
-	if err != nil {
-		return t, bal, false, err
-	}
-	prog := eng.Programme
-	hash := kopilka.HashJSON(a)
+func (s *Service) PostAdjustment(ctx context.Context, tx Tx, memberID string, prep Prepared) (t kopilka.Transaction, bal kopilka.Balance, replayed bool, err error) {
+	a, key, hash, prog := prep.Adjustment, prep.Key, prep.hash, prep.programme
 	now := s.Env.Time()
 	p := kopilka.PrincipalFrom(ctx)
 	bal, err = tx.LockBalance(ctx, memberID) // ENOTFOUND for an unknown member

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/kopilka/kopilka"
@@ -169,7 +170,11 @@ func (b *browser) open(path string) {
 func (b *browser) fill(sel, text string) {
 	b.t.Helper()
 	c := chromedp.CSS(sel)
-	b.run(chromedp.WaitVisible(c), chromedp.Clear(c), chromedp.SendKeys(c, text))
+	b.run(chromedp.WaitVisible(c))
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).value = "") === ""`, sel))); err != nil {
+		b.t.Fatalf("browser: empty %s: %v", sel, err)
+	}
+	b.run(chromedp.SendKeys(c, text))
 }
 
 // click clicks the element and waits until the page's address matches want
@@ -220,9 +225,75 @@ func (b *browser) has(sel string) bool {
 	return n > 0
 }
 
-// screenshot keeps the page as an artefact named name.png.
+// axeSource is axe-core, vendored (testdata/axe/README.md).
+var axeSource = sync.OnceValues(func() ([]byte, error) { return os.ReadFile("testdata/axe/axe.min.js") })
+
+// violation is one failed axe rule.
+type violation struct {
+	ID, Impact, Help string
+	Nodes            []struct{ Target []string }
+}
+
+// accessible runs axe-core on the page and fails the test on a violation
+// of a WCAG 2.x A or AA rule whose impact is serious or critical (contrast,
+// labels, names of links and buttons, the page's language and the like).
+func (b *browser) accessible(name string) {
+	b.t.Helper()
+	for _, v := range b.violations(name) {
+		var where []string
+		for _, n := range v.Nodes {
+			where = append(where, strings.Join(n.Target, " "))
+		}
+		b.t.Errorf("page %s: %s (%s): %s at %v", name, v.ID, v.Impact, v.Help, where)
+	}
+}
+
+// violations are the serious and critical ones axe-core finds on the page.
+func (b *browser) violations(name string) []violation {
+	b.t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		b.t.Fatalf("axe-core: %v", err)
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](string(src)+";true")); err != nil {
+		b.t.Fatalf("axe-core on %s: %v", name, err)
+	}
+	await := func(p *runtime.EvaluateParams) { p.AwaitPromise = ptr(true) }
+	vs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]violation](
+		`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]}).then(r => r.violations)`, await))
+	if err != nil {
+		b.t.Fatalf("axe-core on %s: %v", name, err)
+	}
+	var bad []violation
+	for _, v := range vs {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			bad = append(bad, v)
+		}
+	}
+	return bad
+}
+
+// light fails the test when the page and what it loaded weigh 100 KB or
+// more: the page's first load, as the issue asks (from the browser's own
+// resource timing, so the CSS, script, icon and pictures count).
+func (b *browser) light(name string) {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).reduce((s, e) => s + (e.decodedBodySize || 0), 0)`))
+	if err != nil {
+		b.t.Fatalf("page weight of %s: %v", name, err)
+	}
+	if n >= 100_000 {
+		b.t.Errorf("page %s and its assets weigh %d bytes, want under 100 KB", name, n)
+	}
+	b.t.Logf("page %s: %d bytes with its assets", name, n)
+}
+
+// screenshot keeps the page as an artefact named name.png, after checking
+// that it is accessible and light.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	b.accessible(name)
+	b.light(name)
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("browser: screenshot: %v", err)

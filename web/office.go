@@ -7,6 +7,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/cases"
 )
 
 // The back office: sign-in, a member in one place, cards and receipts.
@@ -71,6 +72,8 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 	}{
 		{"/office/", "Overview", access.AuthWhoami},
 		{"/office/members", "Members", access.MembersRead},
+		{"/office/cases", "Service cases", access.CasesRead},
+		{"/office/audit", "Audit log", access.AuditRead},
 	} {
 		if access.Allow(r.Context(), m.action) == nil {
 			cur := r.URL.Path == m.href || m.href != "/office/" && strings.HasPrefix(r.URL.Path, m.href)
@@ -138,11 +141,19 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		data["History"] = items
 	}
-	for name, action := range map[string]access.Action{"CanBlock": access.MembersBlock, "CanUnblock": access.MembersUnblock,
+	if access.Allow(ctx, access.CasesRead) == nil {
+		cs, _, err := s.App.Cases.List(ctx, cases.Query{MemberID: id, Limit: 50})
+		if err != nil {
+			return err
+		}
+		data["Cases"], data["CaseKinds"], data["Channels"] = cs, cases.Kinds, cases.Channels
+	}
+	for name, action := range map[string]access.Action{"CanOpenCase": access.CasesWrite, "CanBlock": access.MembersBlock, "CanUnblock": access.MembersUnblock,
 		"CanIssue": access.MembersIssueCard, "CanBlockCard": access.CardsBlock, "CanReplace": access.CardsReplace} {
 		data[name] = access.Allow(ctx, action) == nil
 	}
 	data["Done"] = doneMessage(q, r.URL.Query().Get("done"))
+	data["Receipt"] = r.URL.Query().Get("receipt")
 	s.render(w, r, http.StatusOK, "member", Office, memberTitle(q, m), data)
 	return nil
 }
@@ -168,6 +179,11 @@ func doneMessage(q *request, done string) string {
 		"replaced":     q.T("The card is replaced; the member is told by SMS or e-mail."),
 		"issued":       q.T("A new card is issued."),
 		"cancelled":    q.T("The purchase is cancelled: its points are returned and taken back."),
+		"opened":       q.T("The case is opened."),
+		"noted":        q.T("The note is added."),
+		"resolved":     q.T("The case is resolved."),
+		"reopened":     q.T("The case is open again."),
+		"compensated":  q.T("The points are given and noted on the case."),
 	}[done]
 }
 

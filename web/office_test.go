@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
 )
@@ -94,29 +96,77 @@ func TestOffice_SupportFindsMemberBlocksAndReplacesCard(t *testing.T) {
 	b.contains("section[aria-labelledby=cards]", "replaced", fresh[len(fresh)-4:])
 	b.screenshot("office-member-replaced")
 
-	// Both changes are in the audit log as the operator's, from the pages.
-	entries, _, err := s.svc.Access.Audit(ctx, kopilka.AuditFilter{Limit: 50})
-	if err != nil {
-		t.Fatal(err)
+	// The member calls about it: a case, a compensation from it (sent
+	// twice, as a double click would: given once), then resolved.
+	b.run(chromedp.Click(chromedp.CSS("#open-case summary")))
+	b.fill("#case-subject", "Lost the card, asks for goodwill")
+	b.fill("#case-note", "Card lost on the metro")
+	b.click(`form[action="/office/cases"] button[type=submit]`, `^/office/cases/[^/]+\?done=opened`)
+	b.contains("#case-status", "open")
+	casePage := b.location()
+	b.fill("#comp-points", "200")
+	b.fill("#comp-reason", "Sorry for the trouble")
+	key, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS(`input[name=key]`)))
+	if err != nil || key == "" {
+		t.Fatalf("the compensation form has no idempotency key: %q %v", key, err)
 	}
-	seen := map[string]bool{}
-	for _, e := range entries {
-		if e.ActorKind == "operator" && e.Status == 303 {
-			seen[e.Action] = true
-			if strings.Contains(string(e.Request), "csrf") || strings.Contains(string(e.Request), "correct horse") {
-				t.Errorf("the audit entry keeps a secret: %s", e.Request)
-			}
-		}
-	}
-	for _, a := range []string{"POST /office/cards/block", "POST /office/cards/replace"} {
-		if !seen[a] {
-			t.Errorf("no audit entry %q by the operator: %v", a, seen)
-		}
-	}
+	b.click(`form[action$="/compensations"] button`, `done=compensated`)
+	b.contains("#case-compensated", "200 points")
+	b.contains("#case-log", "compensation", "Sorry for the trouble")
+	b.screenshot("office-case")
+	// The same form sent again (a resubmission after a timeout carries the
+	// same key): no second compensation.
+	b.run(chromedp.Navigate(casePage))
+	b.run(chromedp.SetValue(chromedp.CSS(`input[name=key]`), key))
+	b.fill("#comp-points", "200")
+	b.fill("#comp-reason", "Sorry for the trouble")
+	b.click(`form[action$="/compensations"] button`, `done=compensated`)
+	b.contains("#case-compensated", "200 points")
+	b.fill("#resolution", "New card issued, 200 points given")
+	b.click(`form[action$="/resolve"] button`, `done=resolved`)
+	b.contains("#case-status", "resolved")
 
-	// Support may not cancel a purchase, and the page offers no such button;
-	// signing out ends the session.
+	// The member's page shows the case and the compensation in the history.
+	b.open("/office/members/" + m.ID)
+	b.contains("section[aria-labelledby=cases]", "Lost the card", "resolved")
+	b.contains("section[aria-labelledby=history]", "Sorry for the trouble", "200")
+	b.contains("#balance-available", "1,700 points")
+	b.screenshot("office-member-after-case")
+
+	// Support has no audit log: the menu has no such item and the page is refused.
+	if b.has(`header a[href="/office/audit"]`) {
+		t.Error("support's menu offers the audit log")
+	}
+	b.open("/office/audit")
+	b.contains("h1", "Not allowed")
+	// Signing out ends the session.
 	b.click(`header form[action="/office/signout"] button`, `^/office/signin`)
 	b.open("/office/members/" + m.ID)
 	b.waitPath(`^/office/signin\?next=`)
+
+	// An administrator finds the operator's changes in the audit log, from the pages.
+	addOperator(t, s, "anna@example.com", kopilka.RoleAdmin, "")
+	b.signIn("anna@example.com")
+	b.open("/office/")
+	b.click(`header a[href="/office/audit"]`, `^/office/audit`)
+	b.contains("#audit-log", "POST /office/cards/block", "POST /office/cards/replace", "POST /office/cases/{id}/compensations",
+		"POST /office/cases", "vera@example.com")
+	b.screenshot("office-audit")
+	b.fill(`input[name=action]`, "POST /office/cases/{id}/compensations")
+	b.click(`form[action="/office/audit"] button`, `action=`)
+	if n, _ := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#audit-log tbody tr").length`)); n != 2 {
+		t.Errorf("the audit log holds %d compensations from the page, want 2 (the first and its replay)", n)
+	}
+	entries, _, err := s.svc.Access.Audit(ctx, kopilka.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.Contains(string(e.Request), "csrf") || strings.Contains(string(e.Request), "correct horse") {
+			t.Errorf("the audit entry keeps a secret: %s", e.Request)
+		}
+	}
+	if bal, err := s.svc.Ledger.Balance(ctx, m.ID); err != nil || bal.Available != 1700 {
+		t.Fatalf("balance after one compensation of 200: %+v %v", bal, err)
+	}
 }

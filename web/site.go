@@ -262,7 +262,11 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, p Page, err error) {
 	if p.Session == Member || strings.HasPrefix(p.Pattern, "/app/") {
 		app = Member
 	}
-	s.render(w, r, status, "error", app, q.T(title), map[string]any{"Message": msg, "Fields": fields, "Status": status})
+	back := ""
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.RequestURI() != r.URL.RequestURI() {
+		back = localPath(ref.RequestURI(), "")
+	}
+	s.render(w, r, status, "error", app, q.T(title), map[string]any{"Message": msg, "Fields": fields, "Status": status, "Back": back})
 }
 
 // langOf is the language the person chose (the cookie), else their browser's.
@@ -374,8 +378,15 @@ func (s *Site) loadTemplates() {
 
 var funcs = template.FuncMap{
 	"join": strings.Join,
-	"add":  func(a, b int64) int64 { return a + b },
-	"neg":  func(a int64) bool { return a < 0 },
+	// actor is the name in an actor ("operator:<id> (anna@example.com)" → anna@example.com).
+	"actor": func(a string) string {
+		if i := strings.LastIndex(a, " ("); i > 0 && strings.HasSuffix(a, ")") {
+			return a[i+2 : len(a)-1]
+		}
+		return a
+	},
+	"add": func(a, b int64) int64 { return a + b },
+	"neg": func(a int64) bool { return a < 0 },
 	"pct": func(part, whole int64) int64 {
 		if whole <= 0 {
 			return 0

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/web"
 )
@@ -201,5 +203,21 @@ func TestSite_SessionsCookiesAndForms(t *testing.T) {
 	r2.Body.Close()
 	if r2.StatusCode != http.StatusSeeOther {
 		t.Fatalf("an operator's token as a member's cookie: %d", r2.StatusCode)
+	}
+}
+
+// The accessibility check finds what it is there to find: a page with an
+// unlabelled field, a link without a name and grey on grey fails it.
+func TestAxe_FindsViolations(t *testing.T) {
+	b := newBrowser(t, "about:blank")
+	b.run(chromedp.Navigate(`data:text/html,<html><body><input type="text"><a href="/x"></a><p style="color:%23aaa;background:%23bbb">faint</p></body></html>`))
+	got := map[string]bool{}
+	for _, v := range b.violations("bad page") {
+		got[v.ID] = true
+	}
+	for _, want := range []string{"label", "link-name", "color-contrast", "html-has-lang"} {
+		if !got[want] {
+			t.Errorf("axe-core did not report %s on a page that breaks it: %v", want, got)
+		}
 	}
 }

@@ -57,6 +57,9 @@ commands:
   jobs run-once  run the background jobs once and exit: activate pending points,
                  expire old points, review tiers that are due, give birthday bonuses
   bench          drive a running server with concurrent tills and report throughput
+  operator create
+                 add a back-office operator (the first administrator), the password
+                 from KOPILKA_OPERATOR_PASSWORD or standard input
   version        print the version
 
 Run 'kopilka <command> -h' for the command's flags. Every flag can also be
@@ -85,6 +88,11 @@ func run(ctx context.Context, args []string) error {
 			return errors.New("usage: kopilka jobs run-once")
 		}
 		return jobsRunOnce(ctx, rest[1:])
+	case "operator":
+		if len(rest) == 0 || rest[0] != "create" {
+			return errors.New("usage: kopilka operator create -email … [-role admin]")
+		}
+		return operatorCreate(ctx, rest[1:], os.Stdin)
 	case "bench":
 		return bench(ctx, rest)
 	case "version", "-version", "--version":

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/storage/sqlite"
 	_ "modernc.org/sqlite"
 )
 
@@ -138,5 +140,34 @@ func TestServe_AStartThatCannotListenStopsFirst(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("serve made a database (and could have printed a key) before it could listen")
+	}
+}
+
+// The first administrator is added from the command line, the password
+// from standard input, and can then sign in; a short password is refused
+// and adds nobody.
+func TestOperatorCreate_TheFirstAdministrator(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	ctx := context.Background()
+	if err := operatorCreate(ctx, []string{"-database-url", "sqlite://" + path, "-create", "-email", "anna@example.com", "-name", "Anna"},
+		strings.NewReader("short\n")); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("a short password: %v", err)
+	}
+	if err := operatorCreate(ctx, []string{"-database-url", "sqlite://" + path, "-email", "anna@example.com", "-name", "Anna"},
+		strings.NewReader("correct horse battery\n")); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := app.New(db)
+	sess, o, err := svc.Access.Login(ctx, "anna@example.com", "correct horse battery")
+	if err != nil || o.Role != kopilka.RoleAdmin || sess.Token == "" {
+		t.Fatalf("sign-in of the new administrator: %+v %v", o, err)
+	}
+	if err := operatorCreate(ctx, []string{"-database-url", "sqlite://" + path}, strings.NewReader("x\n")); err == nil {
+		t.Fatal("no -email was accepted")
 	}
 }
