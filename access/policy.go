@@ -36,6 +36,8 @@ const (
 	LedgerHistory Action = "ledger.history"
 	LedgerAdjust  Action = "ledger.adjust"
 
+	ReportsOverview Action = "reports.overview"
+
 	CasesRead       Action = "cases.read"
 	CasesWrite      Action = "cases.write"
 	CasesCompensate Action = "cases.compensate"
@@ -131,6 +133,8 @@ var Policy = map[Action]Rule{
 	LedgerBalance: {tillLookup, "read balances"},
 	LedgerHistory: {backOffice, "read members' histories"},
 	LedgerAdjust:  {backOffice, "adjust balances"},
+
+	ReportsOverview: {programmeTeam, "read the programme's overview"},
 
 	CasesRead:       {backOffice, "read service cases"},
 	CasesWrite:      {backOffice, "open, note and resolve service cases"},

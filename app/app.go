@@ -21,6 +21,7 @@ import (
 	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/purchases"
+	"github.com/kopilka/kopilka/reports"
 	"github.com/kopilka/kopilka/storage"
 	"github.com/kopilka/kopilka/testclock"
 )
@@ -45,6 +46,8 @@ type App struct {
 	Privacy *privacy.Service
 	// Cases keeps the service centre's cases.
 	Cases *cases.Service
+	// Reports gives the programme's figures.
+	Reports *reports.Service
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -68,6 +71,7 @@ func New(db *storage.DB) *App {
 	a.Access.Wake, a.Members.Wake = a.Notify.Wake, a.Notify.Wake
 	a.Clock = &testclock.Service{DB: storage.For[testclock.Tx](db), Env: env}
 	a.Privacy = &privacy.Service{DB: storage.For[privacy.Tx](db), Env: env}
+	a.Reports = &reports.Service{DB: storage.For[reports.Tx](db), Env: env, Live: a.Programme}
 	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
 	return a
 }

@@ -177,6 +177,7 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"POST /v1/cases": func(f *authz, own bool) (string, any) {
 		return "/v1/cases", map[string]any{"member_id": f.owner, "kind": "request", "subject": "a new card"}
 	},
+	"GET /v1/overview":    func(f *authz, own bool) (string, any) { return "/v1/overview", nil },
 	"GET /v1/cases":       func(f *authz, own bool) (string, any) { return "/v1/cases?member_id=" + f.owner, nil },
 	"GET /v1/cases/stats": func(f *authz, own bool) (string, any) { return "/v1/cases/stats", nil },
 	"GET /v1/cases/{id}":  func(f *authz, own bool) (string, any) { return "/v1/cases/" + f.openCase(""), nil },

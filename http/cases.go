@@ -151,3 +151,12 @@ func (s *Server) compensateCase(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, caseCompensated{Case: c, Transaction: t})
 	return nil
 }
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.App.Reports.Overview(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}

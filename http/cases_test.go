@@ -7,6 +7,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/cases"
+	"github.com/kopilka/kopilka/reports"
 )
 
 type caseReply struct {
@@ -156,6 +157,34 @@ func TestCases_ConcurrentCompensationsKeepTheLimits(t *testing.T) {
 			if got.Compensated != 2000 || bal.Available != 2000 || notes != 10 {
 				t.Fatalf("compensated %d, balance %d, notes %d; want 2000, 2000, 10", got.Compensated, bal.Available, notes)
 			}
+		})
+	}
+}
+
+// The overview counts members, this month's points by kind, what is
+// outstanding and its value, today's purchases and open cases.
+func TestOverview_TheProgrammeAtAGlance(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			a.do(t, "PATCH", "/v1/programme", adminKey, map[string]any{"pending_days": 0}).ok(t, 200, nil)
+			m := a.createMember(t, map[string]any{"phone": "+79161112240"})
+			a.createMember(t, map[string]any{"phone": "+79161112241"})
+			a.credit(t, m.ID, 100)
+			// 1,000.00 earns 5 % = 50 points; 30 points pay part of it.
+			a.do(t, "POST", "/v1/purchases", posKey, map[string]any{"receipt_id": "o-1", "store_id": "store-1", "member_id": m.ID, "spend_points": 30,
+				"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 100000, "amount": 100000}}}).ok(t, 200, nil)
+			a.do(t, "POST", "/v1/cases", adminKey, map[string]any{"member_id": m.ID, "kind": "request", "subject": "x"}).ok(t, 201, nil)
+			var o reports.Overview
+			a.do(t, "GET", "/v1/overview", adminKey, nil).ok(t, 200, &o)
+			var b kopilka.BalanceView
+			a.do(t, "GET", "/v1/members/"+m.ID+"/balance", adminKey, nil).ok(t, 200, &b)
+			if o.Members != 2 || o.NewMembers != 2 || o.Active30 != 1 || o.PurchasesToday != 1 || o.OpenCases != 1 ||
+				o.Adjusted != 100 || o.Spent != 30 || o.Issued == 0 || o.Expired != 0 ||
+				o.Outstanding != b.Available || o.Outstanding != 100-30+o.Issued || o.OutstandingValue != o.Outstanding*100 {
+				t.Fatalf("overview %+v (balance %+v)", o, b)
+			}
+			a.do(t, "GET", "/v1/overview", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/kopilka/kopilka/cases"
 	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
+	"github.com/kopilka/kopilka/reports"
 	"github.com/kopilka/kopilka/testclock"
 
 	"github.com/kopilka/kopilka"
@@ -70,6 +71,8 @@ func (s *Server) Routes() []Route {
 		{Method: "PUT", Pattern: "/v1/members/{id}/categories", Action: access.MembersCategories, Status: http.StatusOK, In: typeOf[categoriesJSON](), Out: typeOf[kopilka.Member](), Summary: "Choose a member's personal categories", handle: s.putCategories},
 		{Method: "GET", Pattern: "/v1/members/{id}/transactions", Action: access.LedgerHistory, Status: http.StatusOK, Out: typeOf[transactionPage](), Summary: "A member's history", handle: s.transactions},
 		{Method: "POST", Pattern: "/v1/members/{id}/adjustments", Action: access.LedgerAdjust, Status: http.StatusCreated, In: typeOf[kopilka.Adjustment](), Out: typeOf[kopilka.Transaction](), Summary: "Credit or debit points by hand", handle: s.adjust},
+
+		{Method: "GET", Pattern: "/v1/overview", Action: access.ReportsOverview, Status: http.StatusOK, Out: typeOf[reports.Overview](), Summary: "The programme's figures now", handle: s.overview},
 
 		{Method: "POST", Pattern: "/v1/cases", Action: access.CasesWrite, Status: http.StatusCreated, In: typeOf[cases.Opening](), Out: typeOf[cases.Case](), Summary: "Open a service case", handle: s.openCase},
 		{Method: "GET", Pattern: "/v1/cases", Action: access.CasesRead, Status: http.StatusOK, Out: typeOf[casePage](), Summary: "List service cases", handle: s.listCases},

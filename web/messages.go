@@ -168,6 +168,19 @@ var russian = map[string]string{
 	"Older entries": "Более ранние записи",
 	"No entries.":   "Записей нет.",
 
+	"The programme now":          "Программа сейчас",
+	"new this month:":            "новых в этом месяце:",
+	"Active in the last 30 days": "Активны за 30 дней",
+	"Purchases today":            "Покупок сегодня",
+	"Points issued this month":   "Начислено баллов в этом месяце",
+	"by hand:":                   "вручную:",
+	"Points spent this month":    "Потрачено баллов в этом месяце",
+	"Points expired this month":  "Сгорело баллов в этом месяце",
+	"Points outstanding":         "Баллов на счетах",
+	"worth":                      "на сумму",
+	"pending:":                   "ожидают:",
+	"Open service cases":         "Открытых обращений",
+
 	// Chosen at run time (dynamicTexts).
 	"Overview":              "Обзор",
 	"Not allowed":           "Нет доступа",

@@ -83,10 +83,19 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 	return items
 }
 
+// officeHome is the overview: the programme's figures for the roles that
+// read them, and the member search for the service centre.
 func (s *Site) officeHome(w http.ResponseWriter, r *http.Request) error {
 	q := reqOf(r)
-	s.render(w, r, http.StatusOK, "office", Office, q.T("Back office"), map[string]any{
-		"Who": q.who, "CanMembers": access.Allow(r.Context(), access.MembersRead) == nil})
+	data := map[string]any{"CanMembers": access.Allow(r.Context(), access.MembersRead) == nil}
+	if access.Allow(r.Context(), access.ReportsOverview) == nil {
+		o, err := s.App.Reports.Overview(r.Context())
+		if err != nil {
+			return err
+		}
+		data["O"] = o
+	}
+	s.render(w, r, http.StatusOK, "office", Office, q.T("Overview"), data)
 	return nil
 }
 

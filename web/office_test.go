@@ -60,7 +60,10 @@ func TestOffice_SupportFindsMemberBlocksAndReplacesCard(t *testing.T) {
 	b.click("form button[type=submit]", `^/office/signin`)
 	b.contains("#signin-error", "wrong")
 	b.signIn("vera@example.com")
-	b.contains("h1", "Back office")
+	b.contains("h1", "Overview")
+	if b.has("#overview") {
+		t.Error("support sees the programme's figures")
+	}
 
 	b.fill("#q", "+7 916 123-45-67")
 	b.click("form[role=search] button", `^/office/members/`+m.ID)
@@ -148,6 +151,9 @@ func TestOffice_SupportFindsMemberBlocksAndReplacesCard(t *testing.T) {
 	addOperator(t, s, "anna@example.com", kopilka.RoleAdmin, "")
 	b.signIn("anna@example.com")
 	b.open("/office/")
+	b.contains("#ov-members", "1")
+	b.contains("#ov-outstanding", "1,700")
+	b.screenshot("office-overview")
 	b.click(`header a[href="/office/audit"]`, `^/office/audit`)
 	b.contains("#audit-log", "POST /office/cards/block", "POST /office/cards/replace", "POST /office/cases/{id}/compensations",
 		"POST /office/cases", "vera@example.com")

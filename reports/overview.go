@@ -1,0 +1,103 @@
+// Package reports gives the programme's figures at a glance: the back
+// office's overview of members, points and service cases. (The analytics
+// of who buys and who drifts away build on it.)
+package reports
+
+import (
+	"context"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/pricing"
+)
+
+// Overview is the programme now: members (every one not erased), those
+// registered this month and those with a purchase in the last 30 days;
+// the points issued (earned and given, net of what refunds took back),
+// spent, expired and adjusted by hand this month (calendar month in the
+// programme's time zone); the points outstanding (available and pending)
+// and what the available ones are worth in money (minor units, at the
+// programme's point value); purchases today; service cases open now.
+type Overview struct {
+	At         time.Time `json:"at"`
+	MonthStart time.Time `json:"month_start"`
+	DayStart   time.Time `json:"day_start"`
+
+	Members    int64 `json:"members"`
+	NewMembers int64 `json:"new_members"`
+	Active30   int64 `json:"active_30_days"`
+
+	Issued   int64 `json:"points_issued"`
+	Spent    int64 `json:"points_spent"`
+	Expired  int64 `json:"points_expired"`
+	Adjusted int64 `json:"points_adjusted"`
+
+	Outstanding        int64 `json:"points_outstanding"`
+	OutstandingPending int64 `json:"points_pending"`
+	OutstandingValue   int64 `json:"outstanding_value"`
+
+	PurchasesToday int64 `json:"purchases_today"`
+	OpenCases      int64 `json:"open_cases"`
+}
+
+// Counts are what the database counts for the overview.
+type Counts struct {
+	Members, NewMembers, Active                int64
+	Issued, Spent, Expired, Adjusted           int64
+	Outstanding, OutstandingPending, Purchases int64
+	OpenCases                                  int64
+}
+
+// Tx is what the overview reads.
+type Tx interface {
+	// OverviewCounts counts members (registered since month), members with
+	// a purchase since active, the postings to the programme's accounts
+	// since month, the balances, purchases since day and open cases.
+	OverviewCounts(ctx context.Context, month, day, active time.Time) (Counts, error)
+}
+
+// Live gives the compiled programme (its time zone and point value).
+type Live interface {
+	Engine(ctx context.Context) (*pricing.Engine, error)
+}
+
+// Service computes the figures.
+type Service struct {
+	DB   kopilka.Transactor[Tx]
+	Env  *kopilka.Env
+	Live Live
+}
+
+// Overview returns the programme's figures now (roles admin, operator,
+// marketing).
+func (s *Service) Overview(ctx context.Context) (o Overview, err error) {
+	if err := access.Allow(ctx, access.ReportsOverview); err != nil {
+		return o, err
+	}
+	eng, err := s.Live.Engine(ctx)
+	if err != nil {
+		return o, err
+	}
+	now := s.Env.Time()
+	local := now.In(eng.Loc)
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, eng.Loc)
+	month := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, eng.Loc)
+	var c Counts
+	err = s.DB.View(ctx, func(tx Tx) (err error) {
+		c, err = tx.OverviewCounts(ctx, month, day, now.Add(-30*24*time.Hour))
+		return err
+	})
+	if err != nil {
+		return o, err
+	}
+	value, ok := kopilka.Mul(c.Outstanding, eng.Programme.PointValue)
+	if !ok {
+		value = -1 // past int64: shown as unknown rather than wrong
+	}
+	return Overview{At: now, MonthStart: month.UTC(), DayStart: day.UTC(),
+		Members: c.Members, NewMembers: c.NewMembers, Active30: c.Active,
+		Issued: c.Issued, Spent: c.Spent, Expired: c.Expired, Adjusted: c.Adjusted,
+		Outstanding: c.Outstanding, OutstandingPending: c.OutstandingPending, OutstandingValue: value,
+		PurchasesToday: c.Purchases, OpenCases: c.OpenCases}, nil
+}
