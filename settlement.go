@@ -1,6 +1,12 @@
 package kopilka
 
-import "time"
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
 
 // PartnerEntry is one ledger transaction at a partner's store.
 type PartnerEntry struct {
@@ -94,3 +100,38 @@ func (st *Statement) Total() error {
 // minor units holds (9.2·10^18): only a programme with absurd figures
 // (point_value, rules) gets there.
 var ErrStatementTooLarge = Invalid("period", "the statement's amounts pass 9223372036854775807 minor units: check the programme's point_value and rules")
+
+// FileName names the statement's file, without an extension:
+// statement-<partner>-<period>, or statement-<partner>-<from>-<to> (dates
+// YYYYMMDD) for a span that is no month.
+func (st Statement) FileName() string {
+	name := st.PartnerID + "-" + st.Period
+	if st.Period == "" {
+		name = st.PartnerID + "-" + st.From.Format("20060102") + "-" + st.To.Format("20060102")
+	}
+	return "statement-" + name
+}
+
+// WriteCSV writes the statement as CSV: a header, one row per ledger
+// transaction (at, kind, receipt_id, refund_id, store_id, tx_id, and the
+// points issued and redeemed), then a row of the net totals.
+func (st Statement) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"at", "kind", "receipt_id", "refund_id", "store_id", "tx_id", "issued", "redeemed"})
+	for _, e := range st.Entries {
+		_ = cw.Write([]string{e.At.Format(time.RFC3339Nano), e.Kind, csvCell(e.ReceiptID), csvCell(e.RefundID), csvCell(e.StoreID), e.TxID,
+			strconv.FormatInt(e.Issued, 10), strconv.FormatInt(e.Redeemed, 10)})
+	}
+	_ = cw.Write([]string{st.To.Format(time.RFC3339), "total", "", "", "", "",
+		strconv.FormatInt(st.NetIssued, 10), strconv.FormatInt(st.NetRedeemed, 10)})
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvCell keeps a spreadsheet from reading an id as a formula.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -23,6 +23,9 @@ type Tx interface {
 	PutPartner(ctx context.Context, p kopilka.Partner) error
 	// PutStore inserts the store or replaces the one with its id.
 	PutStore(ctx context.Context, o kopilka.Store) error
+	// Settlements returns the partner's closed statements, newest first,
+	// without their entries (at most 240: twenty years of months).
+	Settlements(ctx context.Context, partnerID string) ([]kopilka.Statement, error)
 	// Settlement returns the closed statement of the period, or ENOTFOUND.
 	Settlement(ctx context.Context, partnerID, period string) (kopilka.Statement, error)
 	// Store returns the store, or ENOTFOUND.

@@ -42,6 +42,26 @@ func (s *Service) statement(ctx context.Context, tx Tx, partnerID string, from, 
 	return st, st.Total()
 }
 
+// Settlements lists the partner's closed months, newest first, without
+// their entries (read one with Statement). A principal of another partner
+// finds the partner missing.
+func (s *Service) Settlements(ctx context.Context, partnerID string) (sts []kopilka.Statement, err error) {
+	if err := access.Allow(ctx, access.PartnersReports); err != nil {
+		return nil, err
+	}
+	if !access.Reaches(ctx, partnerID, "") {
+		return nil, errNoPartner
+	}
+	err = s.DB.View(ctx, func(tx Tx) error {
+		if _, err := s.partner(ctx, tx, partnerID); err != nil {
+			return err
+		}
+		sts, err = tx.Settlements(ctx, partnerID)
+		return err
+	})
+	return sts, err
+}
+
 // Statement reports a partner's points for a month ("2026-10"), or for
 // [from, to) when period is empty. A closed month gives its frozen totals.
 func (s *Service) Statement(ctx context.Context, partnerID, period string, from, to time.Time) (kopilka.Statement, error) {

@@ -230,6 +230,9 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"POST /v1/partners/{id}/settlements": func(f *authz, own bool) (string, any) {
 		return "/v1/partners/" + f.partner(own) + "/settlements", map[string]any{"period": "2025-01"}
 	},
+	"GET /v1/partners/{id}/settlements": func(f *authz, own bool) (string, any) {
+		return "/v1/partners/" + f.partner(own) + "/settlements", nil
+	},
 	"GET /v1/partners/{id}/settlements/{period}": func(f *authz, own bool) (string, any) {
 		return "/v1/partners/" + f.partner(own) + "/settlements/2025-01", nil
 	},

@@ -89,6 +89,7 @@ var schemaNames = map[reflect.Type]string{
 	reflect.TypeFor[memberSession]():       "MemberSession",
 	reflect.TypeFor[codeSent]():            "CodeSent",
 	reflect.TypeFor[whoamiJSON]():          "Whoami",
+	reflect.TypeFor[settlementList]():      "SettlementList",
 	reflect.TypeFor[cases.Opening]():       "CaseOpening",
 	reflect.TypeFor[cases.Note]():          "CaseNote",
 	reflect.TypeFor[cases.Stats]():         "CaseStats",

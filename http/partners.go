@@ -1,9 +1,7 @@
 package http
 
 import (
-	"encoding/csv"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -125,16 +123,8 @@ func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// cell keeps a spreadsheet from reading an id as a formula.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// writeStatement answers JSON, or CSV for ?format=csv or Accept: text/csv:
-// one row per ledger transaction, then a row of totals.
+// writeStatement answers JSON, or CSV for ?format=csv or Accept: text/csv
+// (kopilka.Statement.WriteCSV).
 func writeStatement(w http.ResponseWriter, r *http.Request, st kopilka.Statement) error {
 	format := r.URL.Query().Get("format")
 	switch {
@@ -146,21 +136,8 @@ func writeStatement(w http.ResponseWriter, r *http.Request, st kopilka.Statement
 		return kopilka.Invalid("format", `must be "json" or "csv"`)
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	name := st.PartnerID + "-" + st.Period
-	if st.Period == "" {
-		name = st.PartnerID + "-" + st.From.Format("20060102") + "-" + st.To.Format("20060102")
-	}
-	w.Header().Set("Content-Disposition", `attachment; filename="statement-`+name+`.csv"`)
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"at", "kind", "receipt_id", "refund_id", "store_id", "tx_id", "issued", "redeemed"})
-	for _, e := range st.Entries {
-		_ = cw.Write([]string{e.At.Format(time.RFC3339Nano), e.Kind, cell(e.ReceiptID), cell(e.RefundID), cell(e.StoreID), e.TxID,
-			strconv.FormatInt(e.Issued, 10), strconv.FormatInt(e.Redeemed, 10)})
-	}
-	_ = cw.Write([]string{st.To.Format(time.RFC3339), "total", "", "", "", "",
-		strconv.FormatInt(st.NetIssued, 10), strconv.FormatInt(st.NetRedeemed, 10)})
-	cw.Flush()
-	return cw.Error()
+	w.Header().Set("Content-Disposition", `attachment; filename="`+st.FileName()+`.csv"`)
+	return st.WriteCSV(w)
 }
 
 // spanParam reads the query parameter name ("from" or "to"; absent: zero):
@@ -192,4 +169,17 @@ func dayParam(v string, loc *time.Location, end bool) (time.Time, bool) {
 		d = d.AddDate(0, 0, 1) // the whole of that day
 	}
 	return d.UTC(), true
+}
+
+type settlementList struct {
+	Items []kopilka.Statement `json:"items"`
+}
+
+func (s *Server) listSettlements(w http.ResponseWriter, r *http.Request) error {
+	sts, err := s.App.Coalition.Settlements(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, settlementList{Items: sts})
+	return nil
 }

@@ -185,3 +185,19 @@ func (t *Tx) Settlement(ctx context.Context, partnerID, period string) (kopilka.
 	var st kopilka.Statement
 	return st, json.Unmarshal([]byte(raw), &st)
 }
+
+// Settlements returns the partner's closed statements, newest period
+// first, without their entries.
+func (t *Tx) Settlements(ctx context.Context, partnerID string) ([]kopilka.Statement, error) {
+	rows, err := t.query(ctx, `SELECT statement FROM settlements WHERE partner_id = $1 ORDER BY period DESC LIMIT 240`, partnerID)
+	return collect(rows, err, "settlements", func(s Scanner) (kopilka.Statement, error) {
+		var raw string
+		var st kopilka.Statement
+		if err := s.Scan(&raw); err != nil {
+			return st, err
+		}
+		err := json.Unmarshal([]byte(raw), &st)
+		st.Entries = nil
+		return st, err
+	})
+}

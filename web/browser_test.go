@@ -38,6 +38,7 @@ type site struct {
 	url  string
 	svc  *app.App
 	sent *outbox
+	srv  *khttp.Server
 }
 
 // outbox keeps the messages the server sends (one-time codes, notices).
@@ -74,9 +75,10 @@ func newSite(t *testing.T, dialect string) *site {
 	box := &outbox{sent: map[string]string{}}
 	box.flush = func() { _, _ = svc.Notify.Flush(sysCtx()) }
 	svc.SetSender(box)
-	srv := httptest.NewServer(khttp.NewServer(svc, slog.New(slog.DiscardHandler), "test"))
+	api := khttp.NewServer(svc, slog.New(slog.DiscardHandler), "test")
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &site{url: srv.URL, svc: svc, sent: box}
+	return &site{url: srv.URL, svc: svc, sent: box, srv: api}
 }
 
 // browser is a headless Chromium tab.
@@ -228,6 +230,9 @@ func (b *browser) has(sel string) bool {
 // axeSource is axe-core, vendored (testdata/axe/README.md).
 var axeSource = sync.OnceValues(func() ([]byte, error) { return os.ReadFile("testdata/axe/axe.min.js") })
 
+// awaitPromise makes Evaluate wait for the promise the expression gives.
+func awaitPromise(p *runtime.EvaluateParams) { p.AwaitPromise = ptr(true) }
+
 // violation is one failed axe rule.
 type violation struct {
 	ID, Impact, Help string
@@ -258,9 +263,8 @@ func (b *browser) violations(name string) []violation {
 	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](string(src)+";true")); err != nil {
 		b.t.Fatalf("axe-core on %s: %v", name, err)
 	}
-	await := func(p *runtime.EvaluateParams) { p.AwaitPromise = ptr(true) }
 	vs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]violation](
-		`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]}).then(r => r.violations)`, await))
+		`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]}).then(r => r.violations)`, awaitPromise))
 	if err != nil {
 		b.t.Fatalf("axe-core on %s: %v", name, err)
 	}

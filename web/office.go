@@ -73,6 +73,7 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 		{"/office/", "Overview", access.AuthWhoami},
 		{"/office/members", "Members", access.MembersRead},
 		{"/office/cases", "Service cases", access.CasesRead},
+		{"/office/partners", "Partners", access.PartnersList},
 		{"/office/audit", "Audit log", access.AuditRead},
 	} {
 		if access.Allow(r.Context(), m.action) == nil {
@@ -189,6 +190,7 @@ func doneMessage(q *request, done string) string {
 		"issued":       q.T("A new card is issued."),
 		"cancelled":    q.T("The purchase is cancelled: its points are returned and taken back."),
 		"opened":       q.T("The case is opened."),
+		"store-saved":  q.T("The store is saved."),
 		"noted":        q.T("The note is added."),
 		"resolved":     q.T("The case is resolved."),
 		"reopened":     q.T("The case is open again."),

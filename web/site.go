@@ -43,6 +43,10 @@ type Site struct {
 	RequestID func(context.Context) string
 	// Timeout bounds the work of one page, as the API's Timeout does.
 	Timeout time.Duration
+	// TileURL is the address pattern of map tiles
+	// (https://tile.openstreetmap.org/{z}/{x}/{y}.png); "" draws no map.
+	// Set it before serving: the Content-Security-Policy allows its host.
+	TileURL string
 
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
@@ -64,15 +68,20 @@ func New(a *app.App, logger *slog.Logger, statusOf func(error) int, requestID fu
 
 // ServeHTTP serves the pages and their assets.
 func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	secureHeaders(w.Header())
+	secureHeaders(w.Header(), tileOrigin(s.TileURL))
 	s.mux.ServeHTTP(w, r)
 }
 
 // secureHeaders are on every answer of the site: no script, style, image or
-// form from anywhere but the server itself, no framing, no sniffing, and
-// no cache (pages hold personal data; assets override it).
-func secureHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+// form from anywhere but the server itself (images also from the map
+// tiles' origin, when there is one), no framing, no sniffing, and no cache
+// (pages hold personal data; assets override it).
+func secureHeaders(h http.Header, tiles string) {
+	img := "'self' data:"
+	if tiles != "" {
+		img += " " + tiles
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src "+img+"; "+
 		"connect-src 'self'; manifest-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -386,6 +395,13 @@ var funcs = template.FuncMap{
 		return a
 	},
 	"add": func(a, b int64) int64 { return a + b },
+	// deref is the number a pointer holds, for coordinates.
+	"deref": func(p *float64) float64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
 	"neg": func(a int64) bool { return a < 0 },
 	"pct": func(part, whole int64) int64 {
 		if whole <= 0 {

@@ -227,6 +227,7 @@ func serve(ctx context.Context, args []string) error {
 	supportDaily := fs.Int64("support-daily-limit", int64(envInt("SUPPORT_DAILY_LIMIT", 20_000)), "the most points one support operator may add and take in all in a day (0: no limit)")
 	supportMemberDaily := fs.Int64("support-member-daily-limit", int64(envInt("SUPPORT_MEMBER_DAILY_LIMIT", 2_000)), "the most points the support role may add and take on one member in a day (0: no limit)")
 	otpWebhook := fs.String("otp-webhook", env("OTP_WEBHOOK", ""), "URL that gets members' one-time codes as JSON {channel, to, text} to send by SMS or e-mail (default: none; member sign-in by code is off)")
+	mapTiles := fs.String("map-tiles", env("MAP_TILES", ""), "address pattern of map tiles for the pages' store maps, such as https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: no map; the pages list the stores)")
 	otpLog := fs.Bool("otp-log", env("OTP_LOG", "") == "true" || env("OTP_LOG", "") == "1", "write members' one-time codes to this log instead of sending them: for development only")
 	otpWebhookToken := fs.String("otp-webhook-token", env("OTP_WEBHOOK_TOKEN", ""), "bearer token sent to the one-time code webhook")
 	testClock := fs.Bool("test-clock", envBool("TEST_CLOCK"), "run on the test clock, for rehearsing time on a copy of the programme: the clock stands still and an admin moves it forward (POST /v1/clock); never in production")
@@ -270,6 +271,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	api := kopilkahttp.NewServer(svc, logger, Version)
+	if *mapTiles != "" {
+		if !strings.Contains(*mapTiles, "{z}") || !strings.Contains(*mapTiles, "{x}") || !strings.Contains(*mapTiles, "{y}") ||
+			!(strings.HasPrefix(*mapTiles, "https://") || strings.HasPrefix(*mapTiles, "http://")) {
+			return fmt.Errorf("-map-tiles %q: give an http(s) address with {z}, {x} and {y}", *mapTiles)
+		}
+		api.Site.TileURL = *mapTiles
+	}
 	api.RateLimit, api.RateBurst = *rateLimit, *rateBurst
 	svc.Ledger.SupportLimit, svc.Ledger.SupportDailyLimit, svc.Ledger.SupportMemberDailyLimit = *supportLimit, *supportDaily, *supportMemberDaily
 	svc.Notify.Logger = logger

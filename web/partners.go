@@ -1,0 +1,159 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+)
+
+// Partners and stores: the lists a partner's manager sees scoped to their
+// own partner, its statement for any span and its closed months, as pages
+// and as CSV.
+
+func (s *Site) partnerList(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	ps, err := s.App.Coalition.Partners(r.Context())
+	if err != nil {
+		return err
+	}
+	if q.who.Scoped() && len(ps) == 1 {
+		http.Redirect(w, r, "/office/partners/"+url.PathEscape(ps[0].ID), http.StatusSeeOther)
+		return nil
+	}
+	s.render(w, r, http.StatusOK, "partners", Office, q.T("Partners"), map[string]any{"Items": ps})
+	return nil
+}
+
+func (s *Site) partnerPage(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	ctx := r.Context()
+	id := r.PathValue("id")
+	p, err := s.App.Coalition.Partner(ctx, id)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"P": p}
+	if access.Allow(ctx, access.PartnersStores) == nil {
+		stores, err := s.App.Coalition.Stores(ctx, id, "", 500)
+		if err != nil {
+			return err
+		}
+		data["Stores"] = stores
+		data["Map"] = storeMap(s.TileURL, stores)
+	}
+	if access.Allow(ctx, access.PartnersReports) == nil {
+		sts, err := s.App.Coalition.Settlements(ctx, id)
+		if err != nil {
+			return err
+		}
+		local := s.App.Env.Time().In(q.zone())
+		data["Settlements"], data["CanReports"] = sts, true
+		data["From"] = time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, q.zone()).Format(time.DateOnly)
+		data["To"] = local.Format(time.DateOnly)
+	}
+	s.render(w, r, http.StatusOK, "partner", Office, p.Name, data)
+	return nil
+}
+
+// statementPage is a partner's statement for a span of days (from, to, in
+// the programme's time zone, to counting whole) or a month (period), as a
+// page or, with format=csv, a file.
+func (s *Site) statementPage(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	id := r.PathValue("id")
+	period := r.PathValue("period")
+	var from, to time.Time
+	if period == "" {
+		var err error
+		if from, err = dateParam(r, "from", q.zone(), false); err != nil {
+			return err
+		}
+		if to, err = dateParam(r, "to", q.zone(), true); err != nil {
+			return err
+		}
+	}
+	st, err := s.App.Coalition.Statement(r.Context(), id, period, from, to)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+st.FileName()+`.csv"`)
+		return st.WriteCSV(w)
+	}
+	csvURL := r.URL.Path + "?" + withParam(r.URL.Query(), "format", "csv")
+	shown := st.Entries
+	if len(shown) > 500 {
+		shown = shown[:500]
+	}
+	s.render(w, r, http.StatusOK, "statement", Office, q.T("Statement")+": "+id, map[string]any{"St": st, "Entries": shown,
+		"More": len(st.Entries) - len(shown), "CSV": csvURL})
+	return nil
+}
+
+// dateParam reads a date (YYYY-MM-DD) in loc; end makes it the next day's
+// start, so that the day counts whole.
+func dateParam(r *http.Request, name string, loc *time.Location, end bool) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get(name), loc)
+	if err != nil {
+		return time.Time{}, kopilka.Invalid(name, "must be a date, YYYY-MM-DD")
+	}
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t.UTC(), nil
+}
+
+func withParam(v url.Values, k, val string) string {
+	c := url.Values{}
+	for key, vs := range v {
+		c[key] = vs
+	}
+	c.Set(k, val)
+	return c.Encode()
+}
+
+func (s *Site) storePage(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	st, err := s.App.Coalition.Store(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"S": st, "CanWrite": access.Allow(r.Context(), access.StoresWrite) == nil,
+		"Done": doneMessage(q, r.URL.Query().Get("done")), "Map": storeMap(s.TileURL, []kopilka.Store{st})}
+	s.render(w, r, http.StatusOK, "store", Office, st.Name, data)
+	return nil
+}
+
+// changeStore changes a store's name, address, place and status from its
+// page; the opening hours and time zone stay as they are.
+func (s *Site) changeStore(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	id := r.PathValue("id")
+	in := kopilka.Store{ID: id, Name: f.Get("name"), Address: f.Get("address"), Status: f.Get("status")}
+	sent := map[string]bool{"name": true, "address": true, "status": true, "lat": true, "lon": true}
+	for _, c := range []struct {
+		name string
+		dst  **float64
+	}{{"lat", &in.Lat}, {"lon", &in.Lon}} {
+		v := strings.TrimSpace(strings.Replace(f.Get(c.name), ",", ".", 1))
+		if v == "" {
+			continue
+		}
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return kopilka.Invalid(c.name, "must be a number of degrees, such as 55.7558")
+		}
+		*c.dst = &x
+	}
+	if _, err := s.App.Coalition.ChangeStore(r.Context(), in, kopilka.Change{Sent: sent, Patch: true}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/stores/"+url.PathEscape(id)+"?done=store-saved", http.StatusSeeOther)
+	return nil
+}
