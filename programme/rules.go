@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/pricing"
 )
 
 // PutRule adds a programme rule or replaces the one with the same id.
@@ -17,6 +19,39 @@ func (s *Service) PutRule(ctx context.Context, r kopilka.Rule) (kopilka.Programm
 		}
 		return nil
 	})
+}
+
+// Draft is the live programme with the rule added or put in place of the
+// one with its id: what a change would make, for checking, testing and
+// simulating it before it is saved. It changes nothing.
+func (s *Service) Draft(ctx context.Context, r kopilka.Rule) (kopilka.Programme, error) {
+	if err := access.Allow(ctx, access.ProgrammeRead); err != nil {
+		return kopilka.Programme{}, err
+	}
+	e, err := s.Engine(ctx)
+	if err != nil {
+		return kopilka.Programme{}, err
+	}
+	p := e.Programme
+	p.Rules = slices.Clone(p.Rules)
+	if i := slices.IndexFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == r.ID }); i >= 0 {
+		p.Rules[i] = r
+	} else {
+		p.Rules = append(p.Rules, r)
+	}
+	return p, nil
+}
+
+// CheckRule checks a rule as the programme would take it, the live
+// programme's other rules and limits included, without saving it: nil, or
+// EINVALID naming the field (rules[i].condition, with the line and column
+// of a condition's error).
+func (s *Service) CheckRule(ctx context.Context, r kopilka.Rule) error {
+	p, err := s.Draft(ctx, r)
+	if err != nil {
+		return err
+	}
+	return pricing.Validate(p)
 }
 
 // DeleteRule removes a programme rule.

@@ -58,15 +58,46 @@ func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quo
 	if err := s.reachStore(ctx, r.StoreID); err != nil {
 		return kopilka.Quote{}, err
 	}
+	e, err := s.Live.Engine(ctx)
+	if err != nil {
+		return kopilka.Quote{}, err
+	}
+	return s.calculate(ctx, r, e)
+}
+
+// TestReceipt quotes a receipt, as a till would, against the live
+// programme and, when draft is not nil, against that draft of it too: the
+// receipt tester of the back office, for the roles that simulate the
+// programme (a till's role is not needed). It changes nothing. A draft
+// that does not compile is EINVALID naming its field.
+func (s *Service) TestReceipt(ctx context.Context, r kopilka.Receipt, draft *kopilka.Programme) (live kopilka.Quote, drafted *kopilka.Quote, err error) {
+	if err := access.Allow(ctx, access.ProgrammeSimulate); err != nil {
+		return live, nil, err
+	}
+	e, err := s.Live.Engine(ctx)
+	if err != nil {
+		return live, nil, err
+	}
+	var de *pricing.Engine
+	if draft != nil {
+		if de, err = pricing.Compile(*draft); err != nil {
+			return live, nil, err
+		}
+	}
+	if live, err = s.calculate(ctx, r, e); err != nil || de == nil {
+		return live, nil, err
+	}
+	dq, err := s.calculate(ctx, r, de)
+	return live, &dq, err
+}
+
+// calculate quotes a receipt against the engine.
+func (s *Service) calculate(ctx context.Context, r kopilka.Receipt, e *pricing.Engine) (kopilka.Quote, error) {
 	now := s.Env.Time()
 	if err := r.Validate(now); err != nil {
 		return kopilka.Quote{}, err
 	}
 	site, err := s.Sites.SiteFor(ctx, &r, now)
-	if err != nil {
-		return kopilka.Quote{}, err
-	}
-	e, err := s.Live.Engine(ctx)
 	if err != nil {
 		return kopilka.Quote{}, err
 	}

@@ -206,10 +206,31 @@ func (b *browser) waitPath(want string) {
 	}
 }
 
+// waitText waits until the element's text holds want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, sel)))
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s says %q, want it to hold %q", sel, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // text is the element's visible text.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	b.run(chromedp.WaitVisible(chromedp.CSS(sel)))
+	wctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+		main, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		b.t.Fatalf("browser: no %s on %s: %v; the page says: %.600s", sel, b.location(), err, main)
+	}
 	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
 		b.t.Fatalf("browser: text of %s: %v (at %s)", sel, err, b.location())

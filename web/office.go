@@ -66,20 +66,29 @@ func (s *Site) signOut(cookie, signin string) func(w http.ResponseWriter, r *htt
 func (s *Site) officeMenu(r *http.Request) []menuItem {
 	q := reqOf(r)
 	var items []menuItem
+	best, bestLen := -1, 0 // the item whose address is the longest start of this page's
 	for _, m := range []struct {
 		href, label string
 		action      access.Action
 	}{
 		{"/office/", "Overview", access.AuthWhoami},
 		{"/office/members", "Members", access.MembersRead},
+		{"/office/programme", "Programme", access.ProgrammeRead},
+		{"/office/programme/test", "Receipt tester", access.ProgrammeSimulate},
 		{"/office/cases", "Service cases", access.CasesRead},
 		{"/office/partners", "Partners", access.PartnersList},
 		{"/office/audit", "Audit log", access.AuditRead},
 	} {
-		if access.Allow(r.Context(), m.action) == nil {
-			cur := r.URL.Path == m.href || m.href != "/office/" && strings.HasPrefix(r.URL.Path, m.href)
-			items = append(items, menuItem{Href: m.href, Label: q.T(m.label), Current: cur})
+		if access.Allow(r.Context(), m.action) != nil {
+			continue
 		}
+		if (r.URL.Path == m.href || strings.HasPrefix(r.URL.Path, m.href)) && len(m.href) > bestLen {
+			best, bestLen = len(items), len(m.href)
+		}
+		items = append(items, menuItem{Href: m.href, Label: q.T(m.label)})
+	}
+	if best >= 0 {
+		items[best].Current = true
 	}
 	return items
 }
@@ -183,18 +192,21 @@ func memberTitle(q *request, m kopilka.Member) string {
 // doneMessage is the line a page shows after a change it redirected from.
 func doneMessage(q *request, done string) string {
 	return map[string]string{
-		"blocked":      q.T("The member is blocked."),
-		"unblocked":    q.T("The member is unblocked."),
-		"card-blocked": q.T("The card is blocked."),
-		"replaced":     q.T("The card is replaced; the member is told by SMS or e-mail."),
-		"issued":       q.T("A new card is issued."),
-		"cancelled":    q.T("The purchase is cancelled: its points are returned and taken back."),
-		"opened":       q.T("The case is opened."),
-		"store-saved":  q.T("The store is saved."),
-		"noted":        q.T("The note is added."),
-		"resolved":     q.T("The case is resolved."),
-		"reopened":     q.T("The case is open again."),
-		"compensated":  q.T("The points are given and noted on the case."),
+		"blocked":        q.T("The member is blocked."),
+		"unblocked":      q.T("The member is unblocked."),
+		"card-blocked":   q.T("The card is blocked."),
+		"replaced":       q.T("The card is replaced; the member is told by SMS or e-mail."),
+		"issued":         q.T("A new card is issued."),
+		"cancelled":      q.T("The purchase is cancelled: its points are returned and taken back."),
+		"opened":         q.T("The case is opened."),
+		"store-saved":    q.T("The store is saved."),
+		"rule-saved":     q.T("The rule is saved: it counts from the next receipt."),
+		"settings-saved": q.T("The settings are saved."),
+		"imported":       q.T("The programme is replaced by the imported document."),
+		"noted":          q.T("The note is added."),
+		"resolved":       q.T("The case is resolved."),
+		"reopened":       q.T("The case is open again."),
+		"compensated":    q.T("The points are given and noted on the case."),
 	}[done]
 }
 

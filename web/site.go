@@ -114,7 +114,9 @@ type Page struct {
 	// may not take it gets "forbidden" before anything is read. The use
 	// cases the page calls ask the policy themselves.
 	Action access.Action
-	handle func(w http.ResponseWriter, r *http.Request) error
+	// MaxBody is the most bytes a form may send (default 64 KB).
+	MaxBody int64
+	handle  func(w http.ResponseWriter, r *http.Request) error
 }
 
 // request is what a handler knows of the request beyond net/http's.
@@ -145,7 +147,11 @@ func (s *Site) wrap(p Page) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), s.Timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		limit := int64(64 << 10)
+		if p.MaxBody > 0 {
+			limit = p.MaxBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		q := &request{lang: langOf(r)}
 		if eng, err := s.App.Programme.Engine(ctx); err == nil {
 			q.loc = eng.Loc
@@ -395,6 +401,7 @@ var funcs = template.FuncMap{
 		return a
 	},
 	"add": func(a, b int64) int64 { return a + b },
+	"n64": func(i int) int64 { return int64(i) },
 	// deref is the number a pointer holds, for coordinates.
 	"deref": func(p *float64) float64 {
 		if p == nil {

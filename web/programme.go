@@ -1,0 +1,297 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/programme"
+)
+
+// The programme for marketing: its settings, rules and campaigns; a rule
+// edited in a form whose condition the server checks as it is typed; a
+// rule or campaign simulated on past receipts before it is switched on; a
+// receipt tested against the live programme and a draft; the programme
+// file exported and imported.
+
+func (s *Site) programmePage(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	p, err := s.App.Programme.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"P": p, "Done": doneMessage(q, r.URL.Query().Get("done")),
+		"CanWrite":    access.Allow(r.Context(), access.ProgrammeWrite) == nil,
+		"CanSimulate": access.Allow(r.Context(), access.ProgrammeSimulate) == nil}
+	s.render(w, r, http.StatusOK, "programme", Office, q.T("Programme"), data)
+	return nil
+}
+
+// saveSettings changes the programme's main settings from its page.
+func (s *Site) saveSettings(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	var pr kopilka.Problems
+	percent := func(name string) kopilka.Percent {
+		v, err := kopilka.ParsePercent(strings.TrimSpace(strings.Replace(f.Get(name), ",", ".", 1)))
+		if err != nil {
+			pr.Add(name, "must be a number of per cent, such as 5 or 2.5")
+		}
+		return v
+	}
+	whole := func(name string) int {
+		v, err := strconv.Atoi(strings.TrimSpace(f.Get(name)))
+		if err != nil {
+			pr.Add(name, "must be a whole number")
+		}
+		return v
+	}
+	earn, spend := percent("earn_rate_percent"), percent("max_spend_percent")
+	value, pending, expiry := whole("point_value"), whole("pending_days"), whole("expiry_months")
+	zone := strings.TrimSpace(f.Get("time_zone"))
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	_, err := s.App.Programme.UpdateProgramme(r.Context(), func(p *kopilka.Programme) error {
+		p.EarnRate, p.MaxSpend, p.PointValue, p.PendingDays, p.TimeZone = earn, spend, int64(value), pending, zone
+		if p.ExpiryDays == 0 {
+			p.ExpiryMonths = expiry
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/programme?done=settings-saved", http.StatusSeeOther)
+	return nil
+}
+
+// ruleFromForm reads the rule's form over the stored rule of its id (the
+// fields the form does not show stay as they are).
+func (s *Site) ruleFromForm(r *http.Request) (kopilka.Rule, error) {
+	f := r.PostForm
+	id := strings.TrimSpace(f.Get("id"))
+	var rule kopilka.Rule
+	if p, err := s.App.Programme.Programme(r.Context()); err == nil {
+		for _, x := range p.Rules {
+			if x.ID == id {
+				rule = x
+			}
+		}
+	} else {
+		return rule, err
+	}
+	var pr kopilka.Problems
+	list := func(name string) []string {
+		var out []string
+		for _, v := range strings.Split(f.Get(name), ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	number := func(name string) int64 {
+		v := strings.TrimSpace(f.Get(name))
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			pr.Add(name, "must be a whole number")
+		}
+		return n
+	}
+	rule.ID, rule.Name, rule.Kind = id, strings.TrimSpace(f.Get("name")), f.Get("kind")
+	rule.Condition = f.Get("condition")
+	rule.StartsAt, rule.EndsAt = strings.TrimSpace(f.Get("starts_at")), strings.TrimSpace(f.Get("ends_at"))
+	rule.Categories, rule.SKUs, rule.Tiers = list("categories"), list("skus"), list("tiers")
+	rule.Points, rule.Per, rule.Threshold = number("points"), number("per"), number("threshold")
+	rule.Priority = int(number("priority"))
+	rule.Disabled, rule.Stop = f.Get("disabled") != "", f.Get("stop") != ""
+	rule.Percent = 0
+	if v := strings.TrimSpace(strings.Replace(f.Get("percent"), ",", ".", 1)); v != "" {
+		p, err := kopilka.ParsePercent(v)
+		if err != nil {
+			pr.Add("percent", "must be a number of per cent, such as 5 or 2.5")
+		}
+		rule.Percent = p
+	}
+	rule.Factor = 0
+	if v := strings.TrimSpace(strings.Replace(f.Get("factor"), ",", ".", 1)); v != "" {
+		q, err := kopilka.ParseQuantity(v)
+		if err != nil {
+			pr.Add("factor", "must be a number, such as 2 or 1.5")
+		}
+		rule.Factor = q
+	}
+	return rule, pr.Err()
+}
+
+func (s *Site) ruleForm(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	p, err := s.App.Programme.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	rule := kopilka.Rule{Kind: kopilka.RulePercent}
+	if id != "new" {
+		found := false
+		for _, x := range p.Rules {
+			if x.ID == id {
+				rule, found = x, true
+			}
+		}
+		if !found {
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no rule has id %q", id)
+		}
+	}
+	s.renderRule(w, r, http.StatusOK, rule, id == "new", nil)
+	return nil
+}
+
+// ruleKinds are the kinds a rule form offers.
+var ruleKinds = []string{kopilka.RulePercent, kopilka.RulePerAmount, kopilka.RulePerUnit, kopilka.RuleMultiplier, kopilka.RulePerReceipt, kopilka.RuleThreshold}
+
+func (s *Site) renderRule(w http.ResponseWriter, r *http.Request, status int, rule kopilka.Rule, isNew bool, problems []kopilka.FieldError) {
+	q := reqOf(r)
+	title := q.T("New rule")
+	if !isNew {
+		title = q.T("Rule") + " " + rule.ID
+	}
+	s.render(w, r, status, "rule", Office, title, map[string]any{"R": rule, "New": isNew, "Kinds": ruleKinds, "Problems": problems,
+		"CanWrite": access.Allow(r.Context(), access.ProgrammeWrite) == nil, "CanSimulate": access.Allow(r.Context(), access.ProgrammeSimulate) == nil})
+}
+
+// problemsOf are the fields an EINVALID error names (nil for another error).
+func problemsOf(err error) []kopilka.FieldError {
+	var e *kopilka.Error
+	if errors.As(err, &e) && e.Code == kopilka.EINVALID {
+		if len(e.Fields) > 0 {
+			return e.Fields
+		}
+		return []kopilka.FieldError{{Field: "", Detail: e.Message}}
+	}
+	return nil
+}
+
+// saveRule saves the rule; a rule the programme refuses comes back in its
+// form with the fields at fault.
+func (s *Site) saveRule(w http.ResponseWriter, r *http.Request) error {
+	rule, err := s.ruleFromForm(r)
+	if err == nil {
+		_, err = s.App.Programme.PutRule(r.Context(), rule)
+	}
+	if probs := problemsOf(err); probs != nil {
+		s.renderRule(w, r, http.StatusUnprocessableEntity, rule, r.PostForm.Get("new") != "", probs)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/programme?done=rule-saved", http.StatusSeeOther)
+	return nil
+}
+
+// checkRule answers, as JSON for the form's script, whether the programme
+// would take the rule as it stands: {"ok": true} or the problems, each
+// with its field and detail (a condition's names the line and column).
+func (s *Site) checkRule(w http.ResponseWriter, r *http.Request) error {
+	type answer struct {
+		OK       bool                 `json:"ok"`
+		Problems []kopilka.FieldError `json:"problems,omitempty"`
+	}
+	rule, err := s.ruleFromForm(r)
+	if err == nil {
+		err = s.App.Programme.CheckRule(r.Context(), rule)
+	}
+	a := answer{OK: err == nil, Problems: problemsOf(err)}
+	if err != nil && a.Problems == nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(a)
+}
+
+// simulateRule shows what the rule in the form would have given on the
+// last days' receipts, against what the live programme gave them.
+func (s *Site) simulateRule(w http.ResponseWriter, r *http.Request) error {
+	rule, err := s.ruleFromForm(r)
+	if probs := problemsOf(err); probs != nil {
+		s.renderRule(w, r, http.StatusUnprocessableEntity, rule, r.PostForm.Get("new") != "", probs)
+		return nil
+	}
+	days, _ := strconv.Atoi(r.PostForm.Get("days"))
+	if days <= 0 {
+		days = 30
+	}
+	sim, err := s.App.Programme.Simulate(r.Context(), programme.Proposal{Days: days, Rule: &rule})
+	if probs := problemsOf(err); probs != nil {
+		s.renderRule(w, r, http.StatusUnprocessableEntity, rule, r.PostForm.Get("new") != "", probs)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	q := reqOf(r)
+	s.render(w, r, http.StatusOK, "simulation", Office, q.T("Simulation of rule")+" "+rule.ID, map[string]any{"Sim": sim, "Days": days, "Back": "/office/programme/rules/" + url.PathEscape(rule.ID)})
+	return nil
+}
+
+// simulateCampaign shows what a stored campaign would have given on the
+// last 30 days' receipts.
+func (s *Site) simulateCampaign(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	p, err := s.App.Programme.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	for _, c := range p.Campaigns {
+		if c.ID == id {
+			c.Enabled = true // as if switched on
+			sim, err := s.App.Programme.Simulate(r.Context(), programme.Proposal{Days: 30, Campaign: &c})
+			if err != nil {
+				return err
+			}
+			s.render(w, r, http.StatusOK, "simulation", Office, q.T("Simulation of campaign")+" "+id, map[string]any{"Sim": sim, "Days": 30, "Back": "/office/programme"})
+			return nil
+		}
+	}
+	return kopilka.Errorf(kopilka.ENOTFOUND, "no campaign has id %q", id)
+}
+
+// exportProgramme downloads the programme as its JSON document.
+func (s *Site) exportProgramme(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.App.Programme.Programme(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", `attachment; filename="programme.json"`)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"programme": p})
+}
+
+// importProgramme replaces the whole programme from a document pasted or
+// uploaded in the form ({"programme": …}, as the export gives it).
+func (s *Site) importProgramme(w http.ResponseWriter, r *http.Request) error {
+	doc := []byte(r.PostForm.Get("document"))
+	var in struct {
+		Programme *kopilka.Programme `json:"programme"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || in.Programme == nil {
+		return kopilka.Invalid("document", "must be a programme document as the export gives it: {\"programme\": {…}}")
+	}
+	if _, err := s.App.Programme.SetProgramme(r.Context(), *in.Programme); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/programme?done=imported", http.StatusSeeOther)
+	return nil
+}
