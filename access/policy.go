@@ -59,14 +59,17 @@ const (
 	StoresRead       Action = "stores.read"
 	StoresWrite      Action = "stores.write"
 
-	AuthLogin  Action = "auth.login"
-	AuthLogout Action = "auth.logout"
-	AuthWhoami Action = "auth.whoami"
-	AuthCode   Action = "auth.code"
-	AuthVerify Action = "auth.verify"
-	MeRead     Action = "me.read"
-	MeBalance  Action = "me.balance"
-	MeHistory  Action = "me.history"
+	AuthLogin    Action = "auth.login"
+	AuthLogout   Action = "auth.logout"
+	AuthWhoami   Action = "auth.whoami"
+	AuthCode     Action = "auth.code"
+	AuthVerify   Action = "auth.verify"
+	MeRead       Action = "me.read"
+	MeBalance    Action = "me.balance"
+	MeHistory    Action = "me.history"
+	MeTier       Action = "me.tier"
+	MeUpdate     Action = "me.update"
+	MeCategories Action = "me.categories"
 
 	OperatorsList   Action = "operators.list"
 	OperatorsRead   Action = "operators.read"
@@ -157,14 +160,17 @@ var Policy = map[Action]Rule{
 	StoresRead:       {storesRead, "read stores"},
 	StoresWrite:      {partnerOwn, "change stores"},
 
-	AuthLogin:  {nil, "sign in"},
-	AuthLogout: {everyone, "sign out"},
-	AuthWhoami: {everyone, "ask who they are"},
-	AuthCode:   {nil, "ask for a sign-in code"},
-	AuthVerify: {nil, "sign in by code"},
-	MeRead:     {members, "read their own profile"},
-	MeBalance:  {members, "read their own balance"},
-	MeHistory:  {members, "read their own history"},
+	AuthLogin:    {nil, "sign in"},
+	AuthLogout:   {everyone, "sign out"},
+	AuthWhoami:   {everyone, "ask who they are"},
+	AuthCode:     {nil, "ask for a sign-in code"},
+	AuthVerify:   {nil, "sign in by code"},
+	MeRead:       {members, "read their own profile"},
+	MeBalance:    {members, "read their own balance"},
+	MeHistory:    {members, "read their own history"},
+	MeTier:       {members, "read their own tier"},
+	MeUpdate:     {members, "change their own name and consents"},
+	MeCategories: {members, "choose their own categories"},
 
 	OperatorsList:   {admins, "list operators"},
 	OperatorsRead:   {admins, "read operators"},

@@ -262,6 +262,13 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /v1/me":              func(f *authz, own bool) (string, any) { return "/v1/me", nil },
 	"GET /v1/me/balance":      func(f *authz, own bool) (string, any) { return "/v1/me/balance", nil },
 	"GET /v1/me/transactions": func(f *authz, own bool) (string, any) { return "/v1/me/transactions", nil },
+	"PATCH /v1/me": func(f *authz, own bool) (string, any) {
+		return "/v1/me", map[string]any{"consents": map[string]any{"sms": true}}
+	},
+	"GET /v1/me/tier": func(f *authz, own bool) (string, any) { return "/v1/me/tier", nil },
+	"PUT /v1/me/categories": func(f *authz, own bool) (string, any) {
+		return "/v1/me/categories", map[string]any{"categories": []string{}}
+	},
 
 	"GET /v1/operators": func(f *authz, own bool) (string, any) { return "/v1/operators", nil },
 	"POST /v1/operators": func(f *authz, own bool) (string, any) {

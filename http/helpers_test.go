@@ -228,3 +228,11 @@ func (a *api) operator(t *testing.T, email, role string) string {
 	a.do(t, "POST", "/v1/auth/login", "", map[string]any{"email": email, "password": "correct horse battery"}).ok(t, 200, &s)
 	return s.Token
 }
+
+// readMember reads a member as admin.
+func (a *api) readMember(t *testing.T, id string) kopilka.Member {
+	t.Helper()
+	var m kopilka.Member
+	a.do(t, "GET", "/v1/members/"+id, adminKey, nil).ok(t, 200, &m)
+	return m
+}

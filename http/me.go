@@ -31,3 +31,38 @@ func (s *Server) myTransactions(w http.ResponseWriter, r *http.Request) error {
 		return s.App.Ledger.MyHistory(r.Context(), cur, limit)
 	})
 }
+
+func (s *Server) myTier(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.App.Programme.MyTier(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {
+	var in kopilka.MemberPatch
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.App.Members.UpdateMe(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (s *Server) putMyCategories(w http.ResponseWriter, r *http.Request) error {
+	var in categoriesJSON
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	m, err := s.App.Programme.MyCategories(r.Context(), in.Categories)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}

@@ -117,6 +117,9 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/auth/otp/verify", Action: access.AuthVerify, Status: http.StatusOK, In: typeOf[codeJSON](), Out: typeOf[memberSession](), Summary: "Trade a one-time code for a member token", handle: s.verifyCode},
 		{Method: "GET", Pattern: "/v1/me", Action: access.MeRead, Status: http.StatusOK, Out: typeOf[kopilka.Member](), Summary: "The signed-in member", handle: s.me},
 		{Method: "GET", Pattern: "/v1/me/balance", Action: access.MeBalance, Status: http.StatusOK, Out: typeOf[kopilka.BalanceView](), Summary: "The signed-in member's balance", handle: s.myBalance},
+		{Method: "PATCH", Pattern: "/v1/me", Action: access.MeUpdate, Status: http.StatusOK, In: typeOf[kopilka.MemberPatch](), Out: typeOf[kopilka.Member](), Summary: "Change the signed-in member's name and consents", handle: s.patchMe},
+		{Method: "GET", Pattern: "/v1/me/tier", Action: access.MeTier, Status: http.StatusOK, Out: typeOf[kopilka.TierProgress](), Summary: "The signed-in member's tier and progress", handle: s.myTier},
+		{Method: "PUT", Pattern: "/v1/me/categories", Action: access.MeCategories, Status: http.StatusOK, In: typeOf[categoriesJSON](), Out: typeOf[kopilka.Member](), Summary: "Choose the signed-in member's personal categories", handle: s.putMyCategories},
 		{Method: "GET", Pattern: "/v1/me/transactions", Action: access.MeHistory, Status: http.StatusOK, Out: typeOf[transactionPage](), Summary: "The signed-in member's history", handle: s.myTransactions},
 
 		{Method: "GET", Pattern: "/v1/operators", Action: access.OperatorsList, Status: http.StatusOK, Out: typeOf[operatorList](), Summary: "List the operators", handle: s.listOperators},

@@ -199,7 +199,27 @@ func (s *Service) FindMember(ctx context.Context, key, value string) (kopilka.Me
 
 // UpdateMember changes a member's profile.
 func (s *Service) UpdateMember(ctx context.Context, id string, p kopilka.MemberPatch) (m kopilka.Member, err error) {
-	a := access.Begin(ctx, s.Env, access.MembersUpdate, id)
+	return s.updateMember(ctx, access.MembersUpdate, id, p)
+}
+
+// UpdateMe changes the signed-in member's own name and consents; a phone,
+// e-mail or birth date goes through the service centre (EFORBIDDEN naming
+// the field), as they carry sign-in and bonuses.
+func (s *Service) UpdateMe(ctx context.Context, p kopilka.MemberPatch) (kopilka.Member, error) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"phone", p.Phone != nil}, {"email", p.Email != nil}, {"birth_date", p.BirthDate != nil}, {"tags", p.Tags != nil},
+		{"phone_verified", p.PhoneVerified != nil}, {"email_verified", p.EmailVerified != nil}} {
+		if f.set {
+			return kopilka.Member{}, kopilka.FieldErr(kopilka.EFORBIDDEN, f.name, "a member changes only their name and consents; the service centre changes the rest")
+		}
+	}
+	return s.updateMember(ctx, access.MeUpdate, kopilka.PrincipalFrom(ctx).MemberID, p)
+}
+
+func (s *Service) updateMember(ctx context.Context, action access.Action, id string, p kopilka.MemberPatch) (m kopilka.Member, err error) {
+	a := access.Begin(ctx, s.Env, action, id)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
 		return m, err

@@ -92,7 +92,16 @@ func Referral(ctx context.Context, tx BonusTx, env *kopilka.Env, p kopilka.Progr
 // member may change it once per the programme's period; the raised rate
 // applies from the next purchase.
 func (s *Service) SetCategories(ctx context.Context, memberID string, cats []string) (m kopilka.Member, err error) {
-	a := access.Begin(ctx, s.Env, access.MembersCategories, memberID)
+	return s.setCategories(ctx, access.MembersCategories, memberID, cats)
+}
+
+// MyCategories records the signed-in member's own choice (see SetCategories).
+func (s *Service) MyCategories(ctx context.Context, cats []string) (kopilka.Member, error) {
+	return s.setCategories(ctx, access.MeCategories, kopilka.PrincipalFrom(ctx).MemberID, cats)
+}
+
+func (s *Service) setCategories(ctx context.Context, action access.Action, memberID string, cats []string) (m kopilka.Member, err error) {
+	a := access.Begin(ctx, s.Env, action, memberID)
 	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
 	if err := a.Err(); err != nil {
 		return m, err

@@ -13,6 +13,18 @@ func (s *Service) Tier(ctx context.Context, memberID string) (kopilka.TierProgre
 	if err := access.Allow(ctx, access.MembersTier); err != nil {
 		return kopilka.TierProgress{}, err
 	}
+	return s.tier(ctx, memberID)
+}
+
+// MyTier is the signed-in member's own tier and progress (see Tier).
+func (s *Service) MyTier(ctx context.Context) (kopilka.TierProgress, error) {
+	if err := access.Allow(ctx, access.MeTier); err != nil {
+		return kopilka.TierProgress{}, err
+	}
+	return s.tier(ctx, kopilka.PrincipalFrom(ctx).MemberID)
+}
+
+func (s *Service) tier(ctx context.Context, memberID string) (kopilka.TierProgress, error) {
 	e, err := s.Engine(ctx)
 	if err != nil {
 		return kopilka.TierProgress{}, err

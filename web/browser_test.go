@@ -39,6 +39,8 @@ type site struct {
 	svc  *app.App
 	sent *outbox
 	srv  *khttp.Server
+	// stop stops the server, as if the phone had lost its network.
+	stop func()
 }
 
 // outbox keeps the messages the server sends (one-time codes, notices).
@@ -78,7 +80,7 @@ func newSite(t *testing.T, dialect string) *site {
 	api := khttp.NewServer(svc, slog.New(slog.DiscardHandler), "test")
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &site{url: srv.URL, svc: svc, sent: box, srv: api}
+	return &site{url: srv.URL, svc: svc, sent: box, srv: api, stop: srv.Close}
 }
 
 // browser is a headless Chromium tab.
@@ -203,6 +205,22 @@ func (b *browser) waitPath(want string) {
 			b.t.Fatalf("the page is %s, want %s", b.location(), want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitTrue waits until the expression (a promise of a boolean) is true.
+func (b *browser) waitTrue(expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr, awaitPromise))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("still not true after 10 s: %s (%v)", expr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/coalition"
 )
 
 // The member app: sign-in by one-time code, the card to show at the till,
@@ -134,4 +136,97 @@ func (s *Site) cardImage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "image/png")
 	_, err = w.Write(png)
 	return err
+}
+
+// memberStores lists the stores nearest the member: where the phone says
+// it is (the page's script asks, and comes back with lat and lon), or
+// nowhere yet; with distances, open now or not, and on a map when tiles
+// are configured.
+func (s *Site) memberStores(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	data := map[string]any{}
+	v := r.URL.Query()
+	if v.Get("lat") != "" || v.Get("lon") != "" {
+		lat, err1 := strconv.ParseFloat(v.Get("lat"), 64)
+		lon, err2 := strconv.ParseFloat(v.Get("lon"), 64)
+		if err1 != nil || err2 != nil {
+			return kopilka.Invalid("lat", "the place must be two numbers, latitude and longitude")
+		}
+		near, err := s.App.Coalition.Nearby(r.Context(), coalition.NearbyQuery{Lat: lat, Lon: lon, RadiusM: 50_000, Limit: 20})
+		if err != nil {
+			return err
+		}
+		stores := make([]kopilka.Store, len(near))
+		for i, n := range near {
+			stores[i] = n.Store
+		}
+		m := storeMap(s.TileURL, stores)
+		if m != nil {
+			for i := range m.Markers {
+				m.Markers[i].URL = "" // a member has no store page
+			}
+		}
+		data["Near"], data["Map"], data["Searched"] = near, m, true
+	}
+	s.render(w, r, http.StatusOK, "app-stores", Member, q.T("Stores nearby"), data)
+	return nil
+}
+
+// memberTier shows the member's tier and the way to the next one.
+func (s *Site) memberTier(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	t, err := s.App.Programme.MyTier(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "app-tier", Member, q.T("My tier"), map[string]any{"Tier": t})
+	return nil
+}
+
+func (s *Site) memberCategories(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	m, err := s.App.Members.Me(r.Context())
+	if err != nil {
+		return err
+	}
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return err
+	}
+	chosen := map[string]bool{}
+	for _, c := range m.Categories {
+		chosen[c] = true
+	}
+	s.render(w, r, http.StatusOK, "app-categories", Member, q.T("Favourite categories"), map[string]any{"P": eng.Programme.Personal,
+		"Chosen": chosen, "Done": r.URL.Query().Get("done") != ""})
+	return nil
+}
+
+func (s *Site) chooseCategories(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.App.Programme.MyCategories(r.Context(), r.PostForm["category"]); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/categories?done=1", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Site) memberProfile(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	m, err := s.App.Members.Me(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "app-profile", Member, q.T("Profile"), map[string]any{"M": m, "Done": r.URL.Query().Get("done") != ""})
+	return nil
+}
+
+func (s *Site) saveProfile(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	name := f.Get("name")
+	consents := kopilka.Consents{SMS: f.Get("sms") != "", Email: f.Get("email") != "", Push: f.Get("push") != ""}
+	if _, err := s.App.Members.UpdateMe(r.Context(), kopilka.MemberPatch{Name: &name, Consents: &consents}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/profile?done=1", http.StatusSeeOther)
+	return nil
 }

@@ -63,6 +63,12 @@ func (s *Site) Pages() []Page {
 		{Method: "GET", Pattern: "/app/sw.js", Session: Public, handle: s.serviceWorker},
 		{Method: "GET", Pattern: "/app/{$}", Session: Member, Action: access.MeRead, handle: s.memberHome},
 		{Method: "GET", Pattern: "/app/history", Session: Member, Action: access.MeHistory, handle: s.memberHistory},
+		{Method: "GET", Pattern: "/app/stores", Session: Member, Action: access.StoresNearby, handle: s.memberStores},
+		{Method: "GET", Pattern: "/app/tier", Session: Member, Action: access.MeTier, handle: s.memberTier},
+		{Method: "GET", Pattern: "/app/categories", Session: Member, Action: access.MeRead, handle: s.memberCategories},
+		{Method: "POST", Pattern: "/app/categories", Session: Member, Action: access.MeCategories, handle: s.chooseCategories},
+		{Method: "GET", Pattern: "/app/profile", Session: Member, Action: access.MeRead, handle: s.memberProfile},
+		{Method: "POST", Pattern: "/app/profile", Session: Member, Action: access.MeUpdate, handle: s.saveProfile},
 		{Method: "GET", Pattern: "/app/card/{kind}", Session: Member, Action: access.MeRead, handle: s.cardImage},
 	}
 }

@@ -27,6 +27,18 @@
     };
     checked.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 300); });
   }
+  // The nearest stores: the phone says where it is, the page asks the server.
+  var near = document.getElementById("near-me");
+  if (near && navigator.geolocation) {
+    near.hidden = false;
+    near.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        document.getElementById("near-lat").value = pos.coords.latitude.toFixed(5);
+        document.getElementById("near-lon").value = pos.coords.longitude.toFixed(5);
+        document.getElementById("near-form").submit();
+      }, function () { document.getElementById("near-hint").textContent = near.getAttribute("data-denied") || ""; });
+    });
+  }
   // The member app keeps its card page for when the phone is offline.
   if ("serviceWorker" in navigator && document.body.classList.contains("app")) {
     navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(function () {});
