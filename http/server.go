@@ -132,6 +132,7 @@ func NewServer(svc *app.App, logger *slog.Logger, version string) *Server {
 	}
 	// The pages (package web) have their own table; each pattern is sent there.
 	s.Site = web.New(svc, logger, StatusOf, requestID)
+	s.Site.Forget = s.forgetPrincipals
 	for _, p := range s.Site.Pages() {
 		s.mux.Handle(p.Method+" "+p.Pattern, s.Site)
 	}

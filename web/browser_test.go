@@ -164,6 +164,15 @@ func (b *browser) location() string {
 	return u
 }
 
+// path is the page's path.
+func (b *browser) path() string {
+	u, err := url.Parse(b.location())
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}
+
 // open goes to a path of the site.
 func (b *browser) open(path string) {
 	b.t.Helper()
@@ -179,6 +188,12 @@ func (b *browser) fill(sel, text string) {
 		b.t.Fatalf("browser: empty %s: %v", sel, err)
 	}
 	b.run(chromedp.SendKeys(c, text))
+}
+
+// runSelect chooses the option of a select.
+func (b *browser) runSelect(sel, value string) {
+	b.t.Helper()
+	b.run(chromedp.SetValue(chromedp.CSS(sel), value))
 }
 
 // click clicks the element and waits until the page's address matches want

@@ -77,6 +77,8 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 		{"/office/programme/test", "Receipt tester", access.ProgrammeSimulate},
 		{"/office/cases", "Service cases", access.CasesRead},
 		{"/office/partners", "Partners", access.PartnersList},
+		{"/office/keys", "API keys", access.KeysList},
+		{"/office/operators", "Operators", access.OperatorsList},
 		{"/office/audit", "Audit log", access.AuditRead},
 	} {
 		if access.Allow(r.Context(), m.action) != nil {

@@ -47,6 +47,10 @@ type Site struct {
 	// (https://tile.openstreetmap.org/{z}/{x}/{y}.png); "" draws no map.
 	// Set it before serving: the Content-Security-Policy allows its host.
 	TileURL string
+	// Forget, when set, drops what this instance trusts of keys and
+	// sessions, after a page revokes a key or changes an operator (the
+	// API's server sets it to its own cache's).
+	Forget func()
 
 	mux     *http.ServeMux
 	pages   map[string]*template.Template
