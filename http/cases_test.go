@@ -188,3 +188,35 @@ func TestOverview_TheProgrammeAtAGlance(t *testing.T) {
 		})
 	}
 }
+
+// A receipt as the back office shows it: the lines as sold, the card
+// (masked for support) and the refunds, oldest first, on both databases.
+func TestReceipt_LinesCardAndRefunds(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			m := a.createMember(t, map[string]any{"phone": "+79161112260"})
+			card := m.Cards[0].Number
+			a.do(t, "POST", "/v1/purchases", posKey, map[string]any{"receipt_id": "v-1", "store_id": "store-1", "card_number": card,
+				"lines": []map[string]any{{"line": 1, "sku": "tea", "category": "drinks", "quantity": "2", "price": 5000, "amount": 10000},
+					{"line": 2, "sku": "cake", "quantity": "1", "price": 3000, "amount": 3000}}}).ok(t, 200, nil)
+			for _, id := range []string{"r-b", "r-a"} {
+				line := map[string]int{"r-b": 1, "r-a": 2}[id]
+				a.do(t, "POST", "/v1/purchases/v-1/refunds", posKey, map[string]any{"refund_id": id, "lines": []map[string]any{{"line": line}}}).ok(t, 200, nil)
+			}
+			v, err := a.svc.Purchases.Receipt(sysCtx(), "", "v-1")
+			if err != nil || len(v.Lines) != 2 || v.Lines[0].SKU != "tea" || v.Card != card || len(v.Refunds) != 2 ||
+				v.Refunds[0].RefundID != "r-b" || v.Refunds[1].RefundID != "r-a" || v.Quote.Status != kopilka.PurchaseRefunded {
+				t.Fatalf("receipt view %+v %v", v, err)
+			}
+			ctx := kopilka.NewContextWithPrincipal(sysCtx(), kopilka.Principal{Kind: "operator", ID: "x", Role: kopilka.RoleSupport})
+			if v, err := a.svc.Purchases.Receipt(ctx, "", "v-1"); err != nil || v.Card == card || v.Card[len(v.Card)-4:] != card[len(card)-4:] {
+				t.Fatalf("support's view of the card: %q %v", v.Card, err)
+			}
+			other := kopilka.NewContextWithPrincipal(sysCtx(), kopilka.Principal{Kind: "key", ID: "y", Role: kopilka.RolePartnerAdmin, PartnerID: "other"})
+			if _, err := a.svc.Purchases.Receipt(other, "", "v-1"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+				t.Fatalf("another partner's view: %v", err)
+			}
+		})
+	}
+}

@@ -41,6 +41,8 @@ type Tx interface {
 	// PurchasePartners returns up to limit partners that have a purchase
 	// with the receipt id, in order.
 	PurchasePartners(ctx context.Context, receiptID string, limit int) ([]string, error)
+	// Refunds returns the refunds of the partner's purchase, oldest first.
+	Refunds(ctx context.Context, partnerID, receiptID string) ([]kopilka.RefundRecord, error)
 	// Refund returns the refund of the partner's purchase, or ENOTFOUND.
 	Refund(ctx context.Context, partnerID, receiptID, refundID string) (*kopilka.RefundRecord, error)
 	// TakeBudget takes up to want points of a budget split into slices,

@@ -399,6 +399,39 @@ func (s *Service) Purchase(ctx context.Context, partnerID, receiptID string) (q 
 	return q, err
 }
 
+// ReceiptView is a purchase as the back office shows it: the confirmation
+// (Quote), the receipt's lines as sold with what each earned, was paid
+// with in points and was returned, the card it was made with (masked for
+// the support role), and its refunds, oldest first.
+type ReceiptView struct {
+	Quote   kopilka.Quote
+	Lines   []kopilka.PurchaseLine
+	Card    string
+	Refunds []kopilka.RefundRecord
+}
+
+// Receipt reads a purchase with its lines and refunds, for the roles that
+// read purchases; another partner's is ENOTFOUND as a missing one (see
+// Purchase).
+func (s *Service) Receipt(ctx context.Context, partnerID, receiptID string) (v ReceiptView, err error) {
+	if err := access.Allow(ctx, access.PurchasesRead); err != nil {
+		return v, err
+	}
+	err = s.DB.View(ctx, func(tx Tx) error {
+		p, err := s.purchase(ctx, tx, partnerID, receiptID)
+		if err != nil {
+			return err
+		}
+		v.Quote, v.Lines, v.Card = view(p), p.Lines, p.CardNumber
+		if v.Card != "" && kopilka.PrincipalFrom(ctx).Role == kopilka.RoleSupport {
+			v.Card = kopilka.Card{Number: v.Card}.Masked().Number
+		}
+		v.Refunds, err = tx.Refunds(ctx, p.PartnerID, p.ReceiptID)
+		return err
+	})
+	return v, err
+}
+
 // ListPurchases lists purchases newest first, a page of at most q.Limit,
 // with the cursor of the next page (nil at the end). A principal scoped to
 // a partner lists its own partner's purchases only (naming another partner

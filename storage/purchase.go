@@ -109,3 +109,20 @@ func (t *Tx) Refund(ctx context.Context, partnerID, receiptID, refundID string) 
 	r.CreatedAt = fromMicros(created)
 	return r, json.Unmarshal([]byte(result), &r.Result)
 }
+
+// Refunds returns the refunds of the partner's purchase, oldest first (a
+// purchase's lines bound how many there can be).
+func (t *Tx) Refunds(ctx context.Context, partnerID, receiptID string) ([]kopilka.RefundRecord, error) {
+	rows, err := t.query(ctx, `SELECT receipt_id, partner_id, refund_id, request_hash, tx_id, result, created_at
+		FROM refunds WHERE receipt_id = $1 AND partner_id = $2 ORDER BY created_at, refund_id LIMIT 1000`, receiptID, partnerID)
+	return collect(rows, err, "refunds", func(s Scanner) (kopilka.RefundRecord, error) {
+		var r kopilka.RefundRecord
+		var result string
+		var created int64
+		if err := s.Scan(&r.ReceiptID, &r.PartnerID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created); err != nil {
+			return r, err
+		}
+		r.CreatedAt = fromMicros(created)
+		return r, json.Unmarshal([]byte(result), &r.Result)
+	})
+}

@@ -340,6 +340,13 @@ var russian = map[string]string{
 	"The operator is added.":                                                        "Оператор добавлен.",
 	"The operator is changed; a new role, partner or password ends their sessions.": "Оператор изменён; новая роль, партнёр или пароль завершают его сеансы.",
 
+	"Category":          "Категория",
+	"Quantity":          "Кол-во",
+	"Amount":            "Сумма",
+	"Returned":          "Возвращено",
+	"Points taken back": "Баллов списано обратно",
+	"Points given back": "Баллов возвращено",
+
 	// Chosen at run time (dynamicTexts).
 	"Overview":              "Обзор",
 	"Not allowed":           "Нет доступа",

@@ -266,11 +266,16 @@ func (s *Site) replaceCard(w http.ResponseWriter, r *http.Request) error {
 func (s *Site) receiptPage(w http.ResponseWriter, r *http.Request) error {
 	q := reqOf(r)
 	partner := r.URL.Query().Get("partner_id")
-	p, err := s.App.Purchases.Purchase(r.Context(), partner, r.PathValue("id"))
+	v, err := s.App.Purchases.Receipt(r.Context(), partner, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"P": p, "Partner": partner, "CanCancel": access.Allow(r.Context(), access.PurchasesCancel) == nil && p.Status == kopilka.PurchaseConfirmed,
+	p := v.Quote
+	lines := map[int]kopilka.QuoteLine{}
+	for _, l := range p.Lines {
+		lines[l.Line] = l
+	}
+	data := map[string]any{"P": p, "V": v, "QuoteLines": lines, "Partner": partner, "CanCancel": access.Allow(r.Context(), access.PurchasesCancel) == nil && p.Status == kopilka.PurchaseConfirmed,
 		"Done": doneMessage(q, r.URL.Query().Get("done"))}
 	s.render(w, r, http.StatusOK, "receipt", Office, q.T("Receipt")+" "+p.ReceiptID, data)
 	return nil

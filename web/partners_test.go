@@ -67,6 +67,9 @@ func TestOffice_PartnerManagerSeesOnlyTheirOwn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := s.svc.Purchases.Refund(ctx, "books", "r-books-2", kopilka.RefundRequest{RefundID: "ret-1", Lines: []kopilka.RefundLine{{Line: 1}}}); err != nil {
+		t.Fatal(err)
+	}
 	addOperator(t, s, "boss@books.example", kopilka.RolePartnerAdmin, "books")
 
 	b := newBrowser(t, s.url)
@@ -99,7 +102,7 @@ func TestOffice_PartnerManagerSeesOnlyTheirOwn(t *testing.T) {
 		t.Fatalf("CSV link %+v %v", href, err)
 	}
 	csv, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(document.querySelector("#statement-csv").href).then(r => r.text())`, awaitPromise))
-	if err != nil || !strings.HasPrefix(csv, "at,kind,receipt_id") || strings.Count(csv, "\n") != 4 || !strings.Contains(csv, "r-books-2") || strings.Contains(csv, "r-cafe-1") {
+	if err != nil || !strings.HasPrefix(csv, "at,kind,receipt_id") || strings.Count(csv, "\n") != 5 || !strings.Contains(csv, "ret-1") || strings.Contains(csv, "r-cafe-1") {
 		t.Fatalf("the CSV statement: %q %v", csv, err)
 	}
 
@@ -109,6 +112,19 @@ func TestOffice_PartnerManagerSeesOnlyTheirOwn(t *testing.T) {
 		b.open(path)
 		b.contains("h1", "Not found")
 	}
+	// Its own receipt opens to its lines and its refund; the other partner's does not.
+	b.open("/office/receipts/r-books-2?partner_id=books")
+	b.contains("#receipt-lines", "x", "₽200.00", "base: 10")
+	b.contains("#receipt-refunds", "ret-1")
+	b.contains("#receipt-status", "refunded")
+	if b.has(`form[action$="/cancel"]`) {
+		t.Error("a partner's manager is offered to cancel a purchase")
+	}
+	b.screenshot("office-receipt")
+	b.open("/office/receipts/r-cafe-1")
+	b.contains("h1", "Not found")
+	b.open("/office/receipts/r-cafe-1?partner_id=cafe")
+	b.contains("h1", "Not found")
 	b.open("/office/stores/books-1")
 	b.contains("main", "Books on Arbat")
 	b.screenshot("office-store")
