@@ -347,6 +347,12 @@ var russian = map[string]string{
 	"Points taken back": "Баллов списано обратно",
 	"Points given back": "Баллов возвращено",
 
+	"New partner":            "Новый партнёр",
+	"Change the partner":     "Изменить партнёра",
+	"Change the rates":       "Изменить ставки",
+	"empty: the programme's": "пусто — как в программе",
+	"The partner is saved.":  "Партнёр сохранён.",
+
 	// Chosen at run time (dynamicTexts).
 	"Overview":              "Обзор",
 	"Not allowed":           "Нет доступа",

@@ -25,7 +25,8 @@ func (s *Site) partnerList(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, "/office/partners/"+url.PathEscape(ps[0].ID), http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "partners", Office, q.T("Partners"), map[string]any{"Items": ps})
+	s.render(w, r, http.StatusOK, "partners", Office, q.T("Partners"), map[string]any{"Items": ps,
+		"CanWrite": access.Allow(r.Context(), access.PartnersWrite) == nil})
 	return nil
 }
 
@@ -37,7 +38,8 @@ func (s *Site) partnerPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"P": p}
+	data := map[string]any{"P": p, "Done": doneMessage(q, r.URL.Query().Get("done")),
+		"CanWrite": access.Allow(ctx, access.PartnersWrite) == nil, "CanRates": access.Allow(ctx, access.PartnersRates) == nil}
 	if access.Allow(ctx, access.PartnersStores) == nil {
 		stores, err := s.App.Coalition.Stores(ctx, id, "", 500)
 		if err != nil {
@@ -156,4 +158,67 @@ func (s *Site) changeStore(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/office/stores/"+url.PathEscape(id)+"?done=store-saved", http.StatusSeeOther)
 	return nil
+}
+
+// savePartner adds a partner (from the list) or changes one (from its
+// page): name, legal id, status, its own rates and the categories it sells.
+// Empty rates are the programme's.
+func (s *Site) savePartner(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	id := strings.TrimSpace(f.Get("id"))
+	if pid := r.PathValue("id"); pid != "" {
+		id = pid
+	}
+	p := kopilka.Partner{ID: id, Name: strings.TrimSpace(f.Get("name")), LegalID: strings.TrimSpace(f.Get("legal_id")), Status: f.Get("status")}
+	var pr kopilka.Problems
+	p.EarnRate, p.MaxSpend = optionalPercent(&pr, f.Get("earn_rate_percent"), "earn_rate_percent"), optionalPercent(&pr, f.Get("max_spend_percent"), "max_spend_percent")
+	for _, c := range strings.Split(f.Get("categories"), ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			p.Categories = append(p.Categories, c)
+		}
+	}
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	sent := map[string]bool{"name": true, "legal_id": true, "status": true, "earn_rate_percent": true, "max_spend_percent": true, "categories": true}
+	ch := kopilka.Change{Sent: sent, Patch: r.PathValue("id") != ""}
+	if !ch.Patch {
+		ch = kopilka.Change{} // a new partner: every field as given
+	}
+	saved, err := s.App.Coalition.ChangePartner(r.Context(), p, ch)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/partners/"+url.PathEscape(saved.ID)+"?done=partner-saved", http.StatusSeeOther)
+	return nil
+}
+
+// saveRates changes a partner's own rates: what its manager may change.
+func (s *Site) saveRates(w http.ResponseWriter, r *http.Request) error {
+	var pr kopilka.Problems
+	earn := optionalPercent(&pr, r.PostForm.Get("earn_rate_percent"), "earn_rate_percent")
+	spend := optionalPercent(&pr, r.PostForm.Get("max_spend_percent"), "max_spend_percent")
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if _, err := s.App.Coalition.SetPartnerRates(r.Context(), id, earn, spend); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/partners/"+url.PathEscape(id)+"?done=partner-saved", http.StatusSeeOther)
+	return nil
+}
+
+// optionalPercent reads a per cent that may be left empty (nil).
+func optionalPercent(pr *kopilka.Problems, v, field string) *kopilka.Percent {
+	v = strings.TrimSpace(strings.Replace(v, ",", ".", 1))
+	if v == "" {
+		return nil
+	}
+	p, err := kopilka.ParsePercent(v)
+	if err != nil {
+		pr.Add(field, "must be a number of per cent, such as 5 or 2.5, or empty for the programme's")
+		return nil
+	}
+	return &p
 }

@@ -128,6 +128,17 @@ func TestOffice_PartnerManagerSeesOnlyTheirOwn(t *testing.T) {
 	b.open("/office/stores/books-1")
 	b.contains("main", "Books on Arbat")
 	b.screenshot("office-store")
+	// The manager changes their own partner's rates (not its name or status).
+	b.open("/office/partners/books")
+	if b.has(`form[action="/office/partners/books"]`) {
+		t.Error("a partner's manager is offered the partner's whole form")
+	}
+	b.run(chromedp.Click(chromedp.CSS(`details:has(form[action="/office/partners/books/rates"]) summary`)))
+	b.fill("#rt-earn", "7")
+	b.click("#rates-save", `done=partner-saved`)
+	if p, err := s.svc.Coalition.Partner(ctx, "books"); err != nil || p.EarnRate == nil || *p.EarnRate != 7*kopilka.PercentScale {
+		t.Fatalf("the partner's rates after the manager's change: %+v %v", p, err)
+	}
 	// Nor may the manager read members or the overview.
 	b.open("/office/members/" + m.ID)
 	b.contains("h1", "Not allowed")
