@@ -36,6 +36,8 @@ func (s *Site) Pages() []Page {
 		{Method: "POST", Pattern: "/office/cases/{id}/compensations", Session: Office, Action: access.CasesCompensate, handle: s.caseChange("compensated", s.compensateCase)},
 		{Method: "GET", Pattern: "/office/programme", Session: Office, Action: access.ProgrammeRead, handle: s.programmePage},
 		{Method: "POST", Pattern: "/office/programme", Session: Office, Action: access.ProgrammeWrite, handle: s.saveSettings},
+		{Method: "POST", Pattern: "/office/programme/tiers", Session: Office, Action: access.ProgrammeWrite, handle: s.saveTiers},
+		{Method: "POST", Pattern: "/office/programme/bonuses", Session: Office, Action: access.ProgrammeWrite, handle: s.saveBonuses},
 		{Method: "GET", Pattern: "/office/programme/export", Session: Office, Action: access.ProgrammeRead, handle: s.exportProgramme},
 		{Method: "POST", Pattern: "/office/programme/import", Session: Office, Action: access.ProgrammeWrite, MaxBody: 4 << 20, handle: s.importProgramme},
 		{Method: "GET", Pattern: "/office/programme/rules/{id}", Session: Office, Action: access.ProgrammeRead, handle: s.ruleForm},

@@ -26,7 +26,9 @@ func (s *Site) programmePage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"P": p, "Done": doneMessage(q, r.URL.Query().Get("done")),
+	levels := make([]kopilka.Tier, 5)
+	copy(levels, p.Tiers.Levels)
+	data := map[string]any{"P": p, "Levels": levels, "Done": doneMessage(q, r.URL.Query().Get("done")),
 		"CanWrite":    access.Allow(r.Context(), access.ProgrammeWrite) == nil,
 		"CanSimulate": access.Allow(r.Context(), access.ProgrammeSimulate) == nil}
 	s.render(w, r, http.StatusOK, "programme", Office, q.T("Programme"), data)
@@ -293,5 +295,87 @@ func (s *Site) importProgramme(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/office/programme?done=imported", http.StatusSeeOther)
+	return nil
+}
+
+// saveTiers replaces the tier plan from its form: the basis, the window
+// and up to five levels (name, threshold, earn multiplier); an empty row
+// is no level.
+func (s *Site) saveTiers(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	plan := kopilka.TierPlan{Basis: f.Get("basis"), Window: f.Get("window")}
+	var pr kopilka.Problems
+	if v := strings.TrimSpace(f.Get("months")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			pr.Add("tiers.months", "must be a whole number of months")
+		}
+		plan.Months = n
+	}
+	for i := range 5 {
+		name := strings.TrimSpace(f.Get("level_name_" + strconv.Itoa(i)))
+		if name == "" {
+			continue
+		}
+		field := "tiers.levels[" + strconv.Itoa(len(plan.Levels)) + "]"
+		lv := kopilka.Tier{Name: name}
+		n, err := strconv.ParseInt(strings.TrimSpace(f.Get("level_threshold_"+strconv.Itoa(i))), 10, 64)
+		if err != nil {
+			pr.Add(field+".threshold", "must be a whole number (kopecks of spend, or points)")
+		}
+		lv.Threshold = n
+		if v := strings.TrimSpace(strings.Replace(f.Get("level_multiplier_"+strconv.Itoa(i)), ",", ".", 1)); v != "" {
+			q, err := kopilka.ParseQuantity(v)
+			if err != nil {
+				pr.Add(field+".earn_multiplier", "must be a number, such as 1.5")
+			}
+			lv.EarnMultiplier = q
+		}
+		plan.Levels = append(plan.Levels, lv)
+	}
+	if len(plan.Levels) == 0 {
+		plan = kopilka.TierPlan{}
+	}
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	if _, err := s.App.Programme.UpdateProgramme(r.Context(), func(p *kopilka.Programme) error { p.Tiers = plan; return nil }); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/programme?done=settings-saved#tiers", http.StatusSeeOther)
+	return nil
+}
+
+// saveBonuses changes the event bonuses' points (zero switches one off);
+// their lives and windows stay as they are.
+func (s *Site) saveBonuses(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	var pr kopilka.Problems
+	points := func(name string) int64 {
+		v := strings.TrimSpace(f.Get(name))
+		if v == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			pr.Add("bonuses."+name, "must be a whole number of points, 0 for none")
+		}
+		return n
+	}
+	welcome, profile, birthday := points("welcome"), points("profile_complete"), points("birthday")
+	referrer, referee := points("referrer_points"), points("referee_points")
+	if err := pr.Err(); err != nil {
+		return err
+	}
+	_, err := s.App.Programme.UpdateProgramme(r.Context(), func(p *kopilka.Programme) error {
+		b := &p.Bonuses
+		b.Welcome.Points, b.Profile.Points, b.Birthday.Points = welcome, profile, birthday
+		b.Referral.ReferrerPoints, b.Referral.RefereePoints = referrer, referee
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/programme?done=settings-saved#bonuses", http.StatusSeeOther)
 	return nil
 }

@@ -104,6 +104,25 @@ func TestOffice_MarketingWritesTestsAndSimulatesARule(t *testing.T) {
 		t.Fatalf("the saved rule: %+v %v", p.Rules, err)
 	}
 
+	// Tiers and bonuses in their forms: silver from 1,000.00 spent, gold
+	// from 5,000.00 earning half as much again; 100 points welcome.
+	b.fill("#level-name-0", "silver")
+	b.fill("#level-threshold-0", "100000")
+	b.fill("#level-name-1", "gold")
+	b.fill("#level-threshold-1", "500000")
+	b.fill("#level-multiplier-1", "1.5")
+	b.fill("#tier-months", "12")
+	b.click("#tiers-save", `done=settings-saved`)
+	b.open("/office/programme")
+	b.fill("#bonus-welcome", "100")
+	b.click("#bonuses-save", `done=settings-saved`)
+	p, err = s.svc.Programme.Programme(ctx)
+	if err != nil || len(p.Tiers.Levels) != 2 || p.Tiers.Levels[1].Name != "gold" || p.Tiers.Levels[1].Threshold != 500000 ||
+		p.Tiers.Levels[1].EarnMultiplier != 1500 || p.Tiers.Months != 12 || p.Bonuses.Welcome.Points != 100 {
+		t.Fatalf("tiers and bonuses after the forms: %+v %+v %v", p.Tiers, p.Bonuses, err)
+	}
+	b.open("/office/programme")
+
 	// The campaign simulated on the last 30 days: one tea, 10 points.
 	b.click(`form[action="/office/programme/campaigns/winter/simulate"] button`, `^/office/programme/campaigns/winter/simulate$`)
 	b.contains("#sim-extra", "10")
