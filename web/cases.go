@@ -29,6 +29,9 @@ func (s *Site) openCase(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	in := cases.Opening{MemberID: f.Get("member_id"), Kind: f.Get("kind"), Channel: f.Get("channel"), Subject: f.Get("subject"),
 		ReceiptID: strings.TrimSpace(f.Get("receipt_id")), Note: f.Get("note")}
+	if in.ReceiptID != "" {
+		in.PartnerID = strings.TrimSpace(f.Get("partner_id")) // the receipt's partner, when it came from the receipt's page
+	}
 	if f.Get("resolved_now") != "" {
 		in.Resolution = f.Get("resolution")
 		if strings.TrimSpace(in.Resolution) == "" {

@@ -55,6 +55,9 @@ func (s *Site) signOut(cookie, signin string) func(w http.ResponseWriter, r *htt
 		if err := s.App.Access.Logout(r.Context(), reqOf(r).session); err != nil {
 			return err
 		}
+		if s.Forget != nil {
+			s.Forget() // the token stops working at once as a bearer token too
+		}
 		clearCookie(w, cookie)
 		http.Redirect(w, r, signin, http.StatusSeeOther)
 		return nil
@@ -174,7 +177,7 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 		data[name] = access.Allow(ctx, action) == nil
 	}
 	data["Done"] = doneMessage(q, r.URL.Query().Get("done"))
-	data["Receipt"] = r.URL.Query().Get("receipt")
+	data["Receipt"], data["ReceiptPartner"] = r.URL.Query().Get("receipt"), r.URL.Query().Get("partner")
 	s.render(w, r, http.StatusOK, "member", Office, memberTitle(q, m), data)
 	return nil
 }

@@ -88,7 +88,7 @@ func (s *Site) statementPage(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Disposition", `attachment; filename="`+st.FileName()+`.csv"`)
 		return st.WriteCSV(w)
 	}
-	csvURL := r.URL.Path + "?" + withParam(r.URL.Query(), "format", "csv")
+	csvURL := r.URL.EscapedPath() + "?" + withParam(r.URL.Query(), "format", "csv")
 	shown := st.Entries
 	if len(shown) > 500 {
 		shown = shown[:500]

@@ -176,7 +176,11 @@ func (s *Site) wrap(p Page) http.Handler {
 					return errSignIn
 				}
 				who, err := s.App.Access.Authenticate(r.Context(), c.Value)
-				if err != nil || (p.Session == Office) != (who.Kind == "operator") {
+				want := "operator"
+				if p.Session == Member {
+					want = "member"
+				}
+				if err != nil || who.Kind != want {
 					clearCookie(sw, cookie)
 					return errSignIn
 				}
@@ -185,6 +189,10 @@ func (s *Site) wrap(p Page) http.Handler {
 			}
 			if r.Method == http.MethodPost {
 				if err := r.ParseForm(); err != nil {
+					var mb *http.MaxBytesError
+					if errors.As(err, &mb) {
+						return err
+					}
 					return kopilka.Invalid("form", "is not a form this site sent")
 				}
 				for k, vs := range r.PostForm {
@@ -315,7 +323,8 @@ func clearCookie(w http.ResponseWriter, name string) {
 // localPath is next if it is a path of this site, else fallback: a sign-in
 // never sends anyone elsewhere.
 func localPath(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') ||
+		strings.IndexFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 || !kopilka.CleanText(next) {
 		return fallback
 	}
 	return next
@@ -397,6 +406,9 @@ func (s *Site) loadTemplates() {
 
 var funcs = template.FuncMap{
 	"join": strings.Join,
+	// path escapes an id for a segment of a page's address: an id may hold
+	// "/", "?" or "..", which must not make a link or a form go elsewhere.
+	"path": url.PathEscape,
 	// actor is the name in an actor ("operator:<id> (anna@example.com)" → anna@example.com).
 	"actor": func(a string) string {
 		if i := strings.LastIndex(a, " ("); i > 0 && strings.HasSuffix(a, ")") {
