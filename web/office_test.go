@@ -9,6 +9,7 @@ import (
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -48,7 +49,15 @@ func (b *browser) signIn(email string) {
 // blocks the card the member lost and replaces it, and sees both in the
 // member's page and in the audit log.
 func TestOffice_SupportFindsMemberBlocksAndReplacesCard(t *testing.T) {
-	s := newSite(t, "sqlite")
+	// On both databases: the pages' changes go through the same use cases
+	// and storage as the API's.
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) { supportJourney(t, d) })
+	}
+}
+
+func supportJourney(t *testing.T, dialect string) {
+	s := newSite(t, dialect)
 	ctx := sysCtx()
 	m, err := s.svc.Members.CreateMember(ctx, kopilka.Member{Phone: "+79161234567", Name: "Иван Петров"})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/storage/storagetest"
 )
 
 // A partner's manager signs in and sees their own partner only: its stores
@@ -22,7 +23,15 @@ import (
 // CSV to download, its closed months; another partner's partner, store
 // and statement are "not found", as if they did not exist.
 func TestOffice_PartnerManagerSeesOnlyTheirOwn(t *testing.T) {
-	s := newSite(t, "sqlite")
+	// On both databases: the pages' changes go through the same use cases
+	// and storage as the API's.
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) { partnerManagerJourney(t, d) })
+	}
+}
+
+func partnerManagerJourney(t *testing.T, dialect string) {
+	s := newSite(t, dialect)
 	ctx := sysCtx()
 	var tiles atomic.Int32
 	tileSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
