@@ -371,6 +371,15 @@ var russian = map[string]string{
 	"Referrer":                      "Пригласившему",
 	"Referred member":               "Приглашённому",
 
+	"New campaign": "Новая акция",
+	"Campaign":     "Акция",
+	"The programme does not take the campaign as it is:":         "Программа не примет акцию в таком виде:",
+	"For members (CEL; empty: everyone)":                         "Для участников (CEL; пусто — для всех)",
+	"Budget, points (empty: no limit)":                           "Бюджет, баллов (пусто — без ограничения)",
+	"Switched on":                                                "Включена",
+	"Its rules, as the programme file writes them (a JSON list)": "Её правила, как их пишет файл программы (список JSON)",
+	"The campaign is saved.":                                     "Акция сохранена.",
+
 	// Chosen at run time (dynamicTexts).
 	"Overview":              "Обзор",
 	"Not allowed":           "Нет доступа",

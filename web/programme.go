@@ -379,3 +379,101 @@ func (s *Site) saveBonuses(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/office/programme?done=settings-saved#bonuses", http.StatusSeeOther)
 	return nil
 }
+
+// campaignForm edits a campaign: its name, dates, whether it is on, the
+// members it is for (a CEL segment), its budget, and its rules (as the
+// programme document writes them, a JSON list).
+func (s *Site) campaignForm(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	c := kopilka.Campaign{Rules: []kopilka.Rule{}}
+	if id != "new" {
+		p, err := s.App.Programme.Programme(r.Context())
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, x := range p.Campaigns {
+			if x.ID == id {
+				c, found = x, true
+			}
+		}
+		if !found {
+			return kopilka.Errorf(kopilka.ENOTFOUND, "no campaign has id %q", id)
+		}
+	}
+	rules, _ := json.MarshalIndent(c.Rules, "", "  ")
+	s.renderCampaign(w, r, http.StatusOK, c, string(rules), id == "new", nil)
+	return nil
+}
+
+func (s *Site) renderCampaign(w http.ResponseWriter, r *http.Request, status int, c kopilka.Campaign, rules string, isNew bool, probs []kopilka.FieldError) {
+	q := reqOf(r)
+	title := q.T("New campaign")
+	if !isNew {
+		title = q.T("Campaign") + " " + c.ID
+	}
+	s.render(w, r, status, "campaign", Office, title, map[string]any{"C": c, "Rules": rules, "New": isNew, "Problems": probs,
+		"CanWrite": access.Allow(r.Context(), access.ProgrammeWrite) == nil, "CanSimulate": access.Allow(r.Context(), access.ProgrammeSimulate) == nil})
+}
+
+// campaignFromForm reads the campaign's form.
+func campaignFromForm(r *http.Request) (kopilka.Campaign, string, error) {
+	f := r.PostForm
+	c := kopilka.Campaign{ID: strings.TrimSpace(f.Get("id")), Name: strings.TrimSpace(f.Get("name")), Enabled: f.Get("enabled") != "",
+		StartsAt: strings.TrimSpace(f.Get("starts_at")), EndsAt: strings.TrimSpace(f.Get("ends_at")), Segment: f.Get("segment")}
+	rules := f.Get("rules")
+	var pr kopilka.Problems
+	if v := strings.TrimSpace(f.Get("budget")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			pr.Add("budget", "must be a whole number of points, empty for no limit")
+		}
+		c.Budget = n
+	}
+	dec := json.NewDecoder(strings.NewReader(rules))
+	dec.DisallowUnknownFields()
+	if strings.TrimSpace(rules) == "" {
+		c.Rules = []kopilka.Rule{}
+	} else if err := dec.Decode(&c.Rules); err != nil {
+		pr.Add("rules", "must be a JSON list of rules, as the programme document writes them: "+err.Error())
+	}
+	return c, rules, pr.Err()
+}
+
+// saveCampaign saves the campaign; one the programme refuses comes back in
+// its form with the fields at fault.
+func (s *Site) saveCampaign(w http.ResponseWriter, r *http.Request) error {
+	c, rules, err := campaignFromForm(r)
+	if err == nil {
+		_, err = s.App.Programme.PutCampaign(r.Context(), c)
+	}
+	if probs := problemsOf(err); probs != nil {
+		s.renderCampaign(w, r, http.StatusUnprocessableEntity, c, rules, r.PostForm.Get("new") != "", probs)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/programme?done=campaign-saved", http.StatusSeeOther)
+	return nil
+}
+
+// simulateDraftCampaign simulates the campaign in the form, as if on, on
+// the last 30 days' receipts.
+func (s *Site) simulateDraftCampaign(w http.ResponseWriter, r *http.Request) error {
+	c, rules, err := campaignFromForm(r)
+	if probs := problemsOf(err); probs != nil {
+		s.renderCampaign(w, r, http.StatusUnprocessableEntity, c, rules, r.PostForm.Get("new") != "", probs)
+		return nil
+	}
+	c.Enabled = true
+	sim, err := s.App.Programme.Simulate(r.Context(), programme.Proposal{Days: 30, Campaign: &c})
+	if probs := problemsOf(err); probs != nil {
+		s.renderCampaign(w, r, http.StatusUnprocessableEntity, c, rules, r.PostForm.Get("new") != "", probs)
+		return nil
+	} else if err != nil {
+		return err
+	}
+	q := reqOf(r)
+	s.render(w, r, http.StatusOK, "simulation", Office, q.T("Simulation of campaign")+" "+c.ID, map[string]any{"Sim": sim, "Days": 30, "Back": "/office/programme"})
+	return nil
+}

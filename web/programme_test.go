@@ -127,11 +127,35 @@ func TestOffice_MarketingWritesTestsAndSimulatesARule(t *testing.T) {
 	b.click(`form[action="/office/programme/campaigns/winter/simulate"] button`, `^/office/programme/campaigns/winter/simulate$`)
 	b.contains("#sim-extra", "10")
 
-	// The rule counts from the next receipt.
+	// A new campaign in its form: a segment with a typo is refused on the
+	// page, naming the field; fixed, it is saved and simulated.
+	b.open("/office/programme")
+	b.click("#new-campaign", `^/office/programme/campaigns/new$`)
+	b.fill("#cp-id", "coffee-week")
+	b.fill("#cp-starts", "2026-01-01")
+	b.fill("#cp-ends", "2027-12-31")
+	b.fill("#cp-segment", `member.tgs.size() > 0`)
+	b.fill("#cp-rules", `[{"id": "cw-coffee", "kind": "per_unit", "points": 5, "categories": ["coffee"]}]`)
+	b.run(chromedp.Click(chromedp.CSS("#cp-enabled")))
+	b.click("#campaign-save", `^/office/programme/campaigns/new$`)
+	b.contains("#campaign-problems", "segment", "tgs")
+	b.fill("#cp-segment", "")
+	b.click("#campaign-simulate", `^/office/programme/campaigns/simulate$`)
+	b.contains("#sim-extra", "10") // two packs of coffee in the last 30 days
+	b.open("/office/programme/campaigns/new")
+	b.fill("#cp-id", "coffee-week")
+	b.fill("#cp-starts", "2026-01-01")
+	b.fill("#cp-ends", "2027-12-31")
+	b.fill("#cp-rules", `[{"id": "cw-coffee", "kind": "per_unit", "points": 5, "categories": ["coffee"]}]`)
+	b.run(chromedp.Click(chromedp.CSS("#cp-enabled")))
+	b.click("#campaign-save", `done=campaign-saved`)
+	b.contains("#campaign-list", "coffee-week")
+
+	// The rule and the campaign count from the next receipt.
 	q, err := s.svc.Purchases.Confirm(ctx, kopilka.Receipt{ReceiptID: "next", StoreID: "shop-1", MemberID: m.ID,
 		Lines: []kopilka.Line{{Line: 1, SKU: "coffee-1", Category: "coffee", Quantity: one, Price: 45900, Amount: 45900}}})
-	if err != nil || q.Earned != 22+20 {
-		t.Fatalf("the next receipt earned %d (%v), want 22 at 5 %% and 20 for the new rule", q.Earned, err)
+	if err != nil || q.Earned != 22+20+5 {
+		t.Fatalf("the next receipt earned %d (%v), want 22 at 5 %%, 20 for the new rule and 5 for the campaign", q.Earned, err)
 	}
 	if strings.Contains(b.text("main"), "Not allowed") {
 		t.Fatal("marketing was refused a page of the programme")
