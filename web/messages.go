@@ -380,6 +380,8 @@ var russian = map[string]string{
 	"Its rules, as the programme file writes them (a JSON list)": "Её правила, как их пишет файл программы (список JSON)",
 	"The campaign is saved.":                                     "Акция сохранена.",
 
+	"New store": "Новый магазин",
+
 	// Chosen at run time (dynamicTexts).
 	"Overview":              "Обзор",
 	"Not allowed":           "Нет доступа",

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
@@ -159,11 +160,18 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if access.Allow(ctx, access.LedgerHistory) == nil {
-		items, _, err := s.App.Ledger.History(ctx, id, nil, 100)
+		before, err := historyCursor(r.URL.Query().Get("before"))
+		if err != nil {
+			return err
+		}
+		items, next, err := s.App.Ledger.History(ctx, id, before, 100)
 		if err != nil {
 			return err
 		}
 		data["History"] = items
+		if next != nil {
+			data["Older"] = "/office/members/" + url.PathEscape(id) + "?before=" + url.QueryEscape(next.CreatedAt.Format(time.RFC3339Nano)+" "+next.ID) + "#history"
+		}
 	}
 	if access.Allow(ctx, access.CasesRead) == nil {
 		cs, _, err := s.App.Cases.List(ctx, cases.Query{MemberID: id, Limit: 50})
@@ -180,6 +188,19 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 	data["Receipt"], data["ReceiptPartner"] = r.URL.Query().Get("receipt"), r.URL.Query().Get("partner")
 	s.render(w, r, http.StatusOK, "member", Office, memberTitle(q, m), data)
 	return nil
+}
+
+// historyCursor reads a page of history's start: "<RFC 3339 time> <id>".
+func historyCursor(v string) (*kopilka.Cursor, error) {
+	if v == "" {
+		return nil, nil
+	}
+	at, id, ok := strings.Cut(v, " ")
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || id == "" {
+		return nil, kopilka.Invalid("before", "is not a page of this history")
+	}
+	return &kopilka.Cursor{CreatedAt: t, ID: id}, nil
 }
 
 func memberTitle(q *request, m kopilka.Member) string {

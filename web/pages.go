@@ -53,6 +53,7 @@ func (s *Site) Pages() []Page {
 		{Method: "GET", Pattern: "/office/partners", Session: Office, Action: access.PartnersList, handle: s.partnerList},
 		{Method: "POST", Pattern: "/office/partners", Session: Office, Action: access.PartnersWrite, handle: s.savePartner},
 		{Method: "POST", Pattern: "/office/partners/{id}", Session: Office, Action: access.PartnersWrite, handle: s.savePartner},
+		{Method: "POST", Pattern: "/office/partners/{id}/stores", Session: Office, Action: access.StoresWrite, handle: s.addStore},
 		{Method: "POST", Pattern: "/office/partners/{id}/rates", Session: Office, Action: access.PartnersRates, handle: s.saveRates},
 		{Method: "GET", Pattern: "/office/partners/{id}", Session: Office, Action: access.PartnersRead, handle: s.partnerPage},
 		{Method: "GET", Pattern: "/office/partners/{id}/statement", Session: Office, Action: access.PartnersReports, handle: s.statementPage},

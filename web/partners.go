@@ -39,7 +39,8 @@ func (s *Site) partnerPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data := map[string]any{"P": p, "Done": doneMessage(q, r.URL.Query().Get("done")),
-		"CanWrite": access.Allow(ctx, access.PartnersWrite) == nil, "CanRates": access.Allow(ctx, access.PartnersRates) == nil}
+		"CanWrite": access.Allow(ctx, access.PartnersWrite) == nil, "CanRates": access.Allow(ctx, access.PartnersRates) == nil,
+		"CanStores": access.Allow(ctx, access.StoresWrite) == nil}
 	if access.Allow(ctx, access.PartnersStores) == nil {
 		stores, err := s.App.Coalition.Stores(ctx, id, "", 500)
 		if err != nil {
@@ -221,4 +222,30 @@ func optionalPercent(pr *kopilka.Problems, v, field string) *kopilka.Percent {
 		return nil
 	}
 	return &p
+}
+
+// addStore adds a store to the partner from its page (its hours and time
+// zone are the defaults: always open, the programme's zone).
+func (s *Site) addStore(w http.ResponseWriter, r *http.Request) error {
+	f := r.PostForm
+	partner := r.PathValue("id")
+	st := kopilka.Store{ID: strings.TrimSpace(f.Get("id")), PartnerID: partner, Name: strings.TrimSpace(f.Get("name")), Address: strings.TrimSpace(f.Get("address"))}
+	for _, c := range []struct {
+		name string
+		dst  **float64
+	}{{"lat", &st.Lat}, {"lon", &st.Lon}} {
+		if v := strings.TrimSpace(strings.Replace(f.Get(c.name), ",", ".", 1)); v != "" {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return kopilka.Invalid(c.name, "must be a number of degrees, such as 55.7558")
+			}
+			*c.dst = &x
+		}
+	}
+	saved, err := s.App.Coalition.PutStore(r.Context(), st)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/office/stores/"+url.PathEscape(saved.ID)+"?done=store-saved", http.StatusSeeOther)
+	return nil
 }

@@ -148,6 +148,13 @@ func partnerManagerJourney(t *testing.T, dialect string) {
 	if p, err := s.svc.Coalition.Partner(ctx, "books"); err != nil || p.EarnRate == nil || *p.EarnRate != 7*kopilka.PercentScale {
 		t.Fatalf("the partner's rates after the manager's change: %+v %v", p, err)
 	}
+	// A new store from the partner's page is the manager's partner's.
+	b.fill("#store-new-id", "books-3")
+	b.fill("#store-new-name", "Books on Nevsky")
+	b.click("#store-create", `^/office/stores/books-3\?done=store-saved$`)
+	if st, err := s.svc.Coalition.Store(ctx, "books-3"); err != nil || st.PartnerID != "books" {
+		t.Fatalf("the new store: %+v %v", st, err)
+	}
 	// Nor may the manager read members or the overview.
 	b.open("/office/members/" + m.ID)
 	b.contains("h1", "Not allowed")

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -117,5 +119,50 @@ func TestReview_IdsInAddressesRedirectsCasesAndForms(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/app/signin") {
 		t.Fatalf("an API key as the member cookie: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// The member's page shows the history a hundred entries at a time, with
+// a link to the older ones; a partner's manager adds no store to another
+// partner.
+func TestPages_HistoryPagesAndStoresOfOthers(t *testing.T) {
+	s := newSite(t, "sqlite")
+	ctx := sysCtx()
+	addOperator(t, s, "anna@example.com", kopilka.RoleAdmin, "")
+	m, err := s.svc.Members.CreateMember(ctx, kopilka.Member{Phone: "+79160000012"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 130 {
+		if _, err := s.svc.Ledger.Adjust(ctx, m.ID, kopilka.Adjustment{Points: int64(i + 1), Reason: "entry-" + strconv.Itoa(i+1) + "."}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := signedIn(t, s, "anna@example.com")
+	_, page := get(t, c, s.url+"/office/members/"+m.ID)
+	older := regexp.MustCompile(`id="history-older"|href="([^"]*)" id="history-older"`).FindStringSubmatch(page)
+	if !strings.Contains(page, "entry-130.") || strings.Contains(page, "entry-30.") || older == nil || older[1] == "" {
+		t.Fatalf("the first page of history: older link %v", older)
+	}
+	_, page = get(t, c, s.url+html.UnescapeString(older[1]))
+	if !strings.Contains(page, "entry-30.") || !strings.Contains(page, "entry-1.") || strings.Contains(page, "entry-31.") || strings.Contains(page, `id="history-older"`) {
+		t.Fatalf("the second page of history is not the 30 oldest entries: %v %v %v %v (%s)", strings.Contains(page, "entry-30."), strings.Contains(page, "entry-1."), strings.Contains(page, "entry-31."), strings.Contains(page, `id="history-older"`), older[1])
+	}
+
+	for _, p := range []string{"pa", "pb"} {
+		if _, err := s.svc.Coalition.PutPartner(ctx, kopilka.Partner{ID: p, Name: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addOperator(t, s, "boss@pa.example", kopilka.RolePartnerAdmin, "pa")
+	boss := signedIn(t, s, "boss@pa.example")
+	_, page = get(t, boss, s.url+"/office/partners/pa")
+	tok := csrfIn.FindStringSubmatch(page)
+	r := post(t, boss, s.url+"/office/partners/pb/stores", url.Values{"csrf": {tok[1]}, "id": {"sneaky"}, "name": {"Sneaky"}})
+	if r.StatusCode != http.StatusUnprocessableEntity { // as the API answers: partner_id must be their own
+		t.Fatalf("a store for another partner: %d", r.StatusCode)
+	}
+	if _, err := s.svc.Coalition.Store(ctx, "sneaky"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+		t.Fatalf("the other partner's store was made: %v", err)
 	}
 }
