@@ -232,6 +232,9 @@ type Box struct {
 type Change struct {
 	Sent  map[string]bool
 	Patch bool
+	// Create refuses a resource whose id is taken (ECONFLICT naming id):
+	// a form for a new one never replaces an old one.
+	Create bool
 }
 
 // Field is one field of a resource for a Change: its JSON name, whether

@@ -163,6 +163,25 @@ func (in OperatorInput) apply(o *kopilka.Operator, hash func(string) (string, er
 	return nil
 }
 
+// keepAnAdmin refuses a change that would leave no active administrator:
+// nobody could then manage keys and operators from the back office.
+func keepAnAdmin(ctx context.Context, tx Tx, before, after kopilka.Operator) error {
+	activeAdmin := func(o kopilka.Operator) bool { return o.Role == kopilka.RoleAdmin && o.Status == kopilka.StatusActive }
+	if !activeAdmin(before) || activeAdmin(after) {
+		return nil
+	}
+	all, err := tx.Operators(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.ID != before.ID && activeAdmin(o) {
+			return nil
+		}
+	}
+	return kopilka.FieldErr(kopilka.ECONFLICT, "role", "this is the last active administrator: make another one first")
+}
+
 // partnerExists refuses a partner_id that names no partner.
 func partnerExists(ctx context.Context, tx Tx, id string) error {
 	if id == "" {
@@ -229,6 +248,9 @@ func (s *Service) UpdateOperator(ctx context.Context, id string, in OperatorInpu
 			return err
 		}
 		if err := partnerExists(ctx, tx, o.PartnerID); err != nil {
+			return err
+		}
+		if err := keepAnAdmin(ctx, tx, before, o); err != nil {
 			return err
 		}
 		if err := tx.UpdateOperator(ctx, o); err != nil {

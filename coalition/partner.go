@@ -34,6 +34,8 @@ func (s *Service) ChangePartner(ctx context.Context, p kopilka.Partner, ch kopil
 			p.CreatedAt = s.Env.Time()
 		case err != nil:
 			return err
+		case ch.Create:
+			return kopilka.FieldErr(kopilka.ECONFLICT, "id", "a partner has this id already")
 		default:
 			before, p.CreatedAt = old, old.CreatedAt
 			var pr kopilka.Problems
@@ -186,6 +188,9 @@ func (s *Service) ChangeStore(ctx context.Context, o kopilka.Store, ch kopilka.C
 		}
 		if exists && !access.Reaches(ctx, old.PartnerID, o.ID) || !exists && ch.Patch {
 			return kopilka.ErrNoStore // another partner's, or none to change
+		}
+		if exists && ch.Create {
+			return kopilka.FieldErr(kopilka.ECONFLICT, "id", "a store has this id already")
 		}
 		if exists {
 			var pr kopilka.Problems

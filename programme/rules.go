@@ -21,6 +21,30 @@ func (s *Service) PutRule(ctx context.Context, r kopilka.Rule) (kopilka.Programm
 	})
 }
 
+// AddRule adds a rule whose id no rule has (ECONFLICT naming id if one
+// does): a form for a new rule never replaces an old one.
+func (s *Service) AddRule(ctx context.Context, r kopilka.Rule) (kopilka.Programme, error) {
+	return s.update(ctx, r.ID, func(p *kopilka.Programme) error {
+		if slices.ContainsFunc(p.Rules, func(x kopilka.Rule) bool { return x.ID == r.ID }) {
+			return kopilka.FieldErr(kopilka.ECONFLICT, "id", "a rule has this id already")
+		}
+		p.Rules = append(p.Rules, r)
+		return nil
+	})
+}
+
+// AddCampaign adds a campaign whose id no campaign has (ECONFLICT naming id
+// if one does).
+func (s *Service) AddCampaign(ctx context.Context, c kopilka.Campaign) (kopilka.Programme, error) {
+	return s.update(ctx, c.ID, func(p *kopilka.Programme) error {
+		if slices.ContainsFunc(p.Campaigns, func(x kopilka.Campaign) bool { return x.ID == c.ID }) {
+			return kopilka.FieldErr(kopilka.ECONFLICT, "id", "a campaign has this id already")
+		}
+		p.Campaigns = append(p.Campaigns, c)
+		return nil
+	})
+}
+
 // Draft is the live programme with the rule added or put in place of the
 // one with its id: what a change would make, for checking, testing and
 // simulating it before it is saved. It changes nothing.

@@ -62,7 +62,7 @@ func (s *Service) Calculate(ctx context.Context, r kopilka.Receipt) (kopilka.Quo
 	if err != nil {
 		return kopilka.Quote{}, err
 	}
-	return s.calculate(ctx, r, e)
+	return s.calculate(ctx, r, e, false)
 }
 
 // TestReceipt quotes a receipt, as a till would, against the live
@@ -84,15 +84,28 @@ func (s *Service) TestReceipt(ctx context.Context, r kopilka.Receipt, draft *kop
 			return live, nil, err
 		}
 	}
-	if live, err = s.calculate(ctx, r, e); err != nil || de == nil {
+	// A role that may not read balances or cards (marketing) prices the
+	// receipt as for a member with no points, and learns of a card only
+	// whether it can be used.
+	blind := access.Allow(ctx, access.LedgerBalance) != nil
+	if blind {
+		r.SpendPoints = 0
+	}
+	defer func() {
+		if c := kopilka.ErrorCode(err); blind && (c == kopilka.ENOTFOUND || c == kopilka.EBLOCKEDCARD || c == kopilka.EUNKNOWNCARD) {
+			err = kopilka.FieldErr(kopilka.ENOTFOUND, "card_number", "no card that can be used has this number")
+		}
+	}()
+	if live, err = s.calculate(ctx, r, e, blind); err != nil || de == nil {
 		return live, nil, err
 	}
-	dq, err := s.calculate(ctx, r, de)
+	dq, err := s.calculate(ctx, r, de, blind)
 	return live, &dq, err
 }
 
-// calculate quotes a receipt against the engine.
-func (s *Service) calculate(ctx context.Context, r kopilka.Receipt, e *pricing.Engine) (kopilka.Quote, error) {
+// calculate quotes a receipt against the engine; blind prices it as for a
+// member with no points and leaves the balance out.
+func (s *Service) calculate(ctx context.Context, r kopilka.Receipt, e *pricing.Engine, blind bool) (kopilka.Quote, error) {
 	now := s.Env.Time()
 	if err := r.Validate(now); err != nil {
 		return kopilka.Quote{}, err
@@ -115,12 +128,19 @@ func (s *Service) calculate(ctx context.Context, r kopilka.Receipt, e *pricing.E
 		if err != nil {
 			return err
 		}
-		pc, err := s.price(ctx, tx, e, r, &site.Partner, d.Balance.Available, now, false, nil)
+		available := d.Balance.Available
+		if blind {
+			available = 0
+		}
+		pc, err := s.price(ctx, tx, e, r, &site.Partner, available, now, false, nil)
 		if err != nil {
 			return err
 		}
 		q = pc.quote
 		q.MemberID, q.Balance, q.Status = r.MemberID, projected(&q, d.Balance, now, e.Programme), "quote"
+		if blind {
+			q.Balance, q.SpendLimit.Reasons = kopilka.Balance{}, nil
+		}
 		q.StoreID, q.PartnerID = r.StoreID, r.PartnerID
 		return nil
 	})

@@ -382,6 +382,8 @@ var russian = map[string]string{
 
 	"New store": "Новый магазин",
 
+	"In a row below, - takes the partner away.": "В строках ниже «-» убирает партнёра.",
+
 	// Chosen at run time (dynamicTexts).
 	"Overview":              "Обзор",
 	"Not allowed":           "Нет доступа",

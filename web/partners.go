@@ -184,7 +184,7 @@ func (s *Site) savePartner(w http.ResponseWriter, r *http.Request) error {
 	sent := map[string]bool{"name": true, "legal_id": true, "status": true, "earn_rate_percent": true, "max_spend_percent": true, "categories": true}
 	ch := kopilka.Change{Sent: sent, Patch: r.PathValue("id") != ""}
 	if !ch.Patch {
-		ch = kopilka.Change{} // a new partner: every field as given
+		ch = kopilka.Change{Create: true} // a new partner: every field as given, never over an old one
 	}
 	saved, err := s.App.Coalition.ChangePartner(r.Context(), p, ch)
 	if err != nil {
@@ -224,8 +224,9 @@ func optionalPercent(pr *kopilka.Problems, v, field string) *kopilka.Percent {
 	return &p
 }
 
-// addStore adds a store to the partner from its page (its hours and time
-// zone are the defaults: always open, the programme's zone).
+// addStore adds a store to the partner from its page (always open, its
+// hours read in UTC until its form or the API sets them); an id that is
+// taken is refused, never replaced.
 func (s *Site) addStore(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	partner := r.PathValue("id")
@@ -242,7 +243,7 @@ func (s *Site) addStore(w http.ResponseWriter, r *http.Request) error {
 			*c.dst = &x
 		}
 	}
-	saved, err := s.App.Coalition.PutStore(r.Context(), st)
+	saved, err := s.App.Coalition.ChangeStore(r.Context(), st, kopilka.Change{Create: true})
 	if err != nil {
 		return err
 	}

@@ -186,8 +186,18 @@ func problemsOf(err error) []kopilka.FieldError {
 // form with the fields at fault.
 func (s *Site) saveRule(w http.ResponseWriter, r *http.Request) error {
 	rule, err := s.ruleFromForm(r)
-	if err == nil {
+	switch {
+	case err != nil:
+	case r.PostForm.Get("new") != "":
+		_, err = s.App.Programme.AddRule(r.Context(), rule)
+	case rule.ID != r.PathValue("id"):
+		err = kopilka.Invalid("id", "is not the rule this form edits")
+	default:
 		_, err = s.App.Programme.PutRule(r.Context(), rule)
+	}
+	if kopilka.ErrorCode(err) == kopilka.ECONFLICT {
+		s.renderRule(w, r, http.StatusConflict, rule, true, conflictProblems(err))
+		return nil
 	}
 	if probs := problemsOf(err); probs != nil {
 		s.renderRule(w, r, http.StatusUnprocessableEntity, rule, r.PostForm.Get("new") != "", probs)
@@ -288,7 +298,7 @@ func (s *Site) importProgramme(w http.ResponseWriter, r *http.Request) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil || in.Programme == nil {
+	if err := dec.Decode(&in); err != nil || in.Programme == nil || dec.More() {
 		return kopilka.Invalid("document", "must be a programme document as the export gives it: {\"programme\": {…}}")
 	}
 	if _, err := s.App.Programme.SetProgramme(r.Context(), *in.Programme); err != nil {
@@ -434,8 +444,8 @@ func campaignFromForm(r *http.Request) (kopilka.Campaign, string, error) {
 	dec.DisallowUnknownFields()
 	if strings.TrimSpace(rules) == "" {
 		c.Rules = []kopilka.Rule{}
-	} else if err := dec.Decode(&c.Rules); err != nil {
-		pr.Add("rules", "must be a JSON list of rules, as the programme document writes them: "+err.Error())
+	} else if err := dec.Decode(&c.Rules); err != nil || dec.More() {
+		pr.Add("rules", "must be one JSON list of rules, as the programme document writes them")
 	}
 	return c, rules, pr.Err()
 }
@@ -444,8 +454,18 @@ func campaignFromForm(r *http.Request) (kopilka.Campaign, string, error) {
 // its form with the fields at fault.
 func (s *Site) saveCampaign(w http.ResponseWriter, r *http.Request) error {
 	c, rules, err := campaignFromForm(r)
-	if err == nil {
+	switch {
+	case err != nil:
+	case r.PostForm.Get("new") != "":
+		_, err = s.App.Programme.AddCampaign(r.Context(), c)
+	case c.ID != r.PathValue("id"):
+		err = kopilka.Invalid("id", "is not the campaign this form edits")
+	default:
 		_, err = s.App.Programme.PutCampaign(r.Context(), c)
+	}
+	if kopilka.ErrorCode(err) == kopilka.ECONFLICT {
+		s.renderCampaign(w, r, http.StatusConflict, c, rules, true, conflictProblems(err))
+		return nil
 	}
 	if probs := problemsOf(err); probs != nil {
 		s.renderCampaign(w, r, http.StatusUnprocessableEntity, c, rules, r.PostForm.Get("new") != "", probs)
@@ -476,4 +496,16 @@ func (s *Site) simulateDraftCampaign(w http.ResponseWriter, r *http.Request) err
 	q := reqOf(r)
 	s.render(w, r, http.StatusOK, "simulation", Office, q.T("Simulation of campaign")+" "+c.ID, map[string]any{"Sim": sim, "Days": 30, "Back": "/office/programme"})
 	return nil
+}
+
+// conflictProblems are the fields a conflict names, or its message.
+func conflictProblems(err error) []kopilka.FieldError {
+	var e *kopilka.Error
+	if errors.As(err, &e) && len(e.Fields) > 0 {
+		return e.Fields
+	}
+	if e != nil {
+		return []kopilka.FieldError{{Detail: e.Message}}
+	}
+	return []kopilka.FieldError{{Detail: err.Error()}}
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -164,5 +165,109 @@ func TestPages_HistoryPagesAndStoresOfOthers(t *testing.T) {
 	}
 	if _, err := s.svc.Coalition.Store(ctx, "sneaky"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 		t.Fatalf("the other partner's store was made: %v", err)
+	}
+}
+
+// The second review's finds: forms for new things never replace old ones;
+// marketing's receipt tester shows no balance and tells no card from a
+// blocked one; the last administrator stays; prices take no sign.
+func TestReview2_NewNeverReplacesTesterIsBlindLastAdminStays(t *testing.T) {
+	s := newSite(t, "sqlite")
+	ctx := sysCtx()
+	addOperator(t, s, "anna@example.com", kopilka.RoleAdmin, "")
+	addOperator(t, s, "mila@example.com", kopilka.RoleMarketing, "")
+	earn := kopilka.Percent(7 * kopilka.PercentScale)
+	if _, err := s.svc.Coalition.PutPartner(ctx, kopilka.Partner{ID: "pa", Name: "A", EarnRate: &earn}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Coalition.PutStore(ctx, kopilka.Store{ID: "pa-1", PartnerID: "pa", Name: "A1", TimeZone: "Asia/Vladivostok"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Programme.PutRule(ctx, kopilka.Rule{ID: "r1", Kind: kopilka.RulePerReceipt, Points: 1}); err != nil {
+		t.Fatal(err)
+	}
+	anna := signedIn(t, s, "anna@example.com")
+	_, page := get(t, anna, s.url+"/office/partners/pa")
+	tok := csrfIn.FindStringSubmatch(page)[1]
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/office/partners/pa/stores", url.Values{"id": {"pa-1"}, "name": {"Overwritten"}}},
+		{"/office/partners", url.Values{"id": {"pa"}, "name": {"Overwritten"}, "status": {"active"}}},
+		{"/office/programme/rules/new", url.Values{"new": {"1"}, "id": {"r1"}, "kind": {"per_receipt"}, "points": {"9"}}},
+		{"/office/programme/campaigns/new", url.Values{"new": {"1"}, "id": {"c1"}, "starts_at": {"2026-01-01"}, "ends_at": {"2027-01-01"}, "rules": {`[{"id": "c1-r", "kind": "per_receipt", "points": 1}]`}}},
+		{"/office/programme/campaigns/new", url.Values{"new": {"1"}, "id": {"c1"}, "starts_at": {"2026-01-01"}, "ends_at": {"2028-01-01"}, "rules": {`[{"id": "c1-r", "kind": "per_receipt", "points": 1}]`}}},
+	} {
+		c.form.Set("csrf", tok)
+		post(t, anna, s.url+c.path, c.form)
+	}
+	st, _ := s.svc.Coalition.Store(ctx, "pa-1")
+	p, _ := s.svc.Coalition.Partner(ctx, "pa")
+	prog, _ := s.svc.Programme.Programme(ctx)
+	if st.Name != "A1" || st.TimeZone != "Asia/Vladivostok" || p.Name != "A" || p.EarnRate == nil || len(prog.Rules) != 1 || prog.Rules[0].Points != 1 ||
+		len(prog.Campaigns) != 1 || prog.Campaigns[0].EndsAt != "2027-01-01" {
+		t.Fatalf("a form for a new thing replaced an old one: store %+v partner %+v rules %+v campaigns %+v", st, p, prog.Rules, prog.Campaigns)
+	}
+	// A rule's form saves the rule it edits, not another.
+	r := post(t, anna, s.url+"/office/programme/rules/r1", url.Values{"csrf": {tok}, "id": {"r2"}, "kind": {"per_receipt"}, "points": {"5"}})
+	if prog, _ = s.svc.Programme.Programme(ctx); r.StatusCode != http.StatusUnprocessableEntity || len(prog.Rules) != 1 {
+		t.Fatalf("a rule's form with another id: %d, rules %+v", r.StatusCode, prog.Rules)
+	}
+	// A pasted document with more after it is refused.
+	r = post(t, anna, s.url+"/office/programme/import", url.Values{"csrf": {tok}, "document": {`{"programme": {}} garbage`}})
+	if r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an import with trailing text: %d", r.StatusCode)
+	}
+
+	// Marketing's tester: the member's 4,321 points never show, and an
+	// unknown card reads like a blocked one.
+	m, err := s.svc.Members.CreateMember(ctx, kopilka.Member{Phone: "+79160000013"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Ledger.Adjust(ctx, m.ID, kopilka.Adjustment{Points: 4321, Reason: "x"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	blocked, err := s.svc.Members.CreateMember(ctx, kopilka.Member{Phone: "+79160000014"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Members.BlockCard(ctx, blocked.Cards[0].Number); err != nil {
+		t.Fatal(err)
+	}
+	mila := signedIn(t, s, "mila@example.com")
+	_, page = get(t, mila, s.url+"/office/programme/test")
+	mtok := csrfIn.FindStringSubmatch(page)[1]
+	tester := func(card, spend, lines string) string {
+		resp := post(t, mila, s.url+"/office/programme/test", url.Values{"csrf": {mtok}, "run": {"1"}, "card": {card}, "store": {"pa-1"}, "spend": {spend}, "lines": {lines}})
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if page := tester(m.Cards[0].Number, "5000", "x; a; 1; 100.00"); strings.Contains(page, "4321") || strings.Contains(page, "4,321") || !strings.Contains(page, "quote-live") {
+		t.Fatal("marketing's tester shows the member's balance, or no quote")
+	}
+	unknown, blockedPage := tester("2999999999999999", "0", "x; a; 1; 100.00"), tester(blocked.Cards[0].Number, "0", "x; a; 1; 100.00")
+	msg := regexp.MustCompile(`(?s)id="tester-problems">(.*?)</div>`)
+	if a, b := msg.FindStringSubmatch(unknown), msg.FindStringSubmatch(blockedPage); a == nil || b == nil || a[1] != b[1] {
+		t.Fatalf("an unknown card and a blocked one read differently to marketing: %v / %v (%.1500s)", a, b, regexp.MustCompile(`(?s)<main.*</main>`).FindString(unknown))
+	}
+	if page := tester(m.Cards[0].Number, "0", "x; a; 1; +5.00"); !strings.Contains(page, "tester-problems") {
+		t.Fatal("a price with a sign was taken")
+	}
+
+	// The last active administrator cannot demote or disable themselves.
+	ops, _ := s.svc.Access.Operators(ctx)
+	var annaID string
+	for _, o := range ops {
+		if o.Email == "anna@example.com" {
+			annaID = o.ID
+		}
+	}
+	_, page = get(t, anna, s.url+"/office/operators")
+	tok = csrfIn.FindStringSubmatch(page)[1]
+	r = post(t, anna, s.url+"/office/operators/"+annaID, url.Values{"csrf": {tok}, "role": {"support"}, "status": {"disabled"}, "partner_id": {"-"}})
+	if o, _ := s.svc.Access.Operator(ctx, annaID); r.StatusCode != http.StatusConflict || o.Role != kopilka.RoleAdmin || o.Status != kopilka.StatusActive {
+		t.Fatalf("the last admin demoted themselves: %d %+v", r.StatusCode, o)
 	}
 }

@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,14 +48,19 @@ func (s *Site) testerPage(w http.ResponseWriter, r *http.Request) error {
 		if err == nil {
 			var live kopilka.Quote
 			var drafted *kopilka.Quote
-			live, drafted, err = s.App.Purchases.TestReceipt(r.Context(), rc, draft)
-			data["Live"], data["Draft"], data["Receipt"] = live, drafted, rc
+			if live, drafted, err = s.App.Purchases.TestReceipt(r.Context(), rc, draft); err == nil {
+				data["Live"], data["Draft"], data["Receipt"] = live, drafted, rc
+			}
 		}
-		if probs := problemsOf(err); probs != nil {
+		switch probs := problemsOf(err); {
+		case probs != nil:
 			data["Problems"] = probs
-		} else if kopilka.ErrorCode(err) == kopilka.ENOTFOUND || kopilka.ErrorCode(err) == kopilka.EBLOCKEDCARD || kopilka.ErrorCode(err) == kopilka.ESTORECLOSED {
-			data["Problems"] = []kopilka.FieldError{{Field: "", Detail: err.(*kopilka.Error).Message}}
-		} else if err != nil {
+		case err == nil:
+		case slices.Contains([]kopilka.Code{kopilka.ENOTFOUND, kopilka.EUNKNOWNCARD, kopilka.EBLOCKEDCARD, kopilka.ESTORECLOSED, kopilka.EINSUFFICIENT, kopilka.ECONFLICT}, kopilka.ErrorCode(err)):
+			var e *kopilka.Error
+			errors.As(err, &e)
+			data["Problems"] = []kopilka.FieldError{{Detail: e.Message}}
+		default:
 			return err
 		}
 	} else if r.Method == http.MethodPost {
@@ -127,7 +134,7 @@ func (in testerInput) receipt() (kopilka.Receipt, error) {
 // kopecks.
 func parseRoubles(v string) (int64, error) {
 	whole, frac, _ := strings.Cut(strings.Replace(strings.TrimSpace(v), ",", ".", 1), ".")
-	if len(frac) > 2 || whole == "" {
+	if len(frac) > 2 || whole == "" || strings.ContainsAny(whole+frac, "+-") {
 		return 0, kopilka.Invalid("price", "must be roubles and kopecks")
 	}
 	frac += strings.Repeat("0", 2-len(frac))

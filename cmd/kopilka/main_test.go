@@ -170,4 +170,9 @@ func TestOperatorCreate_TheFirstAdministrator(t *testing.T) {
 	if err := operatorCreate(ctx, []string{"-database-url", "sqlite://" + path}, strings.NewReader("x\n")); err == nil {
 		t.Fatal("no -email was accepted")
 	}
+	// -name may be left out, as its usage says.
+	if err := operatorCreate(ctx, []string{"-database-url", "sqlite://" + path, "-email", "b@example.com", "-role", "support"},
+		strings.NewReader("correct horse battery\n")); err != nil {
+		t.Fatalf("an operator without -name: %v", err)
+	}
 }

@@ -27,7 +27,7 @@ func operatorCreate(ctx context.Context, args []string, stdin io.Reader) error {
 	fs.StringVar(&role, "role", kopilka.RoleAdmin, "the role: "+strings.Join(access.OperatorRoles, ", "))
 	fs.StringVar(&partner, "partner-id", "", "the partner whose manager the operator is (role partner-admin)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: kopilka operator create -email anna@example.com [-name Anna] [-role admin] [-database-url …] [-create]\n\n"+
+		fmt.Fprintln(fs.Output(), "usage: kopilka operator create -email anna@example.com [-name Anna] [-role admin] [-partner-id …] [-database-url …] [-create]\n\n"+
 			"The password is read from KOPILKA_OPERATOR_PASSWORD, or else from the first line of standard input.")
 		fs.PrintDefaults()
 	}
@@ -54,7 +54,10 @@ func operatorCreate(ctx context.Context, args []string, stdin io.Reader) error {
 	}
 	defer db.Close()
 	svc := newService(db, c)
-	in := access.OperatorInput{Email: &email, Name: &name, Role: &role, Password: &password}
+	in := access.OperatorInput{Email: &email, Role: &role, Password: &password}
+	if name != "" {
+		in.Name = &name
+	}
 	if partner != "" {
 		in.PartnerID = &partner
 	}
