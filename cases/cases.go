@@ -293,10 +293,17 @@ func (s *Service) List(ctx context.Context, q Query) ([]Case, *kopilka.Cursor, e
 	return cs, next, nil
 }
 
-// Stats counts the cases opened in [from, to) (see Stats).
+// Stats counts the cases opened in [from, to) (see Stats); a zero to is
+// now, and a zero from 30 days before to.
 func (s *Service) Stats(ctx context.Context, from, to time.Time) (st Stats, err error) {
 	if err := access.Allow(ctx, access.CasesRead); err != nil {
 		return st, err
+	}
+	if to.IsZero() {
+		to = s.Env.Time()
+	}
+	if from.IsZero() {
+		from = to.Add(-30 * 24 * time.Hour)
 	}
 	if !from.Before(to) {
 		return st, kopilka.Invalid("to", "must be after from")

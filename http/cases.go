@@ -2,7 +2,6 @@ package http
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/cases"
@@ -76,12 +75,6 @@ func (s *Server) caseStats(w http.ResponseWriter, r *http.Request) error {
 	to, err := spanParam(r, "to", eng.Loc)
 	if err != nil {
 		return err
-	}
-	if to.IsZero() {
-		to = s.App.Env.Time()
-	}
-	if from.IsZero() {
-		from = to.Add(-30 * 24 * time.Hour)
 	}
 	st, err := s.App.Cases.Stats(r.Context(), from, to)
 	if err != nil {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -25,24 +24,17 @@ func (s *Site) auditPage(w http.ResponseWriter, r *http.Request) error {
 		dst  *time.Time
 		end  bool
 	}{{"from", &f.From, false}, {"to", &f.To, true}} {
-		if x := v.Get(d.name); x != "" {
-			t, err := time.ParseInLocation(time.DateOnly, x, q.zone())
+		if v.Get(d.name) != "" {
+			t, err := dateParam(r, d.name, q.zone(), d.end)
 			if err != nil {
-				return kopilka.Invalid(d.name, "must be a date, YYYY-MM-DD")
+				return err
 			}
-			if d.end {
-				t = t.AddDate(0, 0, 1)
-			}
-			*d.dst = t.UTC()
+			*d.dst = t
 		}
 	}
-	if c := v.Get("before"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		var cur kopilka.Cursor
-		if err != nil || json.Unmarshal(b, &cur) != nil {
-			return kopilka.Invalid("before", "is not a page of this log")
-		}
-		f.Before = &cur
+	var err error
+	if f.Before, err = pageCursor(v.Get("before")); err != nil {
+		return err
 	}
 	items, next, err := s.App.Access.Audit(r.Context(), f)
 	if err != nil {
@@ -58,13 +50,7 @@ func (s *Site) auditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := map[string]any{"Items": rows, "F": v}
 	if next != nil {
-		b, _ := json.Marshal(next)
-		nv := url.Values{}
-		for k, vs := range v {
-			nv[k] = vs
-		}
-		nv.Set("before", base64.RawURLEncoding.EncodeToString(b))
-		data["Next"] = "/office/audit?" + nv.Encode()
+		data["Next"] = "/office/audit?" + withParam(v, "before", pageToken(next))
 	}
 	s.render(w, r, http.StatusOK, "audit", Office, q.T("Audit log"), data)
 	return nil
@@ -102,11 +88,7 @@ func (s *Site) renderKeys(w http.ResponseWriter, r *http.Request, status int, cr
 func (s *Site) createKey(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	k := kopilka.APIKey{Name: f.Get("name"), Role: f.Get("role"), PartnerID: strings.TrimSpace(f.Get("partner_id"))}
-	for _, id := range strings.Split(f.Get("store_ids"), ",") {
-		if id = strings.TrimSpace(id); id != "" {
-			k.StoreIDs = append(k.StoreIDs, id)
-		}
-	}
+	k.StoreIDs = commaList(f.Get("store_ids"))
 	created, err := s.App.Access.CreateKey(r.Context(), k, "")
 	if probs := problemsOf(err); probs != nil {
 		return s.renderKeys(w, r, http.StatusUnprocessableEntity, nil, probs)

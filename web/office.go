@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
@@ -160,7 +159,7 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if access.Allow(ctx, access.LedgerHistory) == nil {
-		before, err := historyCursor(r.URL.Query().Get("before"))
+		before, err := pageCursor(r.URL.Query().Get("before"))
 		if err != nil {
 			return err
 		}
@@ -170,7 +169,7 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		data["History"] = items
 		if next != nil {
-			data["Older"] = "/office/members/" + url.PathEscape(id) + "?before=" + url.QueryEscape(next.CreatedAt.Format(time.RFC3339Nano)+" "+next.ID) + "#history"
+			data["Older"] = "/office/members/" + url.PathEscape(id) + "?before=" + pageToken(next) + "#history"
 		}
 	}
 	if access.Allow(ctx, access.CasesRead) == nil {
@@ -188,19 +187,6 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 	data["Receipt"], data["ReceiptPartner"] = r.URL.Query().Get("receipt"), r.URL.Query().Get("partner")
 	s.render(w, r, http.StatusOK, "member", Office, memberTitle(q, m), data)
 	return nil
-}
-
-// historyCursor reads a page of history's start: "<RFC 3339 time> <id>".
-func historyCursor(v string) (*kopilka.Cursor, error) {
-	if v == "" {
-		return nil, nil
-	}
-	at, id, ok := strings.Cut(v, " ")
-	t, err := time.Parse(time.RFC3339Nano, at)
-	if !ok || err != nil || id == "" {
-		return nil, kopilka.Invalid("before", "is not a page of this history")
-	}
-	return &kopilka.Cursor{CreatedAt: t, ID: id}, nil
 }
 
 func memberTitle(q *request, m kopilka.Member) string {

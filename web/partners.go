@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -140,19 +139,8 @@ func (s *Site) changeStore(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	in := kopilka.Store{ID: id, Name: f.Get("name"), Address: f.Get("address"), Status: f.Get("status")}
 	sent := map[string]bool{"name": true, "address": true, "status": true, "lat": true, "lon": true}
-	for _, c := range []struct {
-		name string
-		dst  **float64
-	}{{"lat", &in.Lat}, {"lon", &in.Lon}} {
-		v := strings.TrimSpace(strings.Replace(f.Get(c.name), ",", ".", 1))
-		if v == "" {
-			continue
-		}
-		x, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return kopilka.Invalid(c.name, "must be a number of degrees, such as 55.7558")
-		}
-		*c.dst = &x
+	if err := storePlace(f, &in); err != nil {
+		return err
 	}
 	if _, err := s.App.Coalition.ChangeStore(r.Context(), in, kopilka.Change{Sent: sent, Patch: true}); err != nil {
 		return err
@@ -173,11 +161,7 @@ func (s *Site) savePartner(w http.ResponseWriter, r *http.Request) error {
 	p := kopilka.Partner{ID: id, Name: strings.TrimSpace(f.Get("name")), LegalID: strings.TrimSpace(f.Get("legal_id")), Status: f.Get("status")}
 	var pr kopilka.Problems
 	p.EarnRate, p.MaxSpend = optionalPercent(&pr, f.Get("earn_rate_percent"), "earn_rate_percent"), optionalPercent(&pr, f.Get("max_spend_percent"), "max_spend_percent")
-	for _, c := range strings.Split(f.Get("categories"), ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			p.Categories = append(p.Categories, c)
-		}
-	}
+	p.Categories = commaList(f.Get("categories"))
 	if err := pr.Err(); err != nil {
 		return err
 	}
@@ -212,8 +196,7 @@ func (s *Site) saveRates(w http.ResponseWriter, r *http.Request) error {
 
 // optionalPercent reads a per cent that may be left empty (nil).
 func optionalPercent(pr *kopilka.Problems, v, field string) *kopilka.Percent {
-	v = strings.TrimSpace(strings.Replace(v, ",", ".", 1))
-	if v == "" {
+	if v = decimal(v); v == "" {
 		return nil
 	}
 	p, err := kopilka.ParsePercent(v)
@@ -231,17 +214,8 @@ func (s *Site) addStore(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	partner := r.PathValue("id")
 	st := kopilka.Store{ID: strings.TrimSpace(f.Get("id")), PartnerID: partner, Name: strings.TrimSpace(f.Get("name")), Address: strings.TrimSpace(f.Get("address"))}
-	for _, c := range []struct {
-		name string
-		dst  **float64
-	}{{"lat", &st.Lat}, {"lon", &st.Lon}} {
-		if v := strings.TrimSpace(strings.Replace(f.Get(c.name), ",", ".", 1)); v != "" {
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return kopilka.Invalid(c.name, "must be a number of degrees, such as 55.7558")
-			}
-			*c.dst = &x
-		}
+	if err := storePlace(f, &st); err != nil {
+		return err
 	}
 	saved, err := s.App.Coalition.ChangeStore(r.Context(), st, kopilka.Change{Create: true})
 	if err != nil {

@@ -40,7 +40,7 @@ func (s *Site) saveSettings(w http.ResponseWriter, r *http.Request) error {
 	f := r.PostForm
 	var pr kopilka.Problems
 	percent := func(name string) kopilka.Percent {
-		v, err := kopilka.ParsePercent(strings.TrimSpace(strings.Replace(f.Get(name), ",", ".", 1)))
+		v, err := kopilka.ParsePercent(decimal(f.Get(name)))
 		if err != nil {
 			pr.Add(name, "must be a number of per cent, such as 5 or 2.5")
 		}
@@ -89,15 +89,6 @@ func (s *Site) ruleFromForm(r *http.Request) (kopilka.Rule, error) {
 		return rule, err
 	}
 	var pr kopilka.Problems
-	list := func(name string) []string {
-		var out []string
-		for _, v := range strings.Split(f.Get(name), ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
 	number := func(name string) int64 {
 		v := strings.TrimSpace(f.Get(name))
 		if v == "" {
@@ -112,12 +103,12 @@ func (s *Site) ruleFromForm(r *http.Request) (kopilka.Rule, error) {
 	rule.ID, rule.Name, rule.Kind = id, strings.TrimSpace(f.Get("name")), f.Get("kind")
 	rule.Condition = f.Get("condition")
 	rule.StartsAt, rule.EndsAt = strings.TrimSpace(f.Get("starts_at")), strings.TrimSpace(f.Get("ends_at"))
-	rule.Categories, rule.SKUs, rule.Tiers = list("categories"), list("skus"), list("tiers")
+	rule.Categories, rule.SKUs, rule.Tiers = commaList(f.Get("categories")), commaList(f.Get("skus")), commaList(f.Get("tiers"))
 	rule.Points, rule.Per, rule.Threshold = number("points"), number("per"), number("threshold")
 	rule.Priority = int(number("priority"))
 	rule.Disabled, rule.Stop = f.Get("disabled") != "", f.Get("stop") != ""
 	rule.Percent = 0
-	if v := strings.TrimSpace(strings.Replace(f.Get("percent"), ",", ".", 1)); v != "" {
+	if v := decimal(f.Get("percent")); v != "" {
 		p, err := kopilka.ParsePercent(v)
 		if err != nil {
 			pr.Add("percent", "must be a number of per cent, such as 5 or 2.5")
@@ -125,7 +116,7 @@ func (s *Site) ruleFromForm(r *http.Request) (kopilka.Rule, error) {
 		rule.Percent = p
 	}
 	rule.Factor = 0
-	if v := strings.TrimSpace(strings.Replace(f.Get("factor"), ",", ".", 1)); v != "" {
+	if v := decimal(f.Get("factor")); v != "" {
 		q, err := kopilka.ParseQuantity(v)
 		if err != nil {
 			pr.Add("factor", "must be a number, such as 2 or 1.5")
@@ -334,7 +325,7 @@ func (s *Site) saveTiers(w http.ResponseWriter, r *http.Request) error {
 			pr.Add(field+".threshold", "must be a whole number (kopecks of spend, or points)")
 		}
 		lv.Threshold = n
-		if v := strings.TrimSpace(strings.Replace(f.Get("level_multiplier_"+strconv.Itoa(i)), ",", ".", 1)); v != "" {
+		if v := decimal(f.Get("level_multiplier_" + strconv.Itoa(i))); v != "" {
 			q, err := kopilka.ParseQuantity(v)
 			if err != nil {
 				pr.Add(field+".earn_multiplier", "must be a number, such as 1.5")

@@ -104,7 +104,7 @@ func (in testerInput) receipt() (kopilka.Receipt, error) {
 		for j := range parts {
 			parts[j] = strings.TrimSpace(parts[j])
 		}
-		qty, err := kopilka.ParseQuantity(strings.Replace(parts[2], ",", ".", 1))
+		qty, err := kopilka.ParseQuantity(decimal(parts[2]))
 		if err != nil {
 			pr.Add("lines", "row "+strconv.Itoa(i+1)+": the quantity must be a number, such as 2 or 0.455")
 			continue
@@ -133,7 +133,7 @@ func (in testerInput) receipt() (kopilka.Receipt, error) {
 // parseRoubles reads an amount of roubles ("149.90", "149,9", "150") as
 // kopecks.
 func parseRoubles(v string) (int64, error) {
-	whole, frac, _ := strings.Cut(strings.Replace(strings.TrimSpace(v), ",", ".", 1), ".")
+	whole, frac, _ := strings.Cut(decimal(v), ".")
 	if len(frac) > 2 || whole == "" || strings.ContainsAny(whole+frac, "+-") {
 		return 0, kopilka.Invalid("price", "must be roubles and kopecks")
 	}
