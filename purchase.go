@@ -10,6 +10,9 @@ const (
 	PurchaseConfirmed = "confirmed"
 	PurchaseRefunded  = "refunded" // every line returned
 	PurchaseCancelled = "cancelled"
+	// PurchaseReturn is an imported return: goods brought back, its lines'
+	// quantities the units returned (see importer).
+	PurchaseReturn = "return"
 )
 
 // Purchase is a confirmed receipt as the ledger remembers it.

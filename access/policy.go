@@ -38,6 +38,8 @@ const (
 
 	ReportsOverview Action = "reports.overview"
 
+	ImportRun Action = "import.run"
+
 	CasesRead       Action = "cases.read"
 	CasesWrite      Action = "cases.write"
 	CasesCompensate Action = "cases.compensate"
@@ -138,6 +140,8 @@ var Policy = map[Action]Rule{
 	LedgerAdjust:  {backOffice, "adjust balances"},
 
 	ReportsOverview: {programmeTeam, "read the programme's overview"},
+
+	ImportRun: {admins, "import receipts and members"},
 
 	CasesRead:       {backOffice, "read service cases"},
 	CasesWrite:      {backOffice, "open, note and resolve service cases"},

@@ -14,6 +14,7 @@ import (
 	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/cases"
 	"github.com/kopilka/kopilka/coalition"
+	"github.com/kopilka/kopilka/importer"
 	"github.com/kopilka/kopilka/jobs"
 	"github.com/kopilka/kopilka/ledger"
 	"github.com/kopilka/kopilka/members"
@@ -48,6 +49,8 @@ type App struct {
 	Cases *cases.Service
 	// Reports gives the programme's figures.
 	Reports *reports.Service
+	// Import brings history in from files.
+	Import *importer.Service
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -73,6 +76,7 @@ func New(db *storage.DB) *App {
 	a.Privacy = &privacy.Service{DB: storage.For[privacy.Tx](db), Env: env}
 	a.Reports = &reports.Service{DB: storage.For[reports.Tx](db), Env: env, Live: a.Programme}
 	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
+	a.Import = &importer.Service{DB: storage.For[importer.Tx](db), Env: env, Live: a.Programme}
 	return a
 }
 

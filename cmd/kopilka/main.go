@@ -56,6 +56,9 @@ commands:
   verify         check the ledger invariants; exit status 1 on a breach
   jobs run-once  run the background jobs once and exit: activate pending points,
                  expire old points, review tiers that are due, give birthday bonuses
+  import         import receipt lines from a CSV (Online Retail, Complete Journey,
+                 CDNOW, Groceries ready; any other by a mapping): members, stores,
+                 purchases and returns with their dates; re-running changes nothing
   bench          drive a running server with concurrent tills and report throughput
   operator create
                  add a back-office operator (the first administrator), the password
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string) error {
 			return errors.New("usage: kopilka operator create -email … [-role admin]")
 		}
 		return operatorCreate(ctx, rest[1:], os.Stdin)
+	case "import":
+		return importCmd(ctx, rest, os.Stdout, os.Stderr)
 	case "bench":
 		return bench(ctx, rest)
 	case "version", "-version", "--version":
