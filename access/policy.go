@@ -36,7 +36,8 @@ const (
 	LedgerHistory Action = "ledger.history"
 	LedgerAdjust  Action = "ledger.adjust"
 
-	ReportsOverview Action = "reports.overview"
+	ReportsOverview  Action = "reports.overview"
+	ReportsAnalytics Action = "reports.analytics"
 
 	ImportRun Action = "import.run"
 
@@ -139,7 +140,8 @@ var Policy = map[Action]Rule{
 	LedgerHistory: {backOffice, "read members' histories"},
 	LedgerAdjust:  {backOffice, "adjust balances"},
 
-	ReportsOverview: {programmeTeam, "read the programme's overview"},
+	ReportsOverview:  {programmeTeam, "read the programme's overview"},
+	ReportsAnalytics: {programmeTeam, "read cohorts, RFM segments, KPIs, churn risk and basket rules"},
 
 	ImportRun: {admins, "import receipts and members"},
 

@@ -144,6 +144,9 @@ func TestImport_ReceiptsMembersAndReturns(t *testing.T) {
 			t.Fatal("no audit entry")
 		}
 
+		if breaches, err := f.db.Verify(context.Background()); err != nil || len(breaches) > 0 {
+			t.Fatalf("verify: %v %v", breaches, err)
+		}
 		// Again: nothing changes.
 		before := f.count(t, `SELECT COUNT(*) FROM purchase_lines`) + f.count(t, `SELECT CAST(SUM(refunded) AS BIGINT) FROM purchase_lines`) + f.count(t, `SELECT COUNT(*) FROM refunds`)
 		again := f.importString(t, m, retailHead)

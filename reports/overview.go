@@ -55,6 +55,18 @@ type Tx interface {
 	// a purchase since active, the postings to the programme's accounts
 	// since month, the balances, purchases since day and open cases.
 	OverviewCounts(ctx context.Context, month, day, active time.Time) (Counts, error)
+	// CohortCells counts, for months [bounds[i], bounds[i+1]), the members
+	// whose first purchase ever fell in month c and who bought in month k,
+	// for every c ≤ k with members (see Cohorts).
+	CohortCells(ctx context.Context, bounds []time.Time) ([]CohortCell, error)
+	// RFMRows calls fn with every member who bought in [from, to), in member
+	// id order: last purchase, frequency, monetary value and the R, F and M
+	// scores (see RFM); recency and segment are left to the caller.
+	RFMRows(ctx context.Context, from, to time.Time, fn func(RFMRow) error) error
+	// KPICounts counts the query's figures for each step [bounds[i],
+	// bounds[i+1]) (Step i) and for the whole span (Step -1); steps with
+	// nothing may be left out.
+	KPICounts(ctx context.Context, bounds []time.Time, q KPIQuery) ([]KPICounts, error)
 }
 
 // Live gives the compiled programme (its time zone and point value).

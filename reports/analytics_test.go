@@ -1,0 +1,316 @@
+package reports_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/app"
+	"github.com/kopilka/kopilka/importer"
+	"github.com/kopilka/kopilka/reports"
+	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/storage/storagetest"
+)
+
+type fixture struct {
+	svc *app.App
+	db  *storage.DB
+	ctx context.Context
+}
+
+func newFixture(t testing.TB, dialect string) *fixture {
+	t.Helper()
+	db := storagetest.Open(t, dialect)
+	svc := app.New(db)
+	svc.Env.Now = func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
+	svc.SetTTL(0)
+	ctx := kopilka.NewContextWithPrincipal(context.Background(), kopilka.System("test"))
+	p := kopilka.DefaultProgramme()
+	p.TimeZone = "Europe/London"
+	if _, err := svc.Programme.SetProgramme(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Coalition.PutPartner(ctx, kopilka.Partner{ID: "retail", Name: "Retail"}); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, db: db, ctx: ctx}
+}
+
+// shop is a mapping for the small files of these tests.
+var shop = importer.Mapping{Name: "shop", Format: "csv", Header: true, Money: "minor", TimeLayout: "2006-01-02",
+	Columns: importer.Columns{Receipt: "receipt", Customer: "customer", Store: "=s1", SKU: "sku", Quantity: "qty", Amount: "amount", Time: "day"}}
+
+func (f *fixture) load(t testing.TB, csv string) {
+	t.Helper()
+	s, err := f.svc.Import.Import(f.ctx, strings.NewReader(csv), importer.Options{Mapping: shop, PartnerID: "retail"})
+	if err != nil || s.Refused > 0 {
+		t.Fatalf("import: %v %+v", err, s.Errors)
+	}
+}
+
+func eachDialect(t *testing.T, fn func(t *testing.T, dialect string)) {
+	for _, d := range storagetest.Dialects() {
+		t.Run(d, func(t *testing.T) { fn(t, d) })
+	}
+}
+
+func day(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02", s, time.UTC)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// TestCohorts_MembersByTheMonthOfTheirFirstPurchase: a bought in January,
+// February and April, b in January, c in February and March (its return
+// in April is no purchase), d first in December, before the table, so it
+// is in no cohort.
+func TestCohorts_MembersByTheMonthOfTheirFirstPurchase(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		f.load(t, `receipt,customer,sku,qty,amount,day
+d1,d,x,1,100,2024-12-20
+a1,a,x,1,100,2025-01-05
+b1,b,x,1,100,2025-01-31
+d2,d,x,1,100,2025-01-10
+a2,a,x,1,100,2025-02-01
+c1,c,x,1,100,2025-02-14
+a3,a,x,1,100,2025-02-20
+c2,c,x,1,100,2025-03-03
+a4,a,x,1,100,2025-04-30
+r1,c,x,-1,100,2025-04-02
+`)
+		got, err := f.svc.Reports.Cohorts(f.ctx, day("2025-01-01"), day("2025-04-30"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []struct {
+			month  string
+			active []int64
+			pct    []float64
+		}{
+			{"2025-01", []int64{2, 1, 0, 1}, []float64{100, 50, 0, 50}},
+			{"2025-02", []int64{1, 1, 0}, []float64{100, 100, 0}},
+			{"2025-03", []int64{0, 0}, []float64{0, 0}},
+			{"2025-04", []int64{0}, []float64{0}},
+		}
+		if len(got.Rows) != len(want) {
+			t.Fatalf("rows %+v", got.Rows)
+		}
+		for i, w := range want {
+			r := got.Rows[i]
+			if r.Month != w.month || r.Size != w.active[0] || !equal(r.Active, w.active) || !equal(r.Percent, w.pct) {
+				t.Errorf("cohort %d: %+v, want %+v", i, r, w)
+			}
+		}
+		if _, err := f.svc.Reports.Cohorts(f.ctx, day("1980-01-01"), day("2025-01-01")); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Errorf("45 years of months: %v", err)
+		}
+	})
+}
+
+func equal[T comparable](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRFM_QuintilesWithTiesAndSegments scores five members. Frequencies
+// 1, 1, 1, 2 and 5 rank 1, 1, 1, 4 and 5 (ties share the lowest rank), so
+// F is 1, 1, 1, 4, 5; money and recency are all different and score 1–5.
+func TestRFM_QuintilesWithTiesAndSegments(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		f.load(t, `receipt,customer,sku,qty,amount,day
+a1,a,x,1,100,2025-06-01
+b1,b,x,1,200,2025-06-10
+c1,c,x,1,300,2025-06-20
+d1,d,x,1,50,2025-05-01
+d2,d,x,1,350,2025-06-25
+e1,e,x,2,100,2025-01-01
+e2,e,x,1,100,2025-02-01
+e3,e,x,1,100,2025-03-01
+e4,e,x,1,100,2025-04-01
+e5,e,x,1,200,2025-06-28
+r1,e,x,-1,100,2025-06-29
+`)
+		at := day("2025-07-01")
+		got := map[string]reports.RFMRow{}
+		err := f.svc.Reports.RFMMembers(f.ctx, day("2025-01-01"), at, "", func(r reports.RFMRow) error {
+			got[r.MemberID] = r
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := func(c string) string { return importer.MemberID("shop", c) }
+		// e: 5 purchases of 600 in all; the return of one x is found on e5,
+		// the newest, which paid 200 for it: 400 kept, as d's 50 + 350. The
+		// tie shares M's rank 4 of 5.
+		want := map[string]reports.RFMRow{
+			"a": {Recency: 30, Frequency: 1, Monetary: 100, R: 1, F: 1, M: 1, Segment: "lost"},
+			"b": {Recency: 21, Frequency: 1, Monetary: 200, R: 2, F: 1, M: 2, Segment: "hibernating"},
+			"c": {Recency: 11, Frequency: 1, Monetary: 300, R: 3, F: 1, M: 3, Segment: "about_to_sleep"},
+			"d": {Recency: 6, Frequency: 2, Monetary: 400, R: 4, F: 4, M: 4, Segment: "loyal"},
+			"e": {Recency: 3, Frequency: 5, Monetary: 400, R: 5, F: 5, M: 4, Segment: "champions"},
+		}
+		for c, w := range want {
+			g := got[id(c)]
+			g.MemberID, g.LastAt = "", time.Time{}
+			if g != w {
+				t.Errorf("%s: %+v, want %+v", c, g, w)
+			}
+		}
+		sizes, err := f.svc.Reports.RFM(f.ctx, day("2025-01-01"), at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sizes.Members != 5 || len(sizes.Segments) != 11 || sizes.Segments[0].Segment != "champions" || sizes.Segments[0].Members != 1 || sizes.Segments[0].Percent != 20 {
+			t.Errorf("sizes %+v", sizes)
+		}
+		if err := f.svc.Reports.RFMMembers(f.ctx, time.Time{}, at, "vip", func(reports.RFMRow) error { return nil }); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Errorf("unknown segment: %v", err)
+		}
+	})
+}
+
+// TestSegment_TheGridCoversEveryScoreOnce checks the documented grid: all
+// 125 scores fall in a named segment, and each segment is reached.
+func TestSegment_TheGridCoversEveryScoreOnce(t *testing.T) {
+	seen := map[string]int{}
+	for r := 1; r <= 5; r++ {
+		for f := 1; f <= 5; f++ {
+			for m := 1; m <= 5; m++ {
+				s := reports.Segment(r, f, m)
+				if !reports.ValidSegment(s) {
+					t.Fatalf("%d%d%d: %q", r, f, m, s)
+				}
+				seen[s]++
+			}
+		}
+	}
+	if len(seen) != len(reports.Segments) {
+		t.Fatalf("segments reached %v", seen)
+	}
+	for _, c := range []struct {
+		r, f, m int
+		want    string
+	}{{5, 5, 4, "champions"}, {5, 1, 1, "new"}, {4, 1, 1, "promising"}, {3, 3, 3, "need_attention"}, {3, 5, 5, "loyal"},
+		{2, 5, 5, "cant_lose_them"}, {1, 3, 4, "at_risk"}, {1, 1, 1, "lost"}, {1, 2, 2, "hibernating"}, {2, 1, 1, "hibernating"},
+		{4, 2, 3, "potential_loyalist"}, {3, 1, 2, "about_to_sleep"}} {
+		if got := reports.Segment(c.r, c.f, c.m); got != c.want {
+			t.Errorf("%d%d%d: %s, want %s", c.r, c.f, c.m, got, c.want)
+		}
+	}
+}
+
+// dataDir is ../shared/data, or KOPILKA_DATA when set (then it must exist).
+func dataDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("KOPILKA_DATA"); d != "" {
+		if _, err := os.Stat(d); err != nil {
+			t.Fatalf("KOPILKA_DATA: %v", err)
+		}
+		return d
+	}
+	d := filepath.Join("..", "..", "shared", "data")
+	if _, err := os.Stat(d); err != nil {
+		t.Skip("no data sets at ../shared/data; set KOPILKA_DATA")
+	}
+	return d
+}
+
+// TestKPIs_AStepAtATime checks each KPI by hand on two months: January
+// has a's two receipts and b's one, a guest's, and b's return of one of
+// its two units; February a's receipt and a till's purchase by a new
+// member m that earns points.
+func TestKPIs_AStepAtATime(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		f.load(t, `receipt,customer,sku,qty,amount,day
+a1,a,x,1,1000,2025-01-05
+a1,a,y,2,500,2025-01-05
+b1,b,x,2,2000,2025-01-10
+g1,,x,1,300,2025-01-11
+a2,a,y,1,250,2025-01-20
+rb,b,x,-1,1000,2025-01-25
+a3,a,x,3,3000,2025-02-02
+`)
+		now := time.Date(2025, 2, 10, 12, 0, 0, 0, time.UTC)
+		f.svc.Env.Now = func() time.Time { return now }
+		m, err := f.svc.Members.CreateMember(f.ctx, kopilka.Member{Phone: "+79161234567"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := f.svc.Purchases.Confirm(f.ctx, kopilka.Receipt{ReceiptID: "t1", StoreID: "s1", MemberID: m.ID,
+			Lines: []kopilka.Line{{Line: 1, SKU: "z", Quantity: 1000, Price: 10000, Amount: 10000}}})
+		if err != nil || q.Earned == 0 {
+			t.Fatalf("confirm: %v %+v", err, q)
+		}
+		k, err := f.svc.Reports.KPIs(f.ctx, reports.KPIQuery{From: day("2025-01-01"), To: day("2025-02-28"), Bucket: reports.Month})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k.Points) != 2 {
+			t.Fatalf("points %+v", k.Points)
+		}
+		jan, feb, all := k.Points[0], k.Points[1], k.Total
+		// January: receipts a1 (1500), b1 (2000 less one unit returned:
+		// 1000), g1 (300), a2 (250); the return itself was found on b1.
+		check := func(name string, got, want any) {
+			t.Helper()
+			if got != want {
+				t.Errorf("%s: %v, want %v", name, got, want)
+			}
+		}
+		check("jan purchases", jan.Purchases, int64(4))
+		check("jan member purchases", jan.MemberPurchases, int64(3))
+		check("jan turnover", jan.Turnover, int64(1500+1000+300+250))
+		check("jan average receipt", jan.AverageReceipt, int64(3050/4))
+		check("jan active", jan.ActiveMembers, int64(2))
+		check("jan frequency", jan.Frequency, 1.5)
+		check("jan repeat", jan.RepeatRate, 50.0)
+		check("jan lines", jan.BasketLines, 1.25)   // 5 lines / 4 receipts
+		check("jan units", jan.BasketUnits, 1.5)    // 1+2+1 kept of 2+1+1 → 6 / 4
+		check("jan members", jan.Members, int64(2)) // a and b, from their first purchase
+		check("jan new", jan.NewMembers, int64(2))
+		check("feb purchases", feb.Purchases, int64(2))
+		check("feb turnover", feb.Turnover, int64(3000+10000))
+		check("feb new", feb.NewMembers, int64(1))
+		check("feb members", feb.Members, int64(3))
+		check("feb issued", feb.PointsIssued, q.Earned)
+		check("feb outstanding", feb.Outstanding, q.Earned)
+		check("feb outstanding value", feb.OutstandingValue, q.Earned*100)
+		check("jan issued", jan.PointsIssued, int64(0))
+		check("all purchases", all.Purchases, int64(6))
+		check("all active", all.ActiveMembers, int64(3))
+		check("all repeat", all.RepeatRate, 33.33)
+		check("all new", all.NewMembers, int64(3))
+		check("all outstanding", all.Outstanding, q.Earned)
+
+		one, err := f.svc.Reports.KPIs(f.ctx, reports.KPIQuery{From: day("2025-01-01"), To: day("2025-02-28"), StoreID: "nonesuch"})
+		if err != nil || one.Total.Purchases != 0 || one.Total.Members != 0 {
+			t.Errorf("another store: %v %+v", err, one.Total)
+		}
+		if _, err := f.svc.Reports.KPIs(f.ctx, reports.KPIQuery{From: day("2024-03-01"), To: day("2025-03-01"), Bucket: reports.Day}); err != nil {
+			t.Errorf("a year of days: %v", err)
+		}
+		if _, err := f.svc.Reports.KPIs(f.ctx, reports.KPIQuery{From: day("2020-01-01"), To: day("2025-03-01"), Bucket: reports.Day}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Errorf("five years of days: %v", err)
+		}
+		if _, err := f.svc.Reports.KPIs(f.ctx, reports.KPIQuery{From: day("2025-01-01"), To: day("2025-03-01"), Bucket: "hour"}); kopilka.ErrorCode(err) != kopilka.EINVALID {
+			t.Errorf("hours: %v", err)
+		}
+	})
+}
