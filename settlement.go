@@ -119,7 +119,7 @@ func (st Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"at", "kind", "receipt_id", "refund_id", "store_id", "tx_id", "issued", "redeemed"})
 	for _, e := range st.Entries {
-		_ = cw.Write([]string{e.At.Format(time.RFC3339Nano), e.Kind, csvCell(e.ReceiptID), csvCell(e.RefundID), csvCell(e.StoreID), e.TxID,
+		_ = cw.Write([]string{e.At.Format(time.RFC3339Nano), e.Kind, CSVCell(e.ReceiptID), CSVCell(e.RefundID), CSVCell(e.StoreID), e.TxID,
 			strconv.FormatInt(e.Issued, 10), strconv.FormatInt(e.Redeemed, 10)})
 	}
 	_ = cw.Write([]string{st.To.Format(time.RFC3339), "total", "", "", "", "",
@@ -128,8 +128,9 @@ func (st Statement) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// csvCell keeps a spreadsheet from reading an id as a formula.
-func csvCell(s string) string {
+// CSVCell keeps a spreadsheet from reading a cell (an id, a name) as a
+// formula: one that starts with =, +, - or @ gets a leading apostrophe.
+func CSVCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
 		return "'" + s
 	}

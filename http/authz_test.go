@@ -177,10 +177,16 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"POST /v1/cases": func(f *authz, own bool) (string, any) {
 		return "/v1/cases", map[string]any{"member_id": f.owner, "kind": "request", "subject": "a new card"}
 	},
-	"GET /v1/overview":    func(f *authz, own bool) (string, any) { return "/v1/overview", nil },
-	"GET /v1/cases":       func(f *authz, own bool) (string, any) { return "/v1/cases?member_id=" + f.owner, nil },
-	"GET /v1/cases/stats": func(f *authz, own bool) (string, any) { return "/v1/cases/stats", nil },
-	"GET /v1/cases/{id}":  func(f *authz, own bool) (string, any) { return "/v1/cases/" + f.openCase(""), nil },
+	"GET /v1/overview": func(f *authz, own bool) (string, any) { return "/v1/overview", nil },
+	"GET /v1/analytics/kpis": func(f *authz, own bool) (string, any) {
+		return "/v1/analytics/kpis?from=2026-01-01&to=2026-03-31&bucket=week", nil
+	},
+	"GET /v1/analytics/cohorts":     func(f *authz, own bool) (string, any) { return "/v1/analytics/cohorts?format=csv", nil },
+	"GET /v1/analytics/rfm":         func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm", nil },
+	"GET /v1/analytics/rfm/members": func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm/members?limit=5", nil },
+	"GET /v1/cases":                 func(f *authz, own bool) (string, any) { return "/v1/cases?member_id=" + f.owner, nil },
+	"GET /v1/cases/stats":           func(f *authz, own bool) (string, any) { return "/v1/cases/stats", nil },
+	"GET /v1/cases/{id}":            func(f *authz, own bool) (string, any) { return "/v1/cases/" + f.openCase(""), nil },
 	"POST /v1/cases/{id}/notes": func(f *authz, own bool) (string, any) {
 		return "/v1/cases/" + f.openCase("") + "/notes", map[string]any{"text": "called back"}
 	},

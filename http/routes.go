@@ -73,6 +73,10 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Pattern: "/v1/members/{id}/adjustments", Action: access.LedgerAdjust, Status: http.StatusCreated, In: typeOf[kopilka.Adjustment](), Out: typeOf[kopilka.Transaction](), Summary: "Credit or debit points by hand", handle: s.adjust},
 
 		{Method: "GET", Pattern: "/v1/overview", Action: access.ReportsOverview, Status: http.StatusOK, Out: typeOf[reports.Overview](), Summary: "The programme's figures now", handle: s.overview},
+		{Method: "GET", Pattern: "/v1/analytics/kpis", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.KPIs](), Summary: "Loyalty KPIs step by step (JSON or CSV)", handle: s.kpis},
+		{Method: "GET", Pattern: "/v1/analytics/cohorts", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.Cohorts](), Summary: "Retention cohorts by month of first purchase (JSON or CSV)", handle: s.cohorts},
+		{Method: "GET", Pattern: "/v1/analytics/rfm", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.RFM](), Summary: "RFM segments' sizes (JSON or CSV)", handle: s.rfm},
+		{Method: "GET", Pattern: "/v1/analytics/rfm/members", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[rfmMemberList](), Summary: "Members' RFM scores and segments (JSON pages or all as CSV)", handle: s.rfmMembers},
 
 		{Method: "POST", Pattern: "/v1/cases", Action: access.CasesWrite, Status: http.StatusCreated, In: typeOf[cases.Opening](), Out: typeOf[cases.Case](), Summary: "Open a service case", handle: s.openCase},
 		{Method: "GET", Pattern: "/v1/cases", Action: access.CasesRead, Status: http.StatusOK, Out: typeOf[casePage](), Summary: "List service cases", handle: s.listCases},

@@ -59,8 +59,8 @@ type Tx interface {
 	// whose first purchase ever fell in month c and who bought in month k,
 	// for every c ≤ k with members (see Cohorts).
 	CohortCells(ctx context.Context, bounds []time.Time) ([]CohortCell, error)
-	// RFMRows calls fn with every member who bought in [from, to), in member
-	// id order: last purchase, frequency, monetary value and the R, F and M
+	// RFMRows calls fn with every member who bought in [from, to), in
+	// member id order (the database's collation): last purchase, frequency, monetary value and the R, F and M
 	// scores (see RFM); recency and segment are left to the caller.
 	RFMRows(ctx context.Context, from, to time.Time, fn func(RFMRow) error) error
 	// KPICounts counts the query's figures for each step [bounds[i],

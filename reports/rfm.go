@@ -185,8 +185,9 @@ func (s *Service) RFM(ctx context.Context, from, at time.Time) (RFM, error) {
 	return out, nil
 }
 
-// RFMMembers calls fn with each scored member of [from, at), in member id
-// order, or of one segment when segment is set (an unknown one is
+// RFMMembers calls fn with each scored member of [from, at) (in the
+// database's order of member ids, which follows its collation), or of one
+// segment when segment is set (an unknown one is
 // EINVALID). Roles admin, operator, marketing.
 func (s *Service) RFMMembers(ctx context.Context, from, at time.Time, segment string, fn func(RFMRow) error) error {
 	if err := access.Allow(ctx, access.ReportsAnalytics); err != nil {

@@ -124,13 +124,13 @@ func (t *Tx) KPICounts(ctx context.Context, bounds []time.Time, q reports.KPIQue
 	}
 	whole := []time.Time{bounds[0], bounds[len(bounds)-1]}
 	total := map[int]*reports.KPICounts{}
-	for _, run := range []struct {
-		bounds []time.Time
-		into   map[int]*reports.KPICounts
-	}{{bounds, steps}, {whole, total}} {
-		if err := t.kpiSales(ctx, run.bounds, q, func(k int) *reports.KPICounts { return at(run.into, k) }); err != nil {
-			return nil, err
-		}
+	if err := t.kpiSales(ctx, bounds, q, func(k int) *reports.KPICounts { return at(steps, k) }); err != nil {
+		return nil, err
+	}
+	// Distinct members are counted over the whole span again; the rest of
+	// the total is the sum of the steps.
+	if err := t.kpiActive(ctx, whole, q, func(k int) *reports.KPICounts { return at(total, k) }); err != nil {
+		return nil, err
 	}
 	if err := t.kpiBalances(ctx, bounds, q, func(k int) *reports.KPICounts { return at(steps, k) }); err != nil {
 		return nil, err
@@ -148,6 +148,14 @@ func (t *Tx) KPICounts(ctx context.Context, bounds []time.Time, q reports.KPIQue
 		outstanding += c.Outstanding
 		c.Members, c.Outstanding = members, outstanding
 		sum.NewMembers += c.NewMembers
+		sum.Purchases += c.Purchases
+		sum.MemberPurchases += c.MemberPurchases
+		sum.Turnover += c.Turnover
+		sum.Lines += c.Lines
+		sum.Units += c.Units
+		sum.Issued += c.Issued
+		sum.Spent += c.Spent
+		sum.Expired += c.Expired
 		out = append(out, *c)
 	}
 	if before := steps[-1]; before != nil {
@@ -192,21 +200,7 @@ func (t *Tx) kpiSales(ctx context.Context, bounds []time.Time, q reports.KPIQuer
 	}); err != nil {
 		return err
 	}
-	rows, err = t.query(ctx, `SELECT k, COUNT(*), SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) FROM (
-			SELECT k, member_id, COUNT(*) AS n FROM (
-				SELECT `+bucketOf("p.occurred_at", bounds)+` AS k, p.member_id FROM purchases p
-				WHERE p.member_id <> '' AND p.`+sale+` AND p.occurred_at >= $1 AND p.occurred_at < $2`+filter+`
-			) y GROUP BY k, member_id
-		) x GROUP BY k`, args...)
-	if err := each(rows, err, "kpis", func(s Scanner) error {
-		var k int
-		var active, repeat int64
-		if err := s.Scan(&k, &active, &repeat); err != nil {
-			return err
-		}
-		at(k).Active, at(k).Repeat = active, repeat
-		return nil
-	}); err != nil {
+	if err := t.kpiActive(ctx, bounds, q, at); err != nil {
 		return err
 	}
 	tfilter, targs := kpiFilter("t", q, 3)
@@ -225,6 +219,27 @@ func (t *Tx) kpiSales(ctx context.Context, bounds []time.Time, q reports.KPIQuer
 		}
 		d := at(k)
 		d.Issued, d.Spent, d.Expired = c.Issued, c.Spent, c.Expired
+		return nil
+	})
+}
+
+// kpiActive counts the members with a purchase, and with two or more, per
+// step of bounds.
+func (t *Tx) kpiActive(ctx context.Context, bounds []time.Time, q reports.KPIQuery, at func(int) *reports.KPICounts) error {
+	filter, fargs := kpiFilter("p", q, 3)
+	rows, err := t.query(ctx, `SELECT k, COUNT(*), SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) FROM (
+			SELECT k, member_id, COUNT(*) AS n FROM (
+				SELECT `+bucketOf("p.occurred_at", bounds)+` AS k, p.member_id FROM purchases p
+				WHERE p.member_id <> '' AND p.`+sale+` AND p.occurred_at >= $1 AND p.occurred_at < $2`+filter+`
+			) y GROUP BY k, member_id
+		) x GROUP BY k`, append([]any{micros(bounds[0]), micros(bounds[len(bounds)-1])}, fargs...)...)
+	return each(rows, err, "kpis", func(s Scanner) error {
+		var k int
+		var active, repeat int64
+		if err := s.Scan(&k, &active, &repeat); err != nil {
+			return err
+		}
+		at(k).Active, at(k).Repeat = active, repeat
 		return nil
 	})
 }

@@ -1,0 +1,179 @@
+package http
+
+import (
+	"container/heap"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/reports"
+)
+
+// analyticsSpan reads from and to (dates in the programme's zone, to
+// counting its whole day, or RFC 3339 times); absent, to is now and from
+// a year before it.
+func (s *Server) analyticsSpan(r *http.Request) (from, to time.Time, err error) {
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return from, to, err
+	}
+	if from, err = spanParam(r, "from", eng.Loc); err != nil {
+		return from, to, err
+	}
+	if to, err = spanParam(r, "to", eng.Loc); err != nil {
+		return from, to, err
+	}
+	if to.IsZero() {
+		to = s.App.Env.Time()
+	}
+	if from.IsZero() {
+		from = to.AddDate(-1, 0, 0)
+	}
+	return from, to, nil
+}
+
+// wantsCSV reads format ("json", the default, or "csv"; Accept: text/csv
+// asks for CSV too) and, for CSV, sets the headers of a download named name.
+func wantsCSV(w http.ResponseWriter, r *http.Request, name string) (bool, error) {
+	format := r.URL.Query().Get("format")
+	switch {
+	case format == "csv" || format == "" && r.Header.Get("Accept") == "text/csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		return true, nil
+	case format == "" || format == "json":
+		return false, nil
+	}
+	return false, kopilka.Invalid("format", `must be "json" or "csv"`)
+}
+
+// writeReport answers v as JSON, or by writeCSV as a CSV download named
+// name when the request asks for CSV.
+func writeReport(w http.ResponseWriter, r *http.Request, name string, v any, writeCSV func(io.Writer) error) error {
+	csv, err := wantsCSV(w, r, name)
+	if err != nil {
+		return err
+	}
+	if csv {
+		return writeCSV(w)
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) kpis(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := s.analyticsSpan(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	k, err := s.App.Reports.KPIs(r.Context(), reports.KPIQuery{From: from, To: to, Bucket: reports.Bucket(q.Get("bucket")),
+		StoreID: q.Get("store_id"), PartnerID: q.Get("partner_id"), Segment: q.Get("segment")})
+	if err != nil {
+		return err
+	}
+	return writeReport(w, r, "kpis", k, k.WriteCSV)
+}
+
+func (s *Server) cohorts(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := s.analyticsSpan(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.App.Reports.Cohorts(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	return writeReport(w, r, "cohorts", c, c.WriteCSV)
+}
+
+func (s *Server) rfm(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := s.analyticsSpan(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.App.Reports.RFM(r.Context(), from, to)
+	if err != nil {
+		return err
+	}
+	return writeReport(w, r, "rfm", res, res.WriteCSV)
+}
+
+// rfmMemberList is a page of scored members; Next, when set, is the
+// member id to pass as after for the next page.
+type rfmMemberList struct {
+	Items []reports.RFMRow `json:"items"`
+	Next  string           `json:"next,omitempty"`
+}
+
+// rfmMembers lists scored members in member id order: as CSV, all of them
+// streamed; as JSON, a page of limit (default 100, at most 1,000) after
+// the member id after.
+func (s *Server) rfmMembers(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := s.analyticsSpan(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit, err := queryInt(r, "limit", 100)
+	if err != nil {
+		return err
+	}
+	if limit < 1 || limit > 1000 {
+		return kopilka.Invalid("limit", "must be 1 to 1000")
+	}
+	csv, err := wantsCSV(w, r, "rfm-members")
+	if err != nil {
+		return err
+	}
+	if csv {
+		out := reports.NewRFMCSV(w)
+		if err := s.App.Reports.RFMMembers(r.Context(), from, to, q.Get("segment"), out.Write); err != nil {
+			return err
+		}
+		return out.Flush()
+	}
+	// The database's order of member ids follows its collation; the page
+	// is the limit smallest ids after after in bytes, kept in a heap.
+	after := q.Get("after")
+	h := &rfmHeap{}
+	more := false
+	err = s.App.Reports.RFMMembers(r.Context(), from, to, q.Get("segment"), func(m reports.RFMRow) error {
+		if m.MemberID <= after {
+			return nil
+		}
+		heap.Push(h, m)
+		if h.Len() > limit {
+			heap.Pop(h)
+			more = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	list := rfmMemberList{Items: make([]reports.RFMRow, h.Len())}
+	for i := h.Len() - 1; i >= 0; i-- {
+		list.Items[i] = heap.Pop(h).(reports.RFMRow)
+	}
+	if more {
+		list.Next = list.Items[len(list.Items)-1].MemberID
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+// rfmHeap is a max-heap of rows by member id.
+type rfmHeap []reports.RFMRow
+
+func (h rfmHeap) Len() int           { return len(h) }
+func (h rfmHeap) Less(i, j int) bool { return h[i].MemberID > h[j].MemberID }
+func (h rfmHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rfmHeap) Push(x any)        { *h = append(*h, x.(reports.RFMRow)) }
+func (h *rfmHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

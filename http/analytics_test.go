@@ -1,0 +1,78 @@
+package http_test
+
+import (
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"github.com/kopilka/kopilka"
+	"github.com/kopilka/kopilka/reports"
+)
+
+// TestAnalytics_RoutesAnswerJSONAndCSVAndNameTheFieldAtFault drives the
+// analytics routes over two members' purchases, on both databases.
+func TestAnalytics_RoutesAnswerJSONAndCSVAndNameTheFieldAtFault(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			for i, phone := range []string{"+79161112270", "+79161112271"} {
+				m := a.createMember(t, map[string]any{"phone": phone})
+				for j := 0; j <= i; j++ {
+					a.do(t, "POST", "/v1/purchases", posKey, map[string]any{"receipt_id": phone + string(rune('a'+j)), "store_id": "store-1", "member_id": m.ID,
+						"lines": []map[string]any{{"line": 1, "sku": "x", "quantity": "1", "price": 10000, "amount": 10000}}}).ok(t, 200, nil)
+				}
+			}
+			var k reports.KPIs
+			a.do(t, "GET", "/v1/analytics/kpis?bucket=month", adminKey, nil).ok(t, 200, &k)
+			if k.Total.Purchases != 3 || k.Total.ActiveMembers != 2 || k.Total.Turnover != 30000 || k.Total.RepeatRate != 50 || len(k.Points) < 12 {
+				t.Fatalf("kpis %+v", k.Total)
+			}
+			r := a.do(t, "GET", "/v1/analytics/kpis?format=csv&bucket=week", adminKey, nil)
+			rows, err := csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
+			if err != nil || r.status != 200 || rows[0][0] != "start" || rows[len(rows)-1][0] != "total" || rows[len(rows)-1][5] != "3" {
+				t.Fatalf("kpis csv %d %v: %s", r.status, err, r.body)
+			}
+			var c reports.Cohorts
+			a.do(t, "GET", "/v1/analytics/cohorts", adminKey, nil).ok(t, 200, &c)
+			last := c.Rows[len(c.Rows)-1]
+			if last.Size != 2 || last.Percent[0] != 100 {
+				t.Fatalf("cohorts %+v", c.Rows)
+			}
+			var rfm reports.RFM
+			a.do(t, "GET", "/v1/analytics/rfm", adminKey, nil).ok(t, 200, &rfm)
+			if rfm.Members != 2 || len(rfm.Segments) != 11 {
+				t.Fatalf("rfm %+v", rfm)
+			}
+			var page struct {
+				Items []reports.RFMRow `json:"items"`
+				Next  string           `json:"next"`
+			}
+			a.do(t, "GET", "/v1/analytics/rfm/members?limit=1", adminKey, nil).ok(t, 200, &page)
+			if len(page.Items) != 1 || page.Next == "" {
+				t.Fatalf("first page %+v", page)
+			}
+			first, next := page.Items[0], page.Next
+			page.Next = ""
+			a.do(t, "GET", "/v1/analytics/rfm/members?limit=1&after="+next, adminKey, nil).ok(t, 200, &page)
+			if len(page.Items) != 1 || page.Next != "" || page.Items[0].MemberID <= first.MemberID || page.Items[0].Frequency+first.Frequency != 3 {
+				t.Fatalf("second page %+v after %+v", page, first)
+			}
+			if r := a.do(t, "GET", "/v1/analytics/rfm/members?format=csv", adminKey, nil); r.status != 200 || strings.Count(string(r.body), "\n") != 3 {
+				t.Fatalf("members csv %d: %s", r.status, r.body)
+			}
+			for path, field := range map[string]string{
+				"/v1/analytics/kpis?bucket=hour":                      "bucket",
+				"/v1/analytics/kpis?segment=vip":                      "segment",
+				"/v1/analytics/kpis?from=2020-01-01&bucket=day":       "from",
+				"/v1/analytics/cohorts?from=yesterday":                "from",
+				"/v1/analytics/cohorts?from=2001-01-01&to=2000-01-01": "from",
+				"/v1/analytics/rfm?format=xml":                        "format",
+				"/v1/analytics/rfm/members?limit=0":                   "limit",
+				"/v1/analytics/rfm/members?segment=%27%3B--":          "segment",
+			} {
+				a.do(t, "GET", path, adminKey, nil).problem(t, 422, kopilka.EINVALID, field)
+			}
+			a.do(t, "GET", "/v1/analytics/rfm", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+		})
+	}
+}
