@@ -157,8 +157,11 @@ func NormalizeEmail(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-// Normalize checks and normalises the member's own fields.
-func (m *Member) Normalize(region string) error {
+// Normalize checks and normalises the member's own fields. With contact, a
+// member needs a phone or an e-mail: a new member, and one who had either
+// (an update may not remove the last). A member imported from a purchase
+// history has neither until the service centre adds one.
+func (m *Member) Normalize(region string, contact bool) error {
 	var pr Problems
 	var err error
 	if m.Phone, err = NormalizePhone(m.Phone, region); err != nil {
@@ -177,7 +180,7 @@ func (m *Member) Normalize(region string) error {
 			pr.Add("birth_date", "must be a past date as YYYY-MM-DD")
 		}
 	}
-	if m.Phone == "" && m.Email == "" {
+	if contact && m.Phone == "" && m.Email == "" {
 		pr.Add("phone", "a member needs a phone or an e-mail")
 	}
 	if len(m.Tags) > 50 {

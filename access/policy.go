@@ -38,6 +38,7 @@ const (
 
 	ReportsOverview  Action = "reports.overview"
 	ReportsAnalytics Action = "reports.analytics"
+	ReportsRefresh   Action = "reports.refresh"
 
 	ImportRun Action = "import.run"
 
@@ -112,6 +113,7 @@ var (
 	everyone      = []string{admin, operator, marketing, support, partnerAdmin, pos, member}
 	members       = []string{member}
 	admins        = []string{admin}
+	marketers     = []string{admin, marketing}
 )
 
 // Policy says who may take each action. A principal scoped to a partner is
@@ -142,6 +144,7 @@ var Policy = map[Action]Rule{
 
 	ReportsOverview:  {programmeTeam, "read the programme's overview"},
 	ReportsAnalytics: {programmeTeam, "read cohorts, RFM segments, KPIs, churn risk and basket rules"},
+	ReportsRefresh:   {marketers, "tag members with their RFM segment and churn risk"},
 
 	ImportRun: {admins, "import receipts and members"},
 

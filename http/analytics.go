@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -176,4 +177,46 @@ func (h *rfmHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// churn answers the churn model and the most at-risk members; as CSV,
+// every member's risk.
+func (s *Server) churn(w http.ResponseWriter, r *http.Request) error {
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return err
+	}
+	at, err := spanParam(r, "at", eng.Loc)
+	if err != nil {
+		return err
+	}
+	var q reports.ChurnQuery
+	q.At = at
+	if q.HorizonDays, err = queryInt(r, "horizon_days", 0); err != nil {
+		return err
+	}
+	if q.Limit, err = queryInt(r, "limit", 0); err != nil {
+		return err
+	}
+	for name, dst := range map[string]*float64{"k": &q.K, "threshold": &q.Threshold} {
+		if v := r.URL.Query().Get(name); v != "" {
+			if *dst, err = strconv.ParseFloat(v, 64); err != nil {
+				return kopilka.Invalid(name, "must be a number")
+			}
+		}
+	}
+	c, err := s.App.Reports.Churn(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	return writeReport(w, r, "churn", c, c.WriteCSV)
+}
+
+func (s *Server) refreshAnalytics(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.App.Reports.Refresh(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
 }

@@ -73,6 +73,15 @@ func TestAnalytics_RoutesAnswerJSONAndCSVAndNameTheFieldAtFault(t *testing.T) {
 				a.do(t, "GET", path, adminKey, nil).problem(t, 422, kopilka.EINVALID, field)
 			}
 			a.do(t, "GET", "/v1/analytics/rfm", posKey, nil).problem(t, 403, kopilka.EFORBIDDEN, "")
+			// Both members bought on one day only: no repeat purchase, nothing to fit.
+			a.do(t, "GET", "/v1/analytics/churn", adminKey, nil).problem(t, 409, kopilka.ESTATE, "")
+			a.do(t, "GET", "/v1/analytics/churn?k=0.5", adminKey, nil).problem(t, 422, kopilka.EINVALID, "k")
+			a.do(t, "GET", "/v1/analytics/churn?threshold=x", adminKey, nil).problem(t, 422, kopilka.EINVALID, "threshold")
+			var ref reports.Refreshed
+			a.do(t, "POST", "/v1/analytics/refresh", adminKey, nil).ok(t, 200, &ref)
+			if ref.Scored != 2 || ref.Changed != 2 || ref.AtRisk != 0 {
+				t.Fatalf("refresh %+v", ref)
+			}
 		})
 	}
 }

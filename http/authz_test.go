@@ -183,6 +183,8 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	},
 	"GET /v1/analytics/cohorts":     func(f *authz, own bool) (string, any) { return "/v1/analytics/cohorts?format=csv", nil },
 	"GET /v1/analytics/rfm":         func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm", nil },
+	"GET /v1/analytics/churn":       func(f *authz, own bool) (string, any) { return "/v1/analytics/churn", nil },
+	"POST /v1/analytics/refresh":    func(f *authz, own bool) (string, any) { return "/v1/analytics/refresh", nil },
 	"GET /v1/analytics/rfm/members": func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm/members?limit=5", nil },
 	"GET /v1/cases":                 func(f *authz, own bool) (string, any) { return "/v1/cases?member_id=" + f.owner, nil },
 	"GET /v1/cases/stats":           func(f *authz, own bool) (string, any) { return "/v1/cases/stats", nil },

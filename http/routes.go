@@ -76,6 +76,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/analytics/kpis", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.KPIs](), Summary: "Loyalty KPIs step by step (JSON or CSV)", handle: s.kpis},
 		{Method: "GET", Pattern: "/v1/analytics/cohorts", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.Cohorts](), Summary: "Retention cohorts by month of first purchase (JSON or CSV)", handle: s.cohorts},
 		{Method: "GET", Pattern: "/v1/analytics/rfm", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.RFM](), Summary: "RFM segments' sizes (JSON or CSV)", handle: s.rfm},
+		{Method: "GET", Pattern: "/v1/analytics/churn", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.Churn](), Summary: "Churn risk: the BG/NBD model fitted, the most at-risk members (JSON, or every member as CSV)", handle: s.churn},
+		{Method: "POST", Pattern: "/v1/analytics/refresh", Action: access.ReportsRefresh, Status: http.StatusOK, Out: typeOf[reports.Refreshed](), Summary: "Tag members with their RFM segment and churn risk now", handle: s.refreshAnalytics},
 		{Method: "GET", Pattern: "/v1/analytics/rfm/members", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[rfmMemberList](), Summary: "Members' RFM scores and segments (JSON pages or all as CSV)", handle: s.rfmMembers},
 
 		{Method: "POST", Pattern: "/v1/cases", Action: access.CasesWrite, Status: http.StatusCreated, In: typeOf[cases.Opening](), Out: typeOf[cases.Case](), Summary: "Open a service case", handle: s.openCase},

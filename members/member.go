@@ -21,7 +21,7 @@ func (s *Service) CreateMember(ctx context.Context, m kopilka.Member) (_ kopilka
 	if err := a.Err(); err != nil {
 		return kopilka.Member{}, err
 	}
-	if err := m.Normalize(s.Region); err != nil {
+	if err := m.Normalize(s.Region, true); err != nil {
 		return kopilka.Member{}, err
 	}
 	var pr kopilka.Problems
@@ -244,7 +244,7 @@ func (s *Service) updateMember(ctx context.Context, action access.Action, id str
 		before := m
 		phone, email := m.Phone, m.Email
 		p.Apply(&m)
-		if err := m.Normalize(s.Region); err != nil {
+		if err := m.Normalize(s.Region, phone != "" || email != ""); err != nil {
 			return err
 		}
 		// A changed contact is not verified until it is proved again.

@@ -314,3 +314,138 @@ a3,a,x,3,3000,2025-02-02
 		}
 	})
 }
+
+// TestChurn_CDNOWThroughTheProgramme imports the CDNOW 1/10 sample as
+// purchases and fits the model through the use case on the calibration
+// period (to 1997-09-30): the published r = 0.243, α = 4.414, a = 0.793,
+// b = 2.426 and log-likelihood −9,582.4 (../shared/data/README.md).
+func TestChurn_CDNOWThroughTheProgramme(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		f.importCDNOWSample(t)
+		c, err := f.svc.Reports.Churn(f.ctx, reports.ChurnQuery{At: time.Date(1997, 10, 1, 0, 0, 0, 0, time.UTC), HorizonDays: 273, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := c.Params
+		near := func(got, want, tol float64) bool { return got > want-tol && got < want+tol }
+		if !near(p.R, 0.243, 0.001) || !near(p.Alpha, 4.414, 0.005) || !near(p.A, 0.793, 0.002) || !near(p.B, 2.426, 0.005) ||
+			!near(c.LogLikelihood, -9582.4, 0.1) || c.Members != 2_357 {
+			t.Fatalf("fit %+v LL %.2f members %d", p, c.LogLikelihood, c.Members)
+		}
+		if len(c.Risks) != 10 || !c.Risks[0].AtRisk || c.Risks[0].PAlive > c.Risks[9].PAlive || c.AtRisk == 0 {
+			t.Fatalf("most at risk %+v", c.Risks)
+		}
+		t.Logf("at risk %d of %d (overdue %d); %.1f purchases expected in the next 39 weeks", c.AtRisk, c.Members, c.Overdue, c.Expected)
+	})
+}
+
+// importCDNOWSample imports the CDNOW 1/10 sample: a receipt per customer
+// and day.
+func (f *fixture) importCDNOWSample(t testing.TB) {
+	t.Helper()
+	file, err := os.Open(filepath.Join(dataDir(t), "cdnow", "CDNOW_sample.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	m := importer.Mapping{Name: "cdnow-sample", Format: "fields", Money: "major", TimeLayout: "20060102", Zone: "America/New_York",
+		Columns: importer.Columns{Receipt: "#2+#3", Customer: "#2", Store: "=cdnow", SKU: "=cd", Quantity: "#4", Amount: "#5", Time: "#3"}}
+	s, err := f.svc.Import.Import(f.ctx, file, importer.Options{Mapping: m, PartnerID: "retail"})
+	if err != nil || s.Rows != 6_919 || s.Refused != 0 || s.Members != 2_357 {
+		t.Fatalf("import %v %+v", err, s)
+	}
+}
+
+// TestRefresh_TagsSegmentsAndRiskAndTellsOfNewRiskOnce refreshes the CDNOW
+// sample's members as of 1997-10-01, again, and a year later.
+func TestRefresh_TagsSegmentsAndRiskAndTellsOfNewRiskOnce(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		f.importCDNOWSample(t)
+		vip := importer.MemberID("cdnow-sample", "0001")
+		if _, err := f.svc.Members.UpdateMember(f.ctx, vip, kopilka.MemberPatch{Tags: &[]string{"vip", "rfm:stale"}}); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(1997, 10, 1, 0, 0, 0, 0, time.UTC)
+		f.svc.Env.Now = func() time.Time { return now }
+		r, err := f.svc.Reports.Refresh(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := func(q string, args ...any) int64 {
+			t.Helper()
+			var n int64
+			if err := f.db.SQL.QueryRowContext(context.Background(), q, args...).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if r.Scored != 2_357 || r.AtRisk == 0 || r.NewRisk != r.AtRisk || r.Changed != 2_357 {
+			t.Fatalf("first refresh %+v", r)
+		}
+		if n := count(`SELECT COUNT(*) FROM members WHERE tags LIKE '%"churn:at_risk"%'`); n != r.AtRisk {
+			t.Errorf("%d tagged at risk, want %d", n, r.AtRisk)
+		}
+		if n := count(`SELECT COUNT(*) FROM member_events WHERE kind = 'churn.at_risk'`); n != r.AtRisk {
+			t.Errorf("%d events, want %d", n, r.AtRisk)
+		}
+		if n := count(`SELECT COUNT(*) FROM members WHERE tags LIKE '%"rfm:champions"%'`); n != r.Segments["champions"] || n == 0 {
+			t.Errorf("%d champions tagged, %d scored", n, r.Segments["champions"])
+		}
+		m, err := f.svc.Members.Member(f.ctx, vip)
+		if err != nil || m.Tags[0] != "vip" || len(m.Tags) < 2 || m.Tags[1] == "rfm:stale" {
+			t.Fatalf("the operator's tag stays, the stale one goes: %v %v", m.Tags, err)
+		}
+		// The segment filters the KPIs.
+		k, err := f.svc.Reports.KPIs(f.ctx, reports.KPIQuery{From: day("1997-01-01"), To: day("1997-10-01"), Segment: "champions"})
+		if err != nil || k.Total.ActiveMembers != r.Segments["champions"] {
+			t.Errorf("champions' KPIs: %v %+v", err, k.Total)
+		}
+		// Nothing new: nothing written, no event again.
+		again, err := f.svc.Reports.Refresh(f.ctx)
+		if err != nil || again.Changed != 0 || again.NewRisk != 0 || again.AtRisk != r.AtRisk {
+			t.Fatalf("second refresh %+v %v", again, err)
+		}
+		// A year on: 684 members bought in the year to 1998-10-01 and keep
+		// an RFM tag; those newly at risk, and only they, get events.
+		atRisk := func() map[string]bool {
+			rows, err := f.db.SQL.QueryContext(context.Background(), `SELECT id FROM members WHERE tags LIKE '%"churn:at_risk"%'`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			set := map[string]bool{}
+			for rows.Next() {
+				var id string
+				rows.Scan(&id)
+				set[id] = true
+			}
+			return set
+		}
+		before := atRisk()
+		now = now.AddDate(1, 0, 0)
+		later, err := f.svc.Reports.Refresh(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, fresh := atRisk(), int64(0)
+		for id := range after {
+			if !before[id] {
+				fresh++
+			}
+		}
+		if later.Scored != 684 || later.AtRisk != int64(len(after)) || later.NewRisk != fresh || fresh == 0 {
+			t.Fatalf("a year later %+v, %d newly at risk", later, fresh)
+		}
+		if n := count(`SELECT COUNT(*) FROM members WHERE tags LIKE '%"rfm:%'`); n != 684 {
+			t.Errorf("%d members keep an RFM tag, want 684", n)
+		}
+		if n := count(`SELECT COUNT(*) FROM member_events`); n != r.NewRisk+later.NewRisk {
+			t.Errorf("%d events, want %d", n, r.NewRisk+later.NewRisk)
+		}
+		if n := count(`SELECT COUNT(*) FROM audit_log WHERE action = 'reports.refresh'`); n == 0 {
+			t.Error("no audit entry")
+		}
+	})
+}

@@ -102,3 +102,17 @@ func (c *RFMCSV) Flush() error {
 	c.w.Flush()
 	return c.w.Error()
 }
+
+// WriteCSV writes every member's churn risk, the most at risk first.
+func (c Churn) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"member_id", "p_alive", "expected_purchases", "purchase_days", "last_purchase_at", "usual_gap_days",
+		"days_since", "overdue", "at_risk", "money"})
+	for _, r := range c.ranked() {
+		_ = cw.Write([]string{kopilka.CSVCell(r.MemberID), strconv.FormatFloat(r.PAlive, 'f', 4, 64), strconv.FormatFloat(r.Expected, 'f', 4, 64),
+			strconv.Itoa(r.Days), day(r.LastAt), strconv.FormatFloat(r.UsualGapDays, 'f', 1, 64), i64(r.DaysSince),
+			strconv.FormatBool(r.Overdue), strconv.FormatBool(r.AtRisk), i64(r.Money)})
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -67,6 +67,12 @@ type Tx interface {
 	// bounds[i+1]) (Step i) and for the whole span (Step -1); steps with
 	// nothing may be left out.
 	KPICounts(ctx context.Context, bounds []time.Time, q KPIQuery) ([]KPICounts, error)
+	// PurchaseTimes calls fn with each member's purchase times (sales not
+	// cancelled, before to) and what they came to, a member at a time.
+	PurchaseTimes(ctx context.Context, to time.Time, fn func(Purchases) error) error
+	// MemberRefs returns the imported members' references ("source:id")
+	// among ids.
+	MemberRefs(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // Live gives the compiled programme (its time zone and point value).
@@ -76,9 +82,11 @@ type Live interface {
 
 // Service computes the figures.
 type Service struct {
-	DB   kopilka.Transactor[Tx]
-	Env  *kopilka.Env
-	Live Live
+	DB kopilka.Transactor[Tx]
+	// Refreshes writes the tags and events of Refresh.
+	Refreshes kopilka.Transactor[RefreshTx]
+	Env       *kopilka.Env
+	Live      Live
 }
 
 // Overview returns the programme's figures now (roles admin, operator,

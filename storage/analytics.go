@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka/reports"
@@ -305,4 +307,106 @@ func each(rows Rows, err error, what string, fn func(Scanner) error) error {
 		}
 	}
 	return rows.Err()
+}
+
+func (t *Tx) PurchaseTimes(ctx context.Context, to time.Time, fn func(reports.Purchases) error) error {
+	rows, err := t.query(ctx, `SELECT p.member_id, p.occurred_at, COALESCE((SELECT SUM(`+netAmount+`) FROM purchase_lines l
+			WHERE l.receipt_id = p.receipt_id AND l.partner_id = p.partner_id), 0)
+		FROM purchases p WHERE p.member_id <> '' AND p.`+sale+` AND p.occurred_at < $1
+		ORDER BY p.member_id, p.occurred_at`, micros(to))
+	if err != nil {
+		return fmt.Errorf("member purchases: %w", err)
+	}
+	defer rows.Close()
+	var cur reports.Purchases
+	for rows.Next() {
+		var id string
+		var at, money int64
+		if err := rows.Scan(&id, &at, &money); err != nil {
+			return fmt.Errorf("member purchases: %w", err)
+		}
+		if id != cur.MemberID && cur.MemberID != "" {
+			if err := fn(cur); err != nil {
+				return err
+			}
+			cur = reports.Purchases{}
+		}
+		cur.MemberID = id
+		cur.Times = append(cur.Times, fromMicros(at))
+		cur.Money += money
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if cur.MemberID != "" {
+		return fn(cur)
+	}
+	return nil
+}
+
+func (t *Tx) MemberTags(ctx context.Context, ids []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for c := range chunks(len(ids), importChunk) {
+		part := ids[c.from:c.to]
+		rows, err := t.query(ctx, `SELECT id, tags FROM members WHERE status <> 'erased' AND id IN (`+t.inList(len(part), 1)+`)`, anys(part)...)
+		if err := each(rows, err, "member tags", func(s Scanner) error {
+			var id, raw string
+			if err := s.Scan(&id, &raw); err != nil {
+				return err
+			}
+			var tags []string
+			if err := json.Unmarshal([]byte(raw), &tags); err != nil {
+				return err
+			}
+			out[id] = tags
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t *Tx) TaggedMembers(ctx context.Context, prefixes []string, after string, limit int) ([]string, error) {
+	var cond []string
+	args := []any{after, limit}
+	for _, p := range prefixes {
+		args = append(args, `%"`+p+`%`)
+		cond = append(cond, fmt.Sprintf("tags LIKE $%d", len(args)))
+	}
+	return t.ids(ctx, `SELECT id FROM members WHERE id > $1 AND (`+strings.Join(cond, " OR ")+`) ORDER BY id LIMIT $2`, args...)
+}
+
+func (t *Tx) SetMemberTags(ctx context.Context, id string, tags []string) error {
+	raw, _ := json.Marshal(nonNil(tags))
+	n, err := t.execNow(ctx, `UPDATE members SET tags = $2 WHERE id = $1`, id, string(raw))
+	if err != nil {
+		return t.mapErr(err, "member")
+	}
+	return mustAffect(n, "member")
+}
+
+func (t *Tx) InsertMemberEvent(ctx context.Context, e reports.MemberEvent) error {
+	_, err := t.execNow(ctx, `INSERT INTO member_events (id, member_id, kind, data, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		e.ID, e.MemberID, e.Kind, string(e.Data), micros(e.CreatedAt))
+	return t.mapErr(err, "member event")
+}
+
+func (t *Tx) MemberRefs(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for c := range chunks(len(ids), importChunk) {
+		part := ids[c.from:c.to]
+		rows, err := t.query(ctx, `SELECT member_id, source, external_id FROM member_refs WHERE member_id IN (`+t.inList(len(part), 1)+`)`, anys(part)...)
+		if err := each(rows, err, "member refs", func(s Scanner) error {
+			var id, src, ext string
+			if err := s.Scan(&id, &src, &ext); err != nil {
+				return err
+			}
+			out[id] = src + ":" + ext
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

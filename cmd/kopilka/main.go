@@ -59,6 +59,8 @@ commands:
   import         import receipt lines from a CSV (Online Retail, Complete Journey,
                  CDNOW, Groceries ready; any other by a mapping): members, stores,
                  purchases and returns with their dates; re-running changes nothing
+  analytics      print the cohort table, RFM segments, churn risk and basket rules
+                 of a span (analytics report), or tag members now (analytics refresh)
   bench          drive a running server with concurrent tills and report throughput
   operator create
                  add a back-office operator (the first administrator), the password
@@ -98,6 +100,8 @@ func run(ctx context.Context, args []string) error {
 		return operatorCreate(ctx, rest[1:], os.Stdin)
 	case "import":
 		return importCmd(ctx, rest, os.Stdout, os.Stderr)
+	case "analytics":
+		return analyticsCmd(ctx, rest, os.Stdout)
 	case "bench":
 		return bench(ctx, rest)
 	case "version", "-version", "--version":
@@ -369,7 +373,17 @@ func runJobs(ctx context.Context, svc *app.App, logger *slog.Logger, every time.
 	ctx = kopilka.NewContextWithPrincipal(ctx, kopilka.System("jobs"))
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var refreshed time.Time
 	for {
+		// Members' RFM segments and churn risk are tagged once a day.
+		if now := svc.Env.Time(); now.Sub(refreshed) >= 24*time.Hour {
+			if r, err := svc.Reports.Refresh(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("analytics refresh", "err", err)
+			} else if err == nil {
+				refreshed = now
+				logger.Info("analytics refresh", "scored", r.Scored, "changed", r.Changed, "at_risk", r.AtRisk, "newly_at_risk", r.NewRisk)
+			}
+		}
 		rep, err := svc.Jobs.RunJobs(ctx)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("points job", "err", err)
