@@ -39,6 +39,7 @@ const (
 	ReportsOverview  Action = "reports.overview"
 	ReportsAnalytics Action = "reports.analytics"
 	ReportsRefresh   Action = "reports.refresh"
+	ReportsOffers    Action = "reports.offers"
 
 	ImportRun Action = "import.run"
 
@@ -114,6 +115,8 @@ var (
 	members       = []string{member}
 	admins        = []string{admin}
 	marketers     = []string{admin, marketing}
+	// serviceAndMarketing: the back office and marketing.
+	serviceAndMarketing = []string{admin, operator, marketing, support}
 )
 
 // Policy says who may take each action. A principal scoped to a partner is
@@ -145,6 +148,7 @@ var Policy = map[Action]Rule{
 	ReportsOverview:  {programmeTeam, "read the programme's overview"},
 	ReportsAnalytics: {programmeTeam, "read cohorts, RFM segments, KPIs, churn risk and basket rules"},
 	ReportsRefresh:   {marketers, "tag members with their RFM segment and churn risk"},
+	ReportsOffers:    {serviceAndMarketing, "read what to offer a member"},
 
 	ImportRun: {admins, "import receipts and members"},
 

@@ -220,3 +220,42 @@ func (s *Server) refreshAnalytics(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
+
+func (s *Server) basketRules(w http.ResponseWriter, r *http.Request) error {
+	from, to, err := s.analyticsSpan(r)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("from") == "" {
+		from = to.AddDate(0, 0, -90)
+	}
+	q := reports.BasketQuery{From: from, To: to, Level: r.URL.Query().Get("level")}
+	if q.Limit, err = queryInt(r, "limit", 0); err != nil {
+		return err
+	}
+	for name, dst := range map[string]*float64{"min_support": &q.MinSupport, "min_confidence": &q.MinConfidence} {
+		if v := r.URL.Query().Get(name); v != "" {
+			if *dst, err = strconv.ParseFloat(v, 64); err != nil {
+				return kopilka.Invalid(name, "must be a number")
+			}
+		}
+	}
+	res, err := s.App.Reports.BasketRules(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	return writeReport(w, r, "basket-rules", res, res.WriteCSV)
+}
+
+func (s *Server) memberOffers(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryInt(r, "limit", 0)
+	if err != nil {
+		return err
+	}
+	o, err := s.App.Reports.Offers(r.Context(), r.PathValue("id"), r.URL.Query().Get("level"), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, o)
+	return nil
+}

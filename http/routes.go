@@ -78,6 +78,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/analytics/rfm", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.RFM](), Summary: "RFM segments' sizes (JSON or CSV)", handle: s.rfm},
 		{Method: "GET", Pattern: "/v1/analytics/churn", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.Churn](), Summary: "Churn risk: the BG/NBD model fitted, the most at-risk members (JSON, or every member as CSV)", handle: s.churn},
 		{Method: "POST", Pattern: "/v1/analytics/refresh", Action: access.ReportsRefresh, Status: http.StatusOK, Out: typeOf[reports.Refreshed](), Summary: "Tag members with their RFM segment and churn risk now", handle: s.refreshAnalytics},
+		{Method: "GET", Pattern: "/v1/analytics/basket-rules", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.BasketRules](), Summary: "Association rules of what is bought together (JSON, or every rule as CSV)", handle: s.basketRules},
+		{Method: "GET", Pattern: "/v1/members/{id}/offers", Action: access.ReportsOffers, Status: http.StatusOK, Out: typeOf[reports.Offers](), Summary: "What to offer a member: complementary goods and goods due again", handle: s.memberOffers},
 		{Method: "GET", Pattern: "/v1/analytics/rfm/members", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[rfmMemberList](), Summary: "Members' RFM scores and segments (JSON pages or all as CSV)", handle: s.rfmMembers},
 
 		{Method: "POST", Pattern: "/v1/cases", Action: access.CasesWrite, Status: http.StatusCreated, In: typeOf[cases.Opening](), Out: typeOf[cases.Case](), Summary: "Open a service case", handle: s.openCase},

@@ -50,6 +50,9 @@ type Tx interface {
 	ReturnUnits(ctx context.Context, partnerID, receiptID string, line int, units kopilka.Quantity) error
 	// InsertRefund stores a refund; an existing refund id is ECONFLICT.
 	InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error
+	// EnsureProducts records the partner's goods' names (sku → name) not
+	// known yet; a known name stays.
+	EnsureProducts(ctx context.Context, partnerID string, names map[string]string) error
 }
 
 // MemberRef is a member an import knows by the source's customer id.
@@ -196,7 +199,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o Options) (sum Summa
 	if err != nil {
 		return sum, err
 	}
-	im := &run{s: s, o: o, sum: &sum, zone: loc.String(), members: map[string]time.Time{}, stores: map[string]bool{}}
+	im := &run{s: s, o: o, sum: &sum, zone: loc.String(), members: map[string]time.Time{}, stores: map[string]bool{}, named: map[string]bool{}}
 	sum.Source, sum.PartnerID = o.Source, o.PartnerID
 	defer func() { sum.Elapsed = time.Since(start).Seconds() }()
 	var open []*receipt
@@ -267,6 +270,7 @@ type run struct {
 	zone    string
 	members map[string]time.Time // external id → earliest first purchase sent
 	stores  map[string]bool
+	named   map[string]bool // SKUs whose names were sent
 }
 
 func (im *run) refuse(e RowError) {
@@ -282,9 +286,17 @@ func (im *run) flush(ctx context.Context, batch []*receipt) error {
 	var refs []MemberRef
 	var ids []string
 	seenStore := map[string]bool{}
+	names := map[string]string{}
 	for _, rc := range batch {
 		if len(rc.lines) == 0 {
 			continue
+		}
+		for _, l := range rc.lines {
+			if l.name != "" && !im.named[l.sku] {
+				if _, ok := names[l.sku]; !ok {
+					names[l.sku] = l.name
+				}
+			}
 		}
 		ids = append(ids, rc.id)
 		if !im.stores[rc.store] && !seenStore[rc.store] {
@@ -318,6 +330,9 @@ func (im *run) flush(ctx context.Context, batch []*receipt) error {
 			if err := im.write(ctx, tx, batch, ids, &got); err != nil {
 				return err
 			}
+			if err := tx.EnsureProducts(ctx, im.o.PartnerID, names); err != nil {
+				return err
+			}
 			return a.Record(ctx, tx, nil, map[string]any{"source": im.o.Source, "partner_id": im.o.PartnerID,
 				"first_line": batch[0].lines[0].line, "receipts": got.Receipts, "returns": got.Returns, "lines": got.Lines,
 				"members": got.Members, "stores": got.Stores})
@@ -328,6 +343,9 @@ func (im *run) flush(ctx context.Context, batch []*receipt) error {
 	}
 	for _, st := range stores {
 		im.stores[st] = true
+	}
+	for sku := range names {
+		im.named[sku] = true
 	}
 	s := im.sum
 	s.Lines += got.Lines

@@ -30,7 +30,7 @@ type Mapping struct {
 	// Header says the first row names the columns.
 	Header bool `json:"header"`
 	// Columns map Kopilka's fields to the file's: receipt, customer, store,
-	// sku, category, quantity, price (a unit's), amount (the line's), time.
+	// sku, category, name, quantity, price (a unit's), amount (the line's), time.
 	// Receipt, sku, quantity and either price or amount are needed (for
 	// baskets only sku, the item); customer empty makes every receipt
 	// anonymous (a guest's); store empty needs StoreID.
@@ -56,6 +56,8 @@ type Columns struct {
 	Store    string `json:"store,omitempty"`
 	SKU      string `json:"sku,omitempty"`
 	Category string `json:"category,omitempty"`
+	// Name is the good's name (optional): products keeps the first seen.
+	Name     string `json:"name,omitempty"`
 	Quantity string `json:"quantity,omitempty"`
 	Price    string `json:"price,omitempty"`
 	Amount   string `json:"amount,omitempty"`
@@ -78,7 +80,7 @@ type Lookup struct {
 var Ready = map[string]Mapping{
 	"online-retail": {
 		Name: "online-retail", Format: "csv", Header: true,
-		Columns: Columns{Receipt: "InvoiceNo", Customer: "CustomerID", Store: "=online", SKU: "StockCode",
+		Columns: Columns{Receipt: "InvoiceNo", Customer: "CustomerID", Store: "=online", SKU: "StockCode", Name: "Description",
 			Quantity: "Quantity", Price: "UnitPrice", Time: "InvoiceDate"},
 		TimeLayout: "2006-01-02 15:04:05", Zone: "Europe/London", Money: "major",
 	},

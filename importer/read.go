@@ -38,6 +38,7 @@ type row struct {
 	store    string
 	sku      string
 	category string
+	name     string
 	qty      kopilka.Quantity
 	price    int64
 	amount   int64
@@ -64,7 +65,7 @@ type reader struct {
 	fields *bufio.Scanner
 	line   int64
 
-	receipt, customer, store, sku, category, qty, price, amount, tm col
+	receipt, customer, store, sku, category, name, qty, price, amount, tm col
 }
 
 // col picks a field of a record: the literal lit, the field at idx, or
@@ -247,7 +248,7 @@ func newReader(r io.Reader, m Mapping, loc *time.Location, at time.Time, cats ma
 		dst        *col
 		name, spec string
 	}{{&rd.receipt, "receipt", c.Receipt}, {&rd.customer, "customer", c.Customer}, {&rd.store, "store", c.Store},
-		{&rd.sku, "sku", c.SKU}, {&rd.category, "category", c.Category}, {&rd.qty, "quantity", c.Quantity},
+		{&rd.sku, "sku", c.SKU}, {&rd.category, "category", c.Category}, {&rd.name, "name", c.Name}, {&rd.qty, "quantity", c.Quantity},
 		{&rd.price, "price", c.Price}, {&rd.amount, "amount", c.Amount}, {&rd.tm, "time", c.Time}} {
 		var err error
 		*f.dst, err = compile(f.name, f.spec, header)
@@ -364,6 +365,9 @@ func (rd *reader) lineRow(rec []string) (row, error) {
 	}
 	if r.category == "" {
 		r.category = rd.cats[r.sku]
+	}
+	if v, ok := rd.name.get(rec); ok {
+		r.name = cutField(v)
 	}
 	q, err := str(rd.qty, "quantity", true)
 	if err != nil {

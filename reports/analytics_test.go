@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -446,6 +447,91 @@ func TestRefresh_TagsSegmentsAndRiskAndTellsOfNewRiskOnce(t *testing.T) {
 		}
 		if n := count(`SELECT COUNT(*) FROM audit_log WHERE action = 'reports.refresh'`); n == 0 {
 			t.Error("no audit entry")
+		}
+	})
+}
+
+// TestBasketRules_Groceries imports Groceries' baskets and mines them
+// through the use case: 120 rules at support 0.005 and confidence 0.5,
+// as arules finds (../shared/data/README.md); the most confident is
+// {root vegetables, tropical fruit, yogurt} → whole milk.
+func TestBasketRules_Groceries(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		path := filepath.Join(dataDir(t), "groceries", "groceries.csv")
+		file, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		if _, err := f.svc.Import.Import(f.ctx, file, importer.Options{Mapping: importer.Ready["groceries"], PartnerID: "retail", Dir: filepath.Dir(path)}); err != nil {
+			t.Fatal(err)
+		}
+		// The baskets have no dates: the import dated them at its time, now.
+		span := reports.BasketQuery{From: day("2026-03-01"), To: day("2026-03-02")}
+		q := span
+		q.Limit = 5
+		r, err := f.svc.Reports.BasketRules(f.ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Baskets != 9_835 || r.Total != 120 || len(r.Rules) != 5 {
+			t.Fatalf("%d baskets, %d rules (%d listed)", r.Baskets, r.Total, len(r.Rules))
+		}
+		top := r.Rules[0]
+		if top.Then != "whole milk" || !equal(top.If, []string{"root vegetables", "tropical fruit", "yogurt"}) || top.Confidence != 0.7 {
+			t.Errorf("top rule %+v", top)
+		}
+		q = span
+		q.Level, q.MinSupport, q.MinConfidence = "category", 0.05, 0.4
+		c, err := f.svc.Reports.BasketRules(f.ctx, q)
+		if err != nil || c.Total == 0 {
+			t.Fatalf("categories: %v %+v", err, c)
+		}
+		for _, q := range []reports.BasketQuery{{Level: "brand"}, {MinSupport: 2}, {MinConfidence: -1}, {Limit: 5000}} {
+			if _, err := f.svc.Reports.BasketRules(f.ctx, q); kopilka.ErrorCode(err) != kopilka.EINVALID {
+				t.Errorf("%+v: %v", q, err)
+			}
+		}
+	})
+}
+
+// TestOffers_ComplementaryAndDue: many baskets hold bread with butter; m
+// buys bread and not butter, and buys milk every 7 days, last 8 days ago.
+func TestOffers_ComplementaryAndDue(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		var b strings.Builder
+		b.WriteString("receipt,customer,sku,qty,amount,day\n")
+		for i := range 40 {
+			fmt.Fprintf(&b, "g%d,,bread,1,100,2026-02-%02d\n", i, 1+i%20)
+			if i%4 != 0 {
+				fmt.Fprintf(&b, "g%d,,butter,1,200,2026-02-%02d\n", i, 1+i%20)
+			}
+			if i%2 == 0 {
+				fmt.Fprintf(&b, "g%d,,jam,1,300,2026-02-%02d\n", i, 1+i%20)
+			}
+		}
+		for i, d := range []string{"2026-01-30", "2026-02-06", "2026-02-13", "2026-02-21"} {
+			fmt.Fprintf(&b, "m%d,m,milk,1,90,%s\n", i, d)
+		}
+		b.WriteString("m9,m,bread,1,100,2026-02-21\n")
+		f.load(t, b.String())
+		id := importer.MemberID("shop", "m")
+		o, err := f.svc.Reports.Offers(f.ctx, id, "", 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// bread → butter 30/41 = 0.73; bread → jam 20/41 = 0.49 is below 0.5.
+		if len(o.Complementary) != 1 || o.Complementary[0].Item != "butter" || o.Complementary[0].Because[0] != "bread" {
+			t.Errorf("complementary %+v", o.Complementary)
+		}
+		// Milk every 7 days (gaps 7, 7, 8: usual 7), last on 21 February, now 1 March 09:00: 8 days.
+		if len(o.Reminders) != 1 || o.Reminders[0].Item != "milk" || o.Reminders[0].DaysSince != 8 || o.Reminders[0].UsualGapDays != 7 {
+			t.Errorf("reminders %+v", o.Reminders)
+		}
+		if _, err := f.svc.Reports.Offers(f.ctx, "nobody", "", 5); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Errorf("an unknown member: %v", err)
 		}
 	})
 }

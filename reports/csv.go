@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -112,6 +113,19 @@ func (c Churn) WriteCSV(w io.Writer) error {
 		_ = cw.Write([]string{kopilka.CSVCell(r.MemberID), strconv.FormatFloat(r.PAlive, 'f', 4, 64), strconv.FormatFloat(r.Expected, 'f', 4, 64),
 			strconv.Itoa(r.Days), day(r.LastAt), strconv.FormatFloat(r.UsualGapDays, 'f', 1, 64), i64(r.DaysSince),
 			strconv.FormatBool(r.Overdue), strconv.FormatBool(r.AtRisk), i64(r.Money)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteCSV writes every rule found, the most confident first; the items
+// of a rule's if are joined by " + ".
+func (b BasketRules) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"if", "then", "baskets", "support", "confidence", "lift"})
+	for _, r := range b.all {
+		_ = cw.Write([]string{kopilka.CSVCell(strings.Join(r.If, " + ")), kopilka.CSVCell(r.Then), strconv.Itoa(r.Count),
+			strconv.FormatFloat(r.Support, 'f', 4, 64), strconv.FormatFloat(r.Confidence, 'f', 4, 64), strconv.FormatFloat(r.Lift, 'f', 4, 64)})
 	}
 	cw.Flush()
 	return cw.Error()

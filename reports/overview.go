@@ -73,6 +73,16 @@ type Tx interface {
 	// MemberRefs returns the imported members' references ("source:id")
 	// among ids.
 	MemberRefs(ctx context.Context, ids []string) (map[string]string, error)
+	// Baskets calls fn with the items (SKUs, or categories) of each basket
+	// of [from, to): a sale not cancelled, a member's or a guest's.
+	Baskets(ctx context.Context, from, to time.Time, categories bool, fn func(items []string) error) error
+	// MemberItems returns the items (SKUs, or categories) the member bought
+	// in [from, to) with the times of the purchases; ENOTFOUND for a member
+	// that does not exist.
+	MemberItems(ctx context.Context, memberID string, from, to time.Time, categories bool) ([]ItemDays, error)
+	// ProductNames returns the names of the SKUs that have one (a SKU two
+	// partners name: the first partner's, by id).
+	ProductNames(ctx context.Context, skus []string) (map[string]string, error)
 }
 
 // Live gives the compiled programme (its time zone and point value).
@@ -87,6 +97,8 @@ type Service struct {
 	Refreshes kopilka.Transactor[RefreshTx]
 	Env       *kopilka.Env
 	Live      Live
+
+	rules ruleCache
 }
 
 // Overview returns the programme's figures now (roles admin, operator,

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -409,4 +410,75 @@ func (t *Tx) MemberRefs(ctx context.Context, ids []string) (map[string]string, e
 		}
 	}
 	return out, nil
+}
+
+func (t *Tx) Baskets(ctx context.Context, from, to time.Time, categories bool, fn func(items []string) error) error {
+	col := "l.sku"
+	if categories {
+		col = "l.category"
+	}
+	rows, err := t.query(ctx, `SELECT p.receipt_id, p.partner_id, `+col+` FROM purchases p
+		JOIN purchase_lines l ON l.receipt_id = p.receipt_id AND l.partner_id = p.partner_id
+		WHERE p.`+sale+` AND p.occurred_at >= $1 AND p.occurred_at < $2 AND `+col+` <> ''
+		ORDER BY p.receipt_id, p.partner_id`, micros(from), micros(to))
+	if err != nil {
+		return fmt.Errorf("baskets: %w", err)
+	}
+	defer rows.Close()
+	var curR, curP string
+	var items []string
+	for rows.Next() {
+		var r, p, item string
+		if err := rows.Scan(&r, &p, &item); err != nil {
+			return fmt.Errorf("baskets: %w", err)
+		}
+		if (r != curR || p != curP) && items != nil {
+			if err := fn(items); err != nil {
+				return err
+			}
+			items = nil
+		}
+		curR, curP = r, p
+		items = append(items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if items != nil {
+		return fn(items)
+	}
+	return nil
+}
+
+func (t *Tx) MemberItems(ctx context.Context, memberID string, from, to time.Time, categories bool) ([]reports.ItemDays, error) {
+	var n int
+	if err := t.row(ctx, `SELECT COUNT(*) FROM members WHERE id = $1`, memberID).Scan(&n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, notFound(sql.ErrNoRows, "member")
+	}
+	col := "l.sku"
+	if categories {
+		col = "l.category"
+	}
+	rows, err := t.query(ctx, `SELECT `+col+`, p.occurred_at FROM purchases p
+		JOIN purchase_lines l ON l.receipt_id = p.receipt_id AND l.partner_id = p.partner_id
+		WHERE p.member_id = $1 AND p.`+sale+` AND p.occurred_at >= $2 AND p.occurred_at < $3 AND `+col+` <> ''
+		ORDER BY 1, 2 LIMIT 100000`, memberID, micros(from), micros(to))
+	var out []reports.ItemDays
+	err = each(rows, err, "member items", func(s Scanner) error {
+		var item string
+		var at int64
+		if err := s.Scan(&item, &at); err != nil {
+			return err
+		}
+		if len(out) == 0 || out[len(out)-1].Item != item {
+			out = append(out, reports.ItemDays{Item: item})
+		}
+		last := &out[len(out)-1]
+		last.Times = append(last.Times, fromMicros(at))
+		return nil
+	})
+	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -280,4 +281,48 @@ func chunks(n, size int) func(func(span) bool) {
 			}
 		}
 	}
+}
+
+func (t *Tx) EnsureProducts(ctx context.Context, partnerID string, names map[string]string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	skus := make([]string, 0, len(names))
+	for sku := range names {
+		skus = append(skus, sku)
+	}
+	slices.Sort(skus)
+	for c := range chunks(len(skus), importChunk) {
+		part := skus[c.from:c.to]
+		args := make([]any, 0, 3*len(part))
+		for _, sku := range part {
+			args = append(args, partnerID, sku, names[sku])
+		}
+		if _, err := t.execNow(ctx, `INSERT INTO products (partner_id, sku, name) VALUES `+t.rowValues(len(part), 3)+
+			` ON CONFLICT (partner_id, sku) DO NOTHING`, args...); err != nil {
+			return t.mapErr(err, "product")
+		}
+	}
+	return nil
+}
+
+func (t *Tx) ProductNames(ctx context.Context, skus []string) (map[string]string, error) {
+	out := map[string]string{}
+	for c := range chunks(len(skus), importChunk) {
+		part := skus[c.from:c.to]
+		rows, err := t.query(ctx, `SELECT sku, name FROM products WHERE sku IN (`+t.inList(len(part), 1)+`) ORDER BY partner_id`, anys(part)...)
+		if err := each(rows, err, "product names", func(s Scanner) error {
+			var sku, name string
+			if err := s.Scan(&sku, &name); err != nil {
+				return err
+			}
+			if _, ok := out[sku]; !ok {
+				out[sku] = name
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -25,6 +26,9 @@ func analyticsCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&from, "from", "", "the span's first day, YYYY-MM-DD (default: a year before -to)")
 	fs.StringVar(&to, "to", "", "the span's last day, YYYY-MM-DD, included (default: today)")
 	fs.IntVar(&top, "top", 10, "rows of the lists (most at risk, basket rules)")
+	var support, confidence float64
+	fs.Float64Var(&support, "support", 0.01, "the basket rules' least support (share of baskets)")
+	fs.Float64Var(&confidence, "confidence", 0.5, "the basket rules' least confidence")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -114,6 +118,26 @@ func analyticsCmd(ctx context.Context, args []string, out io.Writer) error {
 			}
 			fmt.Fprintf(out, "%-24s %8.3f %6d %4d d %8.1f d %12s\n", who, r.PAlive, r.Days, r.DaysSince, r.UsualGapDays, money(r.Money))
 		}
+	}
+	br, err := svc.Reports.BasketRules(ctx, reports.BasketQuery{From: start, To: end, MinSupport: support, MinConfidence: confidence, Limit: top})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nBasket rules: %d baskets, %d itemsets at support %g, %d rules at confidence %g; the most confident\n",
+		br.Baskets, br.Itemsets, support, br.Total, confidence)
+	name := func(sku string) string {
+		if n := br.Names[sku]; n != "" {
+			return strings.ToLower(n)
+		}
+		return sku
+	}
+	fmt.Fprintf(out, "%8s %10s %6s  %s\n", "support", "confidence", "lift", "rule")
+	for _, r := range br.Rules {
+		var ifs []string
+		for _, sku := range r.If {
+			ifs = append(ifs, name(sku))
+		}
+		fmt.Fprintf(out, "%8.4f %10.3f %6.2f  %s → %s\n", r.Support, r.Confidence, r.Lift, strings.Join(ifs, " + "), name(r.Then))
 	}
 	return nil
 }
