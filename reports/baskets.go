@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -296,20 +297,10 @@ func (s *Service) Offers(ctx context.Context, memberID, level string, limit int)
 		case ra < rb:
 			return 1
 		}
-		return compareItems(a.Item, b.Item)
+		return strings.Compare(a.Item, b.Item)
 	})
 	out.Reminders = out.Reminders[:min(limit, len(out.Reminders))]
 	return out, nil
-}
-
-func compareItems(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func all(items []string, has map[string]bool) bool {
