@@ -8,6 +8,7 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/cases"
+	"github.com/kopilka/kopilka/reports"
 )
 
 // The back office: sign-in, a member in one place, cards and receipts.
@@ -76,6 +77,7 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 	}{
 		{"/office/", "Overview", access.AuthWhoami},
 		{"/office/members", "Members", access.MembersRead},
+		{"/office/analytics", "Analytics", access.ReportsAnalytics},
 		{"/office/programme", "Programme", access.ProgrammeRead},
 		{"/office/programme/test", "Receipt tester", access.ProgrammeSimulate},
 		{"/office/cases", "Service cases", access.CasesRead},
@@ -98,11 +100,22 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 	return items
 }
 
+// segmentName is the English name of an RFM segment's id.
+func segmentName(id string) string {
+	for _, s := range reports.Segments {
+		if s.ID == id {
+			return s.Name
+		}
+	}
+	return id
+}
+
 // officeHome is the overview: the programme's figures for the roles that
 // read them, and the member search for the service centre.
 func (s *Site) officeHome(w http.ResponseWriter, r *http.Request) error {
 	q := reqOf(r)
-	data := map[string]any{"CanMembers": access.Allow(r.Context(), access.MembersRead) == nil}
+	data := map[string]any{"CanMembers": access.Allow(r.Context(), access.MembersRead) == nil,
+		"CanAnalytics": access.Allow(r.Context(), access.ReportsAnalytics) == nil}
 	if access.Allow(r.Context(), access.ReportsOverview) == nil {
 		o, err := s.App.Reports.Overview(r.Context())
 		if err != nil {
@@ -182,6 +195,21 @@ func (s *Site) memberPage(w http.ResponseWriter, r *http.Request) error {
 	for name, action := range map[string]access.Action{"CanOpenCase": access.CasesWrite, "CanBlock": access.MembersBlock, "CanUnblock": access.MembersUnblock,
 		"CanIssue": access.MembersIssueCard, "CanBlockCard": access.CardsBlock, "CanReplace": access.CardsReplace} {
 		data[name] = access.Allow(ctx, action) == nil
+	}
+	if access.Allow(ctx, access.ReportsOffers) == nil && m.Status != kopilka.StatusErased {
+		o, err := s.App.Reports.Offers(ctx, id, "", 5)
+		if err != nil {
+			return err
+		}
+		data["Offers"] = o
+	}
+	for _, t := range m.Tags {
+		if seg, ok := strings.CutPrefix(t, reports.TagRFM); ok {
+			data["Segment"] = segmentName(seg)
+		}
+		if t == reports.TagAtRisk {
+			data["AtRisk"] = true
+		}
 	}
 	data["Done"] = doneMessage(q, r.URL.Query().Get("done"))
 	data["Receipt"], data["ReceiptPartner"] = r.URL.Query().Get("receipt"), r.URL.Query().Get("partner")

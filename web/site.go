@@ -417,8 +417,10 @@ var funcs = template.FuncMap{
 		return a
 	},
 	"add": func(a, b int64) int64 { return a + b },
-	"n64": func(i int) int64 { return int64(i) },
-	"div": func(a, b int64) int64 { return a / b },
+	// heat is a cohort cell's class by its percentage.
+	"heat": heat,
+	"n64":  func(i int) int64 { return int64(i) },
+	"div":  func(a, b int64) int64 { return a / b },
 	// deref is the number a pointer holds, for coordinates.
 	"deref": func(p *float64) float64 {
 		if p == nil {
