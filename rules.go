@@ -1,6 +1,8 @@
 package kopilka
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -80,8 +82,29 @@ type Campaign struct {
 	// Segment is a CEL expression over the member; empty means everyone.
 	Segment string `json:"segment,omitempty"`
 	// Budget is the most points the campaign gives in all; zero: no limit.
-	Budget int64  `json:"budget,omitempty"`
-	Rules  []Rule `json:"rules"`
+	Budget int64 `json:"budget,omitempty"`
+	// Holdout is the share of the target segment kept out of the campaign,
+	// as a control group (0 to 50 %): a member is held out by a hash of the
+	// campaign's and the member's ids (HoldsOut), the same at every till
+	// and in every report. Its report compares the two groups.
+	Holdout Percent `json:"holdout_percent,omitempty"`
+	Rules   []Rule  `json:"rules"`
+}
+
+// MaxHoldout is the largest share of a campaign's segment it may hold out.
+const MaxHoldout = 50 * PercentScale
+
+// HoldsOut reports whether the campaign keeps the member out, as one of its
+// control group: the first eight bytes of SHA-256(campaign id, 0, member
+// id) modulo 10,000 fall below the hold-out in hundredths of a percent. A
+// campaign without a hold-out keeps nobody out; nor is a receipt without a
+// member ever held out.
+func (c *Campaign) HoldsOut(memberID string) bool {
+	if c.Holdout <= 0 || memberID == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(c.ID + "\x00" + memberID))
+	return int64(binary.BigEndian.Uint64(sum[:8])%10_000) < int64(c.Holdout)
 }
 
 // SpendRules limit what points may pay for.
@@ -349,6 +372,9 @@ func (p *Programme) ValidateRules(pr *Problems) {
 		}
 		if c.Budget < 0 {
 			pr.Add(f("budget"), "must not be negative")
+		}
+		if c.Holdout < 0 || c.Holdout > MaxHoldout {
+			pr.Add(f("holdout_percent"), "must be 0 to 50")
 		}
 		if len(c.Segment) > 4000 {
 			pr.Add(f("segment"), "must be at most 4000 characters")

@@ -74,7 +74,8 @@ func New(db *storage.DB) *App {
 	a.Access.Wake, a.Members.Wake = a.Notify.Wake, a.Notify.Wake
 	a.Clock = &testclock.Service{DB: storage.For[testclock.Tx](db), Env: env}
 	a.Privacy = &privacy.Service{DB: storage.For[privacy.Tx](db), Env: env}
-	a.Reports = &reports.Service{DB: storage.For[reports.Tx](db), Refreshes: storage.For[reports.RefreshTx](db), Env: env, Live: a.Programme}
+	a.Reports = &reports.Service{DB: storage.For[reports.Tx](db), Refreshes: storage.For[reports.RefreshTx](db),
+		Holdouts: storage.For[reports.HoldoutTx](db), Env: env, Live: a.Programme}
 	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
 	a.Import = &importer.Service{DB: storage.For[importer.Tx](db), Env: env, Live: a.Programme}
 	return a

@@ -259,3 +259,12 @@ func (s *Server) memberOffers(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, o)
 	return nil
 }
+
+func (s *Server) campaignHoldout(w http.ResponseWriter, r *http.Request) error {
+	h, err := s.App.Reports.Holdout(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}

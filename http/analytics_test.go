@@ -77,6 +77,10 @@ func TestAnalytics_RoutesAnswerJSONAndCSVAndNameTheFieldAtFault(t *testing.T) {
 			a.do(t, "GET", "/v1/analytics/churn", adminKey, nil).problem(t, 409, kopilka.ESTATE, "")
 			a.do(t, "GET", "/v1/analytics/churn?k=0.5", adminKey, nil).problem(t, 422, kopilka.EINVALID, "k")
 			a.do(t, "GET", "/v1/analytics/churn?threshold=x", adminKey, nil).problem(t, 422, kopilka.EINVALID, "threshold")
+			// A hold-out of more than half is refused, naming the field.
+			r = a.do(t, "PUT", "/v1/programme/campaigns/big", adminKey, map[string]any{"starts_at": "2026-01-01", "ends_at": "2027-01-01",
+				"holdout_percent": "60", "rules": []map[string]any{{"id": "b1", "kind": "per_receipt", "points": 1}}})
+			r.problem(t, 422, kopilka.EINVALID, "campaigns[0].holdout_percent")
 			var ref reports.Refreshed
 			a.do(t, "POST", "/v1/analytics/refresh", adminKey, nil).ok(t, 200, &ref)
 			if ref.Scored != 2 || ref.Changed != 2 || ref.AtRisk != 0 {

@@ -181,9 +181,16 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /v1/analytics/kpis": func(f *authz, own bool) (string, any) {
 		return "/v1/analytics/kpis?from=2026-01-01&to=2026-03-31&bucket=week", nil
 	},
-	"GET /v1/analytics/cohorts":      func(f *authz, own bool) (string, any) { return "/v1/analytics/cohorts?format=csv", nil },
-	"GET /v1/analytics/rfm":          func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm", nil },
-	"GET /v1/analytics/churn":        func(f *authz, own bool) (string, any) { return "/v1/analytics/churn", nil },
+	"GET /v1/analytics/cohorts": func(f *authz, own bool) (string, any) { return "/v1/analytics/cohorts?format=csv", nil },
+	"GET /v1/analytics/rfm":     func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm", nil },
+	"GET /v1/analytics/churn":   func(f *authz, own bool) (string, any) { return "/v1/analytics/churn", nil },
+	"GET /v1/programme/campaigns/{id}/holdout": func(f *authz, own bool) (string, any) {
+		id := "h" + f.next()
+		body := campaignBody(f)
+		body["holdout_percent"] = "10"
+		f.a.do(f.t, "PUT", "/v1/programme/campaigns/"+id, adminKey, body).ok(f.t, 200, nil)
+		return "/v1/programme/campaigns/" + id + "/holdout", nil
+	},
 	"GET /v1/analytics/basket-rules": func(f *authz, own bool) (string, any) { return "/v1/analytics/basket-rules", nil },
 	"GET /v1/members/{id}/offers":    func(f *authz, own bool) (string, any) { return "/v1/members/" + f.owner + "/offers", nil },
 	"POST /v1/analytics/refresh":     func(f *authz, own bool) (string, any) { return "/v1/analytics/refresh", nil },

@@ -53,6 +53,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/v1/programme/campaigns", Action: access.ProgrammeRead, Status: http.StatusOK, Out: typeOf[campaignList](), Summary: "List the campaigns", handle: s.listCampaigns},
 		{Method: "PUT", Pattern: "/v1/programme/campaigns/{id}", Action: access.ProgrammeWrite, Status: http.StatusOK, In: typeOf[kopilka.Campaign](), Out: typeOf[kopilka.Campaign](), Summary: "Add or replace a campaign", handle: s.putCampaign},
 		{Method: "DELETE", Pattern: "/v1/programme/campaigns/{id}", Action: access.ProgrammeWrite, Status: http.StatusNoContent, Summary: "Delete a campaign", handle: s.deleteCampaign},
+		{Method: "GET", Pattern: "/v1/programme/campaigns/{id}/holdout", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[reports.Holdout](), Summary: "A campaign against its control group: the incremental turnover and its uncertainty", handle: s.campaignHoldout},
 		{Method: "POST", Pattern: "/v1/programme/campaigns/{id}/simulate", Action: access.ProgrammeSimulate, Status: http.StatusOK, Out: typeOf[programme.Simulation](), Summary: "Simulate a stored campaign on past receipts", handle: s.simulateCampaign},
 		{Method: "POST", Pattern: "/v1/programme/simulate", Action: access.ProgrammeSimulate, Status: http.StatusOK, In: typeOf[programme.Proposal](), Out: typeOf[programme.Simulation](), Summary: "Simulate a change of the programme on past receipts", handle: s.simulate},
 

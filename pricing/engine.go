@@ -646,6 +646,20 @@ func (cr *crule) campaignID() string {
 	return cr.campaign.ID
 }
 
+// InSegment reports whether the campaign's segment selects member m as of
+// at (a campaign without a segment selects everyone). A segment reading
+// member.days_since_last_purchase sees lastPurchase (zero: none). An
+// unknown campaign selects nobody.
+func (e *Engine) InSegment(ctx context.Context, campaignID string, m *kopilka.Member, at, lastPurchase time.Time) bool {
+	for _, cr := range e.rules {
+		if c := cr.campaign; c != nil && c.ID == campaignID {
+			v, _, _ := e.newVars(ctx, PriceInput{Member: m, Now: at, LastPurchase: lastPurchase, Receipt: kopilka.Receipt{OccurredAt: at}}, m, 0)
+			return c.segment.test(v)
+		}
+	}
+	return false
+}
+
 // activeAt checks what a rule (number i) needs of the receipt, the time
 // and the member.
 func (cr *crule) activeAt(at, lt time.Time, minute int, r *kopilka.Receipt, m *kopilka.Member, j *judge, i int) bool {
@@ -655,6 +669,13 @@ func (cr *crule) activeAt(at, lt time.Time, minute int, r *kopilka.Receipt, m *k
 	if c := cr.campaign; c != nil {
 		if !c.Enabled || at.Before(c.starts) || !at.Before(c.ends) || !j.segment(c) {
 			return false
+		}
+		id := r.MemberID // the member is read only when a rule needs it
+		if m != nil && m.ID != "" {
+			id = m.ID
+		}
+		if c.HoldsOut(id) {
+			return false // the campaign's control group
 		}
 	}
 	switch {

@@ -3,6 +3,7 @@ package reports_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -532,6 +533,99 @@ func TestOffers_ComplementaryAndDue(t *testing.T) {
 		}
 		if _, err := f.svc.Reports.Offers(f.ctx, "nobody", "", 5); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
 			t.Errorf("an unknown member: %v", err)
+		}
+	})
+}
+
+// TestHoldout_TheControlGroupEarnsNothingAndTheReportMeasuresTheLift: a
+// campaign of 20 points a receipt holds half of 120 members out. The
+// treated buy 1,000.00 twice or four times, the held out once or three
+// times; the report finds the groups as drawn at the start, the campaign's
+// points only on the treated, and an increment of 1,000.00 a member.
+func TestHoldout_TheControlGroupEarnsNothingAndTheReportMeasuresTheLift(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+		f.svc.Env.Now = func() time.Time { return now }
+		p := kopilka.DefaultProgramme()
+		p.Campaigns = []kopilka.Campaign{{ID: "spring", Enabled: true, StartsAt: "2026-03-01", EndsAt: "2026-04-01", Holdout: 50 * kopilka.PercentScale,
+			Rules: []kopilka.Rule{{ID: "spring-bonus", Kind: kopilka.RulePerReceipt, Points: 20}}}}
+		if _, err := f.svc.Programme.SetProgramme(f.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.Coalition.PutStore(f.ctx, kopilka.Store{ID: "s1", PartnerID: "retail", Name: "S1"}); err != nil {
+			t.Fatal(err)
+		}
+		camp := p.Campaigns[0]
+		var members []kopilka.Member
+		for i := range 120 {
+			m, err := f.svc.Members.CreateMember(f.ctx, kopilka.Member{Phone: fmt.Sprintf("+7916200%04d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			members = append(members, m)
+		}
+		r, err := f.svc.Reports.Refresh(f.ctx)
+		if err != nil || r.Frozen != 1 {
+			t.Fatalf("refresh %+v %v", r, err)
+		}
+		now = now.Add(time.Hour)
+		var held, treated, heldSum, treatedSum int64
+		for i, m := range members {
+			n := 2 + 2*(i%2) // 2 or 4
+			if camp.HoldsOut(m.ID) {
+				n--
+				held++
+				heldSum += int64(n) * 100000
+			} else {
+				treated++
+				treatedSum += int64(n) * 100000
+			}
+			for j := range n {
+				q, err := f.svc.Purchases.Confirm(f.ctx, kopilka.Receipt{ReceiptID: fmt.Sprintf("r%d-%d", i, j), StoreID: "s1", MemberID: m.ID,
+					Lines: []kopilka.Line{{Line: 1, SKU: "x", Quantity: 1000, Price: 100000, Amount: 100000}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := false
+				for _, a := range q.Awards {
+					got = got || a.Campaign == "spring"
+				}
+				if got == camp.HoldsOut(m.ID) {
+					t.Fatalf("member %d (held out %v) got the campaign's award: %v", i, camp.HoldsOut(m.ID), got)
+				}
+			}
+		}
+		if held < 40 || treated < 40 {
+			t.Fatalf("a 50 %% hold-out drew %d held out and %d treated of 120", held, treated)
+		}
+		now = now.Add(24 * time.Hour)
+		h, err := f.svc.Reports.Holdout(f.ctx, "spring")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.FrozenAt == nil || h.Treated.Members != treated || h.HeldOut.Members != held {
+			t.Fatalf("groups %+v / %+v (frozen %v), want %d / %d", h.Treated, h.HeldOut, h.FrozenAt, treated, held)
+		}
+		if h.HeldOut.Points != 0 || h.Treated.Points != 20*h.Treated.Purchases || h.PointsCost != h.Treated.Points*100 {
+			t.Errorf("points: treated %d on %d purchases, held out %d, cost %d", h.Treated.Points, h.Treated.Purchases, h.HeldOut.Points, h.PointsCost)
+		}
+		// The difference of the groups' means, and an interval that holds
+		// the true effect of one purchase of 1,000.00 a member.
+		want := float64(treatedSum)/float64(treated) - float64(heldSum)/float64(held)
+		if d := h.PerMember - want; d < -0.01 || d > 0.01 || h.Low > 100_000 || h.High < 100_000 || !h.Significant || h.StdErr <= 0 ||
+			h.Incremental != int64(math.Round(want*float64(treated))) || h.Net != h.Incremental-h.PointsCost {
+			t.Errorf("increment %+v, want %.2f a member", h, want)
+		}
+		// A member registered after the start is in neither group.
+		if _, err := f.svc.Members.CreateMember(f.ctx, kopilka.Member{Phone: "+79162009999"}); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := f.svc.Reports.Holdout(f.ctx, "spring"); err != nil || again.Treated.Members+again.HeldOut.Members != 120 {
+			t.Errorf("after a new member: %v %+v", err, again)
+		}
+		if _, err := f.svc.Reports.Holdout(f.ctx, "nonesuch"); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
+			t.Errorf("unknown campaign: %v", err)
 		}
 	})
 }

@@ -95,8 +95,10 @@ type Service struct {
 	DB kopilka.Transactor[Tx]
 	// Refreshes writes the tags and events of Refresh.
 	Refreshes kopilka.Transactor[RefreshTx]
-	Env       *kopilka.Env
-	Live      Live
+	// Holdouts reads and freezes campaigns' targets.
+	Holdouts kopilka.Transactor[HoldoutTx]
+	Env      *kopilka.Env
+	Live     Live
 
 	rules ruleCache
 }

@@ -56,6 +56,8 @@ type Refreshed struct {
 	NewRisk int64     `json:"newly_at_risk"`
 	// Segments counts the members of each RFM segment.
 	Segments map[string]int64 `json:"segments"`
+	// Frozen counts the campaigns whose hold-out target was drawn.
+	Frozen int `json:"campaigns_frozen"`
 }
 
 // refreshChunk is how many members one transaction of the refresh tags.
@@ -129,6 +131,10 @@ func (s *Service) Refresh(ctx context.Context) (Refreshed, error) {
 			break
 		}
 		after = page[len(page)-1]
+	}
+	// Campaigns with a hold-out that have started get their target frozen.
+	if out.Frozen, err = s.FreezeTargets(ctx); err != nil {
+		return out, err
 	}
 	slices.Sort(ids)
 	for from := 0; from < len(ids); from += refreshChunk {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/reports"
 )
 
@@ -481,4 +484,126 @@ func (t *Tx) MemberItems(ctx context.Context, memberID string, from, to time.Tim
 		return nil
 	})
 	return out, err
+}
+
+func (t *Tx) MembersAfter(ctx context.Context, after string, limit int) ([]kopilka.Member, error) {
+	ids, err := t.ids(ctx, `SELECT id FROM members WHERE id > $1 AND status = 'active' ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kopilka.Member, 0, len(ids))
+	for _, id := range ids {
+		m, err := t.Member(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (t *Tx) CampaignTargets(ctx context.Context, campaignID string) (map[string]bool, time.Time, error) {
+	var at int64
+	err := t.row(ctx, `SELECT taken_at FROM campaign_snapshots WHERE campaign_id = $1`, campaignID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("campaign snapshot: %w", err)
+	}
+	out := map[string]bool{}
+	rows, err := t.query(ctx, `SELECT member_id, held_out FROM campaign_targets WHERE campaign_id = $1`, campaignID)
+	err = each(rows, err, "campaign targets", func(s Scanner) error {
+		var id string
+		var held int64
+		if err := s.Scan(&id, &held); err != nil {
+			return err
+		}
+		out[id] = held == 1
+		return nil
+	})
+	return out, fromMicros(at), err
+}
+
+func (t *Tx) FreezeTargets(ctx context.Context, campaignID string, targets map[string]bool, at time.Time) error {
+	n, err := t.execNow(ctx, `INSERT INTO campaign_snapshots (campaign_id, members, taken_at) VALUES ($1, $2, $3)
+		ON CONFLICT (campaign_id) DO NOTHING`, campaignID, len(targets), micros(at))
+	if err != nil {
+		return t.mapErr(err, "campaign snapshot")
+	}
+	if n == 0 {
+		return nil // frozen already
+	}
+	ids := make([]string, 0, len(targets))
+	for id := range targets {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for c := range chunks(len(ids), importChunk) {
+		part := ids[c.from:c.to]
+		args := make([]any, 0, 3*len(part))
+		for _, id := range part {
+			args = append(args, campaignID, id, boolInt(targets[id]))
+		}
+		if _, err := t.execNow(ctx, `INSERT INTO campaign_targets (campaign_id, member_id, held_out) VALUES `+t.rowValues(len(part), 3), args...); err != nil {
+			return t.mapErr(err, "campaign targets")
+		}
+	}
+	return nil
+}
+
+func (t *Tx) MemberTotals(ctx context.Context, from, to time.Time) (map[string][2]int64, error) {
+	out := map[string][2]int64{}
+	rows, err := t.query(ctx, `SELECT member_id, SUM(CASE WHEN status = 'return' THEN 0 ELSE 1 END),
+			CAST(SUM(CASE WHEN status = 'return' THEN -net ELSE net END) AS BIGINT) FROM (
+			SELECT p.member_id, p.status, SUM(`+netAmount+`) AS net
+			FROM purchases p JOIN purchase_lines l ON l.receipt_id = p.receipt_id AND l.partner_id = p.partner_id
+			WHERE p.member_id <> '' AND p.status <> 'cancelled' AND p.occurred_at >= $1 AND p.occurred_at < $2
+			GROUP BY p.receipt_id, p.partner_id, p.member_id, p.status
+		) x GROUP BY member_id`, micros(from), micros(to))
+	err = each(rows, err, "member totals", func(s Scanner) error {
+		var id string
+		var n, money int64
+		if err := s.Scan(&id, &n, &money); err != nil {
+			return err
+		}
+		out[id] = [2]int64{n, money}
+		return nil
+	})
+	return out, err
+}
+
+func (t *Tx) CampaignPoints(ctx context.Context, campaignID string, from, to time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	rows, err := t.query(ctx, `SELECT member_id, quote FROM purchases
+		WHERE occurred_at >= $1 AND occurred_at < $2 AND status <> 'cancelled' AND quote LIKE $3`,
+		micros(from), micros(to), `%"campaign":`+jsonString(campaignID)+`%`)
+	err = each(rows, err, "campaign points", func(s Scanner) error {
+		var id, raw string
+		if err := s.Scan(&id, &raw); err != nil {
+			return err
+		}
+		var q kopilka.Quote
+		if err := json.Unmarshal([]byte(raw), &q); err != nil {
+			return err
+		}
+		for _, r := range q.Rules {
+			if r.Campaign == campaignID {
+				out[id] += r.Points
+			}
+		}
+		for _, a := range q.Awards {
+			if a.Campaign == campaignID {
+				out[id] += a.Points
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// jsonString is s as a JSON string, quotes included.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/programme"
+	"github.com/kopilka/kopilka/reports"
 )
 
 // The programme for marketing: its settings, rules and campaigns; a rule
@@ -403,17 +404,31 @@ func (s *Site) campaignForm(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	rules, _ := json.MarshalIndent(c.Rules, "", "  ")
-	s.renderCampaign(w, r, http.StatusOK, c, string(rules), id == "new", nil)
+	var result *reports.Holdout
+	if c.Holdout > 0 && access.Allow(r.Context(), access.ReportsAnalytics) == nil {
+		h, err := s.App.Reports.Holdout(r.Context(), c.ID)
+		switch {
+		case err == nil:
+			result = &h
+		case kopilka.ErrorCode(err) != kopilka.ESTATE && kopilka.ErrorCode(err) != kopilka.ENOTFOUND:
+			return err
+		}
+	}
+	s.renderCampaign(w, r, http.StatusOK, c, string(rules), id == "new", nil, result)
 	return nil
 }
 
-func (s *Site) renderCampaign(w http.ResponseWriter, r *http.Request, status int, c kopilka.Campaign, rules string, isNew bool, probs []kopilka.FieldError) {
+func (s *Site) renderCampaign(w http.ResponseWriter, r *http.Request, status int, c kopilka.Campaign, rules string, isNew bool, probs []kopilka.FieldError, result ...*reports.Holdout) {
 	q := reqOf(r)
 	title := q.T("New campaign")
 	if !isNew {
 		title = q.T("Campaign") + " " + c.ID
 	}
-	s.render(w, r, status, "campaign", Office, title, map[string]any{"C": c, "Rules": rules, "New": isNew, "Problems": probs,
+	var h *reports.Holdout
+	if len(result) > 0 {
+		h = result[0]
+	}
+	s.render(w, r, status, "campaign", Office, title, map[string]any{"C": c, "Rules": rules, "New": isNew, "Problems": probs, "Holdout": h,
 		"CanWrite": access.Allow(r.Context(), access.ProgrammeWrite) == nil, "CanSimulate": access.Allow(r.Context(), access.ProgrammeSimulate) == nil})
 }
 
@@ -430,6 +445,13 @@ func campaignFromForm(r *http.Request) (kopilka.Campaign, string, error) {
 			pr.Add("budget", "must be a whole number of points, empty for no limit")
 		}
 		c.Budget = n
+	}
+	if v := strings.TrimSpace(f.Get("holdout_percent")); v != "" {
+		h, err := kopilka.ParsePercent(decimal(v))
+		if err != nil {
+			pr.Add("holdout_percent", "must be a percentage, 0 to 50")
+		}
+		c.Holdout = h
 	}
 	dec := json.NewDecoder(strings.NewReader(rules))
 	dec.DisallowUnknownFields()

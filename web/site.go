@@ -20,6 +20,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -417,6 +418,8 @@ var funcs = template.FuncMap{
 		return a
 	},
 	"add": func(a, b int64) int64 { return a + b },
+	// round is a float's nearest whole number (money per member).
+	"round": func(v float64) int64 { return int64(math.Round(v)) },
 	// heat is a cohort cell's class by its percentage.
 	"heat": heat,
 	"n64":  func(i int) int64 { return int64(i) },
