@@ -29,6 +29,17 @@ blocks() {
 	' "$ROOT/README.md"
 }
 
+# outputs SECTION: the plain blocks (a fence with no language: output shown)
+# of the README section whose heading starts so.
+outputs() {
+	awk -v sec="## $1" '
+		index($0, sec) == 1 { on = 1; next }
+		/^## / { on = 0 }
+		on && /^```/ { if (!open) { open = 1; plain = ($0 == "```") } else { open = 0; plain = 0 }; next }
+		on && open && plain { print }
+	' "$ROOT/README.md"
+}
+
 {
 	echo 'set -euo pipefail'
 	echo 'trap '"'"'kill $(jobs -p) 2>/dev/null || true; wait'"'"' EXIT # the servers the examples started'
@@ -36,6 +47,20 @@ blocks() {
 	# The README builds with "go build -o kopilka ./cmd/kopilka" from the clone.
 	blocks "A tour with curl" | sed "s|^go build -o kopilka ./cmd/kopilka|(cd '$ROOT' \&\& '$GO' build -o '$WORK/kopilka' ./cmd/kopilka)|"
 	blocks "A coalition"
+	# The import and the analytics report, where the shared data sets are
+	# (KOPILKA_DATA, or ../shared/data beside the clone); the report must
+	# print what the README shows.
+	DATA=${KOPILKA_DATA:-$ROOT/../shared/data}
+	if [ -f "$DATA/online_retail/online_retail.csv.gz" ]; then
+		blocks "Knowing the members" |
+			sed -e "s|^go build -o kopilka ./cmd/kopilka|(cd '$ROOT' \&\& '$GO' build -o '$WORK/kopilka' ./cmd/kopilka)|" \
+				-e "s|\.\./shared/data|$DATA|g" -e "/analytics report/s|\$| >'$WORK/report.txt'|"
+		outputs "Knowing the members" | sed -n '/^[0-9-]* to [0-9-]*: /,$p' >"$WORK/report.want"
+		echo "diff '$WORK/report.want' '$WORK/report.txt'"
+		echo 'echo "readme-check: the analytics report is as the README shows it"'
+	else
+		echo 'echo "readme-check: no data sets at '"$DATA"': the import example is left out"'
+	fi
 	echo 'echo; echo "readme-check: every example answered"'
 } >"$WORK/examples.sh"
 cp "$ROOT/README.md" "$WORK/" # for a look afterwards with KEEP
