@@ -32,8 +32,10 @@ func (m Message) Late(now time.Time) bool { return !m.NotAfter.IsZero() && !now.
 
 // Message kinds.
 const (
-	MessageCode         = "otp"           // a one-time sign-in code
-	MessageCardReplaced = "card_replaced" // a member's card was replaced by another
+	MessageCode         = "otp" // a one-time sign-in code
+	MessageCardReplaced = "card_replaced"
+	// MessageSurvey invites a member to answer a survey.
+	MessageSurvey = "survey" // a member's card was replaced by another
 	// MessageVoid is written where no message is due (a code asked for an
 	// address of nobody), so that both cases do the same writes and take
 	// the same time; the dispatcher drops it unsent.

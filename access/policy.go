@@ -75,6 +75,10 @@ const (
 	MeTier       Action = "me.tier"
 	MeUpdate     Action = "me.update"
 	MeCategories Action = "me.categories"
+	MeSurveys    Action = "me.surveys"
+
+	SurveysWrite  Action = "surveys.write"
+	SurveysInvite Action = "surveys.invite"
 
 	OperatorsList   Action = "operators.list"
 	OperatorsRead   Action = "operators.read"
@@ -184,6 +188,10 @@ var Policy = map[Action]Rule{
 	MeTier:       {members, "read their own tier"},
 	MeUpdate:     {members, "change their own name and consents"},
 	MeCategories: {members, "choose their own categories"},
+	MeSurveys:    {members, "answer their surveys"},
+
+	SurveysWrite:  {marketers, "set up surveys"},
+	SurveysInvite: {admins, "send survey invitations (the jobs)"},
 
 	OperatorsList:   {admins, "list operators"},
 	OperatorsRead:   {admins, "read operators"},

@@ -24,6 +24,7 @@ import (
 	"github.com/kopilka/kopilka/purchases"
 	"github.com/kopilka/kopilka/reports"
 	"github.com/kopilka/kopilka/storage"
+	"github.com/kopilka/kopilka/surveys"
 	"github.com/kopilka/kopilka/testclock"
 )
 
@@ -51,6 +52,8 @@ type App struct {
 	Reports *reports.Service
 	// Import brings history in from files.
 	Import *importer.Service
+	// Surveys asks members NPS, CSI and CES questions.
+	Surveys *surveys.Service
 }
 
 // New wires the use cases over db with the real clock and randomness, the
@@ -77,6 +80,7 @@ func New(db *storage.DB) *App {
 	a.Reports = &reports.Service{DB: storage.For[reports.Tx](db), Refreshes: storage.For[reports.RefreshTx](db),
 		Holdouts: storage.For[reports.HoldoutTx](db), Env: env, Live: a.Programme}
 	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
+	a.Surveys = &surveys.Service{DB: storage.For[surveys.Tx](db), Env: env, Ledger: a.Ledger}
 	a.Import = &importer.Service{DB: storage.For[importer.Tx](db), Env: env, Live: a.Programme}
 	return a
 }

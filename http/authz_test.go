@@ -14,6 +14,7 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
 	khttp "github.com/kopilka/kopilka/http"
+	"github.com/kopilka/kopilka/surveys"
 )
 
 // The authorisation tests are generated from the route table: every route
@@ -87,6 +88,32 @@ func (f *authz) purchase(own bool) string {
 	rc := f.receipt(own)
 	f.a.do(f.t, "POST", "/v1/purchases", adminKey, rc).ok(f.t, 200, nil)
 	return rc["receipt_id"].(string)
+}
+
+// invitation asks the owner a survey about a new purchase of theirs and
+// returns the invitation's id.
+func (f *authz) invitation() string {
+	f.t.Helper()
+	ctx := sysCtx()
+	if _, err := f.a.svc.Surveys.PutSurvey(ctx, surveys.Survey{ID: "authz", Kind: "nps", After: "purchase", Enabled: true}); err != nil {
+		f.t.Fatal(err)
+	}
+	f.purchase(true)
+	if _, err := f.a.svc.Surveys.Invite(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+	me := kopilka.NewContextWithPrincipal(ctx, kopilka.Principal{Kind: "member", ID: f.owner, Name: "member", Role: kopilka.RoleMember, MemberID: f.owner})
+	mine, err := f.a.svc.Surveys.Mine(me)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, inv := range mine {
+		if inv.AnsweredAt == nil {
+			return inv.ID
+		}
+	}
+	f.t.Fatal("no open invitation")
+	return ""
 }
 
 // fixtures give, for every route, a request that a caller allowed to call
@@ -184,6 +211,19 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /v1/analytics/cohorts": func(f *authz, own bool) (string, any) { return "/v1/analytics/cohorts?format=csv", nil },
 	"GET /v1/analytics/rfm":     func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm", nil },
 	"GET /v1/analytics/churn":   func(f *authz, own bool) (string, any) { return "/v1/analytics/churn", nil },
+	"GET /v1/surveys":           func(f *authz, own bool) (string, any) { return "/v1/surveys", nil },
+	"PUT /v1/surveys/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/surveys/s" + f.next(), map[string]any{"kind": "nps", "after": "purchase"}
+	},
+	"GET /v1/surveys/{id}/results": func(f *authz, own bool) (string, any) {
+		id := "r" + f.next()
+		f.a.do(f.t, "PUT", "/v1/surveys/"+id, adminKey, map[string]any{"kind": "ces", "after": "case"}).ok(f.t, 200, nil)
+		return "/v1/surveys/" + id + "/results", nil
+	},
+	"GET /v1/me/surveys": func(f *authz, own bool) (string, any) { return "/v1/me/surveys", nil },
+	"POST /v1/me/surveys/{id}": func(f *authz, own bool) (string, any) {
+		return "/v1/me/surveys/" + f.invitation(), map[string]any{"scores": []int{9}}
+	},
 	"GET /v1/programme/campaigns/{id}/holdout": func(f *authz, own bool) (string, any) {
 		id := "h" + f.next()
 		body := campaignBody(f)

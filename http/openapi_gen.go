@@ -50,6 +50,8 @@ var pathParameters = []struct{ prefix, param, component string }{
 	{"/v1/operators/", "id", "OperatorID"},
 	{"/v1/keys/", "id", "KeyID"},
 	{"/v1/cases/", "id", "CaseID"},
+	{"/v1/surveys/", "id", "SurveyID"},
+	{"/v1/me/surveys/", "id", "InvitationID"},
 }
 
 // schemaNames names the schemas of the wire types whose Go names are not

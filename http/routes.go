@@ -9,6 +9,7 @@ import (
 	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/reports"
+	"github.com/kopilka/kopilka/surveys"
 	"github.com/kopilka/kopilka/testclock"
 
 	"github.com/kopilka/kopilka"
@@ -129,6 +130,11 @@ func (s *Server) Routes() []Route {
 		{Method: "PATCH", Pattern: "/v1/me", Action: access.MeUpdate, Status: http.StatusOK, In: typeOf[kopilka.MemberPatch](), Out: typeOf[kopilka.Member](), Summary: "Change the signed-in member's name and consents", handle: s.patchMe},
 		{Method: "GET", Pattern: "/v1/me/tier", Action: access.MeTier, Status: http.StatusOK, Out: typeOf[kopilka.TierProgress](), Summary: "The signed-in member's tier and progress", handle: s.myTier},
 		{Method: "PUT", Pattern: "/v1/me/categories", Action: access.MeCategories, Status: http.StatusOK, In: typeOf[categoriesJSON](), Out: typeOf[kopilka.Member](), Summary: "Choose the signed-in member's personal categories", handle: s.putMyCategories},
+		{Method: "GET", Pattern: "/v1/me/surveys", Action: access.MeRead, Status: http.StatusOK, Out: typeOf[invitationList](), Summary: "The signed-in member's survey invitations", handle: s.mySurveys},
+		{Method: "POST", Pattern: "/v1/me/surveys/{id}", Action: access.MeSurveys, Status: http.StatusOK, In: typeOf[surveys.Answer](), Out: typeOf[surveys.Invitation](), Summary: "Answer a survey, once", handle: s.answerSurvey},
+		{Method: "GET", Pattern: "/v1/surveys", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[surveyList](), Summary: "List the surveys", handle: s.listSurveys},
+		{Method: "PUT", Pattern: "/v1/surveys/{id}", Action: access.SurveysWrite, Status: http.StatusOK, In: typeOf[surveys.Survey](), Out: typeOf[surveys.Survey](), Summary: "Add or replace a survey (NPS, CSI, CES)", handle: s.putSurvey},
+		{Method: "GET", Pattern: "/v1/surveys/{id}/results", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[surveys.Results](), Summary: "A survey's results: response rate, NPS, CSI or CES, by store or partner", handle: s.surveyResults},
 		{Method: "GET", Pattern: "/v1/me/transactions", Action: access.MeHistory, Status: http.StatusOK, Out: typeOf[transactionPage](), Summary: "The signed-in member's history", handle: s.myTransactions},
 
 		{Method: "GET", Pattern: "/v1/operators", Action: access.OperatorsList, Status: http.StatusOK, Out: typeOf[operatorList](), Summary: "List the operators", handle: s.listOperators},

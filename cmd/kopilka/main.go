@@ -384,6 +384,11 @@ func runJobs(ctx context.Context, svc *app.App, logger *slog.Logger, every time.
 				logger.Info("analytics refresh", "scored", r.Scored, "changed", r.Changed, "at_risk", r.AtRisk, "newly_at_risk", r.NewRisk)
 			}
 		}
+		if n, err := svc.Surveys.Invite(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("survey invitations", "err", err)
+		} else if n > 0 {
+			logger.Info("survey invitations", "sent", n)
+		}
 		rep, err := svc.Jobs.RunJobs(ctx)
 		if err != nil && ctx.Err() == nil {
 			logger.Error("points job", "err", err)
