@@ -1,12 +1,14 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/coalition"
+	"github.com/kopilka/kopilka/surveys"
 )
 
 // The member app: sign-in by one-time code, the card to show at the till,
@@ -228,5 +230,69 @@ func (s *Site) saveProfile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/app/profile?done=1", http.StatusSeeOther)
+	return nil
+}
+
+// surveyForm is an open invitation as its form shows it: the scores to
+// choose from, per attribute for CSI.
+type surveyForm struct {
+	surveys.Invitation
+	Choices []int
+	Rows    []string // the attributes, or one row for the question
+}
+
+// memberSurveys lists the member's open survey invitations with a form
+// each, and the ones answered.
+func (s *Site) memberSurveys(w http.ResponseWriter, r *http.Request) error {
+	q := reqOf(r)
+	mine, err := s.App.Surveys.Mine(r.Context())
+	if err != nil {
+		return err
+	}
+	now := s.App.Env.Time()
+	var open []surveyForm
+	var answered []surveys.Invitation
+	for _, inv := range mine {
+		switch {
+		case inv.AnsweredAt != nil:
+			answered = append(answered, inv)
+		case now.Before(inv.ExpiresAt):
+			lo, hi := surveys.Scale(inv.Kind)
+			f := surveyForm{Invitation: inv}
+			for v := lo; v <= hi; v++ {
+				f.Choices = append(f.Choices, v)
+			}
+			f.Rows = inv.Attributes
+			if inv.Kind != surveys.CSI {
+				f.Rows = []string{""}
+			}
+			open = append(open, f)
+		}
+	}
+	s.render(w, r, http.StatusOK, "app-surveys", Member, q.T("Surveys"), map[string]any{"Open": open, "Answered": answered,
+		"Done": r.URL.Query().Get("done")})
+	return nil
+}
+
+// answerSurvey sends the member's answer: a score per row (score0, …).
+func (s *Site) answerSurvey(w http.ResponseWriter, r *http.Request) error {
+	var ans surveys.Answer
+	for i := 0; i < 10; i++ {
+		v := r.PostForm.Get(fmt.Sprintf("score%d", i))
+		if v == "" {
+			break
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return kopilka.Invalid("scores", "choose a score")
+		}
+		ans.Scores = append(ans.Scores, n)
+	}
+	ans.Comment = r.PostForm.Get("comment")
+	inv, err := s.App.Surveys.Answer(r.Context(), r.PathValue("id"), ans)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/app/surveys?done="+strconv.FormatInt(inv.Bonus, 10), http.StatusSeeOther)
 	return nil
 }

@@ -84,6 +84,8 @@ func (s *Site) Pages() []Page {
 		{Method: "GET", Pattern: "/app/tier", Session: Member, Action: access.MeTier, handle: s.memberTier},
 		{Method: "GET", Pattern: "/app/categories", Session: Member, Action: access.MeRead, handle: s.memberCategories},
 		{Method: "POST", Pattern: "/app/categories", Session: Member, Action: access.MeCategories, handle: s.chooseCategories},
+		{Method: "GET", Pattern: "/app/surveys", Session: Member, Action: access.MeRead, handle: s.memberSurveys},
+		{Method: "POST", Pattern: "/app/surveys/{id}", Session: Member, Action: access.MeSurveys, handle: s.answerSurvey},
 		{Method: "GET", Pattern: "/app/profile", Session: Member, Action: access.MeRead, handle: s.memberProfile},
 		{Method: "POST", Pattern: "/app/profile", Session: Member, Action: access.MeUpdate, handle: s.saveProfile},
 		{Method: "GET", Pattern: "/app/card/{kind}", Session: Member, Action: access.MeRead, handle: s.cardImage},
