@@ -81,7 +81,8 @@ func New(db *storage.DB) *App {
 		Holdouts: storage.For[reports.HoldoutTx](db), Env: env, Live: a.Programme}
 	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
 	a.Surveys = &surveys.Service{DB: storage.For[surveys.Tx](db), Env: env, Ledger: a.Ledger}
-	a.Import = &importer.Service{DB: storage.For[importer.Tx](db), Env: env, Live: a.Programme}
+	a.Import = &importer.Service{DB: storage.For[importer.Tx](db), Members: storage.For[importer.MembersTx](db),
+		Jobs: storage.For[importer.JobTx](db), Env: env, Live: a.Programme, Region: "RU"}
 	return a
 }
 
@@ -95,7 +96,7 @@ func (a *App) SetSender(s notify.Sender) {
 
 // SetRegion sets how national phone numbers are read ("RU": 8 916 … is +7 916 …).
 func (a *App) SetRegion(region string) {
-	a.Members.Region, a.Access.Region = region, region
+	a.Members.Region, a.Access.Region, a.Import.Region = region, region, region
 }
 
 // SetTTL sets how long the programme and the stores read for receipts are

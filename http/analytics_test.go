@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/reports"
@@ -86,6 +87,52 @@ func TestAnalytics_RoutesAnswerJSONAndCSVAndNameTheFieldAtFault(t *testing.T) {
 			if ref.Scored != 2 || ref.Changed != 2 || ref.AtRisk != 0 {
 				t.Fatalf("refresh %+v", ref)
 			}
+		})
+	}
+}
+
+// TestImports_MembersAsAJob sends a CSV of members, follows the job to its
+// end, and sends it again; bad requests name their field.
+func TestImports_MembersAsAJob(t *testing.T) {
+	for _, d := range dialects(t) {
+		t.Run(d, func(t *testing.T) {
+			a := newAPI(t, d)
+			file := "external_id,phone,card,balance\nx1,+79161112290,8000000001,300\nx2,+79161112290,,\n"
+			var j struct {
+				ID      string `json:"id"`
+				Status  string `json:"status"`
+				Summary struct {
+					Rows, Created, Refused, Points int64
+					Errors                         []struct{ Line int64 }
+				} `json:"summary"`
+			}
+			for run := range 2 {
+				r := a.do(t, "POST", "/v1/imports/members?source=old", adminKey, file)
+				r.ok(t, 202, &j)
+				if r.header.Get("Location") != "/v1/imports/"+j.ID {
+					t.Fatalf("Location %q", r.header.Get("Location"))
+				}
+				for i := 0; j.Status == "running" && i < 500; i++ {
+					time.Sleep(10 * time.Millisecond)
+					a.do(t, "GET", "/v1/imports/"+j.ID, adminKey, nil).ok(t, 200, &j)
+				}
+				created := int64(1 - run) // the second run makes nobody
+				if j.Status != "done" || j.Summary.Rows != 2 || j.Summary.Created != created || j.Summary.Refused != 1 || j.Summary.Errors[0].Line != 3 {
+					t.Fatalf("run %d: job %+v", run, j)
+				}
+			}
+			var m kopilka.Member
+			a.do(t, "GET", "/v1/members?card=8000000001", adminKey, nil).ok(t, 200, &m)
+			var b kopilka.BalanceView
+			a.do(t, "GET", "/v1/members/"+m.ID+"/balance", adminKey, nil).ok(t, 200, &b)
+			if b.Available != 300 {
+				t.Fatalf("balance %+v", b)
+			}
+			a.do(t, "POST", "/v1/imports/members", adminKey, file).problem(t, 422, kopilka.EINVALID, "source")
+			a.do(t, "POST", "/v1/imports/members?source=old&format=xml", adminKey, file).problem(t, 422, kopilka.EINVALID, "format")
+			a.do(t, "POST", "/v1/imports/members?source=old", adminKey, "id,phone\n1,2\n").problem(t, 422, kopilka.EINVALID, "file")
+			a.do(t, "POST", "/v1/imports/members?source=old", adminKey, strings.Repeat("x", 33<<20)).problem(t, 413, kopilka.ETOOLARGE, "")
+			a.do(t, "GET", "/v1/imports/nonesuch", adminKey, nil).problem(t, 404, kopilka.ENOTFOUND, "")
 		})
 	}
 }

@@ -211,7 +211,17 @@ var fixtures = map[string]func(f *authz, own bool) (string, any){
 	"GET /v1/analytics/cohorts": func(f *authz, own bool) (string, any) { return "/v1/analytics/cohorts?format=csv", nil },
 	"GET /v1/analytics/rfm":     func(f *authz, own bool) (string, any) { return "/v1/analytics/rfm", nil },
 	"GET /v1/analytics/churn":   func(f *authz, own bool) (string, any) { return "/v1/analytics/churn", nil },
-	"GET /v1/surveys":           func(f *authz, own bool) (string, any) { return "/v1/surveys", nil },
+	"POST /v1/imports/members": func(f *authz, own bool) (string, any) {
+		return "/v1/imports/members?source=authz", "external_id,email\nx" + f.next() + ",x" + f.next() + "@example.com\n"
+	},
+	"GET /v1/imports/{id}": func(f *authz, own bool) (string, any) {
+		j, err := f.a.svc.Import.StartMemberImport(sysCtx(), []byte("external_id\n"), "csv", "authz")
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return "/v1/imports/" + j.ID, nil
+	},
+	"GET /v1/surveys": func(f *authz, own bool) (string, any) { return "/v1/surveys", nil },
 	"PUT /v1/surveys/{id}": func(f *authz, own bool) (string, any) {
 		return "/v1/surveys/s" + f.next(), map[string]any{"kind": "nps", "after": "purchase"}
 	},

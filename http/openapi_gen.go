@@ -51,6 +51,7 @@ var pathParameters = []struct{ prefix, param, component string }{
 	{"/v1/keys/", "id", "KeyID"},
 	{"/v1/cases/", "id", "CaseID"},
 	{"/v1/surveys/", "id", "SurveyID"},
+	{"/v1/imports/", "id", "ImportID"},
 	{"/v1/me/surveys/", "id", "InvitationID"},
 }
 
@@ -414,6 +415,11 @@ func generate(routes []Route) (*yaml.Node, map[string]string, error) {
 		if rt.In != nil {
 			set(op, "requestBody", mapping("required", boolean(!rt.BodyOptional), "content",
 				mapping("application/json", mapping("schema", g.ref(rt.In, true)))))
+		}
+		if rt.FileBody { // a file, as its own type: CSV or JSON lines
+			set(op, "requestBody", mapping("required", boolean(true), "content",
+				mapping("text/csv", mapping("schema", mapping("type", str("string"))),
+					"application/x-ndjson", mapping("schema", mapping("type", str("string"))))))
 		}
 		responses := mapping()
 		ok := mapping()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kopilka/kopilka/cases"
+	"github.com/kopilka/kopilka/importer"
 	"github.com/kopilka/kopilka/privacy"
 	"github.com/kopilka/kopilka/programme"
 	"github.com/kopilka/kopilka/reports"
@@ -132,6 +133,8 @@ func (s *Server) Routes() []Route {
 		{Method: "PUT", Pattern: "/v1/me/categories", Action: access.MeCategories, Status: http.StatusOK, In: typeOf[categoriesJSON](), Out: typeOf[kopilka.Member](), Summary: "Choose the signed-in member's personal categories", handle: s.putMyCategories},
 		{Method: "GET", Pattern: "/v1/me/surveys", Action: access.MeRead, Status: http.StatusOK, Out: typeOf[invitationList](), Summary: "The signed-in member's survey invitations", handle: s.mySurveys},
 		{Method: "POST", Pattern: "/v1/me/surveys/{id}", Action: access.MeSurveys, Status: http.StatusOK, In: typeOf[surveys.Answer](), Out: typeOf[surveys.Invitation](), Summary: "Answer a survey, once", handle: s.answerSurvey},
+		{Method: "POST", Pattern: "/v1/imports/members", Action: access.ImportRun, Status: http.StatusAccepted, FileBody: true, Out: typeOf[importer.Job](), Summary: "Import members from another platform (CSV or JSON lines) as a job", handle: s.startMemberImport},
+		{Method: "GET", Pattern: "/v1/imports/{id}", Action: access.ImportRun, Status: http.StatusOK, Out: typeOf[importer.Job](), Summary: "An import job's progress and summary", handle: s.getImport},
 		{Method: "GET", Pattern: "/v1/surveys", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[surveyList](), Summary: "List the surveys", handle: s.listSurveys},
 		{Method: "PUT", Pattern: "/v1/surveys/{id}", Action: access.SurveysWrite, Status: http.StatusOK, In: typeOf[surveys.Survey](), Out: typeOf[surveys.Survey](), Summary: "Add or replace a survey (NPS, CSI, CES)", handle: s.putSurvey},
 		{Method: "GET", Pattern: "/v1/surveys/{id}/results", Action: access.ReportsAnalytics, Status: http.StatusOK, Out: typeOf[surveys.Results](), Summary: "A survey's results: response rate, NPS, CSI or CES, by store or partner", handle: s.surveyResults},

@@ -86,6 +86,12 @@ type Service struct {
 	DB   kopilka.Transactor[Tx]
 	Env  *kopilka.Env
 	Live Live
+	// Members writes the member import (ImportMembers).
+	Members kopilka.Transactor[MembersTx]
+	// Jobs keeps the imports run as jobs.
+	Jobs kopilka.Transactor[JobTx]
+	// Region reads phone numbers without a country code ("RU").
+	Region string
 }
 
 // Options are one import's settings.

@@ -326,3 +326,38 @@ func (t *Tx) ProductNames(ctx context.Context, skus []string) (map[string]string
 	}
 	return out, nil
 }
+
+func (t *Tx) PutJob(ctx context.Context, j importer.Job) error {
+	summary := string(j.Summary)
+	if j.Error != "" {
+		raw, _ := json.Marshal(map[string]any{"summary": j.Summary, "error": j.Error})
+		summary = string(raw)
+	}
+	_, err := t.execNow(ctx, `INSERT INTO import_jobs (id, kind, status, summary, created_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET status = excluded.status, summary = excluded.summary, updated_at = excluded.updated_at`,
+		j.ID, j.Kind, j.Status, summary, j.CreatedBy, micros(j.CreatedAt), micros(j.UpdatedAt))
+	return t.mapErr(err, "import job")
+}
+
+func (t *Tx) Job(ctx context.Context, id string) (importer.Job, error) {
+	var j importer.Job
+	var summary string
+	var created, updated int64
+	err := t.row(ctx, `SELECT id, kind, status, summary, created_by, created_at, updated_at FROM import_jobs WHERE id = $1`, id).
+		Scan(&j.ID, &j.Kind, &j.Status, &summary, &j.CreatedBy, &created, &updated)
+	if err != nil {
+		return j, notFound(err, "import job")
+	}
+	j.CreatedAt, j.UpdatedAt = fromMicros(created), fromMicros(updated)
+	var failed struct {
+		Summary json.RawMessage `json:"summary"`
+		Error   string          `json:"error"`
+	}
+	if j.Status == "failed" && json.Unmarshal([]byte(summary), &failed) == nil && failed.Error != "" {
+		j.Summary, j.Error = failed.Summary, failed.Error
+	} else {
+		j.Summary = json.RawMessage(summary)
+	}
+	return j, nil
+}

@@ -21,6 +21,9 @@ import (
 // of importer.Service.Import, with a progress bar when standard error is a
 // terminal and a summary at the end.
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "members" {
+		return importMembersCmd(ctx, args[1:], stdout, stderr)
+	}
 	var c config
 	var o importer.Options
 	var mapping, at, partnerName string
@@ -186,3 +189,77 @@ func (b *progressBar) show(s importer.Summary) {
 func (b *progressBar) done() { fmt.Fprintln(b.w) }
 
 var _ = flag.ContinueOnError
+
+// importMembersCmd imports members moving from another platform: CSV with
+// a header, or JSON lines (docs/import.md).
+func importMembersCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c config
+	var source, format string
+	var asJSON bool
+	fs := newFlags("import members", &c)
+	fs.BoolVar(&c.create, "create", false, "make the SQLite file if it does not exist")
+	fs.StringVar(&source, "source", "", "the platform the members come from (required): their ids there are kept per source")
+	fs.StringVar(&format, "format", "", "csv or jsonl (default: by the file's extension)")
+	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: kopilka import members -source oldclub [-format csv|jsonl] FILE\n\n"+
+			"Columns (CSV header or JSON fields): external_id (required), phone, email, name, birth_date, sms, email_consent,\n"+
+			"card, balance (points), expires_at (YYYY-MM-DD), member_since (YYYY-MM-DD). Running it again changes nothing.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || source == "" {
+		fs.Usage()
+		return errors.New("import members: give -source and one file")
+	}
+	file := fs.Arg(0)
+	if format == "" {
+		format = "csv"
+		if strings.HasSuffix(strings.TrimSuffix(file, ".gz"), ".jsonl") || strings.HasSuffix(strings.TrimSuffix(file, ".gz"), ".ndjson") {
+			format = "jsonl"
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	in, err := importer.Decompress(f)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "kopilka import members: using", describe(c.databaseURL))
+	db, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := newService(db, c)
+	ctx = kopilka.NewContextWithPrincipal(ctx, kopilka.System("command line"))
+	var progress func(importer.MemberSummary)
+	if terminal(stderr) {
+		progress = func(s importer.MemberSummary) {
+			fmt.Fprintf(stderr, "\r%d rows: %d members made, %d already there, %d refused ", s.Rows, s.Created, s.Already, s.Refused)
+			if s.Done {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	sum, err := svc.Import.ImportMembers(ctx, in, format, source, progress)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(stdout, "rows %d: %d members made (%d cards, %d points opened), %d already there, %d refused\n",
+		sum.Rows, sum.Created, sum.Cards, sum.Points, sum.Already, sum.Refused)
+	for _, e := range sum.Errors[:min(len(sum.Errors), 20)] {
+		fmt.Fprintf(stdout, "  %s\n", e)
+	}
+	return nil
+}
