@@ -7,6 +7,7 @@
 package baskets
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"sort"
@@ -35,12 +36,12 @@ type Rule struct {
 // items in an itemset and MaxItemsets itemsets found.
 const (
 	MaxItemsetSize = 10
-	MaxItemsets    = 1_000_000
+	MaxItemsets    = 200_000
 )
 
 // ErrTooMany is returned when the support asked for finds more than
 // MaxItemsets itemsets: ask for a higher support.
-var ErrTooMany = errors.New("baskets: more than a million frequent itemsets; ask for a higher support")
+var ErrTooMany = errors.New("baskets: more than 200,000 frequent itemsets; ask for a higher support")
 
 // Miner gathers baskets and mines them.
 type Miner struct {
@@ -117,8 +118,10 @@ func (t *tree) insert(path []int32, n int) {
 }
 
 // Frequent returns every itemset in at least minCount baskets, of at most
-// MaxItemsetSize items, by FP-Growth.
-func (m *Miner) Frequent(minCount int) ([]Itemset, error) {
+// MaxItemsetSize items, by FP-Growth. It stops with ctx's error when ctx
+// ends (a request given up on, a timeout), and with ErrTooMany past
+// MaxItemsets.
+func (m *Miner) Frequent(ctx context.Context, minCount int) ([]Itemset, error) {
 	counts := map[int32]int{}
 	for _, b := range m.baskets {
 		for _, it := range b {
@@ -169,6 +172,12 @@ func (m *Miner) Frequent(minCount int) ([]Itemset, error) {
 		}
 		sort.Slice(its, func(i, j int) bool { return rank[its[i]] > rank[its[j]] })
 		for _, it := range its {
+			if len(out)%256 == 0 {
+				if e := ctx.Err(); e != nil {
+					err = e
+					return
+				}
+			}
 			set := append(slices.Clone(suffix), it)
 			out = append(out, m.itemset(set, t.count[it]))
 			if len(out) > MaxItemsets {
@@ -181,6 +190,10 @@ func (m *Miner) Frequent(minCount int) ([]Itemset, error) {
 			// The conditional tree of it: the paths above its nodes.
 			ct := newTree()
 			for n := t.heads[it]; n != nil; n = n.next {
+				if e := ctx.Err(); e != nil {
+					err = e
+					return
+				}
 				var path []int32
 				for p := n.parent; p != nil && p.item >= 0; p = p.parent {
 					path = append(path, p.item)

@@ -2,6 +2,7 @@ package baskets
 
 import (
 	"bufio"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +52,7 @@ func TestGroceries_ThePublishedFigures(t *testing.T) {
 	if m.Baskets() != 9_835 {
 		t.Fatalf("%d baskets", m.Baskets())
 	}
-	sets, err := m.Frequent(MinCount(0.005, m.Baskets()))
+	sets, err := m.Frequent(context.Background(), MinCount(0.005, m.Baskets()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestFrequent_ASmallCaseByHand(t *testing.T) {
 	for _, b := range [][]string{{"a", "b", "c"}, {"a", "b"}, {"a", "c", "a"}, {"b"}, {"a", "b", "c", "d"}} {
 		m.Add(b)
 	}
-	sets, err := m.Frequent(2)
+	sets, err := m.Frequent(context.Background(), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,29 @@ func TestFrequent_ASmallCaseByHand(t *testing.T) {
 func BenchmarkFrequent_Groceries(b *testing.B) {
 	m := groceries(b)
 	for b.Loop() {
-		sets, _ := m.Frequent(MinCount(0.005, m.Baskets()))
+		sets, _ := m.Frequent(context.Background(), MinCount(0.005, m.Baskets()))
 		Rules(sets, m.Baskets(), 0.5)
+	}
+}
+
+// TestFrequent_StopsWhenAskedAndPastItsBudget: a cancelled context stops a
+// mining at once, and a support that finds too many itemsets stops at
+// MaxItemsets.
+func TestFrequent_StopsWhenAskedAndPastItsBudget(t *testing.T) {
+	m := NewMiner()
+	items := make([]string, 30)
+	for i := range items {
+		items[i] = string(rune('a' + i))
+	}
+	for range 50 {
+		m.Add(items) // every subset of 30 items is frequent: 2^30 itemsets
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Frequent(ctx, 1); err != context.Canceled {
+		t.Fatalf("cancelled: %v", err)
+	}
+	if _, err := m.Frequent(context.Background(), 1); err != ErrTooMany {
+		t.Fatalf("2^30 itemsets: %v", err)
 	}
 }

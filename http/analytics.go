@@ -49,6 +49,15 @@ func wantsCSV(w http.ResponseWriter, r *http.Request, name string) (bool, error)
 	return false, kopilka.Invalid("format", `must be "json" or "csv"`)
 }
 
+// checkFormat refuses a format that is neither JSON nor CSV before any
+// work is done.
+func checkFormat(r *http.Request) error {
+	if f := r.URL.Query().Get("format"); f != "" && f != "json" && f != "csv" {
+		return kopilka.Invalid("format", `must be "json" or "csv"`)
+	}
+	return nil
+}
+
 // writeReport answers v as JSON, or by writeCSV as a CSV download named
 // name when the request asks for CSV.
 func writeReport(w http.ResponseWriter, r *http.Request, name string, v any, writeCSV func(io.Writer) error) error {
@@ -64,6 +73,9 @@ func writeReport(w http.ResponseWriter, r *http.Request, name string, v any, wri
 }
 
 func (s *Server) kpis(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -78,6 +90,9 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cohorts(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -90,6 +105,9 @@ func (s *Server) cohorts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rfm(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -112,6 +130,9 @@ type rfmMemberList struct {
 // streamed; as JSON, a page of limit (default 100, at most 1,000) after
 // the member id after.
 func (s *Server) rfmMembers(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -182,6 +203,9 @@ func (h *rfmHeap) Pop() any {
 // churn answers the churn model and the most at-risk members; as CSV,
 // every member's risk.
 func (s *Server) churn(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	eng, err := s.App.Programme.Engine(r.Context())
 	if err != nil {
 		return err
@@ -222,6 +246,9 @@ func (s *Server) refreshAnalytics(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) basketRules(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err

@@ -148,12 +148,16 @@ func spanParam(r *http.Request, name string, loc *time.Location) (time.Time, err
 	if v == "" {
 		return time.Time{}, nil
 	}
-	if d, ok := dayParam(v, loc, name == "to"); ok {
-		return d, nil
+	t, ok := dayParam(v, loc, name == "to")
+	if !ok {
+		var err error
+		if t, err = time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1)); err != nil {
+			return time.Time{}, kopilka.Invalid(name, "must be a date (2026-10-01, in the programme's time zone; to counts its whole day) or a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
+		}
 	}
-	t, err := time.Parse(time.RFC3339, strings.Replace(v, " ", "+", 1))
-	if err != nil {
-		return time.Time{}, kopilka.Invalid(name, "must be a date (2026-10-01, in the programme's time zone; to counts its whole day) or a time in RFC 3339 (2026-10-01T00:00:00+03:00)")
+	// Years past these are no one's purchases, and do not fit the answers.
+	if t.Year() < 1900 || t.Year() >= 9000 {
+		return time.Time{}, kopilka.Invalid(name, "must be a date from 1900 to 8999")
 	}
 	return t.UTC(), nil
 }

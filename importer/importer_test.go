@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/app"
@@ -294,4 +295,50 @@ func TestImport_TheOtherReadyMappings(t *testing.T) {
 	if missing > j.Lines/100 {
 		t.Errorf("%d of %d Complete Journey lines found no category", missing, j.Lines)
 	}
+}
+
+// TestImport_BadTextAndHugeMoneyAreRefusedRows: a NUL or a byte that is not
+// UTF-8 in a customer id, a name of 150 Cyrillic letters, amounts that
+// would overflow: each row is refused (the name is cut on a letter's
+// boundary, the line kept), and the rest goes on, on both databases.
+func TestImport_BadTextAndHugeMoneyAreRefusedRows(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		m := importer.Mapping{Name: "shop", Format: "csv", Header: true, Money: "major", TimeLayout: "2006-01-02",
+			Columns: importer.Columns{Receipt: "receipt", Customer: "card", Store: "=s1", SKU: "sku", Name: "title", Quantity: "qty", Amount: "sum", Time: "day"}}
+		long := "a" + strings.Repeat("Ж", 150)
+		text := "receipt,card,sku,title,qty,sum,day\n" +
+			"r1,c1,x,Milk,1,1.00,2025-01-01\n" +
+			"r2,c\x002,x,Milk,1,1.00,2025-01-01\n" +
+			"r3,c3,y,\xff,1,1.00,2025-01-01\n" +
+			"r4,c4,z," + long + ",1,1.00,2025-01-01\n" +
+			"r5,c5,x,Milk,1,999999999999999,2025-01-01\n" +
+			"r6,c6,x,Milk,0.001,99999999999.9,2025-01-01\n" +
+			"r7,c7,x,Milk,1,2.00,2025-01-01\n"
+		s, err := f.svc.Import.Import(f.ctx, strings.NewReader(text), importer.Options{Mapping: m, PartnerID: "retail"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Rows != 7 || s.Lines != 4 || s.Refused != 3 {
+			t.Fatalf("summary %+v", s)
+		}
+		for i, want := range []struct {
+			line  int64
+			field string
+		}{{3, "customer"}, {6, "amount"}, {7, "amount"}} {
+			if e := s.Errors[i]; e.Line != want.line || e.Field != want.field {
+				t.Errorf("refused %+v, want line %d %s", e, want.line, want.field)
+			}
+		}
+		var name string
+		if err := f.db.SQL.QueryRow(`SELECT name FROM products WHERE sku = 'z'`).Scan(&name); err != nil || !utf8.ValidString(name) || len(name) > 256 || !strings.HasPrefix(long, name) {
+			t.Errorf("the long name is stored as %q (%d bytes) %v", name, len(name), err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM products WHERE sku = 'y'`); n != 0 {
+			t.Error("a name that is not UTF-8 was stored")
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM purchase_lines WHERE price < 0 OR amount < 0`); n != 0 {
+			t.Error("a negative price or amount was stored")
+		}
+	})
 }

@@ -155,8 +155,8 @@ func (s *Service) ImportMembers(ctx context.Context, r io.Reader, format, source
 func (s *Service) importMember(ctx context.Context, members kopilka.Transactor[MembersTx], loc *time.Location, source string, row MemberRow) (created bool, cards, points int64, err error) {
 	row.ExternalID = strings.TrimSpace(row.ExternalID)
 	var pr kopilka.Problems
-	if row.ExternalID == "" || len(row.ExternalID) > maxField {
-		pr.Add("external_id", "is required, at most 256 bytes")
+	if row.ExternalID == "" || len(row.ExternalID) > maxField || !kopilka.CleanText(row.ExternalID) {
+		pr.Add("external_id", "is required: at most 256 bytes of text")
 	}
 	now := s.Env.Time()
 	since := now
@@ -192,8 +192,8 @@ func (s *Service) importMember(ctx context.Context, members kopilka.Transactor[M
 		}
 	}
 	row.Card = strings.TrimSpace(row.Card)
-	if len(row.Card) > 64 {
-		pr.Add("card", "at most 64 characters")
+	if len(row.Card) > 64 || !kopilka.CleanText(row.Card) {
+		pr.Add("card", "at most 64 characters of text")
 	}
 	if err := pr.Err(); err != nil {
 		return false, 0, 0, err

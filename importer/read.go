@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kopilka/kopilka"
 )
@@ -202,7 +203,7 @@ func loadLookup(l *Lookup, dir string) (map[string]string, error) {
 		}
 		k, _ := key.get(rec)
 		v, _ := val.get(rec)
-		if k != "" && v != "" {
+		if k != "" && v != "" && kopilka.CleanText(k) && kopilka.CleanText(v) {
 			out[k] = cutField(v)
 		}
 	}
@@ -321,6 +322,9 @@ func (rd *reader) basket(rec []string) ([]row, error) {
 		if len(it) > maxField {
 			return nil, RowError{Line: rd.line, Field: "items", Reason: fmt.Sprintf("an item is longer than %d bytes", maxField)}
 		}
+		if !kopilka.CleanText(it) {
+			return nil, RowError{Line: rd.line, Field: "items", Reason: "an item is not valid UTF-8 text, or holds control characters"}
+		}
 		out = append(out, row{line: rd.line, item: len(out) + 1, receipt: id, store: store, sku: it, category: rd.cats[it],
 			qty: kopilka.QuantityScale, at: rd.at})
 	}
@@ -344,6 +348,8 @@ func (rd *reader) lineRow(rec []string) (row, error) {
 			return "", RowError{Line: rd.line, Field: field, Reason: "empty"}
 		case len(v) > maxField:
 			return "", RowError{Line: rd.line, Field: field, Reason: fmt.Sprintf("longer than %d bytes", maxField)}
+		case !kopilka.CleanText(v):
+			return "", RowError{Line: rd.line, Field: field, Reason: "not valid UTF-8 text, or holds control characters"}
 		}
 		return v, nil
 	}
@@ -366,8 +372,8 @@ func (rd *reader) lineRow(rec []string) (row, error) {
 	if r.category == "" {
 		r.category = rd.cats[r.sku]
 	}
-	if v, ok := rd.name.get(rec); ok {
-		r.name = cutField(v)
+	if v, ok := rd.name.get(rec); ok && kopilka.CleanText(v) {
+		r.name = cutField(v) // a name that is not text is left out, the line kept
 	}
 	q, err := str(rd.qty, "quantity", true)
 	if err != nil {
@@ -424,13 +430,19 @@ func (rd *reader) lineRow(rec []string) (row, error) {
 		if r.amount, err = d.minor(major); err != nil {
 			return bad("amount", err.Error())
 		}
+		if r.amount > maxMoney {
+			return bad("amount", "too large: at most 10^12 minor units a line")
+		}
 		if !rd.price.set {
 			abs := int64(r.qty)
 			if abs < 0 {
 				abs = -abs
 			}
-			r.price = roundDiv(r.amount*kopilka.QuantityScale, abs)
+			r.price = roundDiv(r.amount*kopilka.QuantityScale, abs) // ≤ 10^15 × 1000: no overflow
 		}
+	}
+	if r.price > maxMoney || r.amount > maxMoney {
+		return bad("amount", "too large: at most 10^12 minor units a line")
 	}
 	if !rd.tm.set {
 		r.at = rd.at
@@ -446,12 +458,22 @@ func (rd *reader) lineRow(rec []string) (row, error) {
 	return r, nil
 }
 
+// cutField shortens s to at most maxField bytes, on a character boundary.
 func cutField(s string) string {
-	if len(s) > maxField {
-		return s[:maxField]
+	if len(s) <= maxField {
+		return s
 	}
-	return s
+	n := maxField
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
+
+// maxMoney bounds a line's price and amount: 10^12 minor units (ten
+// thousand million in major units), so that no sum of a receipt or of a
+// year's lines overflows int64.
+const maxMoney = 1_000_000_000_000
 
 // decimal is v × 10^-scale.
 type decimal struct {

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -120,6 +121,15 @@ func (s *Service) basketRules(ctx context.Context, q BasketQuery) (BasketRules, 
 		return s.withNames(ctx, c.r.limited(q.Limit))
 	}
 	s.rules.mu.Unlock()
+	// One mining at a time: it holds the period's baskets in memory and
+	// both cores; another waits for it, or for its own request's end.
+	s.miningOnce.Do(func() { s.mining = make(chan struct{}, 1) })
+	select {
+	case s.mining <- struct{}{}:
+		defer func() { <-s.mining }()
+	case <-ctx.Done():
+		return BasketRules{}, ctx.Err()
+	}
 	m := baskets.NewMiner()
 	err := s.DB.View(ctx, func(tx Tx) error {
 		return tx.Baskets(ctx, q.From, q.To, q.Level == "category", func(items []string) error {
@@ -136,9 +146,12 @@ func (s *Service) basketRules(ctx context.Context, q BasketQuery) (BasketRules, 
 	out := BasketRules{From: q.From.UTC(), To: q.To.UTC(), Level: q.Level, MinSupport: q.MinSupport, MinConfidence: q.MinConfidence,
 		Baskets: m.Baskets()}
 	if m.Baskets() > 0 {
-		sets, err := m.Frequent(baskets.MinCount(q.MinSupport, m.Baskets()))
+		sets, err := m.Frequent(ctx, baskets.MinCount(q.MinSupport, m.Baskets()))
+		if errors.Is(err, baskets.ErrTooMany) {
+			return BasketRules{}, kopilka.FieldErr(kopilka.EINVALID, "min_support", "more than 200,000 itemsets reach this support: ask for a higher one")
+		}
 		if err != nil {
-			return BasketRules{}, kopilka.FieldErr(kopilka.EINVALID, "min_support", "more than a million itemsets reach this support: ask for a higher one")
+			return BasketRules{}, err
 		}
 		out.Itemsets = len(sets)
 		out.all = baskets.Rules(sets, m.Baskets(), q.MinConfidence)

@@ -36,7 +36,8 @@ type HoldoutTx interface {
 // Incremental turnover per member is the treated group's mean less the
 // held-out group's, with its standard error by Welch (√(s₁²/n₁ + s₂²/n₂),
 // sample variances) and a 95 % interval (±1.96 SE, the normal
-// approximation: fair from some 30 members a group). Incremental turnover
+// approximation: fair from some 30 members a group; with fewer than two in
+// a group there is no interval and no verdict). Incremental turnover
 // is that per member × the treated members; Net is it less the points'
 // cost at the point value. A result whose interval holds 0 has not shown
 // that the campaign paid.
@@ -238,7 +239,9 @@ func (s *Service) Holdout(ctx context.Context, campaignID string) (Holdout, erro
 	}
 	out.Treated.varTurnover, out.HeldOut.varTurnover = variance(tv), variance(hv)
 	out.PointsCost = out.Treated.Points * eng.Programme.PointValue
-	if out.Treated.Members > 0 && out.HeldOut.Members > 0 {
+	// The standard error needs two members a group at least (a sample
+	// variance of one is not one); with fewer there is no verdict.
+	if out.Treated.Members >= 2 && out.HeldOut.Members >= 2 {
 		diff := float64(out.Treated.Turnover)/float64(out.Treated.Members) - float64(out.HeldOut.Turnover)/float64(out.HeldOut.Members)
 		se := math.Sqrt(out.Treated.varTurnover/float64(out.Treated.Members) + out.HeldOut.varTurnover/float64(out.HeldOut.Members))
 		out.PerMember, out.StdErr = round2(diff), round2(se)

@@ -5,6 +5,7 @@ package reports
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -100,7 +101,9 @@ type Service struct {
 	Env      *kopilka.Env
 	Live     Live
 
-	rules ruleCache
+	rules      ruleCache
+	miningOnce sync.Once
+	mining     chan struct{} // one basket mining at a time
 }
 
 // Overview returns the programme's figures now (roles admin, operator,

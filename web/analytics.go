@@ -71,6 +71,10 @@ func (s *Site) analyticsPage(w http.ResponseWriter, r *http.Request) error {
 			return kopilka.Invalid("support", "must be a number, 0.0001 to 1")
 		}
 	}
+	// A span the series cannot take is refused before anything is computed.
+	if _, err := reports.Bounds(from, to, bucket, q.zone(), "from"); err != nil {
+		return err
+	}
 	d := analyticsData{From: from.Format(time.DateOnly), To: to.AddDate(0, 0, -1).Format(time.DateOnly), Bucket: string(bucket),
 		Support: strconv.FormatFloat(support, 'f', -1, 64)}
 	d.Query = "from=" + d.From + "&to=" + d.To + "&bucket=" + d.Bucket + "&support=" + d.Support

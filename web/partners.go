@@ -102,8 +102,8 @@ func (s *Site) statementPage(w http.ResponseWriter, r *http.Request) error {
 // start, so that the day counts whole.
 func dateParam(r *http.Request, name string, loc *time.Location, end bool) (time.Time, error) {
 	t, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get(name), loc)
-	if err != nil {
-		return time.Time{}, kopilka.Invalid(name, "must be a date, YYYY-MM-DD")
+	if err != nil || t.Year() < 1900 || t.Year() >= 9000 {
+		return time.Time{}, kopilka.Invalid(name, "must be a date, YYYY-MM-DD, from 1900 to 8999")
 	}
 	if end {
 		t = t.AddDate(0, 0, 1)
