@@ -78,6 +78,7 @@ func (s *Site) officeMenu(r *http.Request) []menuItem {
 		{"/office/", "Overview", access.AuthWhoami},
 		{"/office/members", "Members", access.MembersRead},
 		{"/office/analytics", "Analytics", access.ReportsAnalytics},
+		{"/office/surveys", "Surveys", access.ReportsAnalytics},
 		{"/office/programme", "Programme", access.ProgrammeRead},
 		{"/office/programme/test", "Receipt tester", access.ProgrammeSimulate},
 		{"/office/cases", "Service cases", access.CasesRead},

@@ -67,6 +67,8 @@ func (s *Site) Pages() []Page {
 		{Method: "POST", Pattern: "/office/operators", Session: Office, Action: access.OperatorsCreate, handle: s.createOperator},
 		{Method: "POST", Pattern: "/office/operators/{id}", Session: Office, Action: access.OperatorsUpdate, handle: s.changeOperator},
 		{Method: "GET", Pattern: "/office/audit", Session: Office, Action: access.AuditRead, handle: s.auditPage},
+		{Method: "GET", Pattern: "/office/surveys", Session: Office, Action: access.ReportsAnalytics, handle: s.surveysPage},
+		{Method: "POST", Pattern: "/office/surveys", Session: Office, Action: access.SurveysWrite, handle: s.saveSurvey},
 		{Method: "GET", Pattern: "/office/analytics", Session: Office, Action: access.ReportsAnalytics, handle: s.analyticsPage},
 		{Method: "GET", Pattern: "/office/analytics/export/{report}", Session: Office, Action: access.ReportsAnalytics, handle: s.analyticsExport},
 		{Method: "GET", Pattern: "/office/receipts/{id}", Session: Office, Action: access.PurchasesRead, handle: s.receiptPage},

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"github.com/chromedp/chromedp"
 	"strings"
 	"testing"
 
@@ -61,4 +62,27 @@ func TestApp_AMemberAnswersASurveyAndEarnsItsBonus(t *testing.T) {
 	if !strings.Contains(b.text("nav"), "Опросы") {
 		t.Error("no surveys in the member app's menu")
 	}
+
+	// Marketing reads the result in the back office and adds a CSI survey.
+	addOperator(t, s, "mila@example.com", kopilka.RoleMarketing, "")
+	o := newBrowser(t, s.url)
+	o.open("/office/surveys")
+	o.signIn("mila@example.com")
+	o.waitPath(`^/office/surveys`)
+	o.contains("#sv-nps", "nps")
+	o.contains("main", "NPS", "100", "s1")
+	o.fill("#sv-id", "service")
+	o.runSelect("#sv-kind", "csi")
+	o.runSelect("#sv-after", "case")
+	o.fill("#sv-attrs", "speed, courtesy")
+	o.click("#survey-save", `^/office/surveys\?done=1`)
+	o.contains("#sv-service", "service", "csi")
+	o.contains("main", "speed, courtesy")
+	o.screenshot("office-surveys")
+	// A CSI survey with no attributes is refused, naming the field.
+	o.fill("#sv-id", "bad")
+	o.runSelect("#sv-kind", "csi")
+	o.fill("#sv-attrs", "")
+	o.run(chromedp.Click(chromedp.CSS("#survey-save")))
+	o.waitText("main", "attributes")
 }
