@@ -82,7 +82,8 @@ func New(db *storage.DB) *App {
 	a.Cases = &cases.Service{DB: storage.For[cases.Tx](db), Env: env, Ledger: a.Ledger}
 	a.Surveys = &surveys.Service{DB: storage.For[surveys.Tx](db), Env: env, Ledger: a.Ledger}
 	a.Import = &importer.Service{DB: storage.For[importer.Tx](db), Members: storage.For[importer.MembersTx](db),
-		Jobs: storage.For[importer.JobTx](db), Env: env, Live: a.Programme, Region: "RU"}
+		Jobs: storage.For[importer.JobTx](db), Env: env, Live: a.Programme, Region: "RU",
+		Pricer: a.Purchases}
 	return a
 }
 

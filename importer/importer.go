@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ type Tx interface {
 	ReturnUnits(ctx context.Context, partnerID, receiptID string, line int, units kopilka.Quantity) error
 	// InsertRefund stores a refund; an existing refund id is ECONFLICT.
 	InsertRefund(ctx context.Context, r *kopilka.RefundRecord) error
+	// RefundsWithID returns the partner's refunds recorded under refundID
+	// (an imported return's receipt id), on whichever purchases.
+	RefundsWithID(ctx context.Context, partnerID, refundID string) ([]kopilka.RefundRecord, error)
 	// EnsureProducts records the partner's goods' names (sku → name) not
 	// known yet; a known name stays.
 	EnsureProducts(ctx context.Context, partnerID string, names map[string]string) error
@@ -76,6 +80,13 @@ type ReturnableLine struct {
 	Left      kopilka.Quantity // quantity − refunded
 }
 
+// Pricer posts history with points: the purchases' use cases, dated at
+// the receipt's time.
+type Pricer interface {
+	ConfirmHistoric(ctx context.Context, r kopilka.Receipt, hash string) (kopilka.Quote, error)
+	RefundHistoric(ctx context.Context, partnerID, receiptID string, req kopilka.RefundRequest, at time.Time) (kopilka.RefundResult, error)
+}
+
 // Live gives the programme's time zone.
 type Live interface {
 	Engine(ctx context.Context) (*pricing.Engine, error)
@@ -90,6 +101,8 @@ type Service struct {
 	Members kopilka.Transactor[MembersTx]
 	// Jobs keeps the imports run as jobs.
 	Jobs kopilka.Transactor[JobTx]
+	// Pricer posts members' receipts with points (Options.Points).
+	Pricer Pricer
 	// Region reads phone numbers without a country code ("RU").
 	Region string
 }
@@ -114,6 +127,11 @@ type Options struct {
 	MaxErrors int
 	// Progress, when set, is called after each batch with the summary so far.
 	Progress func(Summary)
+	// Points posts members' receipts through the purchase flow at their
+	// time, earning the points the programme gives now as of then (dated
+	// then, expiring from then), and their returns take the points back;
+	// guests' receipts are stored as without. Off: no points, no ledger.
+	Points bool
 }
 
 // Summary is what an import did. Rows = lines written + lines already
@@ -135,6 +153,9 @@ type Summary struct {
 	Stores  int64      `json:"stores"`
 	Refused int64      `json:"refused"`
 	Errors  []RowError `json:"errors"`
+	// Earned is the points members' receipts earned (Options.Points), less
+	// what their returns took back.
+	Earned int64 `json:"points_earned,omitempty"`
 	// Turnover is what this run's sales came to less its returns, in minor units.
 	Turnover int64     `json:"turnover"`
 	From     time.Time `json:"from"`
@@ -277,6 +298,9 @@ type run struct {
 	members map[string]time.Time // external id → earliest first purchase sent
 	stores  map[string]bool
 	named   map[string]bool // SKUs whose names were sent
+	// deferred are the batch's members' receipts to post with points after
+	// its transaction.
+	deferred []*receipt
 }
 
 func (im *run) refuse(e RowError) {
@@ -347,6 +371,9 @@ func (im *run) flush(ctx context.Context, batch []*receipt) error {
 	if err != nil {
 		return access.Finish(ctx, im.s.DB, a, err)
 	}
+	if err := im.postDeferred(ctx, &got); err != nil {
+		return err
+	}
 	for _, st := range stores {
 		im.stores[st] = true
 	}
@@ -362,6 +389,7 @@ func (im *run) flush(ctx context.Context, batch []*receipt) error {
 	s.Members += got.Members
 	s.Stores += got.Stores
 	s.Turnover += got.Turnover
+	s.Earned += got.Earned
 	s.Refused += got.Refused
 	for _, e := range got.Errors {
 		if len(s.Errors) < im.o.MaxErrors {
@@ -392,6 +420,7 @@ func (im *run) write(ctx context.Context, tx Tx, batch []*receipt, ids []string,
 		return err
 	}
 	hash := "import:" + im.o.Source
+	im.deferred = im.deferred[:0] // this attempt's
 	now := im.s.Env.Time()
 	var sales []*kopilka.Purchase
 	var returns []*kopilka.Purchase
@@ -400,6 +429,22 @@ func (im *run) write(ctx context.Context, tx Tx, batch []*receipt, ids []string,
 			continue
 		}
 		p := im.purchase(rc, now)
+		if im.o.Points && rc.customer != "" {
+			if st := stored[rc.id]; st == nil {
+				im.deferred = append(im.deferred, rc) // posted with points after this transaction
+				continue
+			} else if st.Hash == hash {
+				for _, l := range rc.lines {
+					if st.Lines[l.item] {
+						got.Already++
+					} else {
+						got.Refused++
+						got.Errors = append(got.Errors, RowError{Line: l.line, Field: "receipt", Reason: "with points, a receipt's lines must come together in the file: this one came after its receipt was posted"})
+					}
+				}
+				continue
+			}
+		}
 		if st := stored[rc.id]; st != nil && st.Hash != hash {
 			// A till's receipt, or another source's, has this id: the
 			// import adds nothing to it.
@@ -544,6 +589,148 @@ func (im *run) match(ctx context.Context, tx Tx, rc *receipt, refundID string, l
 		if err := tx.InsertRefund(ctx, refunds[id]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// postDeferred posts the batch's members' receipts with points, in the
+// file's order, each through the purchase flow at its own time: a sale as
+// a confirmation, a return as refunds of the purchases it is found on
+// (each refund under the return's receipt id, so a second run replays the
+// same ones) and then its own record. A receipt the flow refuses is refused
+// as rows, with the flow's reason.
+func (im *run) postDeferred(ctx context.Context, got *Summary) error {
+	hash := "import:" + im.o.Source
+	refuse := func(rc *receipt, err error) error {
+		var ke *kopilka.Error
+		if !errors.As(err, &ke) || ke.Code == kopilka.EINTERNAL {
+			return err
+		}
+		field, reason := "receipt", ke.Message
+		if len(ke.Fields) > 0 {
+			field, reason = ke.Fields[0].Field, ke.Fields[0].Detail
+		}
+		for _, l := range rc.lines {
+			got.Refused++
+			got.Errors = append(got.Errors, RowError{Line: l.line, Field: field, Reason: reason})
+		}
+		return nil
+	}
+	for _, rc := range im.deferred {
+		p := im.purchase(rc, im.s.Env.Time())
+		if !rc.ret {
+			r := kopilka.Receipt{ReceiptID: rc.id, StoreID: rc.store, MemberID: p.MemberID, OccurredAt: rc.at}
+			for _, l := range p.Lines {
+				r.Lines = append(r.Lines, l.Line)
+			}
+			q, err := im.s.Pricer.ConfirmHistoric(ctx, r, hash)
+			if err != nil {
+				if err := refuse(rc, err); err != nil {
+					return err
+				}
+				continue
+			}
+			got.Receipts++
+			got.Lines += int64(len(p.Lines))
+			got.Turnover += p.Quote.Total
+			got.Earned += q.Earned
+			continue
+		}
+		// A return: the refunds a run before made under its id, else a plan.
+		plan := map[string][]kopilka.RefundLine{}
+		var order []string
+		var perLine map[int]kopilka.Quantity // return line index → units found (a fresh plan)
+		err := im.s.DB.View(ctx, func(tx Tx) error {
+			prior, err := tx.RefundsWithID(ctx, im.o.PartnerID, rc.id)
+			if err != nil {
+				return err
+			}
+			for _, r := range prior {
+				order = append(order, r.ReceiptID)
+				for _, l := range r.Result.Lines {
+					q := l.Quantity
+					plan[r.ReceiptID] = append(plan[r.ReceiptID], kopilka.RefundLine{Line: l.Line, Quantity: &q})
+				}
+			}
+			if len(prior) > 0 {
+				return nil
+			}
+			taken := map[[2]string]kopilka.Quantity{}
+			perLine = map[int]kopilka.Quantity{}
+			for i := range p.Lines {
+				l := &p.Lines[i]
+				want := l.Quantity
+				cands, err := tx.Returnable(ctx, im.o.PartnerID, p.MemberID, l.SKU, rc.at, 20)
+				if err != nil {
+					return err
+				}
+				for _, c := range cands {
+					k := [2]string{c.ReceiptID, strconv.Itoa(c.Line)}
+					n := min(want, c.Left-taken[k])
+					if n <= 0 {
+						continue
+					}
+					taken[k] += n
+					perLine[i] += n
+					want -= n
+					if _, ok := plan[c.ReceiptID]; !ok {
+						order = append(order, c.ReceiptID)
+					}
+					plan[c.ReceiptID] = append(plan[c.ReceiptID], kopilka.RefundLine{Line: c.Line, Quantity: &n})
+					if want == 0 {
+						break
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		found := map[int]kopilka.Quantity{} // the return's units found, by SKU's line order
+		for _, orig := range order {
+			res, err := im.s.Pricer.RefundHistoric(ctx, im.o.PartnerID, orig, kopilka.RefundRequest{RefundID: rc.id, Lines: plan[orig]}, rc.at)
+			if err != nil {
+				if err := refuse(rc, err); err != nil {
+					return err
+				}
+				break
+			}
+			got.Earned -= res.EarnedReversed
+			for _, l := range res.Lines {
+				found[l.Line] += l.Quantity
+			}
+		}
+		// The return's own record: its lines' refunded are the units found
+		// for each (replaying a run's refunds, which do not say which line
+		// of the return they were for: spread over its lines in order).
+		var total kopilka.Quantity
+		for _, q := range found {
+			total += q
+		}
+		for i := range p.Lines {
+			n := min(total, p.Lines[i].Quantity)
+			if perLine != nil {
+				n = min(perLine[i], p.Lines[i].Quantity)
+			}
+			p.Lines[i].Refunded = n
+			total -= n
+			if n > 0 {
+				got.ReturnedFound++
+			}
+		}
+		err = im.s.DB.Update(ctx, func(tx Tx) error {
+			if st, err := tx.StoredReceipts(ctx, im.o.PartnerID, []string{rc.id}); err != nil || st[rc.id] != nil {
+				return err
+			}
+			return tx.InsertPurchases(ctx, []*kopilka.Purchase{p})
+		})
+		if err != nil {
+			return err
+		}
+		got.Returns++
+		got.Lines += int64(len(p.Lines))
+		got.Turnover -= p.Quote.Total
 	}
 	return nil
 }

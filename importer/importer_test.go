@@ -342,3 +342,53 @@ func TestImport_BadTextAndHugeMoneyAreRefusedRows(t *testing.T) {
 		}
 	})
 }
+
+// TestImport_WithPointsHistoryEarnsAsItWouldHave imports the small Online
+// Retail sample with points: members' receipts earn through the purchase
+// flow at their own time, the matched return takes its points back, a
+// guest's receipt earns nothing; a second run changes no balance.
+func TestImport_WithPointsHistoryEarnsAsItWouldHave(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		p := kopilka.DefaultProgramme()
+		p.PendingDays = 0
+		if _, err := f.svc.Programme.SetProgramme(f.ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		o := importer.Options{Mapping: importer.Ready["online-retail"], PartnerID: "retail", Points: true}
+		s, err := f.svc.Import.Import(f.ctx, strings.NewReader(retailHead), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Rows != 9 || s.Lines != 7 || s.Refused != 2 || s.Receipts != 3 || s.Returns != 2 || s.Earned <= 0 || s.ReturnedFound != 1 {
+			t.Fatalf("summary %+v", s)
+		}
+		a := importer.MemberID("online-retail", "17850")
+		bal, err := f.svc.Ledger.Balance(f.ctx, a)
+		if err != nil || bal.Available <= 0 {
+			t.Fatalf("17850's balance %+v %v", bal, err)
+		}
+		// The purchase's transaction is dated at the receipt's time.
+		if n := f.count(t, `SELECT COUNT(*) FROM transactions WHERE member_id = $1 AND kind = 'purchase' AND created_at = $2`,
+			a, time.Date(2010, 12, 1, 8, 26, 0, 0, time.UTC).UnixMicro()); n != 1 {
+			t.Fatalf("%d purchase transactions of 17850 dated 2010-12-01 08:26", n)
+		}
+		// The return of 4 of the 6 hearts took back their share of the points.
+		if n := f.count(t, `SELECT COUNT(*) FROM transactions WHERE member_id = $1 AND kind = 'refund'`, a); n != 1 {
+			t.Fatalf("%d refunds", n)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM transactions WHERE member_id = ''`); n != 0 {
+			t.Fatal("a guest's receipt earned")
+		}
+		if breaches, err := f.db.Verify(context.Background()); err != nil || len(breaches) > 0 {
+			t.Fatalf("verify: %v %v", breaches, err)
+		}
+		again, err := f.svc.Import.Import(f.ctx, strings.NewReader(retailHead), o)
+		if err != nil || again.Lines != 0 || again.Earned != 0 || again.Receipts != 0 || again.Returns != 0 {
+			t.Fatalf("second run %+v %v", again, err)
+		}
+		if b2, _ := f.svc.Ledger.Balance(f.ctx, a); b2.Available != bal.Available {
+			t.Fatalf("a second run changed the balance: %d → %d", bal.Available, b2.Available)
+		}
+	})
+}

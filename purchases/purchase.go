@@ -235,9 +235,41 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 	if r.OccurredAt.IsZero() {
 		r.OccurredAt = now
 	}
+	return s.confirmAt(ctx, a, r, now, hash, false)
+}
+
+// ConfirmHistoric posts a purchase of the past as Confirm would have at its
+// time, r.OccurredAt: the points it earned then, its lot dated and expiring
+// from then, the member's tier and counters of then; the store's hours and
+// the receipt's age are not asked, nor is it ever a spend. hash is kept as
+// the purchase's request hash ("import:<source>"), so that its import finds
+// it again; the same receipt again returns the first answer. Role admin
+// (import.run): the importer's, for history with points.
+func (s *Service) ConfirmHistoric(ctx context.Context, r kopilka.Receipt, hash string) (q kopilka.Quote, err error) {
+	a := access.Begin(ctx, s.Env, access.ImportRun, r.ReceiptID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return kopilka.Quote{}, err
+	}
+	r.SpendPoints = 0
+	if err := r.Validate(r.OccurredAt); err != nil {
+		return kopilka.Quote{}, err
+	}
+	if r.OccurredAt.IsZero() {
+		return kopilka.Quote{}, kopilka.FieldErr(kopilka.EINVALID, "occurred_at", "a purchase of the past needs its time")
+	}
+	return s.confirmAt(ctx, a, r, r.OccurredAt, hash, true)
+}
+
+// confirmAt posts the receipt as of now (historic: without the store's
+// hours and the receipt's age).
+func (s *Service) confirmAt(ctx context.Context, a *access.Audit, r kopilka.Receipt, now time.Time, hash string, historic bool) (q kopilka.Quote, err error) {
 	// A replay gets its first answer even if the store has closed since;
 	// anything else at an unknown or closed store is refused.
 	site, siteErr := s.Sites.SiteFor(ctx, &r, now)
+	if historic && kopilka.ErrorCode(siteErr) == kopilka.ESTORECLOSED {
+		site, siteErr = s.Sites.Site(ctx, r.StoreID) // its hours of today say nothing of then
+	}
 	if c := kopilka.ErrorCode(siteErr); c != "" && c != kopilka.EUNKNOWNSTORE && c != kopilka.ESTORECLOSED {
 		return kopilka.Quote{}, siteErr
 	}
@@ -245,7 +277,10 @@ func (s *Service) Confirm(ctx context.Context, r kopilka.Receipt) (q kopilka.Quo
 	if err != nil {
 		return kopilka.Quote{}, err
 	}
-	ageErr := tooOld(r, now, e.Programme) // a replay of a receipt confirmed in time still gets its answer
+	var ageErr error
+	if !historic {
+		ageErr = tooOld(r, now, e.Programme) // a replay of a receipt confirmed in time still gets its answer
+	}
 	var verdicts *pricing.Verdicts
 	if siteErr == nil && ageErr == nil && e.HasConditions() {
 		// The conditions are judged before the write transaction, so that
@@ -572,7 +607,7 @@ func (s *Service) Refund(ctx context.Context, partnerID, receiptID string, req k
 	if err := req.Validate(); err != nil {
 		return kopilka.RefundResult{}, err
 	}
-	return s.refund(ctx, a, partnerID, receiptID, req, kopilka.KindRefund)
+	return s.refund(ctx, a, partnerID, receiptID, req, kopilka.KindRefund, s.Env.Time())
 }
 
 // Cancel voids a purchase at the till: everything not yet refunded is
@@ -583,12 +618,11 @@ func (s *Service) Cancel(ctx context.Context, partnerID, receiptID string) (res 
 	if err := a.Err(); err != nil {
 		return res, err
 	}
-	return s.refund(ctx, a, partnerID, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel)
+	return s.refund(ctx, a, partnerID, receiptID, kopilka.RefundRequest{RefundID: kopilka.CancelRefundID}, kopilka.KindCancel, s.Env.Time())
 }
 
-func (s *Service) refund(ctx context.Context, a *access.Audit, partnerID, receiptID string, req kopilka.RefundRequest, kind string) (kopilka.RefundResult, error) {
+func (s *Service) refund(ctx context.Context, a *access.Audit, partnerID, receiptID string, req kopilka.RefundRequest, kind string, now time.Time) (kopilka.RefundResult, error) {
 	hash := kopilka.HashJSON(req)
-	now := s.Env.Time()
 	eng, err := s.Live.Engine(ctx)
 	if err != nil {
 		return kopilka.RefundResult{}, err
@@ -627,6 +661,22 @@ func (s *Service) refund(ctx context.Context, a *access.Audit, partnerID, receip
 		})
 	})
 	return res, err
+}
+
+// RefundHistoric refunds units of a purchase as Refund would have at the
+// time at (an imported return): the points the units earned are taken back,
+// dated then. The same refund id again returns the first answer. Role
+// admin (import.run).
+func (s *Service) RefundHistoric(ctx context.Context, partnerID, receiptID string, req kopilka.RefundRequest, at time.Time) (res kopilka.RefundResult, err error) {
+	a := access.Begin(ctx, s.Env, access.ImportRun, receiptID)
+	defer func() { err = access.Finish(ctx, s.DB, a, err) }()
+	if err := a.Err(); err != nil {
+		return res, err
+	}
+	if err := req.Validate(); err != nil {
+		return res, err
+	}
+	return s.refund(ctx, a, partnerID, receiptID, req, kopilka.KindRefund, at)
 }
 
 // returned is the share of total that belongs to the first done of all units,

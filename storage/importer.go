@@ -361,3 +361,9 @@ func (t *Tx) Job(ctx context.Context, id string) (importer.Job, error) {
 	}
 	return j, nil
 }
+
+func (t *Tx) RefundsWithID(ctx context.Context, partnerID, refundID string) ([]kopilka.RefundRecord, error) {
+	rows, err := t.query(ctx, `SELECT receipt_id, partner_id, refund_id, request_hash, tx_id, result, created_at
+		FROM refunds WHERE partner_id = $1 AND refund_id = $2 ORDER BY receipt_id LIMIT 1000`, partnerID, refundID)
+	return collect(rows, err, "refunds", scanRefund)
+}

@@ -115,14 +115,18 @@ func (t *Tx) Refund(ctx context.Context, partnerID, receiptID, refundID string) 
 func (t *Tx) Refunds(ctx context.Context, partnerID, receiptID string) ([]kopilka.RefundRecord, error) {
 	rows, err := t.query(ctx, `SELECT receipt_id, partner_id, refund_id, request_hash, tx_id, result, created_at
 		FROM refunds WHERE receipt_id = $1 AND partner_id = $2 ORDER BY created_at, refund_id LIMIT 1000`, receiptID, partnerID)
-	return collect(rows, err, "refunds", func(s Scanner) (kopilka.RefundRecord, error) {
-		var r kopilka.RefundRecord
-		var result string
-		var created int64
-		if err := s.Scan(&r.ReceiptID, &r.PartnerID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created); err != nil {
-			return r, err
-		}
-		r.CreatedAt = fromMicros(created)
-		return r, json.Unmarshal([]byte(result), &r.Result)
-	})
+	return collect(rows, err, "refunds", scanRefund)
+}
+
+// scanRefund reads a refund: receipt, partner, refund id, request hash,
+// transaction, result and time.
+func scanRefund(s Scanner) (kopilka.RefundRecord, error) {
+	var r kopilka.RefundRecord
+	var result string
+	var created int64
+	if err := s.Scan(&r.ReceiptID, &r.PartnerID, &r.RefundID, &r.RequestHash, &r.TxID, &result, &created); err != nil {
+		return r, err
+	}
+	r.CreatedAt = fromMicros(created)
+	return r, json.Unmarshal([]byte(result), &r.Result)
 }

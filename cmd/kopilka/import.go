@@ -37,6 +37,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&at, "at", "", "the date (YYYY-MM-DD) of receipts in a file without times (default: now)")
 	fs.IntVar(&o.Batch, "batch", 2000, "receipts written per transaction")
 	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	fs.BoolVar(&o.Points, "points", false, "post members' receipts with the points the programme gives, dated at their time (expiring from then); returns take them back")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: kopilka import -mapping online-retail [-partner-id main] [flags] FILE\n\n"+
 			"FILE is a CSV (gzipped or not). Each row that cannot be imported is reported with its line\n"+
@@ -121,6 +122,9 @@ func printSummary(w io.Writer, s importer.Summary) {
 	fmt.Fprintf(w, "receipts         %d sales, %d returns (%d return lines found on earlier purchases)\n", s.Receipts, s.Returns, s.ReturnedFound)
 	fmt.Fprintf(w, "members, stores  %d new members, %d new stores\n", s.Members, s.Stores)
 	fmt.Fprintf(w, "turnover         %s (minor units %d)\n", money(s.Turnover), s.Turnover)
+	if s.Earned != 0 {
+		fmt.Fprintf(w, "points earned    %d\n", s.Earned)
+	}
 	if !s.From.IsZero() {
 		fmt.Fprintf(w, "dates            %s to %s\n", s.From.Format("2006-01-02"), s.To.Format("2006-01-02"))
 	}
