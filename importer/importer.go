@@ -676,7 +676,7 @@ func (im *run) postDeferred(ctx context.Context, got *Summary) error {
 					if _, ok := plan[c.ReceiptID]; !ok {
 						order = append(order, c.ReceiptID)
 					}
-					plan[c.ReceiptID] = append(plan[c.ReceiptID], kopilka.RefundLine{Line: c.Line, Quantity: &n})
+					plan[c.ReceiptID] = addRefundLine(plan[c.ReceiptID], c.Line, n)
 					if want == 0 {
 						break
 					}
@@ -688,18 +688,23 @@ func (im *run) postDeferred(ctx context.Context, got *Summary) error {
 			return err
 		}
 		found := map[int]kopilka.Quantity{} // the return's units found, by SKU's line order
+		refused := false
 		for _, orig := range order {
 			res, err := im.s.Pricer.RefundHistoric(ctx, im.o.PartnerID, orig, kopilka.RefundRequest{RefundID: rc.id, Lines: plan[orig]}, rc.at)
 			if err != nil {
 				if err := refuse(rc, err); err != nil {
 					return err
 				}
+				refused = true
 				break
 			}
 			got.Earned -= res.EarnedReversed
 			for _, l := range res.Lines {
 				found[l.Line] += l.Quantity
 			}
+		}
+		if refused {
+			continue // refused as rows; a run after a fix goes on from the refunds made
 		}
 		// The return's own record: its lines' refunded are the units found
 		// for each (replaying a run's refunds, which do not say which line
@@ -733,4 +738,17 @@ func (im *run) postDeferred(ctx context.Context, got *Summary) error {
 		got.Turnover -= p.Quote.Total
 	}
 	return nil
+}
+
+// addRefundLine adds n units of a line to a refund request's lines, one
+// entry a line.
+func addRefundLine(lines []kopilka.RefundLine, line int, n kopilka.Quantity) []kopilka.RefundLine {
+	for i := range lines {
+		if lines[i].Line == line {
+			sum := *lines[i].Quantity + n
+			lines[i].Quantity = &sum
+			return lines
+		}
+	}
+	return append(lines, kopilka.RefundLine{Line: line, Quantity: &n})
 }

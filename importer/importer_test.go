@@ -392,3 +392,25 @@ func TestImport_WithPointsHistoryEarnsAsItWouldHave(t *testing.T) {
 		}
 	})
 }
+
+// TestImport_WithPointsAReturnOfTwoLinesOfOneSKU: a return of one SKU on
+// two lines, found on one line of a purchase, is one refund of that line.
+func TestImport_WithPointsAReturnOfTwoLinesOfOneSKU(t *testing.T) {
+	eachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		text := "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n" +
+			"1,A,x,10,2011-01-01 10:00:00,100.00,7,UK\n" +
+			"C2,A,x,-2,2011-01-02 10:00:00,100.00,7,UK\n" +
+			"C2,A,x,-3,2011-01-02 10:00:00,100.00,7,UK\n"
+		s, err := f.svc.Import.Import(f.ctx, strings.NewReader(text), importer.Options{Mapping: importer.Ready["online-retail"], PartnerID: "retail", Points: true})
+		if err != nil || s.Refused != 0 || s.Returns != 1 || s.Lines != 3 || s.ReturnedFound != 2 {
+			t.Fatalf("summary %+v %v", s, err)
+		}
+		if n := f.count(t, `SELECT refunded FROM purchase_lines WHERE receipt_id = '1'`); n != 5000 {
+			t.Fatalf("refunded %d, want 5 units", n)
+		}
+		if n := f.count(t, `SELECT CAST(SUM(refunded) AS BIGINT) FROM purchase_lines WHERE receipt_id = 'C2'`); n != 5000 {
+			t.Fatalf("the return's found units %d, want 5", n)
+		}
+	})
+}
