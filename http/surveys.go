@@ -43,6 +43,9 @@ func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request) error {
+	if err := checkFormat(r); err != nil {
+		return err
+	}
 	eng, err := s.App.Programme.Engine(r.Context())
 	if err != nil {
 		return err
@@ -59,8 +62,7 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return writeReport(w, r, "survey-"+res.SurveyID, res, res.WriteCSV)
 }
 
 func (s *Server) mySurveys(w http.ResponseWriter, r *http.Request) error {

@@ -2,8 +2,11 @@ package surveys
 
 import (
 	"context"
+	"encoding/csv"
+	"io"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/kopilka/kopilka"
@@ -193,4 +196,25 @@ func (s *Service) Results(ctx context.Context, surveyID string, from, to time.Ti
 		return 0
 	})
 	return out, nil
+}
+
+// WriteCSV writes the results: the total, then a row a group.
+func (r Results) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"group", "sent", "answered", "response_rate", "promoters", "passives", "detractors", "nps", "mean", "satisfied_percent"})
+	row := func(label string, g Result) {
+		nps := ""
+		if g.NPS != nil {
+			nps = strconv.FormatFloat(*g.NPS, 'f', 2, 64)
+		}
+		_ = cw.Write([]string{kopilka.CSVCell(label), strconv.FormatInt(g.Sent, 10), strconv.FormatInt(g.Answered, 10),
+			strconv.FormatFloat(g.ResponseRate, 'f', 2, 64), strconv.FormatInt(g.Promoters, 10), strconv.FormatInt(g.Passives, 10),
+			strconv.FormatInt(g.Detractors, 10), nps, strconv.FormatFloat(g.Mean, 'f', 2, 64), strconv.FormatFloat(g.Satisfied, 'f', 2, 64)})
+	}
+	row("total", r.Total)
+	for _, g := range r.Groups {
+		row(g.Group, g)
+	}
+	cw.Flush()
+	return cw.Error()
 }

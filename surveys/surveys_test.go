@@ -2,6 +2,7 @@ package surveys_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,6 +141,10 @@ func TestSurveys_AskAnswerOnceEarnOnceAndCount(t *testing.T) {
 				t.Fatalf("results %+v", r)
 			}
 
+			var csvOut strings.Builder
+			if err := r.WriteCSV(&csvOut); err != nil || !strings.Contains(csvOut.String(), "total,2,2,100.00,1,0,1,0.00,") || !strings.Contains(csvOut.String(), "\ns1,2,2,") {
+				t.Errorf("results CSV %v:\n%s", err, csvOut.String())
+			}
 			// CSI after a resolved case.
 			if _, err := f.svc.Surveys.PutSurvey(f.ctx, surveys.Survey{ID: "csi", Kind: "csi", After: "case", Attributes: []string{"speed", "courtesy", "outcome"}, Enabled: true}); err != nil {
 				t.Fatal(err)
