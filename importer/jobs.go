@@ -59,12 +59,13 @@ func (s *Service) StartMemberImport(ctx context.Context, body []byte, format, so
 		return Job{}, err
 	}
 	bg := context.WithoutCancel(ctx) // the job outlives the request
+	job := j                         // the goroutine's own copy: j is answered now
 	go func() {
 		save := func(sum MemberSummary, status, failure string) {
 			raw, _ := json.Marshal(sum)
-			j.Summary, j.Status, j.Error, j.UpdatedAt = raw, status, failure, s.Env.Time()
-			if err := s.Jobs.Update(bg, func(tx JobTx) error { return tx.PutJob(bg, j) }); err != nil {
-				slog.Error("import job", "job", j.ID, "err", err)
+			job.Summary, job.Status, job.Error, job.UpdatedAt = raw, status, failure, s.Env.Time()
+			if err := s.Jobs.Update(bg, func(tx JobTx) error { return tx.PutJob(bg, job) }); err != nil {
+				slog.Error("import job", "job", job.ID, "err", err)
 			}
 		}
 		sum, err := s.ImportMembers(bg, bytes.NewReader(body), format, source, func(sum MemberSummary) {
