@@ -115,16 +115,21 @@ func (s *Service) ImportMembers(ctx context.Context, r io.Reader, format, source
 		}
 		sum.Rows++
 		var re RowError
-		if errors.As(rerr, &re) {
-			refuse(re.Line, re.Field, re.Reason)
-			continue
-		}
-		if rerr != nil {
+		var ferr error
+		var created bool
+		var cards, points int64
+		switch {
+		case errors.As(rerr, &re):
+			ferr = re
+		case rerr != nil:
 			return sum, rerr
+		default:
+			created, cards, points, ferr = s.importMember(ctx, members, eng.Loc, source, row)
 		}
-		created, cards, points, ferr := s.importMember(ctx, members, eng.Loc, source, row)
 		var ke *kopilka.Error
 		switch {
+		case errors.As(ferr, &re):
+			refuse(re.Line, re.Field, re.Reason)
 		case ferr == nil && !created:
 			sum.Already++
 		case ferr == nil:
@@ -162,16 +167,16 @@ func (s *Service) importMember(ctx context.Context, members kopilka.Transactor[M
 	since := now
 	if row.MemberSince != "" {
 		d, perr := time.ParseInLocation(time.DateOnly, row.MemberSince, loc)
-		if perr != nil || d.After(now) {
-			pr.Add("member_since", "must be a past date, YYYY-MM-DD")
+		if perr != nil || d.After(now) || d.Year() < 1900 {
+			pr.Add("member_since", "must be a past date from 1900, YYYY-MM-DD")
 		}
 		since = d
 	}
 	var expires time.Time
 	if row.ExpiresAt != "" {
 		d, perr := time.ParseInLocation(time.DateOnly, row.ExpiresAt, loc)
-		if perr != nil {
-			pr.Add("expires_at", "must be a date, YYYY-MM-DD")
+		if perr != nil || d.Year() < 1900 || d.Year() >= 9000 {
+			pr.Add("expires_at", "must be a date from 1900 to 8999, YYYY-MM-DD")
 		}
 		expires = d.AddDate(0, 0, 1) // the whole of that day
 	}
@@ -191,9 +196,16 @@ func (s *Service) importMember(ctx context.Context, members kopilka.Transactor[M
 			}
 		}
 	}
-	row.Card = strings.TrimSpace(row.Card)
-	if len(row.Card) > 64 || !kopilka.CleanText(row.Card) {
-		pr.Add("card", "at most 64 characters of text")
+	if row.Card = strings.TrimSpace(row.Card); row.Card != "" {
+		// The number a till will read: the rule every card follows.
+		n, err := kopilka.NormalizeCardNumber("card", row.Card)
+		var ke *kopilka.Error
+		if errors.As(err, &ke) && len(ke.Fields) > 0 {
+			pr.Add("card", ke.Fields[0].Detail)
+		} else if err != nil {
+			pr.Add("card", "is not a card number")
+		}
+		row.Card = n
 	}
 	if err := pr.Err(); err != nil {
 		return false, 0, 0, err
@@ -220,6 +232,9 @@ func (s *Service) importMember(ctx context.Context, members kopilka.Transactor[M
 			}
 			if row.Card != "" {
 				if err := tx.InsertCard(ctx, kopilka.Card{Number: row.Card, MemberID: m.ID, Kind: kopilka.CardPhysical, Status: kopilka.StatusActive, CreatedAt: now}); err != nil {
+					if kopilka.ErrorCode(err) == kopilka.ECONFLICT {
+						return kopilka.FieldErr(kopilka.ECONFLICT, "card", "another member has this card number")
+					}
 					return err
 				}
 				cards = 1
@@ -248,20 +263,26 @@ func (s *Service) importMember(ctx context.Context, members kopilka.Transactor[M
 func memberRows(r io.Reader, format string) (func() (int64, MemberRow, error), error) {
 	switch format {
 	case "jsonl", "ndjson":
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), MaxMemberLine)
+		br := bufio.NewReaderSize(r, 64<<10)
 		var line int64
 		return func() (int64, MemberRow, error) {
 			for {
-				if !sc.Scan() {
-					if err := sc.Err(); err != nil {
-						return line + 1, MemberRow{}, RowError{Line: line + 1, Field: "(row)", Reason: err.Error()}
-					}
+				text, long, err := readLine(br, MaxMemberLine)
+				if err == io.EOF && text == "" && !long {
 					return line, MemberRow{}, io.EOF
 				}
+				if err != nil && err != io.EOF {
+					return line + 1, MemberRow{}, err
+				}
 				line++
-				text := strings.TrimSpace(sc.Text())
+				if long {
+					return line, MemberRow{}, RowError{Line: line, Field: "(row)", Reason: fmt.Sprintf("longer than %d bytes", MaxMemberLine)}
+				}
+				text = strings.TrimSpace(text)
 				if text == "" {
+					if err == io.EOF {
+						return line, MemberRow{}, io.EOF
+					}
 					continue
 				}
 				dec := json.NewDecoder(strings.NewReader(text))
@@ -327,6 +348,32 @@ func memberRows(r io.Reader, format string) (func() (int64, MemberRow, error), e
 		}, nil
 	}
 	return nil, kopilka.FieldErr(kopilka.EINVALID, "format", `format is "csv" or "jsonl"`)
+}
+
+// readLine reads a line (without its end) of at most max bytes; a longer
+// one is read to its end and dropped, long set. io.EOF comes with the last
+// line when the file does not end with a newline.
+func readLine(br *bufio.Reader, max int) (string, bool, error) {
+	var b []byte
+	long := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !long {
+			if len(b)+len(chunk) > max+1 {
+				long, b = true, nil
+			} else {
+				b = append(b, chunk...)
+			}
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return strings.TrimRight(string(b), "\r\n"), long, nil
+		default:
+			return strings.TrimRight(string(b), "\r\n"), long, err
+		}
+	}
 }
 
 func truthy(v string) bool {

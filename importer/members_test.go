@@ -84,3 +84,37 @@ func TestImportMembers_FromAnotherPlatformOnceWithTheirBalances(t *testing.T) {
 		}
 	})
 }
+
+// TestImportMembers_ALongLineBadCardsAndDatesAreRowsRefused: a JSON line
+// over 64 KiB is refused and the import goes on to the end; a card number
+// no till would take, and dates outside 1900-8999, are refused by field.
+func TestImportMembers_ALongLineBadCardsAndDatesAreRowsRefused(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	file := `{"external_id":"L1","email":"l1@example.com"}` + "\n" +
+		`{"external_id":"L2","name":"` + strings.Repeat("x", 70_000) + `"}` + "\n" +
+		`{"external_id":"L3","email":"l3@example.com","card":"HCARD000"}` + "\n" +
+		`{"external_id":"L4","email":"l4@example.com","balance":10,"expires_at":"9999-12-31"}` + "\n" +
+		`{"external_id":"L5","email":"l5@example.com","member_since":"0001-01-01"}` + "\n" +
+		`{"external_id":"L6","email":"l6@example.com"}`
+	done := make(chan struct{})
+	var s importer.MemberSummary
+	var err error
+	go func() {
+		defer close(done)
+		s, err = f.svc.Import.ImportMembers(f.ctx, strings.NewReader(file), "jsonl", "old", nil)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the import does not end")
+	}
+	if err != nil || s.Rows != 6 || s.Created != 2 || s.Refused != 4 {
+		t.Fatalf("summary %+v %v", s, err)
+	}
+	want := map[int64]string{2: "(row)", 3: "card", 4: "expires_at", 5: "member_since"}
+	for _, e := range s.Errors {
+		if want[e.Line] != e.Field {
+			t.Errorf("refused %+v, want %v", e, want)
+		}
+	}
+}

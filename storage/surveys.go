@@ -126,3 +126,8 @@ func (t *Tx) Invitations(ctx context.Context, surveyID string, from, to time.Tim
 	}
 	return rows.Err()
 }
+
+func (t *Tx) SurveyInvited(ctx context.Context, id string) (bool, error) {
+	ids, err := t.ids(ctx, `SELECT id FROM survey_invitations WHERE survey_id = $1 LIMIT 1`, id)
+	return len(ids) > 0, err
+}

@@ -58,13 +58,11 @@ func (r *Result) add(inv Invitation) {
 		return
 	}
 	r.Answered++
-	if r.sums == nil {
-		r.sums = make([]int64, len(inv.Scores))
+	for len(r.sums) < len(inv.Scores) {
+		r.sums = append(r.sums, 0)
 	}
 	for i, sc := range inv.Scores {
-		if i < len(r.sums) {
-			r.sums[i] += int64(sc)
-		}
+		r.sums[i] += int64(sc)
 		r.scores++
 		switch inv.Kind {
 		case NPS:

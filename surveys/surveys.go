@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -92,6 +93,8 @@ type Tx interface {
 	ledger.Tx
 	PutSurvey(ctx context.Context, s Survey) error
 	Surveys(ctx context.Context) ([]Survey, error)
+	// SurveyInvited reports whether the survey has sent an invitation.
+	SurveyInvited(ctx context.Context, id string) (bool, error)
 	// Subjects returns up to limit of the members' purchases (after
 	// "purchase": not imported, not cancelled) or resolved cases (after
 	// "case") since since, that the survey has not asked about, oldest first.
@@ -208,6 +211,24 @@ func (s *Service) PutSurvey(ctx context.Context, sv Survey) (out Survey, err err
 	}
 	sv.UpdatedAt = s.Env.Time()
 	err = s.DB.Update(ctx, func(tx Tx) error {
+		// Answers are read by the question they answered: once a survey has
+		// asked, its kind and attributes stay (a new survey asks anew).
+		all, err := tx.Surveys(ctx)
+		if err != nil {
+			return err
+		}
+		for _, old := range all {
+			if old.ID != sv.ID || (old.Kind == sv.Kind && slices.Equal(old.Attributes, sv.Attributes)) {
+				continue
+			}
+			invited, err := tx.SurveyInvited(ctx, sv.ID)
+			if err != nil {
+				return err
+			}
+			if invited {
+				return kopilka.FieldErr(kopilka.ECONFLICT, "kind", "the survey has asked already: its kind and attributes stay; add a new survey")
+			}
+		}
 		if err := tx.PutSurvey(ctx, sv); err != nil {
 			return err
 		}
@@ -359,7 +380,7 @@ func (s *Service) Answer(ctx context.Context, id string, ans Answer) (inv Invita
 		return inv, err
 	}
 	if inv.MemberID != me {
-		return Invitation{}, kopilka.Errorf(kopilka.ENOTFOUND, "no survey invitation has this id")
+		return Invitation{}, kopilka.Errorf(kopilka.ENOTFOUND, "survey invitation not found") // as a missing one reads
 	}
 	var pr kopilka.Problems
 	lo, hi := Scale(inv.Kind)

@@ -101,8 +101,14 @@ func TestSurveys_AskAnswerOnceEarnOnceAndCount(t *testing.T) {
 			if _, err := f.svc.Surveys.Answer(asMember(anna), id, surveys.Answer{Scores: []int{11}}); kopilka.ErrorCode(err) != kopilka.EINVALID {
 				t.Fatalf("a score of 11: %v", err)
 			}
-			if _, err := f.svc.Surveys.Answer(asMember(boris), id, surveys.Answer{Scores: []int{0}}); kopilka.ErrorCode(err) != kopilka.ENOTFOUND {
-				t.Fatalf("boris answers anna's: %v", err)
+			_, errOther := f.svc.Surveys.Answer(asMember(boris), id, surveys.Answer{Scores: []int{0}})
+			_, errNone := f.svc.Surveys.Answer(asMember(boris), "nonesuch", surveys.Answer{Scores: []int{0}})
+			if kopilka.ErrorCode(errOther) != kopilka.ENOTFOUND || errOther.Error() != errNone.Error() {
+				t.Fatalf("boris answers anna's: %v; a missing one: %v", errOther, errNone)
+			}
+			// Once it has asked, a survey keeps its kind.
+			if _, err := f.svc.Surveys.PutSurvey(f.ctx, surveys.Survey{ID: "nps", Kind: "ces", After: "purchase", Enabled: true}); kopilka.ErrorCode(err) != kopilka.ECONFLICT {
+				t.Fatalf("an NPS survey that asked turned CES: %v", err)
 			}
 			before, _ := f.svc.Ledger.Balance(f.ctx, anna.ID)
 			// Eight answers at once: one is taken, one bonus given.
