@@ -85,7 +85,7 @@ type Campaign struct {
 	Budget int64 `json:"budget,omitempty"`
 	// Holdout is the share of the target segment kept out of the campaign,
 	// as a control group (0 to 50 %): a member is held out by a hash of the
-	// campaign's and the member's ids (HoldsOut), the same at every till
+	// campaign's and the member's ids (HoldsOut, InShare), the same at every till
 	// and in every report. Its report compares the two groups.
 	Holdout Percent `json:"holdout_percent,omitempty"`
 	Rules   []Rule  `json:"rules"`
@@ -100,11 +100,16 @@ const MaxHoldout = 50 * PercentScale
 // campaign without a hold-out keeps nobody out; nor is a receipt without a
 // member ever held out.
 func (c *Campaign) HoldsOut(memberID string) bool {
-	if c.Holdout <= 0 || memberID == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(c.ID + "\x00" + memberID))
-	return int64(binary.BigEndian.Uint64(sum[:8])%10_000) < int64(c.Holdout)
+	return c.Holdout > 0 && memberID != "" && InShare(c.ID, memberID, c.Holdout)
+}
+
+// InShare draws a stable share of things without storing it: whether the
+// first eight bytes of SHA-256(of, 0, id) modulo 10,000 fall below share
+// in hundredths of a percent. The same of and id always get the same
+// answer, on every instance; over many ids about share of them do.
+func InShare(of, id string, share Percent) bool {
+	sum := sha256.Sum256([]byte(of + "\x00" + id))
+	return int64(binary.BigEndian.Uint64(sum[:8])%10_000) < int64(share)
 }
 
 // SpendRules limit what points may pay for.

@@ -15,17 +15,23 @@ type Gap struct {
 	Since time.Duration
 }
 
-// Gaps reads a member's purchase times (in any order) as of now.
-func Gaps(purchases []time.Time, now time.Time) Gap {
-	if len(purchases) == 0 {
-		return Gap{}
-	}
+// Days returns the days (UTC) of purchase times in any order, sorted,
+// each once: several purchases on one day are one, as the models count.
+func Days(purchases []time.Time) []time.Time {
 	days := make([]time.Time, 0, len(purchases))
 	for _, p := range purchases {
 		days = append(days, p.UTC().Truncate(24*time.Hour))
 	}
 	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
-	days = slices.Compact(days)
+	return slices.Compact(days)
+}
+
+// Gaps reads a member's purchase times (in any order) as of now.
+func Gaps(purchases []time.Time, now time.Time) Gap {
+	if len(purchases) == 0 {
+		return Gap{}
+	}
+	days := Days(purchases)
 	last := slices.MaxFunc(purchases, func(a, b time.Time) int { return a.Compare(b) })
 	g := Gap{Since: now.Sub(last)}
 	if len(days) < 2 {

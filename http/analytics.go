@@ -11,18 +11,13 @@ import (
 	"github.com/kopilka/kopilka/reports"
 )
 
-// analyticsSpan reads from and to (dates in the programme's zone, to
-// counting its whole day, or RFC 3339 times); absent, to is now and from
-// a year before it.
+// analyticsSpan checks the format (checkFormat) and reads from and to
+// (spanParams); absent, to is now and from a year before it.
 func (s *Server) analyticsSpan(r *http.Request) (from, to time.Time, err error) {
-	eng, err := s.App.Programme.Engine(r.Context())
-	if err != nil {
+	if err := checkFormat(r); err != nil {
 		return from, to, err
 	}
-	if from, err = spanParam(r, "from", eng.Loc); err != nil {
-		return from, to, err
-	}
-	if to, err = spanParam(r, "to", eng.Loc); err != nil {
+	if from, to, err = s.spanParams(r); err != nil {
 		return from, to, err
 	}
 	if to.IsZero() {
@@ -34,19 +29,20 @@ func (s *Server) analyticsSpan(r *http.Request) (from, to time.Time, err error) 
 	return from, to, nil
 }
 
-// wantsCSV reads format ("json", the default, or "csv"; Accept: text/csv
-// asks for CSV too) and, for CSV, sets the headers of a download named name.
+// wantsCSV reports whether the request asks for CSV (format=csv, or
+// Accept: text/csv without a format) and, if so, sets the headers of a
+// download named name. A format that is neither is refused (checkFormat).
 func wantsCSV(w http.ResponseWriter, r *http.Request, name string) (bool, error) {
+	if err := checkFormat(r); err != nil {
+		return false, err
+	}
 	format := r.URL.Query().Get("format")
-	switch {
-	case format == "csv" || format == "" && r.Header.Get("Accept") == "text/csv":
+	if format == "csv" || format == "" && r.Header.Get("Accept") == "text/csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		return true, nil
-	case format == "" || format == "json":
-		return false, nil
 	}
-	return false, kopilka.Invalid("format", `must be "json" or "csv"`)
+	return false, nil
 }
 
 // checkFormat refuses a format that is neither JSON nor CSV before any
@@ -73,9 +69,6 @@ func writeReport(w http.ResponseWriter, r *http.Request, name string, v any, wri
 }
 
 func (s *Server) kpis(w http.ResponseWriter, r *http.Request) error {
-	if err := checkFormat(r); err != nil {
-		return err
-	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -90,9 +83,6 @@ func (s *Server) kpis(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cohorts(w http.ResponseWriter, r *http.Request) error {
-	if err := checkFormat(r); err != nil {
-		return err
-	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -105,9 +95,6 @@ func (s *Server) cohorts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rfm(w http.ResponseWriter, r *http.Request) error {
-	if err := checkFormat(r); err != nil {
-		return err
-	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -130,9 +117,6 @@ type rfmMemberList struct {
 // streamed; as JSON, a page of limit (default 100, at most 1,000) after
 // the member id after.
 func (s *Server) rfmMembers(w http.ResponseWriter, r *http.Request) error {
-	if err := checkFormat(r); err != nil {
-		return err
-	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err
@@ -246,9 +230,6 @@ func (s *Server) refreshAnalytics(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) basketRules(w http.ResponseWriter, r *http.Request) error {
-	if err := checkFormat(r); err != nil {
-		return err
-	}
 	from, to, err := s.analyticsSpan(r)
 	if err != nil {
 		return err

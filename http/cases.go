@@ -64,15 +64,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 // caseStats counts the cases opened in the span; without from and to, the
 // last 30 days.
 func (s *Server) caseStats(w http.ResponseWriter, r *http.Request) error {
-	eng, err := s.App.Programme.Engine(r.Context())
-	if err != nil {
-		return err
-	}
-	from, err := spanParam(r, "from", eng.Loc)
-	if err != nil {
-		return err
-	}
-	to, err := spanParam(r, "to", eng.Loc)
+	from, to, err := s.spanParams(r)
 	if err != nil {
 		return err
 	}

@@ -81,20 +81,16 @@ func (s *Server) putPartnerRates(w http.ResponseWriter, r *http.Request) error {
 // the programme's time zone, a date in to counting whole.
 func (s *Server) statement(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	eng, err := s.App.Programme.Engine(r.Context())
+	from, to, err := s.spanParams(r)
 	if err != nil {
 		return err
 	}
-	var bounds [2]time.Time
-	for i, name := range []string{"from", "to"} {
-		if bounds[i], err = spanParam(r, name, eng.Loc); err != nil {
-			return err
-		}
-		if bounds[i].IsZero() {
-			return kopilka.Invalid(name, "is required: a date (2026-10-01) or a time in RFC 3339")
+	for i, t := range []time.Time{from, to} {
+		if t.IsZero() {
+			return kopilka.Invalid([]string{"from", "to"}[i], "is required: a date (2026-10-01) or a time in RFC 3339")
 		}
 	}
-	st, err := s.App.Coalition.Statement(r.Context(), id, "", bounds[0], bounds[1])
+	st, err := s.App.Coalition.Statement(r.Context(), id, "", from, to)
 	if err != nil {
 		return err
 	}
@@ -126,18 +122,21 @@ func (s *Server) closeSettlement(w http.ResponseWriter, r *http.Request) error {
 // writeStatement answers JSON, or CSV for ?format=csv or Accept: text/csv
 // (kopilka.Statement.WriteCSV).
 func writeStatement(w http.ResponseWriter, r *http.Request, st kopilka.Statement) error {
-	format := r.URL.Query().Get("format")
-	switch {
-	case format == "csv" || format == "" && r.Header.Get("Accept") == "text/csv":
-	case format == "" || format == "json":
-		writeJSON(w, http.StatusOK, st)
-		return nil
-	default:
-		return kopilka.Invalid("format", `must be "json" or "csv"`)
+	return writeReport(w, r, st.FileName(), st, st.WriteCSV)
+}
+
+// spanParams reads from and to (spanParam; absent: zero) in the
+// programme's time zone.
+func (s *Server) spanParams(r *http.Request) (from, to time.Time, err error) {
+	eng, err := s.App.Programme.Engine(r.Context())
+	if err != nil {
+		return from, to, err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+st.FileName()+`.csv"`)
-	return st.WriteCSV(w)
+	if from, err = spanParam(r, "from", eng.Loc); err != nil {
+		return from, to, err
+	}
+	to, err = spanParam(r, "to", eng.Loc)
+	return from, to, err
 }
 
 // spanParam reads the query parameter name ("from" or "to"; absent: zero):

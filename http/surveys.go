@@ -46,15 +46,7 @@ func (s *Server) surveyResults(w http.ResponseWriter, r *http.Request) error {
 	if err := checkFormat(r); err != nil {
 		return err
 	}
-	eng, err := s.App.Programme.Engine(r.Context())
-	if err != nil {
-		return err
-	}
-	from, err := spanParam(r, "from", eng.Loc)
-	if err != nil {
-		return err
-	}
-	to, err := spanParam(r, "to", eng.Loc)
+	from, to, err := s.spanParams(r)
 	if err != nil {
 		return err
 	}

@@ -424,6 +424,7 @@ func (im *run) write(ctx context.Context, tx Tx, batch []*receipt, ids []string,
 	now := im.s.Env.Time()
 	var sales []*kopilka.Purchase
 	var returns []*kopilka.Purchase
+	var returned []*receipt // returns' receipts, beside them
 	for _, rc := range batch {
 		if len(rc.lines) == 0 {
 			continue
@@ -486,7 +487,7 @@ func (im *run) write(ctx context.Context, tx Tx, batch []*receipt, ids []string,
 		}
 		got.Lines += int64(len(p.Lines))
 		if rc.ret {
-			returns = append(returns, p)
+			returns, returned = append(returns, p), append(returned, rc)
 			got.Returns++
 			got.Turnover -= p.Quote.Total
 		} else {
@@ -498,22 +499,12 @@ func (im *run) write(ctx context.Context, tx Tx, batch []*receipt, ids []string,
 	if err := tx.InsertPurchases(ctx, sales); err != nil {
 		return err
 	}
-	for _, p := range returns {
-		rc := findReceipt(batch, p.ReceiptID)
-		if err := im.match(ctx, tx, rc, rc.id, p.Lines, got); err != nil {
+	for i, p := range returns {
+		if err := im.match(ctx, tx, returned[i], returned[i].id, p.Lines, got); err != nil {
 			return err
 		}
 	}
 	return tx.InsertPurchases(ctx, returns)
-}
-
-func findReceipt(batch []*receipt, id string) *receipt {
-	for _, rc := range batch {
-		if rc.id == id {
-			return rc
-		}
-	}
-	return nil
 }
 
 // purchase is the stored form of an imported receipt: no ledger

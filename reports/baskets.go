@@ -12,6 +12,7 @@ import (
 	"github.com/kopilka/kopilka"
 	"github.com/kopilka/kopilka/access"
 	"github.com/kopilka/kopilka/baskets"
+	"github.com/kopilka/kopilka/churn"
 )
 
 // BasketQuery asks for the association rules of the baskets (receipts,
@@ -276,12 +277,7 @@ func (s *Service) Offers(ctx context.Context, memberID, level string, limit int)
 		out.Complementary = append(out.Complementary, Offer{Item: r.Then, Because: r.If, Confidence: r.Confidence, Lift: r.Lift})
 	}
 	for _, b := range bought {
-		days := make([]time.Time, len(b.Times))
-		for i, t := range b.Times {
-			days[i] = t.UTC().Truncate(24 * time.Hour)
-		}
-		slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
-		days = slices.Compact(days)
+		days := churn.Days(b.Times)
 		if len(days) < 3 {
 			continue
 		}

@@ -111,12 +111,7 @@ const week = 7 * 24 * time.Hour
 
 // history is a member's purchase days read as the model reads them.
 func history(times []time.Time, at time.Time) (churn.History, int) {
-	days := make([]time.Time, len(times))
-	for i, t := range times {
-		days[i] = t.UTC().Truncate(24 * time.Hour)
-	}
-	slices.SortFunc(days, func(a, b time.Time) int { return a.Compare(b) })
-	days = slices.Compact(days)
+	days := churn.Days(times)
 	first, last := days[0], days[len(days)-1]
 	end := at.Add(-time.Nanosecond).UTC().Truncate(24 * time.Hour) // the last day observed
 	h := churn.History{X: len(days) - 1, T: float64(end.Sub(first)) / float64(week)}

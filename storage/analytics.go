@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -534,11 +535,7 @@ func (t *Tx) FreezeTargets(ctx context.Context, campaignID string, targets map[s
 	if n == 0 {
 		return nil // frozen already
 	}
-	ids := make([]string, 0, len(targets))
-	for id := range targets {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(targets))
 	for c := range chunks(len(ids), importChunk) {
 		part := ids[c.from:c.to]
 		args := make([]any, 0, 3*len(part))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -287,11 +288,7 @@ func (t *Tx) EnsureProducts(ctx context.Context, partnerID string, names map[str
 	if len(names) == 0 {
 		return nil
 	}
-	skus := make([]string, 0, len(names))
-	for sku := range names {
-		skus = append(skus, sku)
-	}
-	slices.Sort(skus)
+	skus := slices.Sorted(maps.Keys(names))
 	for c := range chunks(len(skus), importChunk) {
 		part := skus[c.from:c.to]
 		args := make([]any, 0, 3*len(part))

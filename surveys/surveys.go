@@ -9,8 +9,6 @@ package surveys
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -250,13 +248,6 @@ func (s *Service) Surveys(ctx context.Context) ([]Survey, error) {
 	return out, err
 }
 
-// sampled reports whether a survey asks about a subject: the first eight
-// bytes of SHA-256(survey id, 0, subject id) modulo 10,000 below the share.
-func sampled(surveyID, subjectID string, share kopilka.Percent) bool {
-	sum := sha256.Sum256([]byte(surveyID + "\x00" + subjectID))
-	return int64(binary.BigEndian.Uint64(sum[:8])%10_000) < int64(share)
-}
-
 // Invite asks about the purchases and resolved cases of the last day that
 // the enabled surveys have not asked about, a survey's sample of them: an
 // invitation each (answerable in the member app for the survey's valid
@@ -288,7 +279,7 @@ func (s *Service) Invite(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		for _, sub := range subjects {
-			if !sampled(sv.ID, sub.ID, sv.SamplePercent) {
+			if !kopilka.InShare(sv.ID, sub.ID, sv.SamplePercent) { // the survey's sample
 				continue
 			}
 			ok, err := s.invite(ctx, sv, sub, now)

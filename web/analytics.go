@@ -38,6 +38,20 @@ func (s *Site) analyticsSpan(r *http.Request) (from, to time.Time, bucket report
 	return from, to, bucket, nil
 }
 
+// supportParam reads the basket rules' support (default 0.01, a decimal
+// comma taken).
+func supportParam(r *http.Request) (float64, error) {
+	v := r.URL.Query().Get("support")
+	if v == "" {
+		return 0.01, nil
+	}
+	support, err := strconv.ParseFloat(decimal(v), 64)
+	if err != nil {
+		return 0, kopilka.Invalid("support", "must be a number, 0.0001 to 1")
+	}
+	return support, nil
+}
+
 // analyticsData is what the analytics page shows.
 type analyticsData struct {
 	From, To      string // the form's dates
@@ -65,11 +79,9 @@ func (s *Site) analyticsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	support := 0.01
-	if v := r.URL.Query().Get("support"); v != "" {
-		if support, err = strconv.ParseFloat(decimal(v), 64); err != nil {
-			return kopilka.Invalid("support", "must be a number, 0.0001 to 1")
-		}
+	support, err := supportParam(r)
+	if err != nil {
+		return err
 	}
 	// A span the series cannot take is refused before anything is computed.
 	if _, err := reports.Bounds(from, to, bucket, q.zone(), "from"); err != nil {
@@ -185,11 +197,9 @@ func (s *Site) analyticsExport(w http.ResponseWriter, r *http.Request) error {
 		}
 		write = func() error { return c.WriteCSV(w) }
 	case "basket-rules":
-		support := 0.01
-		if v := r.URL.Query().Get("support"); v != "" {
-			if support, err = strconv.ParseFloat(decimal(v), 64); err != nil {
-				return kopilka.Invalid("support", "must be a number, 0.0001 to 1")
-			}
+		support, err := supportParam(r)
+		if err != nil {
+			return err
 		}
 		b, err := s.App.Reports.BasketRules(ctx, reports.BasketQuery{From: from, To: to, MinSupport: support})
 		if err != nil {
